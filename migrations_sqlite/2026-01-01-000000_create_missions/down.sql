@@ -1,0 +1,2 @@
+DROP TABLE mission_events;
+DROP TABLE missions;

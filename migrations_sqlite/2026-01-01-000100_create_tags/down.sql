@@ -1,0 +1,2 @@
+DROP TABLE mission_tags;
+DROP TABLE tags;

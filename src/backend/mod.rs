@@ -1,0 +1,226 @@
+//! The [`Backend`] trait: one object-safe, cloneable handle to a pooled database, whatever the
+//! database is. Services hold a `Box<dyn Backend>` and never name a Diesel connection type.
+//!
+//! Parameters use PostgreSQL's numbered placeholders (`$1`, `$2`, ...) on every backend; see
+//! [`crate::sql`]. Results come back as dynamic [`Row`]s.
+
+use std::any::Any;
+use std::fmt;
+
+use dyn_clone::DynClone;
+
+use crate::config::RedactedUrl;
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::value::{Row, Value};
+
+pub mod registry;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresBackend;
+pub use registry::{Factory, Registry};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteBackend;
+
+/// Runs statements on one connection: the pool's for a single statement, or the one a
+/// transaction holds.
+pub trait Executor {
+    /// Runs a statement with `$N` parameters; returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize>;
+    /// Runs a query with `$N` parameters and returns every row.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs several `;`-separated statements without parameters.
+    fn batch_execute(&mut self, sql: &str) -> Result<()>;
+    /// The SQL dialect of this connection.
+    fn dialect(&self) -> Dialect;
+}
+
+/// A pooled database handle, chosen at run time (see [`Registry`]).
+///
+/// Object-safe, `Send + Sync`, and cloneable through [`dyn_clone`]: clones share one pool.
+/// Every method blocks the calling thread until the database answers; a method that needs a
+/// connection waits at most the configured connect timeout for one to come free and then fails
+/// with [`Error::PoolTimeout`].
+pub trait Backend: DynClone + Send + Sync + fmt::Debug {
+    /// The registry name of this backend (`sqlite`, `postgres`, or a third party's).
+    fn name(&self) -> &str;
+
+    /// The SQL dialect statements must be written in.
+    fn dialect(&self) -> Dialect;
+
+    /// Where this backend is connected, without the password.
+    fn url(&self) -> RedactedUrl;
+
+    /// Runs one statement on a pooled connection; returns the number of rows changed.
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<usize>;
+
+    /// Runs one query on a pooled connection and returns every row.
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+
+    /// Runs several `;`-separated statements without parameters on one pooled connection.
+    fn batch_execute(&self, sql: &str) -> Result<()>;
+
+    /// Runs `body` in a transaction on one connection. Commits when `body` returns `Ok`, rolls
+    /// back when it returns `Err` or panics (the panic then continues). Prefer the generic
+    /// [`dyn Backend::transaction`](trait.Backend.html#method.transaction) wrapper.
+    ///
+    /// SQLite transactions start with `BEGIN IMMEDIATE`, so two writers wait on the busy
+    /// timeout instead of failing when a read lock cannot be upgraded.
+    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()>;
+
+    /// Applies the embedded schema migrations of this dialect that are not applied yet;
+    /// returns their versions. The default has none to run.
+    fn run_pending_migrations(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// The versions of the applied schema migrations, oldest first. The default has none.
+    fn applied_migrations(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// Reverts the newest applied migration; returns its version, or `None` when none is
+    /// applied. The default reverts nothing.
+    fn revert_last_migration(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Checks that the database answers. The default runs `SELECT 1`.
+    fn ping(&self) -> Result<()> {
+        let rows = self.query("SELECT 1", &[])?;
+        match rows.first().map(|r| r.get::<i64, _>(0)) {
+            Some(Ok(1)) => Ok(()),
+            _ => Err(Error::Statement("`SELECT 1` did not answer 1".into())),
+        }
+    }
+
+    /// Stops handing out connections: later calls on this backend and all its clones fail with
+    /// [`Error::Closed`]. Idle connections close when the last clone is dropped. The default
+    /// does nothing.
+    fn close(&self) {}
+
+    /// The concrete backend, for fast paths that need it (PostgreSQL COPY in the transfer).
+    fn as_any(&self) -> &dyn Any;
+}
+
+dyn_clone::clone_trait_object!(Backend);
+
+impl dyn Backend + '_ {
+    /// Runs `body` in a transaction and returns its value; see [`Backend::transaction_dyn`].
+    ///
+    /// ```no_run
+    /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+    /// let id: i64 = db.transaction(|tx| {
+    ///     tx.execute("INSERT INTO tags (name) VALUES ($1)", &["urgent".into()])?;
+    ///     tx.query("SELECT id FROM tags WHERE name = $1", &["urgent".into()])?[0].get("id")
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn transaction<T>(&self, body: impl FnOnce(&mut dyn Executor) -> Result<T>) -> Result<T> {
+        let mut body = Some(body);
+        let mut output = None;
+        self.transaction_dyn(&mut |tx| {
+            let body = body.take().ok_or_else(|| Error::Statement("transaction body ran twice".into()))?;
+            output = Some(body(tx)?);
+            Ok(())
+        })?;
+        output.ok_or_else(|| Error::Statement("transaction body did not run".into()))
+    }
+
+    /// Runs a query that must return exactly one row.
+    pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
+        let mut rows = self.query(sql, params)?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(Error::Statement(format!("expected exactly one row, got {n}"))),
+        }
+    }
+
+    /// Runs a query that returns at most one row.
+    pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        let mut rows = self.query(sql, params)?;
+        match rows.len() {
+            0 => Ok(None),
+            1 => Ok(Some(rows.remove(0))),
+            n => Err(Error::Statement(format!("expected at most one row, got {n}"))),
+        }
+    }
+}
+
+/// Runs `body` with panics turned into a rollback: the transaction helpers of each backend call
+/// this inside Diesel's transaction, then resume the panic once the rollback is done.
+pub(crate) fn catch_panic<T>(
+    body: impl FnOnce() -> Result<T>,
+    payload: &mut Option<Box<dyn Any + Send>>,
+) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(panic) => {
+            *payload = Some(panic);
+            Err(Error::Rollback("the transaction body panicked".into()))
+        }
+    }
+}
+
+/// Maps an r2d2 checkout failure to a clear error: a timeout when every connection is in use,
+/// a connect error otherwise.
+pub(crate) fn checkout_error(
+    error: r2d2::Error,
+    state: r2d2::State,
+    max_size: u32,
+    timeout: std::time::Duration,
+    url: &RedactedUrl,
+) -> Error {
+    if state.connections >= max_size && state.idle_connections == 0 {
+        Error::PoolTimeout { timeout, max_size }
+    } else {
+        let message = error.to_string();
+        let message = message.strip_prefix("timed out waiting for connection: ").unwrap_or(&message);
+        Error::Connect { url: url.clone(), message: message.trim().to_string() }
+    }
+}
+
+/// Schema migrations on any Diesel connection, shared by the built-in backends.
+pub(crate) mod migrations {
+    use crate::error::{Error, Result};
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+    fn error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
+        Error::Migration { message: e.to_string() }
+    }
+
+    pub(crate) fn run_pending<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+    ) -> Result<Vec<String>>
+    where
+        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+    {
+        let versions = conn.run_pending_migrations(source).map_err(error)?;
+        Ok(versions.iter().map(ToString::to_string).collect())
+    }
+
+    pub(crate) fn applied<DB: diesel::backend::Backend>(conn: &mut impl MigrationHarness<DB>) -> Result<Vec<String>> {
+        let mut versions: Vec<String> = conn.applied_migrations().map_err(error)?.iter().map(ToString::to_string).collect();
+        versions.sort();
+        Ok(versions)
+    }
+
+    pub(crate) fn revert_last<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+    ) -> Result<Option<String>>
+    where
+        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+    {
+        if applied(conn)?.is_empty() {
+            return Ok(None);
+        }
+        let version = conn.revert_last_migration(source).map_err(error)?;
+        Ok(Some(version.to_string()))
+    }
+}

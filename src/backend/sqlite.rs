@@ -1,0 +1,294 @@
+//! [`SqliteBackend`]: the [`Backend`] on SQLite through Diesel and an r2d2 pool. Embeds
+//! `migrations_sqlite/`.
+//!
+//! Every pooled connection gets `busy_timeout`, `journal_mode = WAL` (files only),
+//! `synchronous = NORMAL` and `foreign_keys = ON` when it is opened. `:memory:` becomes a named
+//! in-memory database on SQLite's `memdb` VFS, so every connection of the pool sees the same
+//! data.
+
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel::deserialize::{self, FromSql};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text, Untyped};
+use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
+use diesel::{QueryResult, RunQueryDsl};
+use diesel_dynamic_schema::dynamic_value::Any as AnySql;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+
+use super::{catch_panic, checkout_error, migrations, Backend, Executor};
+use crate::config::{DbConfig, RedactedUrl};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::sql::{segments, Segment};
+use crate::value::diesel_rows::{into_rows, RawRow};
+use crate::value::{format_sqlite_timestamp, Row, Value};
+
+/// The schema migrations in `migrations_sqlite/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations_sqlite");
+
+/// A pooled SQLite database.
+#[derive(Clone)]
+pub struct SqliteBackend {
+    pool: Pool<ConnectionManager<SqliteConnection>>,
+    url: RedactedUrl,
+    max_size: u32,
+    timeout: std::time::Duration,
+    closed: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for SqliteBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteBackend").field("url", &self.url).field("pool", &self.pool.state()).finish()
+    }
+}
+
+#[derive(Debug)]
+struct Pragmas {
+    busy_timeout_ms: u64,
+    in_memory: bool,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        // busy_timeout goes first: switching to WAL itself may wait on another connection.
+        let mut sql = format!("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;", self.busy_timeout_ms);
+        if !self.in_memory {
+            sql.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        }
+        SimpleConnection::batch_execute(conn, &sql).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The file name or URI SQLite should open for a config URL, and whether it is in memory.
+pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
+    static MEMORY_DBS: AtomicU64 = AtomicU64::new(0);
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() || path == ":memory:" {
+        let n = MEMORY_DBS.fetch_add(1, Ordering::Relaxed);
+        // memdb databases whose name starts with '/' are shared by all connections of the
+        // process, with ordinary locking (unlike shared-cache mode, which fails with
+        // SQLITE_LOCKED instead of waiting on the busy timeout).
+        return (format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()), true);
+    }
+    let in_memory = path.contains("mode=memory") || path.contains("vfs=memdb");
+    (path.to_string(), in_memory)
+}
+
+impl SqliteBackend {
+    /// Opens a pool on the SQLite database of `config` (created if missing).
+    pub fn connect(config: &DbConfig) -> Result<Self> {
+        let url = config.url.redacted();
+        let (target, in_memory) = sqlite_target(config.url.expose());
+        let timeout = config.pool.connect_timeout();
+        // An in-memory database lives while one connection is open: keep one idle always.
+        let min_idle = if in_memory { config.pool.min_idle.max(1) } else { config.pool.min_idle };
+        let mut builder = Pool::builder()
+            .max_size(config.pool.max_size)
+            .min_idle(Some(min_idle))
+            .connection_timeout(timeout);
+        if in_memory {
+            // Recycling every connection at once would free the in-memory database.
+            builder = builder.max_lifetime(None).idle_timeout(None);
+        }
+        let pool = builder
+            .connection_customizer(Box::new(Pragmas { busy_timeout_ms: config.pool.busy_timeout_ms, in_memory }))
+            .build(ConnectionManager::<SqliteConnection>::new(target))
+            .map_err(|e| Error::Connect { url: url.clone(), message: e.to_string() })?;
+        tracing::debug!(%url, max_size = config.pool.max_size, "opened sqlite pool");
+        Ok(SqliteBackend { pool, url, max_size: config.pool.max_size, timeout, closed: Arc::new(AtomicBool::new(false)) })
+    }
+
+    /// A pooled connection, for callers inside the crate that need Diesel directly.
+    pub fn conn(&self) -> Result<PooledConnection<ConnectionManager<SqliteConnection>>> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        self.pool
+            .get()
+            .map_err(|e| checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url))
+    }
+
+    /// The underlying r2d2 pool (for typed Diesel code sharing the same connections).
+    pub fn pool(&self) -> &Pool<ConnectionManager<SqliteConnection>> {
+        &self.pool
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn name(&self) -> &str {
+        "sqlite"
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn url(&self) -> RedactedUrl {
+        self.url.clone()
+    }
+
+    fn execute(&self, sql: &str, params: &[Value]) -> Result<usize> {
+        Executor::execute(&mut *self.conn()?, sql, params)
+    }
+
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        Executor::query(&mut *self.conn()?, sql, params)
+    }
+
+    fn batch_execute(&self, sql: &str) -> Result<()> {
+        Executor::batch_execute(&mut *self.conn()?, sql)
+    }
+
+    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn()?;
+        let mut panic = None;
+        let result = conn.immediate_transaction(|conn| catch_panic(|| body(conn), &mut panic));
+        if let Some(panic) = panic {
+            std::panic::resume_unwind(panic);
+        }
+        result
+    }
+
+    fn run_pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::run_pending(&mut *self.conn()?, MIGRATIONS)
+    }
+
+    fn applied_migrations(&self) -> Result<Vec<String>> {
+        migrations::applied(&mut *self.conn()?)
+    }
+
+    fn revert_last_migration(&self) -> Result<Option<String>> {
+        migrations::revert_last(&mut *self.conn()?, MIGRATIONS)
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Executor for SqliteConnection {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
+        let binds = SqliteBind::all(params);
+        DynQuery { segments: &segments, binds: &binds }.execute(self).map_err(Error::query)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
+        let binds = SqliteBind::all(params);
+        let raw: Vec<RawRow> = DynQuery { segments: &segments, binds: &binds }.load(self).map_err(Error::query)?;
+        Ok(into_rows(raw))
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        SimpleConnection::batch_execute(self, sql).map_err(Error::query)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+}
+
+/// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
+enum SqliteBind<'a> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(std::borrow::Cow<'a, str>),
+    Blob(&'a [u8]),
+}
+
+impl<'a> SqliteBind<'a> {
+    fn all(params: &'a [Value]) -> Vec<SqliteBind<'a>> {
+        params
+            .iter()
+            .map(|value| match value {
+                Value::Null => SqliteBind::Null,
+                Value::Bool(b) => SqliteBind::Int(i64::from(*b)),
+                Value::Int(i) => SqliteBind::Int(*i),
+                Value::Float(x) => SqliteBind::Float(*x),
+                Value::Text(s) => SqliteBind::Text(s.as_str().into()),
+                Value::Bytes(b) => SqliteBind::Blob(b),
+                Value::Timestamp(t) => SqliteBind::Text(format_sqlite_timestamp(t).into()),
+                Value::Json(j) => SqliteBind::Text(j.to_string().into()),
+                Value::Uuid(u) => SqliteBind::Text(u.hyphenated().to_string().into()),
+            })
+            .collect()
+    }
+}
+
+/// Dynamic SQL with dynamic binds. Unlike `sql_query`, Diesel caches its prepared statement
+/// by SQL text, so repeating a statement does not prepare it again.
+struct DynQuery<'a> {
+    segments: &'a [Segment<'a>],
+    binds: &'a [SqliteBind<'a>],
+}
+
+impl QueryId for DynQuery<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for DynQuery<'_> {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for DynQuery<'_> {}
+
+impl QueryFragment<Sqlite> for DynQuery<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        for segment in self.segments {
+            let n = match segment {
+                Segment::Sql(text) => {
+                    out.push_sql(text);
+                    continue;
+                }
+                Segment::Param(n) => *n,
+            };
+            match &self.binds[n - 1] {
+                SqliteBind::Null => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&None)?,
+                SqliteBind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
+                SqliteBind::Float(x) => out.push_bind_param::<Double, f64>(x)?,
+                SqliteBind::Text(s) => out.push_bind_param::<Text, str>(s.as_ref())?,
+                SqliteBind::Blob(b) => out.push_bind_param::<Binary, [u8]>(b)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromSql<AnySql, Sqlite> for Value {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(match value.value_type() {
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => Value::Int(value.read_long()),
+            Some(SqliteType::Double | SqliteType::Float) => Value::Float(value.read_double()),
+            // Diesel's read_text replaces invalid UTF-8 silently; read the raw bytes instead and
+            // keep text that is not UTF-8 as bytes, so nothing changes on the way.
+            Some(SqliteType::Text) => match std::str::from_utf8(value.read_blob()) {
+                Ok(text) => Value::Text(text.to_owned()),
+                Err(_) => Value::Bytes(value.read_blob().to_vec()),
+            },
+            Some(SqliteType::Binary) => Value::Bytes(value.read_blob().to_vec()),
+            None => Value::Null,
+        })
+    }
+
+    fn from_nullable_sql(value: Option<SqliteValue<'_, '_, '_>>) -> deserialize::Result<Self> {
+        match value {
+            Some(value) => <Self as FromSql<AnySql, Sqlite>>::from_sql(value),
+            None => Ok(Value::Null),
+        }
+    }
+}

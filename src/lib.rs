@@ -1,0 +1,35 @@
+//! dbshift: a runtime-switchable SQLite/PostgreSQL data layer for blocking Rust services, and a
+//! verified SQLite to PostgreSQL transfer.
+//!
+//! A service reads a [`DbConfig`], asks a [`Registry`] for a `Box<dyn Backend>`, runs the
+//! embedded migrations of that dialect, and then uses the same code on either database:
+//!
+//! ```
+//! use dbshift::{DbConfig, Registry, Value};
+//!
+//! # fn main() -> dbshift::Result<()> {
+//! let db = Registry::with_defaults().connect(&DbConfig::sqlite(":memory:"))?;
+//! db.run_pending_migrations()?;
+//! db.execute("INSERT INTO tags (name) VALUES ($1)", &[Value::from("urgent")])?;
+//! let row = db.query_one("SELECT id, name FROM tags WHERE name = $1", &["urgent".into()])?;
+//! assert_eq!(row.get::<String, _>("name")?, "urgent");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See `docs/ARCHITECTURE.md` for the map of the crate.
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod pg_server;
+pub mod sql;
+pub mod value;
+
+pub use backend::{Backend, Executor, Registry};
+pub use config::DbConfig;
+pub use dialect::Dialect;
+pub use error::{Error, Result};
+pub use value::{Row, Value};

@@ -1,0 +1,159 @@
+//! Test support: one real PostgreSQL per test binary (a throwaway server started from the
+//! installed binaries, or `DATABASE_URL` when set), one database per test, and a macro that runs
+//! the same test body on SQLite and on PostgreSQL.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use dbshift::pg_server::TempServer;
+use dbshift::{Backend, DbConfig, Registry};
+
+/// The PostgreSQL the tests use.
+pub enum Server {
+    /// Started by this test binary.
+    Temp(TempServer),
+    /// Given by `DATABASE_URL` (a URL to an existing database; tests create siblings).
+    External(url::Url),
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The shared server, started on first use. A missing PostgreSQL install fails loudly.
+pub fn server() -> &'static Server {
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL")),
+        _ => Server::Temp(TempServer::start().unwrap_or_else(|e| {
+            panic!("tests need a real PostgreSQL and could not start one: {e}")
+        })),
+    })
+}
+
+impl Server {
+    /// The URL of `database` on this server.
+    pub fn url(&self, database: &str) -> String {
+        match self {
+            Server::Temp(server) => server.url(database),
+            Server::External(base) => {
+                let mut url = base.clone();
+                url.set_path(database);
+                url.to_string()
+            }
+        }
+    }
+
+    /// The throwaway server, when the tests started one (fault tests need to stop it).
+    pub fn temp(&self) -> Option<&TempServer> {
+        match self {
+            Server::Temp(server) => Some(server),
+            Server::External(_) => None,
+        }
+    }
+
+    fn admin(&self) -> diesel::PgConnection {
+        use diesel::Connection;
+        diesel::PgConnection::establish(&self.url("postgres")).expect("connect to the admin database")
+    }
+}
+
+/// A database of its own for one test, dropped when the value is.
+pub struct PgDb {
+    pub name: String,
+    pub url: String,
+}
+
+/// A fresh, empty PostgreSQL database.
+pub fn pg_db() -> PgDb {
+    use diesel::connection::SimpleConnection;
+    let name = format!("t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let server = server();
+    server.admin().batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+    PgDb { url: server.url(&name), name }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        let _ = server().admin().batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+    }
+}
+
+/// A SQLite database file in a temporary directory, removed when the value is dropped.
+pub struct SqliteDb {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+/// A fresh SQLite file path (not created yet).
+pub fn sqlite_db() -> SqliteDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    SqliteDb { dir, path }
+}
+
+/// Keeps a test database alive as long as the backend using it.
+pub enum Guard {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+/// Which backend a shared test body runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database of `kind` and its config.
+pub fn config(kind: Kind) -> (DbConfig, Guard) {
+    match kind {
+        Kind::Sqlite => {
+            let db = sqlite_db();
+            (DbConfig::sqlite(&db.path), Guard::Sqlite(db))
+        }
+        Kind::Postgres => {
+            let db = pg_db();
+            (DbConfig::from_url(db.url.clone()), Guard::Postgres(db))
+        }
+    }
+}
+
+/// A connected backend of `kind` on a fresh database.
+pub fn backend(kind: Kind) -> (Box<dyn Backend>, Guard) {
+    let (config, guard) = config(kind);
+    (Registry::with_defaults().connect(&config).expect("connect"), guard)
+}
+
+/// A connected backend with the application schema migrated.
+pub fn migrated(kind: Kind) -> (Box<dyn Backend>, Guard) {
+    let (db, guard) = backend(kind);
+    db.run_pending_migrations().expect("migrations apply");
+    (db, guard)
+}
+
+/// Path of a fixture in `../shared/fixtures/`.
+pub fn shared_fixture(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name);
+    assert!(path.exists(), "fixture {} is missing (tests read it from ../shared/fixtures)", path.display());
+    path
+}
+
+/// Defines one test per backend from one body: `both_backends!(fn name(kind) { ... });`
+/// makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(fn $name:ident($kind:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn run($kind: $crate::support::Kind) $body
+            #[test]
+            fn sqlite() { run($crate::support::Kind::Sqlite) }
+            #[test]
+            fn postgres() { run($crate::support::Kind::Postgres) }
+        }
+    )*};
+}

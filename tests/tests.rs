@@ -1,0 +1,6 @@
+//! Integration tests, built into one binary so they share one PostgreSQL server.
+
+#[macro_use]
+mod support;
+
+mod backend;
