@@ -26,6 +26,8 @@ pub mod dialect;
 pub mod error;
 pub mod pg_server;
 pub mod sql;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod transfer;
 pub mod value;
 
 pub use backend::{Backend, Executor, Registry};

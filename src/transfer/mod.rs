@@ -1,0 +1,4 @@
+//! Moving a SQLite database into PostgreSQL: read its schema and data profile, plan a faithful
+//! PostgreSQL schema, copy every row, verify, report.
+
+pub mod model;

@@ -1,0 +1,201 @@
+//! The plain data the transfer passes between its stages: PostgreSQL column types
+//! ([`PgType`]) and the mapping of one SQLite table onto one PostgreSQL table ([`TableMap`]).
+//!
+//! The planner (`plan`) produces `TableMap`s from the SQLite schema and its data profile; for
+//! `--data-only` they come from the existing PostgreSQL catalog instead. The row copier only
+//! reads them. No I/O here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::quote_ident;
+
+/// A PostgreSQL column type, as far as the transfer converts and encodes values for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "arg")]
+pub enum PgType {
+    /// `boolean`
+    Boolean,
+    /// `smallint` (2 bytes)
+    SmallInt,
+    /// `integer` (4 bytes)
+    Integer,
+    /// `bigint` (8 bytes)
+    BigInt,
+    /// `real` (4-byte float)
+    Real,
+    /// `double precision`
+    Double,
+    /// `numeric` or `numeric(p, s)`
+    Numeric(Option<(u32, u32)>),
+    /// `text`
+    Text,
+    /// `varchar(n)` or `varchar`
+    Varchar(Option<u32>),
+    /// `char(n)` (blank-padded)
+    Char(Option<u32>),
+    /// `bytea`
+    Bytea,
+    /// `date`
+    Date,
+    /// `time` (without time zone)
+    Time,
+    /// `timestamp` (without time zone)
+    Timestamp,
+    /// `timestamptz`
+    Timestamptz,
+    /// `interval`
+    Interval,
+    /// `json`
+    Json,
+    /// `jsonb`
+    Jsonb,
+    /// `uuid`
+    Uuid,
+    /// `inet`
+    Inet,
+    /// `citext` (from the extension)
+    Citext,
+    /// A user-defined enum type, by (already quoted-safe) name and its labels.
+    Enum {
+        /// The type name as PostgreSQL shows it (`format_type`).
+        name: String,
+        /// The labels, in order.
+        labels: Vec<String>,
+    },
+    /// Any other type, by its `format_type` text; values are sent in text form.
+    Other(String),
+}
+
+impl PgType {
+    /// The type as written in DDL.
+    pub fn sql(&self) -> String {
+        match self {
+            PgType::Boolean => "boolean".into(),
+            PgType::SmallInt => "smallint".into(),
+            PgType::Integer => "integer".into(),
+            PgType::BigInt => "bigint".into(),
+            PgType::Real => "real".into(),
+            PgType::Double => "double precision".into(),
+            PgType::Numeric(None) => "numeric".into(),
+            PgType::Numeric(Some((p, s))) => format!("numeric({p},{s})"),
+            PgType::Text => "text".into(),
+            PgType::Varchar(None) => "varchar".into(),
+            PgType::Varchar(Some(n)) => format!("varchar({n})"),
+            PgType::Char(None) => "char".into(),
+            PgType::Char(Some(n)) => format!("char({n})"),
+            PgType::Bytea => "bytea".into(),
+            PgType::Date => "date".into(),
+            PgType::Time => "time".into(),
+            PgType::Timestamp => "timestamp".into(),
+            PgType::Timestamptz => "timestamptz".into(),
+            PgType::Interval => "interval".into(),
+            PgType::Json => "json".into(),
+            PgType::Jsonb => "jsonb".into(),
+            PgType::Uuid => "uuid".into(),
+            PgType::Inet => "inet".into(),
+            PgType::Citext => "citext".into(),
+            PgType::Enum { name, .. } => name.clone(),
+            PgType::Other(text) => text.clone(),
+        }
+    }
+
+    /// Whether the copier has a binary COPY encoder for this type. A table with any other
+    /// column is copied in COPY's text format instead.
+    pub fn has_binary_encoding(&self) -> bool {
+        !matches!(self, PgType::Numeric(_) | PgType::Interval | PgType::Inet | PgType::Other(_) | PgType::Citext)
+    }
+}
+
+/// What happens to a value that the target column cannot hold as planned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValuePolicy {
+    /// The whole row goes to the reject file and is counted (the default).
+    #[default]
+    Reject,
+    /// The value becomes `NULL` (only for nullable columns); each case is counted.
+    Null,
+    /// Text is repaired: invalid UTF-8 sequences become U+FFFD and NUL bytes are dropped;
+    /// each case is counted.
+    Replace,
+    /// Text is escaped: NUL and bytes that are not UTF-8 become `\xNN` (and `\` becomes `\\`);
+    /// each case is counted.
+    Escape,
+}
+
+/// How the copier pages through a source table (keyset pagination, never OFFSET).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "columns")]
+pub enum SourceKey {
+    /// The table's `rowid` (rowid tables, including those with an `INTEGER PRIMARY KEY`).
+    Rowid,
+    /// The primary key columns, for `WITHOUT ROWID` tables.
+    PrimaryKey(Vec<String>),
+}
+
+/// One column of a [`TableMap`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMap {
+    /// The SQLite column name.
+    pub source: String,
+    /// The PostgreSQL column name.
+    pub target: String,
+    /// The PostgreSQL type values are converted to.
+    pub pg_type: PgType,
+    /// Whether the target column refuses `NULL`.
+    pub not_null: bool,
+    /// What to do with a value the type cannot hold.
+    #[serde(default)]
+    pub policy: ValuePolicy,
+    /// A user-given conversion from the plan file, applied before the type's own conversion
+    /// (for what cannot be guessed, such as an integer of microseconds into an `interval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<Conversion>,
+}
+
+/// A conversion for values that cannot be guessed from the type alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conversion {
+    /// An integer count of microseconds, into an `interval`.
+    MicrosecondsToInterval,
+    /// An integer count of seconds, into an `interval`.
+    SecondsToInterval,
+    /// Integer Unix seconds, into a timestamp.
+    UnixSeconds,
+    /// Integer Unix milliseconds, into a timestamp.
+    UnixMilliseconds,
+    /// A Julian day number (SQLite `julianday()`), into a timestamp.
+    JulianDay,
+}
+
+/// How one SQLite table lands in one PostgreSQL table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableMap {
+    /// The SQLite table name.
+    pub source: String,
+    /// The PostgreSQL schema (`public` unless chosen otherwise).
+    pub target_schema: String,
+    /// The PostgreSQL table name.
+    pub target: String,
+    /// How to page through the source.
+    pub key: SourceKey,
+    /// The columns copied, in order.
+    pub columns: Vec<ColumnMap>,
+}
+
+impl TableMap {
+    /// `"schema"."table"`, quoted.
+    pub fn qualified_target(&self) -> String {
+        format!(
+            "{}.{}",
+            quote_ident(&self.target_schema).expect("planned names hold no NUL"),
+            quote_ident(&self.target).expect("planned names hold no NUL")
+        )
+    }
+
+    /// Whether every column has a binary COPY encoder.
+    pub fn binary_copy(&self) -> bool {
+        self.columns.iter().all(|c| c.pg_type.has_binary_encoding())
+    }
+}
