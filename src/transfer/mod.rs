@@ -3,5 +3,6 @@
 
 pub mod error;
 pub mod model;
+pub mod values;
 
 pub use error::{Error, Result};

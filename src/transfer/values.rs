@@ -1,0 +1,709 @@
+//! Converting one SQLite value into what one PostgreSQL column can hold, exactly, or saying why
+//! not. Pure: no I/O. The copier encodes the resulting [`Cell`]s; verification hashes them.
+//!
+//! SQLite's flexible typing is normal input here: any storage class can arrive in any column.
+//! Each conversion either keeps the value equal (an integer stays the same integer, a timestamp
+//! the same instant, text the same characters) or fails with a reason, and the column's
+//! [`ValuePolicy`] decides what happens next.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+use super::model::{ColumnMap, Conversion, PgType, ValuePolicy};
+
+/// One value as SQLite stored it. Text is kept as raw bytes: SQLite does not enforce UTF-8.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SrcValue {
+    /// `NULL`
+    Null,
+    /// `INTEGER` storage class.
+    Int(i64),
+    /// `REAL` storage class.
+    Float(f64),
+    /// `TEXT` storage class, as stored (possibly not UTF-8, possibly with NUL bytes).
+    Text(Vec<u8>),
+    /// `BLOB` storage class.
+    Blob(Vec<u8>),
+}
+
+impl SrcValue {
+    /// SQLite's name of the storage class, as `typeof()` gives it.
+    pub fn storage_class(&self) -> &'static str {
+        match self {
+            SrcValue::Null => "null",
+            SrcValue::Int(_) => "integer",
+            SrcValue::Float(_) => "real",
+            SrcValue::Text(_) => "text",
+            SrcValue::Blob(_) => "blob",
+        }
+    }
+}
+
+/// A value ready for one PostgreSQL column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// `NULL`
+    Null,
+    /// `boolean`
+    Bool(bool),
+    /// `smallint`
+    I16(i16),
+    /// `integer`
+    I32(i32),
+    /// `bigint`
+    I64(i64),
+    /// `real`
+    F32(f32),
+    /// `double precision`
+    F64(f64),
+    /// `text`, `varchar`, `char`, `citext`, enum labels, `json`, and the text form of types
+    /// without a binary encoder (`numeric`, `interval`, `inet`, others).
+    Text(Cow<'a, str>),
+    /// `jsonb` (the JSON text; binary COPY prefixes the version byte).
+    Jsonb(Cow<'a, str>),
+    /// `bytea`
+    Bytes(Cow<'a, [u8]>),
+    /// `timestamp`/`timestamptz`: microseconds since the Unix epoch, UTC.
+    Micros(i64),
+    /// `date`: days since the Unix epoch.
+    Days(i32),
+    /// `time`: microseconds since midnight.
+    TimeOfDay(i64),
+    /// `uuid`
+    Uuid([u8; 16]),
+}
+
+/// Why a value did not fit its column.
+pub type Reason = String;
+
+/// The outcome of converting one value under its column's policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome<'a> {
+    /// Converted exactly.
+    Exact(Cell<'a>),
+    /// Changed by the column's policy (`null`, `replace`, `escape`); counted and reported.
+    Repaired(Cell<'a>, Reason),
+    /// The row goes to the reject file.
+    Reject(Reason),
+}
+
+/// Converts `value` for `column`, applying the column's [`ValuePolicy`] when it does not fit.
+pub fn convert<'a>(value: &'a SrcValue, column: &ColumnMap) -> Outcome<'a> {
+    match to_cell(value, &column.pg_type, column.conversion) {
+        Ok(Cell::Null) if column.not_null => Outcome::Reject("NULL in a NOT NULL column".into()),
+        Ok(cell) => Outcome::Exact(cell),
+        Err(problem) => apply_policy(value, column, problem),
+    }
+}
+
+fn apply_policy<'a>(value: &'a SrcValue, column: &ColumnMap, problem: Problem) -> Outcome<'a> {
+    let reason = problem.to_string();
+    let text_like = matches!(
+        column.pg_type,
+        PgType::Text | PgType::Varchar(_) | PgType::Char(_) | PgType::Citext
+    );
+    match column.policy {
+        ValuePolicy::Reject => Outcome::Reject(reason),
+        ValuePolicy::Null if !column.not_null => Outcome::Repaired(Cell::Null, reason),
+        ValuePolicy::Null => Outcome::Reject(format!("{reason} (policy `null` cannot apply to a NOT NULL column)")),
+        ValuePolicy::Replace | ValuePolicy::Escape if text_like && problem.is_encoding() => {
+            let bytes = match value {
+                SrcValue::Text(b) | SrcValue::Blob(b) => b,
+                _ => return Outcome::Reject(reason),
+            };
+            let repaired = if column.policy == ValuePolicy::Replace { replace_invalid(bytes) } else { escape_invalid(bytes) };
+            match to_cell(&SrcValue::Text(repaired.into_bytes()), &column.pg_type, None) {
+                Ok(Cell::Text(text)) => Outcome::Repaired(Cell::Text(Cow::Owned(text.into_owned())), reason),
+                _ => Outcome::Reject(reason),
+            }
+        }
+        ValuePolicy::Replace | ValuePolicy::Escape => Outcome::Reject(reason),
+    }
+}
+
+/// Drops NUL bytes and turns invalid UTF-8 into U+FFFD.
+pub fn replace_invalid(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\0', "")
+}
+
+/// Escapes NUL, backslash and bytes that are not UTF-8 as `\xNN` / `\\`, keeping valid text.
+pub fn escape_invalid(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\0' => out.push_str("\\x00"),
+                '\\' => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// What was wrong with a value, before the policy is applied.
+#[derive(Debug, Clone, PartialEq)]
+enum Problem {
+    /// Text with a NUL byte (PostgreSQL text cannot hold one).
+    Nul,
+    /// Text that is not UTF-8.
+    InvalidUtf8,
+    /// Anything else, with its explanation.
+    Other(String),
+}
+
+impl Problem {
+    fn is_encoding(&self) -> bool {
+        matches!(self, Problem::Nul | Problem::InvalidUtf8)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Nul => f.write_str("text contains a NUL byte, which PostgreSQL text cannot hold"),
+            Problem::InvalidUtf8 => f.write_str("text is not valid UTF-8"),
+            Problem::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+fn other(reason: impl Into<String>) -> Problem {
+    Problem::Other(reason.into())
+}
+
+/// UTF-8 text without NUL bytes, as PostgreSQL text requires.
+fn pg_text(bytes: &[u8]) -> Result<&str, Problem> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Problem::InvalidUtf8)?;
+    if memchr_nul(bytes) {
+        return Err(Problem::Nul);
+    }
+    Ok(text)
+}
+
+fn memchr_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0)
+}
+
+/// The text SQLite itself would show for a number, kept exact: integers in decimal, floats in
+/// the shortest form that reads back to the same bits.
+pub fn number_text(value: &SrcValue) -> Option<String> {
+    match value {
+        SrcValue::Int(i) => Some(i.to_string()),
+        SrcValue::Float(x) => Some(float_text(*x)),
+        _ => None,
+    }
+}
+
+/// The shortest text that reads back to the same `f64` (`NaN`, `Infinity`, `-Infinity` as
+/// PostgreSQL spells them).
+pub fn float_text(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+    } else {
+        format!("{x:?}")
+    }
+}
+
+fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Conversion>) -> Result<Cell<'a>, Problem> {
+    if let SrcValue::Null = value {
+        return Ok(Cell::Null);
+    }
+    if let Some(conversion) = conversion {
+        return convert_with(value, pg_type, conversion);
+    }
+    match pg_type {
+        PgType::Boolean => to_bool(value).map(Cell::Bool),
+        PgType::SmallInt => to_int(value).and_then(|i| {
+            i16::try_from(i).map(Cell::I16).map_err(|_| other(format!("{i} is out of range for smallint")))
+        }),
+        PgType::Integer => to_int(value).and_then(|i| {
+            i32::try_from(i).map(Cell::I32).map_err(|_| other(format!("{i} is out of range for integer")))
+        }),
+        PgType::BigInt => to_int(value).map(Cell::I64),
+        PgType::Double => to_f64(value).map(Cell::F64),
+        PgType::Real => to_f64(value).and_then(|x| {
+            let narrow = x as f32;
+            if f64::from(narrow) == x || x.is_nan() {
+                Ok(Cell::F32(narrow))
+            } else {
+                Err(other(format!("{} does not fit real (4-byte float) exactly", float_text(x))))
+            }
+        }),
+        PgType::Numeric(precision) => to_numeric_text(value, *precision).map(|t| Cell::Text(Cow::Owned(t))),
+        PgType::Text | PgType::Citext => to_text(value).map(Cell::Text),
+        PgType::Varchar(limit) | PgType::Char(limit) => to_text(value).and_then(|text| match limit {
+            Some(n) if text.chars().count() > *n as usize => {
+                Err(other(format!("{} characters do not fit {}", text.chars().count(), pg_type.sql())))
+            }
+            _ => Ok(Cell::Text(text)),
+        }),
+        PgType::Bytea => Ok(Cell::Bytes(match value {
+            SrcValue::Text(b) | SrcValue::Blob(b) => Cow::Borrowed(b.as_slice()),
+            number => Cow::Owned(number_text(number).unwrap_or_default().into_bytes()),
+        })),
+        PgType::Timestamptz | PgType::Timestamp => to_micros(value).map(Cell::Micros),
+        PgType::Date => to_days(value).map(Cell::Days),
+        PgType::Time => match value {
+            SrcValue::Text(b) => parse_time_of_day(pg_text(b)?).map(Cell::TimeOfDay).ok_or_else(|| other("not a time of day")),
+            _ => Err(other(format!("a {} is not a time of day", value.storage_class()))),
+        },
+        PgType::Json | PgType::Jsonb => {
+            let text: Cow<'a, str> = match value {
+                SrcValue::Text(b) => Cow::Borrowed(pg_text(b)?),
+                SrcValue::Int(_) | SrcValue::Float(_) => match value {
+                    SrcValue::Float(x) if !x.is_finite() => return Err(other("NaN and infinities are not JSON")),
+                    number => Cow::Owned(number_text(number).unwrap_or_default()),
+                },
+                _ => return Err(other("a blob is not JSON")),
+            };
+            check_json(&text, matches!(pg_type, PgType::Jsonb))?;
+            Ok(if matches!(pg_type, PgType::Jsonb) { Cell::Jsonb(text) } else { Cell::Text(text) })
+        }
+        PgType::Uuid => match value {
+            SrcValue::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
+                .map(|u| Cell::Uuid(*u.as_bytes()))
+                .map_err(|_| other("not a UUID")),
+            SrcValue::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.as_slice().try_into().expect("16 bytes"))),
+            _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
+        },
+        PgType::Enum { name, labels } => {
+            let text = to_text(value)?;
+            if labels.iter().any(|l| l == text.as_ref()) {
+                Ok(Cell::Text(text))
+            } else {
+                Err(other(format!("`{text}` is not a label of enum {name} ({})", labels.join(", "))))
+            }
+        }
+        PgType::Inet => {
+            let text = to_text(value)?;
+            if is_inet(&text) {
+                Ok(Cell::Text(text))
+            } else {
+                Err(other(format!("`{text}` is not an IP address")))
+            }
+        }
+        // Sent in text form; the server's input function has the last word, and a value it
+        // refuses is isolated and rejected by the copier with the server's message.
+        PgType::Interval | PgType::Other(_) => to_text(value).map(Cell::Text),
+    }
+}
+
+fn convert_with<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Conversion) -> Result<Cell<'a>, Problem> {
+    let number = match value {
+        SrcValue::Int(i) => *i as f64,
+        SrcValue::Float(x) => *x,
+        SrcValue::Text(b) => pg_text(b)?.trim().parse::<f64>().map_err(|_| other("not a number"))?,
+        SrcValue::Blob(_) | SrcValue::Null => return Err(other("a blob is not a number")),
+    };
+    let exact_int = |what: &str| -> Result<i64, Problem> {
+        match value {
+            SrcValue::Int(i) => Ok(*i),
+            _ if number.fract() == 0.0 && number.abs() < 9.0e15 => Ok(number as i64),
+            _ => Err(other(format!("{what} must be a whole number"))),
+        }
+    };
+    match conversion {
+        Conversion::MicrosecondsToInterval => Ok(Cell::Text(Cow::Owned(format!("{} microseconds", exact_int("microseconds")?)))),
+        Conversion::SecondsToInterval => Ok(Cell::Text(Cow::Owned(format!("{} seconds", float_text(number))))),
+        Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
+            let micros = match conversion {
+                Conversion::UnixSeconds => number * 1e6,
+                Conversion::UnixMilliseconds => number * 1e3,
+                _ => (number - 2_440_587.5) * 86_400e6,
+            };
+            if !micros.is_finite() || micros.abs() > 9.0e18 {
+                return Err(other("instant out of range"));
+            }
+            let micros = micros.round() as i64;
+            check_pg_range(micros)?;
+            match pg_type {
+                PgType::Date => {
+                    if micros.rem_euclid(86_400_000_000) != 0 {
+                        return Err(other("instant is not at midnight, a date would drop the time"));
+                    }
+                    Ok(Cell::Days(micros.div_euclid(86_400_000_000) as i32))
+                }
+                PgType::Timestamp | PgType::Timestamptz => Ok(Cell::Micros(micros)),
+                other_type => Err(other(format!("an instant cannot go into {}", other_type.sql()))),
+            }
+        }
+    }
+}
+
+fn to_bool(value: &SrcValue) -> Result<bool, Problem> {
+    match value {
+        SrcValue::Int(0) => Ok(false),
+        SrcValue::Int(1) => Ok(true),
+        SrcValue::Float(x) if *x == 0.0 => Ok(false),
+        SrcValue::Float(x) if *x == 1.0 => Ok(true),
+        SrcValue::Text(b) => match pg_text(b)?.trim().to_ascii_lowercase().as_str() {
+            "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
+            "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
+            _ => Err(other("not a boolean (0/1, true/false, t/f, yes/no, on/off)")),
+        },
+        other_value => Err(other(format!("{} is not a boolean", describe(other_value)))),
+    }
+}
+
+fn to_int(value: &SrcValue) -> Result<i64, Problem> {
+    match value {
+        SrcValue::Int(i) => Ok(*i),
+        SrcValue::Float(x) if x.fract() == 0.0 && *x >= -9.223_372_036_854_775e18 && *x < 9.223_372_036_854_775e18 => Ok(*x as i64),
+        SrcValue::Text(b) => {
+            let text = pg_text(b)?.trim();
+            text.parse::<i64>().map_err(|_| other(format!("`{}` is not an integer", shorten(text))))
+        }
+        other_value => Err(other(format!("{} is not an integer", describe(other_value)))),
+    }
+}
+
+fn to_f64(value: &SrcValue) -> Result<f64, Problem> {
+    match value {
+        SrcValue::Float(x) => Ok(*x),
+        SrcValue::Int(i) if i.unsigned_abs() <= 1 << 53 => Ok(*i as f64),
+        SrcValue::Int(i) => Err(other(format!("{i} is not exactly representable as double precision"))),
+        SrcValue::Text(b) => {
+            let text = pg_text(b)?.trim();
+            let x: f64 = text.parse().map_err(|_| other(format!("`{}` is not a number", shorten(text))))?;
+            Ok(x)
+        }
+        SrcValue::Blob(_) | SrcValue::Null => Err(other("a blob is not a number")),
+    }
+}
+
+fn to_text(value: &SrcValue) -> Result<Cow<'_, str>, Problem> {
+    match value {
+        SrcValue::Text(b) => pg_text(b).map(Cow::Borrowed),
+        SrcValue::Blob(b) => pg_text(b).map(Cow::Borrowed).map_err(|p| match p {
+            Problem::InvalidUtf8 => other("a blob that is not UTF-8 text cannot go into a text column"),
+            p => p,
+        }),
+        number => Ok(Cow::Owned(number_text(number).unwrap_or_default())),
+    }
+}
+
+/// Checks a decimal against `numeric(p, s)` and returns its text: PostgreSQL would round extra
+/// fractional digits silently and fail the whole COPY on overflow, so both are refused here.
+fn to_numeric_text(value: &SrcValue, precision: Option<(u32, u32)>) -> Result<String, Problem> {
+    let text = match value {
+        SrcValue::Float(x) if x.is_nan() => return Ok("NaN".into()),
+        SrcValue::Float(x) if x.is_infinite() => return Err(other("infinity does not fit numeric")),
+        SrcValue::Text(b) => pg_text(b)?.trim().to_string(),
+        SrcValue::Blob(_) => return Err(other("a blob is not a number")),
+        number => number_text(number).unwrap_or_default(),
+    };
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().map_err(|_| other(format!("`{}` is not a number", shorten(&text))))?),
+        None => (text.as_str(), 0),
+    };
+    let unsigned = mantissa.strip_prefix(['-', '+']).unwrap_or(mantissa);
+    let (int_part, frac_part) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits_ok = !(int_part.is_empty() && frac_part.is_empty())
+        && int_part.bytes().all(|b| b.is_ascii_digit())
+        && frac_part.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok {
+        return Err(other(format!("`{}` is not a number", shorten(&text))));
+    }
+    if let Some((p, s)) = precision {
+        let int_digits = int_part.trim_start_matches('0').len() as i64 + i64::from(exponent);
+        let frac_digits = frac_part.trim_end_matches('0').len() as i64 - i64::from(exponent);
+        if frac_digits > i64::from(s) {
+            return Err(other(format!("`{}` has more than {s} decimal places", shorten(&text))));
+        }
+        if int_digits > i64::from(p) - i64::from(s) {
+            return Err(other(format!("`{}` does not fit numeric({p},{s})", shorten(&text))));
+        }
+    }
+    Ok(text)
+}
+
+/// PostgreSQL's timestamp range starts at 4714-11-24 BC; its end (294276 AD) lies beyond any
+/// `i64` of microseconds since 1970 that this code can produce.
+fn check_pg_range(micros: i64) -> Result<(), Problem> {
+    const MIN: i64 = -210_866_803_200_000_000;
+    if micros >= MIN {
+        Ok(())
+    } else {
+        Err(other("instant out of PostgreSQL's range"))
+    }
+}
+
+fn to_micros(value: &SrcValue) -> Result<i64, Problem> {
+    match value {
+        SrcValue::Text(b) => {
+            let text = pg_text(b)?;
+            let micros = parse_datetime(text).ok_or_else(|| other(format!("`{}` is not a date/time", shorten(text))))?;
+            check_pg_range(micros)?;
+            Ok(micros)
+        }
+        // A bare number in a timestamp column: Unix seconds or milliseconds when plausible.
+        SrcValue::Int(_) | SrcValue::Float(_) => {
+            let conversion = guess_epoch(value).ok_or_else(|| {
+                other(format!("{} is not a plausible Unix time; set a conversion for this column in the plan", describe(value)))
+            })?;
+            match convert_with(value, &PgType::Timestamptz, conversion)? {
+                Cell::Micros(m) => Ok(m),
+                _ => Err(other("not an instant")),
+            }
+        }
+        SrcValue::Blob(_) | SrcValue::Null => Err(other("a blob is not a date/time")),
+    }
+}
+
+/// Which epoch a bare number most plausibly counts from: Julian days (SQLite `julianday()`),
+/// Unix seconds or Unix milliseconds, judged by magnitude (1900-2200 for times).
+pub fn guess_epoch(value: &SrcValue) -> Option<Conversion> {
+    let x = match value {
+        SrcValue::Int(i) => *i as f64,
+        SrcValue::Float(x) => *x,
+        _ => return None,
+    };
+    const SECONDS_1900: f64 = -2_208_988_800.0;
+    const SECONDS_2200: f64 = 7_258_118_400.0;
+    if (2_415_020.5..2_524_593.5).contains(&x) && matches!(value, SrcValue::Float(_)) {
+        Some(Conversion::JulianDay)
+    } else if (SECONDS_1900..SECONDS_2200).contains(&x) {
+        Some(Conversion::UnixSeconds)
+    } else if (SECONDS_1900 * 1e3..SECONDS_2200 * 1e3).contains(&x) {
+        Some(Conversion::UnixMilliseconds)
+    } else {
+        None
+    }
+}
+
+fn to_days(value: &SrcValue) -> Result<i32, Problem> {
+    let micros = to_micros(value)?;
+    if micros.rem_euclid(86_400_000_000) != 0 {
+        return Err(other(format!("{} has a time of day, a date would drop it", describe(value))));
+    }
+    i32::try_from(micros.div_euclid(86_400_000_000)).map_err(|_| other("date out of range"))
+}
+
+/// Parses the date/time texts found in SQLite databases into microseconds since the Unix epoch
+/// (UTC): ISO-8601 with a space or `T`, optional seconds and fraction, optional `Z` or offset
+/// (`+02`, `+0200`, `+02:00`); a bare date (midnight); `YYYY/MM/DD`; RFC 2822. Text without an
+/// offset is taken as UTC, the convention of SQLite's own date functions.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let s = text.trim();
+    if s.len() < 8 || s.len() > 64 || !s.as_bytes()[0].is_ascii_digit() && !s.starts_with(['M', 'T', 'W', 'F', 'S']) {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_micros());
+    }
+    let normalized: Cow<'_, str> = if s.contains('/') && s.as_bytes().get(4) == Some(&b'/') {
+        Cow::Owned(s.replacen('/', "-", 2))
+    } else {
+        Cow::Borrowed(s)
+    };
+    let s = normalized.as_ref();
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+        "%Y-%m-%d %H:%M:%S%.f %#z",
+        "%Y-%m-%d %H:%M%#z",
+        "%Y-%m-%dT%H:%M%#z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.timestamp_micros());
+        }
+    }
+    let naive = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")).unwrap_or(s);
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
+            return Some(t.and_utc().timestamp_micros());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(naive, "%Y-%m-%d") {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros());
+    }
+    DateTime::parse_from_rfc2822(s).ok().map(|t| t.timestamp_micros())
+}
+
+/// Parses `HH:MM[:SS[.ffffff]]` into microseconds since midnight.
+pub fn parse_time_of_day(text: &str) -> Option<i64> {
+    let s = text.trim();
+    ["%H:%M:%S%.f", "%H:%M"].iter().find_map(|fmt| NaiveTime::parse_from_str(s, fmt).ok()).map(|t| {
+        i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1000)
+    })
+}
+
+/// Checks JSON text the way PostgreSQL's `json`/`jsonb` input does; `jsonb` also refuses
+/// `\u0000`, which it cannot store.
+fn check_json(text: &str, jsonb: bool) -> Result<(), Problem> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| other(format!("not valid JSON: {e}")))?;
+    if jsonb && text.contains("\\u0000") {
+        return Err(other("JSON text contains \\u0000, which jsonb cannot store"));
+    }
+    Ok(())
+}
+
+fn is_inet(text: &str) -> bool {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (text, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else { return false };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max))
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 40 {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(40).collect();
+    out.push('…');
+    out
+}
+
+fn describe(value: &SrcValue) -> String {
+    match value {
+        SrcValue::Null => "NULL".into(),
+        SrcValue::Int(i) => format!("integer {i}"),
+        SrcValue::Float(x) => format!("real {}", float_text(*x)),
+        SrcValue::Text(b) => format!("text `{}`", shorten(&String::from_utf8_lossy(b))),
+        SrcValue::Blob(b) => format!("blob of {} bytes", b.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(pg_type: PgType) -> ColumnMap {
+        ColumnMap {
+            source: "c".into(),
+            target: "c".into(),
+            pg_type,
+            not_null: false,
+            policy: ValuePolicy::Reject,
+            conversion: None,
+        }
+    }
+
+    fn text(s: &str) -> SrcValue {
+        SrcValue::Text(s.as_bytes().to_vec())
+    }
+
+    fn exact(value: &SrcValue, pg_type: PgType) -> Cell<'_> {
+        match convert(value, &col(pg_type)) {
+            Outcome::Exact(cell) => cell,
+            other => panic!("{value:?}: {other:?}"),
+        }
+    }
+
+    fn rejected(value: &SrcValue, pg_type: PgType) -> String {
+        match convert(value, &col(pg_type)) {
+            Outcome::Reject(reason) => reason,
+            other => panic!("{value:?} should be rejected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn integers_keep_their_value_or_are_refused() {
+        assert_eq!(exact(&SrcValue::Int(i64::MIN), PgType::BigInt), Cell::I64(i64::MIN));
+        assert_eq!(exact(&text(" 42 "), PgType::BigInt), Cell::I64(42));
+        assert_eq!(exact(&SrcValue::Float(3.0), PgType::Integer), Cell::I32(3));
+        assert!(rejected(&SrcValue::Int(1 << 40), PgType::Integer).contains("out of range"));
+        assert!(rejected(&SrcValue::Float(3.5), PgType::BigInt).contains("not an integer"));
+        assert!(rejected(&text("abc"), PgType::BigInt).contains("`abc`"));
+    }
+
+    #[test]
+    fn floats_are_bit_exact() {
+        for x in [-0.0, 1e308, 5e-324, 0.1, 0.30000000000000004, f64::INFINITY] {
+            assert_eq!(exact(&SrcValue::Float(x), PgType::Double), Cell::F64(x));
+        }
+        assert!(rejected(&SrcValue::Int(i64::MAX), PgType::Double).contains("not exactly"));
+        assert!(rejected(&SrcValue::Float(0.1), PgType::Real).contains("real"));
+        assert_eq!(exact(&SrcValue::Float(0.5), PgType::Real), Cell::F32(0.5));
+        assert_eq!(float_text(0.1), "0.1");
+        assert_eq!(float_text(1e308), "1e308");
+    }
+
+    #[test]
+    fn booleans_from_numbers_and_words() {
+        assert_eq!(exact(&SrcValue::Int(1), PgType::Boolean), Cell::Bool(true));
+        assert_eq!(exact(&text("FALSE"), PgType::Boolean), Cell::Bool(false));
+        assert!(rejected(&SrcValue::Int(2), PgType::Boolean).contains("not a boolean"));
+    }
+
+    #[test]
+    fn text_with_nul_or_bad_utf8_follows_the_policy() {
+        let nul = SrcValue::Text(b"a\0b".to_vec());
+        let bad = SrcValue::Text(vec![b'a', 0xff, b'b']);
+        assert!(rejected(&nul, PgType::Text).contains("NUL"));
+        assert!(rejected(&bad, PgType::Text).contains("UTF-8"));
+        let mut column = col(PgType::Text);
+        column.policy = ValuePolicy::Escape;
+        assert!(matches!(convert(&bad, &column), Outcome::Repaired(Cell::Text(t), _) if t == "a\\xffb"));
+        column.policy = ValuePolicy::Replace;
+        assert!(matches!(convert(&nul, &column), Outcome::Repaired(Cell::Text(t), _) if t == "ab"));
+        column.policy = ValuePolicy::Null;
+        assert!(matches!(convert(&nul, &column), Outcome::Repaired(Cell::Null, _)));
+        column.not_null = true;
+        assert!(matches!(convert(&nul, &column), Outcome::Reject(_)));
+        assert_eq!(exact(&bad, PgType::Bytea), Cell::Bytes(Cow::Owned(vec![b'a', 0xff, b'b'])));
+        assert_eq!(exact(&SrcValue::Int(7), PgType::Text), Cell::Text("7".into()));
+    }
+
+    #[test]
+    fn timestamps_in_many_forms_are_the_same_instant() {
+        let expected = 1_709_296_245_123_456;
+        for form in [
+            "2024-03-01 12:30:45.123456",
+            "2024-03-01T12:30:45.123456Z",
+            "2024-03-01 14:30:45.123456+02:00",
+            "2024-03-01T14:30:45.123456+0200",
+            "2024/03/01 12:30:45.123456",
+        ] {
+            assert_eq!(exact(&text(form), PgType::Timestamptz), Cell::Micros(expected), "{form}");
+        }
+        assert_eq!(exact(&SrcValue::Int(1_709_296_245), PgType::Timestamptz), Cell::Micros(1_709_296_245_000_000));
+        assert_eq!(exact(&SrcValue::Int(1_709_296_245_123), PgType::Timestamptz), Cell::Micros(1_709_296_245_123_000));
+        assert_eq!(exact(&SrcValue::Float(2_440_588.0), PgType::Timestamptz), Cell::Micros(43_200_000_000));
+        assert!(rejected(&text("yesterday"), PgType::Timestamptz).contains("date/time"));
+        assert!(rejected(&text("2024-02-30"), PgType::Date).contains("date/time"));
+        assert_eq!(exact(&text("1970-01-02"), PgType::Date), Cell::Days(1));
+        assert!(rejected(&text("1970-01-02 10:00"), PgType::Date).contains("time of day"));
+        assert_eq!(exact(&text("01:02:03.5"), PgType::Time), Cell::TimeOfDay(3_723_500_000));
+    }
+
+    #[test]
+    fn json_uuid_enum_inet_numeric() {
+        assert_eq!(exact(&text("{\"a\": [1, 2]}"), PgType::Jsonb), Cell::Jsonb("{\"a\": [1, 2]}".into()));
+        assert!(rejected(&text("{a:1}"), PgType::Jsonb).contains("JSON"));
+        assert!(rejected(&text("\"\\u0000\""), PgType::Jsonb).contains("u0000"));
+        assert_eq!(exact(&SrcValue::Int(5), PgType::Jsonb), Cell::Jsonb("5".into()));
+        let u = uuid::Uuid::new_v4();
+        assert_eq!(exact(&text(&u.to_string()), PgType::Uuid), Cell::Uuid(*u.as_bytes()));
+        let status = PgType::Enum { name: "mission_status".into(), labels: vec!["draft".into(), "active".into()] };
+        assert_eq!(exact(&text("active"), status.clone()), Cell::Text("active".into()));
+        assert!(rejected(&text("ACTIVE"), status).contains("not a label"));
+        assert_eq!(exact(&text("10.0.0.1/8"), PgType::Inet), Cell::Text("10.0.0.1/8".into()));
+        assert!(rejected(&text("10.0.0.300"), PgType::Inet).contains("IP"));
+        assert_eq!(exact(&text("12.50"), PgType::Numeric(Some((5, 2)))), Cell::Text("12.50".into()));
+        assert!(rejected(&text("1.234"), PgType::Numeric(Some((5, 2)))).contains("decimal places"));
+        assert!(rejected(&text("12345"), PgType::Numeric(Some((5, 2)))).contains("does not fit"));
+        assert!(rejected(&text("1,5"), PgType::Numeric(None)).contains("not a number"));
+        assert_eq!(exact(&SrcValue::Float(1e20), PgType::Numeric(None)), Cell::Text("1e20".into()));
+    }
+
+    #[test]
+    fn conversions_from_the_plan_apply_first() {
+        let mut column = col(PgType::Interval);
+        column.conversion = Some(Conversion::MicrosecondsToInterval);
+        assert!(matches!(convert(&SrcValue::Int(1_500_000), &column), Outcome::Exact(Cell::Text(t)) if t == "1500000 microseconds"));
+        assert!(matches!(convert(&SrcValue::Null, &column), Outcome::Exact(Cell::Null)));
+        column.not_null = true;
+        assert!(matches!(convert(&SrcValue::Null, &column), Outcome::Reject(_)));
+    }
+}
