@@ -1,0 +1,535 @@
+//! The row copier: SQLite pages in, PostgreSQL `COPY` out, one transaction per table.
+//!
+//! A reader thread pages through the source ([`super::source::TableReader`]) while this thread
+//! converts and encodes rows and streams them into `COPY ... FROM STDIN` through Diesel, binary
+//! format where every column has a binary encoder, text format otherwise. A bounded channel
+//! between the two keeps memory flat whatever the table's size.
+//!
+//! Values the converter refuses go to the reject file. A value that passes the converter but
+//! that the server refuses (a CHECK, a foreign key or a type of a `--data-only` target) fails
+//! the whole COPY; the table is then copied again in isolation mode: chunks of rows under
+//! savepoints, halved on failure down to the single rows the server refuses, which are rejected
+//! with the server's message. Nothing is skipped without a record.
+
+use std::cell::{Cell as StdCell, RefCell};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
+use diesel::query_builder::AstPass;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, QueryResult};
+
+use super::encode::{binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER};
+use super::error::{Error, Result};
+use super::model::TableMap;
+use super::rejects::{object, value_json, Reject, RejectSink};
+use super::source::{SrcRow, TableReader};
+use super::values::{convert, Cell, Outcome};
+use crate::dialect::quote_ident;
+
+/// Bytes buffered before one write to the server (one `PQputCopyData`).
+const CHUNK_BYTES: usize = 1 << 20;
+/// Rows per savepoint in isolation mode.
+const ISOLATION_CHUNK_ROWS: usize = 1000;
+
+thread_local! {
+    /// The target of the next COPY on this thread: Diesel's `CopyTarget` names its target by
+    /// type, so a table known only at run time is passed beside it.
+    static COPY_TARGET: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// A `CopyTarget` whose SQL is whatever [`COPY_TARGET`] holds: a quoted table with its column
+/// list for `COPY ... FROM`, or a parenthesised query for `COPY (...) TO`.
+///
+/// This implements `CopyTarget::walk_target`, a `#[doc(hidden)]` method; diesel is pinned to
+/// 2.3.x for that reason, and the tests cover both directions.
+pub struct DynCopyTarget;
+
+impl CopyTarget for DynCopyTarget {
+    type Table = diesel_dynamic_schema::Table<String>;
+    type SqlType = diesel::sql_types::Integer;
+
+    fn walk_target(mut pass: AstPass<'_, '_, Pg>) -> QueryResult<()> {
+        COPY_TARGET.with(|target| pass.push_sql(&target.borrow()));
+        Ok(())
+    }
+}
+
+/// Why a COPY stream ended early.
+#[derive(Debug)]
+pub enum CopyError {
+    /// The server refused the data or the statement.
+    Server(DieselError),
+    /// The producer stopped (its error is kept by the caller).
+    Producer,
+}
+
+impl std::fmt::Display for CopyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CopyError::Server(e) => write!(f, "{e}"),
+            CopyError::Producer => f.write_str("the row producer stopped"),
+        }
+    }
+}
+
+impl std::error::Error for CopyError {}
+
+impl From<DieselError> for CopyError {
+    fn from(e: DieselError) -> Self {
+        CopyError::Server(e)
+    }
+}
+
+/// Runs `COPY <target> FROM STDIN` with the data `produce` writes.
+pub fn copy_in(
+    conn: &mut PgConnection,
+    target: &str,
+    binary: bool,
+    freeze: bool,
+    produce: impl Fn(&mut dyn Write) -> std::result::Result<(), CopyError>,
+) -> std::result::Result<usize, CopyError> {
+    use diesel::prelude::ExecuteCopyFromDsl;
+    COPY_TARGET.with(|t| *t.borrow_mut() = target.to_string());
+    let query = diesel::copy_from(diesel_dynamic_schema::table(String::new()))
+        .from_raw_data(DynCopyTarget, produce)
+        .with_format(if binary { CopyFormat::Binary } else { CopyFormat::Text });
+    let query = if freeze { query.with_freeze(true) } else { query };
+    query.execute(conn)
+}
+
+/// Runs `COPY (<query>) TO STDOUT (FORMAT binary)` and hands the stream to `consume`.
+pub fn copy_out<T>(
+    conn: &mut PgConnection,
+    query: &str,
+    consume: impl FnOnce(&mut dyn std::io::BufRead) -> T,
+) -> QueryResult<T> {
+    COPY_TARGET.with(|t| *t.borrow_mut() = format!("({query})"));
+    let output = {
+        let mut stream = diesel::copy_to(DynCopyTarget).with_format(CopyFormat::Binary).load_raw(conn)?;
+        consume(&mut stream)
+    };
+    // Diesel's raw COPY TO reader does not fetch the command's final result after the stream
+    // ends, which leaves the connection busy for prepared statements ("another command is
+    // already in progress"). `batch_execute` goes through PQexec, which discards it.
+    conn.batch_execute("SELECT 1")?;
+    Ok(output)
+}
+
+/// The message of a Diesel error without Diesel's decoration.
+pub fn server_message(e: &DieselError) -> String {
+    match e {
+        DieselError::DatabaseError(_, info) => {
+            let mut message = info.message().to_string();
+            if let Some(detail) = info.details() {
+                message.push_str(" (");
+                message.push_str(detail);
+                message.push(')');
+            }
+            crate::backend::postgres::one_line(&message)
+        }
+        other => crate::backend::postgres::one_line(&other.to_string()),
+    }
+}
+
+/// Whether the server refused the *data* (so isolating rows can find the culprits), rather
+/// than the statement, the connection or the schema.
+pub fn is_data_error(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::UniqueViolation
+            | DatabaseErrorKind::ForeignKeyViolation
+            | DatabaseErrorKind::NotNullViolation
+            | DatabaseErrorKind::CheckViolation
+            | DatabaseErrorKind::ExclusionViolation => true,
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => false,
+            _ => {
+                let message = info.message();
+                [
+                    "invalid input",
+                    "out of range",
+                    "too long",
+                    "invalid byte sequence",
+                    "violates",
+                    "unsupported Unicode",
+                    "malformed",
+                    "overflow",
+                    "invalid value",
+                    "invalid interval",
+                    "invalid cidr",
+                    "invalid inet",
+                    "unterminated",
+                    "cannot be represented",
+                    "unsupported jsonb",
+                    "not a valid",
+                ]
+                .iter()
+                .any(|needle| message.contains(needle))
+            }
+        },
+        _ => false,
+    }
+}
+
+/// What one table's copy needs.
+pub struct TableJob<'a> {
+    /// The SQLite file.
+    pub source_path: &'a Path,
+    /// Which columns go where, and as what.
+    pub map: &'a TableMap,
+    /// Every column name of the source table (to find a usable rowid alias).
+    pub source_columns: &'a [String],
+    /// Statements run in the table's transaction before the COPY (CREATE TABLE, TRUNCATE).
+    pub before: &'a [String],
+    /// Statements run in the table's transaction after the COPY (bookkeeping).
+    pub after: &'a [String],
+    /// Use `COPY ... (FREEZE)`: only when `before` creates or truncates the table.
+    pub freeze: bool,
+    /// Where reject files go (`None`: count only).
+    pub reject_dir: Option<&'a Path>,
+    /// Called after each page with the rows read so far.
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// What copying one table did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TableStats {
+    /// Rows read from SQLite.
+    pub rows_read: u64,
+    /// Rows written to PostgreSQL.
+    pub rows_written: u64,
+    /// Rows sent to the reject file instead.
+    pub rows_rejected: u64,
+    /// Values changed by a column policy (each also recorded in the reject file).
+    pub values_repaired: u64,
+    /// Bytes of COPY data sent.
+    pub bytes: u64,
+    /// Wall time of the table's copy.
+    pub seconds: f64,
+    /// The reject file, when there were rejects or repairs.
+    pub reject_file: Option<PathBuf>,
+    /// Whether the table had to be copied in isolation mode after the server refused data.
+    pub isolated: bool,
+}
+
+/// Counters shared by the attempt's closures.
+#[derive(Default)]
+struct Counters {
+    read: StdCell<u64>,
+    written: StdCell<u64>,
+    repaired: StdCell<u64>,
+    bytes: StdCell<u64>,
+}
+
+impl Counters {
+    fn add(cell: &StdCell<u64>, n: u64) {
+        cell.set(cell.get() + n);
+    }
+}
+
+enum Attempt {
+    Server(DieselError),
+    Other(Error),
+}
+
+impl From<DieselError> for Attempt {
+    fn from(e: DieselError) -> Self {
+        Attempt::Server(e)
+    }
+}
+
+/// Copies one table in one transaction. On a data error from the server the table is copied
+/// again in isolation mode; any other failure rolls the table back and is returned.
+pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableStats> {
+    let started = Instant::now();
+    let mut sink = RejectSink::new(job.reject_dir, &job.map.source);
+    let target = copy_target(job.map)?;
+    let fast = attempt(conn, job, &target, &mut sink, false);
+    let (counters, isolated) = match fast {
+        Ok(counters) => (counters, false),
+        Err(Attempt::Server(e)) if is_data_error(&e) => {
+            tracing::info!(table = %job.map.source, error = %server_message(&e), "the server refused some rows; copying again row by row where needed");
+            sink.reset()?;
+            match attempt(conn, job, &target, &mut sink, true) {
+                Ok(counters) => (counters, true),
+                Err(Attempt::Server(e)) => return Err(target_error(job, &e)),
+                Err(Attempt::Other(e)) => return Err(e),
+            }
+        }
+        Err(Attempt::Server(e)) => {
+            let _ = sink.reset();
+            return Err(target_error(job, &e));
+        }
+        Err(Attempt::Other(e)) => {
+            let _ = sink.reset();
+            return Err(e);
+        }
+    };
+    let reject_file = sink.commit()?;
+    Ok(TableStats {
+        rows_read: counters.read.get(),
+        rows_written: counters.written.get(),
+        rows_rejected: sink.count() - counters.repaired.get(),
+        values_repaired: counters.repaired.get(),
+        bytes: counters.bytes.get(),
+        seconds: started.elapsed().as_secs_f64(),
+        reject_file,
+        isolated,
+    })
+}
+
+fn target_error(job: &TableJob<'_>, e: &DieselError) -> Error {
+    Error::Invalid(format!("copying table `{}` failed: {}", job.map.source, server_message(e)))
+}
+
+fn copy_target(map: &TableMap) -> Result<String> {
+    let columns: Vec<String> = map.columns.iter().map(|c| quote_ident(&c.target)).collect::<std::result::Result<_, _>>().map_err(Error::Invalid)?;
+    Ok(format!("{} ({})", map.qualified_target(), columns.join(", ")))
+}
+
+/// Converts one row; `Ok(None)` when it was rejected (and recorded).
+fn convert_row<'r>(
+    row: &'r SrcRow,
+    map: &TableMap,
+    sink: &mut RejectSink,
+    counters: &Counters,
+    cells: &mut Vec<Cell<'r>>,
+) -> Result<bool> {
+    cells.clear();
+    let mut repairs = Vec::new();
+    for (value, column) in row.values.iter().zip(&map.columns) {
+        match convert(value, column) {
+            Outcome::Exact(cell) => cells.push(cell),
+            Outcome::Repaired(cell, reason) => {
+                cells.push(cell);
+                repairs.push((column, value, reason));
+            }
+            Outcome::Reject(reason) => {
+                sink.push(&record(map, row, &column.source, value_json(value), reason, "rejected"))?;
+                return Ok(false);
+            }
+        }
+    }
+    for (column, value, reason) in repairs {
+        Counters::add(&counters.repaired, 1);
+        sink.push(&record(map, row, &column.source, value_json(value), reason, "repaired"))?;
+    }
+    Ok(true)
+}
+
+fn record(map: &TableMap, row: &SrcRow, column: &str, value: serde_json::Value, reason: String, action: &str) -> Reject {
+    let key_names: Vec<String> = match &map.key {
+        super::model::SourceKey::Rowid => vec!["rowid".to_string()],
+        super::model::SourceKey::PrimaryKey(columns) => columns.clone(),
+    };
+    let names: Vec<String> = map.columns.iter().map(|c| c.source.clone()).collect();
+    Reject {
+        table: map.source.clone(),
+        action: action.to_string(),
+        key: object(&key_names, &row.key),
+        column: column.to_string(),
+        reason,
+        value,
+        row: object(&names, &row.values),
+    }
+}
+
+fn encode_row(buf: &mut Vec<u8>, cells: &[Cell<'_>], binary: bool) {
+    if binary {
+        binary_row_start(buf, cells.len());
+        for cell in cells {
+            binary_field(buf, cell);
+        }
+    } else {
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                buf.push(b'\t');
+            }
+            text_field(buf, cell);
+        }
+        buf.push(b'\n');
+    }
+}
+
+fn attempt(
+    conn: &mut PgConnection,
+    job: &TableJob<'_>,
+    target: &str,
+    sink: &mut RejectSink,
+    isolate: bool,
+) -> std::result::Result<Counters, Attempt> {
+    conn.transaction::<Counters, Attempt, _>(|conn| {
+        for sql in job.before {
+            conn.batch_execute(sql)?;
+        }
+        let counters = if isolate {
+            copy_isolating(conn, job, target, sink)?
+        } else {
+            copy_streaming(conn, job, target, sink)?
+        };
+        sink.flush().map_err(Attempt::Other)?;
+        for sql in job.after {
+            conn.batch_execute(sql)?;
+        }
+        Ok(counters)
+    })
+}
+
+/// The fast path: a reader thread feeds one COPY statement through a bounded channel.
+fn copy_streaming(
+    conn: &mut PgConnection,
+    job: &TableJob<'_>,
+    target: &str,
+    sink: &mut RejectSink,
+) -> std::result::Result<Counters, Attempt> {
+    let binary = job.map.binary_copy();
+    let counters = Counters::default();
+    let failure: RefCell<Option<Error>> = RefCell::new(None);
+    let sink = RefCell::new(sink);
+    let result = std::thread::scope(|scope| {
+        let (sender, receiver) = sync_channel::<Result<Vec<SrcRow>>>(2);
+        scope.spawn(move || {
+            let reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
+                Ok(reader) => reader,
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    return;
+                }
+            };
+            for page in reader {
+                if sender.send(page).is_err() {
+                    break;
+                }
+            }
+        });
+        let produce = |out: &mut dyn Write| -> std::result::Result<(), CopyError> {
+            let fail = |e: Error| {
+                *failure.borrow_mut() = Some(e);
+                CopyError::Producer
+            };
+            let mut buf = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
+            if binary {
+                buf.extend_from_slice(BINARY_HEADER);
+            }
+            let mut sink = sink.borrow_mut();
+            for page in receiver.iter() {
+                let page = page.map_err(fail)?;
+                let mut cells = Vec::with_capacity(job.map.columns.len());
+                for row in &page {
+                    Counters::add(&counters.read, 1);
+                    if convert_row(row, job.map, &mut sink, &counters, &mut cells).map_err(fail)? {
+                        encode_row(&mut buf, &cells, binary);
+                        Counters::add(&counters.written, 1);
+                    }
+                    if buf.len() >= CHUNK_BYTES {
+                        Counters::add(&counters.bytes, buf.len() as u64);
+                        out.write_all(&buf).map_err(|e| CopyError::Server(DieselError::SerializationError(Box::new(e))))?;
+                        buf.clear();
+                    }
+                }
+                (job.progress)(counters.read.get());
+            }
+            if binary {
+                buf.extend_from_slice(BINARY_TRAILER);
+            }
+            Counters::add(&counters.bytes, buf.len() as u64);
+            out.write_all(&buf).map_err(|e| CopyError::Server(DieselError::SerializationError(Box::new(e))))?;
+            Ok(())
+        };
+        let result = copy_in(conn, target, binary, job.freeze, produce);
+        // Dropping the receiver (with the closure) stops the reader if the COPY ended early.
+        result
+    });
+    match result {
+        Ok(_) => Ok(counters),
+        Err(CopyError::Producer) => Err(Attempt::Other(failure.into_inner().unwrap_or_else(|| {
+            Error::Invalid(format!("copying table `{}` stopped without a reason", job.map.source))
+        }))),
+        Err(CopyError::Server(e)) => Err(Attempt::Server(e)),
+    }
+}
+
+/// The slow path after the server refused data: chunks under savepoints, halved on failure.
+fn copy_isolating(
+    conn: &mut PgConnection,
+    job: &TableJob<'_>,
+    target: &str,
+    sink: &mut RejectSink,
+) -> std::result::Result<Counters, Attempt> {
+    let binary = job.map.binary_copy();
+    let counters = Counters::default();
+    let reader = TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
+    for page in reader {
+        let page = page.map_err(Attempt::Other)?;
+        let mut encoded: Vec<(usize, Vec<u8>)> = Vec::with_capacity(page.len());
+        let mut cells = Vec::with_capacity(job.map.columns.len());
+        for (index, row) in page.iter().enumerate() {
+            Counters::add(&counters.read, 1);
+            if convert_row(row, job.map, sink, &counters, &mut cells).map_err(Attempt::Other)? {
+                let mut buf = Vec::new();
+                encode_row(&mut buf, &cells, binary);
+                encoded.push((index, buf));
+            }
+        }
+        for chunk in encoded.chunks(ISOLATION_CHUNK_ROWS) {
+            let mut on_refused = |index: usize, message: String| -> Result<()> {
+                let row = &page[index];
+                sink.push(&record(job.map, row, "?", serde_json::Value::Null, format!("refused by PostgreSQL: {message}"), "rejected"))
+            };
+            let written = insert_chunk(conn, target, binary, chunk, &mut on_refused, &counters)?;
+            Counters::add(&counters.written, written);
+        }
+        (job.progress)(counters.read.get());
+    }
+    Ok(counters)
+}
+
+fn insert_chunk(
+    conn: &mut PgConnection,
+    target: &str,
+    binary: bool,
+    rows: &[(usize, Vec<u8>)],
+    on_refused: &mut dyn FnMut(usize, String) -> Result<()>,
+    counters: &Counters,
+) -> std::result::Result<u64, Attempt> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    conn.batch_execute("SAVEPOINT dbshift_chunk")?;
+    let produce = |out: &mut dyn Write| -> std::result::Result<(), CopyError> {
+        let io = |e: std::io::Error| CopyError::Server(DieselError::SerializationError(Box::new(e)));
+        if binary {
+            out.write_all(BINARY_HEADER).map_err(io)?;
+        }
+        for (_, bytes) in rows {
+            out.write_all(bytes).map_err(io)?;
+        }
+        if binary {
+            out.write_all(BINARY_TRAILER).map_err(io)?;
+        }
+        Ok(())
+    };
+    match copy_in(conn, target, binary, false, produce) {
+        Ok(_) => {
+            conn.batch_execute("RELEASE SAVEPOINT dbshift_chunk")?;
+            Counters::add(&counters.bytes, rows.iter().map(|(_, b)| b.len() as u64).sum());
+            Ok(rows.len() as u64)
+        }
+        Err(CopyError::Server(e)) if is_data_error(&e) => {
+            conn.batch_execute("ROLLBACK TO SAVEPOINT dbshift_chunk; RELEASE SAVEPOINT dbshift_chunk")?;
+            if rows.len() == 1 {
+                on_refused(rows[0].0, server_message(&e)).map_err(Attempt::Other)?;
+                return Ok(0);
+            }
+            let (left, right) = rows.split_at(rows.len() / 2);
+            Ok(insert_chunk(conn, target, binary, left, on_refused, counters)?
+                + insert_chunk(conn, target, binary, right, on_refused, counters)?)
+        }
+        Err(CopyError::Server(e)) => Err(Attempt::Server(e)),
+        Err(CopyError::Producer) => Err(Attempt::Other(Error::Invalid("writing a chunk failed".into()))),
+    }
+}

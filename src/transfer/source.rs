@@ -1,0 +1,306 @@
+//! Reading the SQLite source: opened read-only, never modified; tables read in keyset pages
+//! (`rowid`, or the primary key of `WITHOUT ROWID` tables), never with OFFSET. A page ends at
+//! [`MAX_PAGE_ROWS`] rows or once it holds [`PAGE_BYTES`], whatever the rows hold.
+
+use std::path::{Path, PathBuf};
+
+use diesel::connection::SimpleConnection;
+use diesel::deserialize::{self, FromSql, QueryableByName};
+use diesel::row::{Field, NamedRow};
+use diesel::sql_types::{BigInt, Binary, Double};
+use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
+use diesel::{Connection, RunQueryDsl};
+use diesel_dynamic_schema::dynamic_value::Any as AnySql;
+
+use super::error::{Error, Result};
+use super::model::{SourceKey, TableMap};
+use super::values::SrcValue;
+use crate::dialect::quote_ident;
+
+/// The bytes a page aims at; with the channel between reader and writer this bounds memory.
+pub const PAGE_BYTES: usize = 8 << 20;
+/// The most rows in one page.
+pub const MAX_PAGE_ROWS: usize = 20_000;
+
+/// Opens `path` read-only (SQLite's `mode=ro` URI), after checking that it is a SQLite file.
+pub fn open(path: &Path) -> Result<SqliteConnection> {
+    check_header(path)?;
+    let url = format!("file:{}?mode=ro", uri_escape(path));
+    let mut conn = SqliteConnection::establish(&url)
+        .map_err(|e| Error::NotSqlite { path: path.to_path_buf(), reason: e.to_string() })?;
+    conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;")
+        .map_err(|e| source_error(path, None, e))?;
+    // Reading the catalog proves the file is a database and not encrypted or corrupt at page 1.
+    diesel::sql_query("SELECT count(*) AS n FROM sqlite_master")
+        .execute(&mut conn)
+        .map_err(|e| Error::NotSqlite { path: path.to_path_buf(), reason: e.to_string() })?;
+    Ok(conn)
+}
+
+/// Checks that `path` is a regular, non-empty file that starts with SQLite's header.
+pub fn check_header(path: &Path) -> Result<()> {
+    let fail = |reason: &str| Err(Error::NotSqlite { path: path.to_path_buf(), reason: reason.to_string() });
+    let metadata = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fail("no such file"),
+        Err(e) => return fail(&e.to_string()),
+    };
+    if metadata.is_dir() {
+        return fail("it is a directory");
+    }
+    if metadata.len() == 0 {
+        return fail("the file is empty");
+    }
+    let mut header = [0u8; 16];
+    use std::io::Read;
+    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut header));
+    match read {
+        Ok(16) if &header == b"SQLite format 3\0" => Ok(()),
+        Ok(_) => fail("the file does not start with the SQLite header (is it a SQLite 3 database?)"),
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn uri_escape(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for b in absolute.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'_' | b'-' | b'~' => out.push(*b as char),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub(crate) fn source_error(path: &Path, table: Option<&str>, e: impl std::fmt::Display) -> Error {
+    let message = match table {
+        Some(t) => format!("table `{t}`: {e}"),
+        None => e.to_string(),
+    };
+    Error::Source { path: path.to_path_buf(), message }
+}
+
+/// The column of `table` that aliases its rowid (a single-column `INTEGER PRIMARY KEY` of a
+/// rowid table), if any.
+pub fn rowid_alias_column(conn: &mut SqliteConnection, table: &str) -> Result<Option<String>, diesel::result::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Info {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[diesel(column_name = type_)]
+        declared: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pk: i32,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Sql {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        sql: Option<String>,
+    }
+    let quoted = crate::dialect::quote_literal(table);
+    let columns: Vec<Info> = diesel::sql_query(format!(
+        "SELECT name, type AS type_, pk FROM pragma_table_info({quoted})"
+    ))
+    .load(conn)?;
+    let keys: Vec<&Info> = columns.iter().filter(|c| c.pk > 0).collect();
+    let [key] = keys.as_slice() else { return Ok(None) };
+    if !key.declared.eq_ignore_ascii_case("INTEGER") {
+        return Ok(None);
+    }
+    let sql: Vec<Sql> = diesel::sql_query(format!("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {quoted}")).load(conn)?;
+    let without_rowid = sql
+        .first()
+        .and_then(|s| s.sql.as_deref())
+        .is_some_and(|s| s.to_ascii_uppercase().replace(char::is_whitespace, "").ends_with("WITHOUTROWID"));
+    Ok((!without_rowid).then(|| key.name.clone()))
+}
+
+/// One source row: its paging key and its values in [`TableMap::columns`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SrcRow {
+    /// The rowid, or the primary key values.
+    pub key: Vec<SrcValue>,
+    /// The column values.
+    pub values: Vec<SrcValue>,
+}
+
+impl SrcRow {
+    /// Roughly the bytes this row occupies, for page sizing.
+    pub fn weight(&self) -> usize {
+        self.values
+            .iter()
+            .map(|v| match v {
+                SrcValue::Text(b) | SrcValue::Blob(b) => b.len() + 24,
+                _ => 24,
+            })
+            .sum()
+    }
+}
+
+struct RawRow(Vec<SrcValue>);
+
+impl QueryableByName<Sqlite> for RawRow {
+    fn build<'a>(row: &impl NamedRow<'a, Sqlite>) -> deserialize::Result<Self> {
+        let n = diesel::row::Row::field_count(row);
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
+            values.push(<SrcValue as FromSql<AnySql, Sqlite>>::from_nullable_sql(field.value())?);
+        }
+        Ok(RawRow(values))
+    }
+}
+
+impl FromSql<AnySql, Sqlite> for SrcValue {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(match value.value_type() {
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => SrcValue::Int(value.read_long()),
+            Some(SqliteType::Double | SqliteType::Float) => SrcValue::Float(value.read_double()),
+            // read_blob returns the stored bytes of a TEXT value unchanged (read_text would
+            // replace invalid UTF-8).
+            Some(SqliteType::Text) => SrcValue::Text(value.read_blob().to_vec()),
+            Some(SqliteType::Binary) => SrcValue::Blob(value.read_blob().to_vec()),
+            None => SrcValue::Null,
+        })
+    }
+
+    fn from_nullable_sql(value: Option<SqliteValue<'_, '_, '_>>) -> deserialize::Result<Self> {
+        match value {
+            Some(value) => <Self as FromSql<AnySql, Sqlite>>::from_sql(value),
+            None => Ok(SrcValue::Null),
+        }
+    }
+}
+
+/// Reads one table page by page, in key order.
+pub struct TableReader {
+    conn: SqliteConnection,
+    path: PathBuf,
+    table: String,
+    select: String,
+    key_exprs: Vec<String>,
+    last_key: Option<Vec<SrcValue>>,
+    done: bool,
+}
+
+/// The first of `rowid`, `_rowid_`, `oid` that is not shadowed by a real column.
+pub fn rowid_alias(columns: &[String]) -> Option<&'static str> {
+    ["rowid", "_rowid_", "oid"]
+        .into_iter()
+        .find(|alias| !columns.iter().any(|c| c.eq_ignore_ascii_case(alias)))
+}
+
+impl TableReader {
+    /// A reader over `map.source` on its own read-only connection. The whole table is read in
+    /// one read transaction, so it is one consistent snapshot.
+    pub fn new(path: &Path, map: &TableMap, all_columns: &[String]) -> Result<Self> {
+        let mut conn = open(path)?;
+        let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
+        let key_exprs: Vec<String> = match &map.key {
+            SourceKey::Rowid => vec![rowid_alias(all_columns)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "table `{}` has columns named rowid, _rowid_ and oid, so its rows cannot be paged",
+                        map.source
+                    ))
+                })?
+                .to_string()],
+            SourceKey::PrimaryKey(columns) => columns.iter().map(|c| quote(c)).collect::<Result<_>>()?,
+        };
+        let mut select = String::from("SELECT ");
+        for expr in &key_exprs {
+            select.push_str(expr);
+            select.push_str(", ");
+        }
+        let columns: Vec<String> = map.columns.iter().map(|c| quote(&c.source)).collect::<Result<_>>()?;
+        select.push_str(&if columns.is_empty() { "NULL".to_string() } else { columns.join(", ") });
+        select.push_str(" FROM ");
+        select.push_str(&quote(&map.source)?);
+        conn.batch_execute("BEGIN").map_err(|e| source_error(path, Some(&map.source), e))?;
+        Ok(TableReader {
+            conn,
+            path: path.to_path_buf(),
+            table: map.source.clone(),
+            select,
+            key_exprs,
+            last_key: None,
+            done: false,
+        })
+    }
+
+    /// The next page of rows, or `None` at the end of the table.
+    pub fn next_page(&mut self) -> Result<Option<Vec<SrcRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let order = self.key_exprs.join(", ");
+        let mut sql = self.select.clone();
+        let mut query_binds: Vec<&SrcValue> = Vec::new();
+        if let Some(last) = &self.last_key {
+            let placeholders: Vec<String> = last
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    SrcValue::Text(_) => format!("CAST(?{} AS TEXT)", i + 1),
+                    _ => format!("?{}", i + 1),
+                })
+                .collect();
+            if self.key_exprs.len() == 1 {
+                sql.push_str(&format!(" WHERE {} > {}", self.key_exprs[0], placeholders[0]));
+            } else {
+                sql.push_str(&format!(" WHERE ({order}) > ({})", placeholders.join(", ")));
+            }
+            query_binds.extend(last.iter());
+        }
+        sql.push_str(&format!(" ORDER BY {order} LIMIT {MAX_PAGE_ROWS}"));
+        let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
+        for value in query_binds {
+            query = match value {
+                SrcValue::Int(i) => query.bind::<BigInt, _>(*i),
+                SrcValue::Float(x) => query.bind::<Double, _>(*x),
+                SrcValue::Text(b) | SrcValue::Blob(b) => query.bind::<Binary, _>(b.clone()),
+                SrcValue::Null => query.bind::<diesel::sql_types::Nullable<BigInt>, _>(None::<i64>),
+            };
+        }
+        // Stream the page and stop at the byte budget, so memory stays bounded even when a few
+        // rows are huge.
+        let n_keys = self.key_exprs.len();
+        let mut rows: Vec<SrcRow> = Vec::new();
+        let mut bytes = 0;
+        let mut cut_short = false;
+        {
+            let iter = query
+                .load_iter::<RawRow, diesel::connection::DefaultLoadingMode>(&mut self.conn)
+                .map_err(|e| source_error(&self.path, Some(&self.table), e))?;
+            for raw in iter {
+                let RawRow(mut values) = raw.map_err(|e| source_error(&self.path, Some(&self.table), e))?;
+                let rest = values.split_off(n_keys);
+                let row = SrcRow { key: values, values: rest };
+                bytes += row.weight();
+                rows.push(row);
+                if bytes >= PAGE_BYTES {
+                    cut_short = true;
+                    break;
+                }
+            }
+        }
+        if !cut_short && rows.len() < MAX_PAGE_ROWS {
+            self.done = true;
+            let _ = self.conn.batch_execute("COMMIT");
+        }
+        if let Some(last) = rows.last() {
+            self.last_key = Some(last.key.clone());
+        }
+        Ok(if rows.is_empty() { None } else { Some(rows) })
+    }
+}
+
+impl Iterator for TableReader {
+    type Item = Result<Vec<SrcRow>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_page().transpose()
+    }
+}
