@@ -5,3 +5,4 @@ mod support;
 
 mod backend;
 mod copy;
+mod transfer;

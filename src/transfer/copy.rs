@@ -196,7 +196,7 @@ pub struct TableJob<'a> {
 }
 
 /// What copying one table did.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableStats {
     /// Rows read from SQLite.
     pub rows_read: u64,

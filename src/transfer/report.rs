@@ -1,0 +1,177 @@
+//! [`Report`]: what a transfer did, per table and in total, with the plan's warnings and the
+//! verification result. Rendered two ways: a human table (`Display`) and JSON (`Serialize`).
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::copy::TableStats;
+use super::verify::TableCheck;
+use crate::config::RedactedUrl;
+
+/// One table's line in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableReport {
+    /// The SQLite table.
+    pub table: String,
+    /// The PostgreSQL table (`schema.table`).
+    pub target: String,
+    /// Whether this run copied it (false: a resumed run found it done).
+    pub copied_now: bool,
+    /// What the copy did.
+    #[serde(flatten)]
+    pub stats: TableStats,
+}
+
+/// The verification part of the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verification {
+    /// Whether every table matched.
+    pub ok: bool,
+    /// Seconds spent verifying.
+    pub seconds: f64,
+    /// Per table.
+    pub tables: Vec<TableCheck>,
+}
+
+/// Totals over all tables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Rows read from SQLite.
+    pub rows_read: u64,
+    /// Rows written to PostgreSQL.
+    pub rows_written: u64,
+    /// Rows in reject files.
+    pub rows_rejected: u64,
+    /// Values changed by column policies.
+    pub values_repaired: u64,
+    /// Bytes of COPY data.
+    pub bytes: u64,
+}
+
+/// What a transfer did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The SQLite source.
+    pub source: String,
+    /// The PostgreSQL target, without its password.
+    pub target: RedactedUrl,
+    /// `full`, `schema-only` or `data-only`.
+    pub mode: String,
+    /// Per table, in the order they finished.
+    pub tables: Vec<TableReport>,
+    /// Totals.
+    pub totals: Totals,
+    /// Seconds per phase (`schema`, `data`, `constraints`, `analyze`), in order.
+    pub phases: Vec<(String, f64)>,
+    /// Findings that did not stop the transfer (from the plan and the copy).
+    pub warnings: Vec<String>,
+    /// The verification, unless it was skipped.
+    pub verification: Option<Verification>,
+    /// Where reject files are, when there are any.
+    pub reject_dir: Option<String>,
+    /// Wall time of the whole transfer, verification excluded.
+    pub seconds: f64,
+}
+
+impl Report {
+    /// Recomputes the totals from the tables.
+    pub fn sum(&mut self) {
+        let mut totals = Totals::default();
+        for t in &self.tables {
+            totals.rows_read += t.stats.rows_read;
+            totals.rows_written += t.stats.rows_written;
+            totals.rows_rejected += t.stats.rows_rejected;
+            totals.values_repaired += t.stats.values_repaired;
+            totals.bytes += t.stats.bytes;
+        }
+        self.totals = totals;
+    }
+
+    /// Whether any row was rejected or any value repaired.
+    pub fn has_rejects(&self) -> bool {
+        self.totals.rows_rejected > 0 || self.totals.values_repaired > 0
+    }
+
+    /// Whether verification ran and found differences.
+    pub fn verification_failed(&self) -> bool {
+        self.verification.as_ref().is_some_and(|v| !v.ok)
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "dbshift {}: {} -> {}", self.mode, self.source, self.target)?;
+        let width = self.tables.iter().map(|t| t.table.chars().count()).max().unwrap_or(5).clamp(5, 40);
+        writeln!(
+            f,
+            "{:<width$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>10}  {:>7}",
+            "table", "read", "written", "rejected", "repaired", "bytes", "seconds"
+        )?;
+        for t in &self.tables {
+            let s = &t.stats;
+            let note = if !t.copied_now {
+                "  (done before resume)"
+            } else if s.isolated {
+                "  (rows refused by the server were isolated)"
+            } else {
+                ""
+            };
+            writeln!(
+                f,
+                "{:<width$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>10}  {:>7.2}{note}",
+                t.table, s.rows_read, s.rows_written, s.rows_rejected, s.values_repaired, mib(s.bytes), s.seconds
+            )?;
+        }
+        let tot = &self.totals;
+        writeln!(
+            f,
+            "{:<width$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>10}  {:>7.2}",
+            "total", tot.rows_read, tot.rows_written, tot.rows_rejected, tot.values_repaired, mib(tot.bytes), self.seconds
+        )?;
+        if !self.phases.is_empty() {
+            let phases: Vec<String> = self.phases.iter().map(|(name, s)| format!("{name} {s:.2}s")).collect();
+            writeln!(f, "phases: {}", phases.join(", "))?;
+        }
+        if self.seconds > 0.0 && tot.rows_written > 0 {
+            writeln!(f, "throughput: {:.0} rows/s", tot.rows_written as f64 / self.seconds)?;
+        }
+        if let Some(dir) = &self.reject_dir {
+            if self.has_rejects() {
+                writeln!(f, "rejected rows and repaired values are listed in {dir}")?;
+            }
+        }
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
+        }
+        match &self.verification {
+            None => writeln!(f, "verification: skipped")?,
+            Some(v) if v.ok => writeln!(
+                f,
+                "verification: ok ({} tables, counts and checksums match, {:.2}s)",
+                v.tables.len(),
+                v.seconds
+            )?,
+            Some(v) => {
+                writeln!(f, "verification: FAILED ({:.2}s)", v.seconds)?;
+                for check in v.tables.iter().filter(|c| !c.ok()) {
+                    writeln!(f, "  {}: source {} rows, target {} rows", check.table, check.source_rows, check.target_rows)?;
+                    for d in &check.differences {
+                        writeln!(
+                            f,
+                            "    key {} column {}: {}",
+                            d.key.as_deref().unwrap_or("-"),
+                            d.column.as_deref().unwrap_or("-"),
+                            d.what
+                        )?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

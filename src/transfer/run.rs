@@ -1,0 +1,715 @@
+//! The transfer itself: the steps of `dbshift migrate` in order (create tables, copy rows,
+//! indexes, foreign keys, sequences, ANALYZE, verify), parallel over tables, resumable.
+//!
+//! Progress is recorded in the target, in a schema `_dbshift`: the work description (so a
+//! resumed run executes exactly the same statements) and one row per finished step, inserted in
+//! the same transaction as the step's own work. A step is therefore either done and recorded,
+//! or not done at all; `--resume` skips recorded steps and redoes the rest. The schema is
+//! dropped once the transfer (and its verification) has finished.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sql_types::{Nullable, Text};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{read_schema, TargetTable};
+use super::copy::{copy_table, server_message, TableJob, TableStats};
+use super::error::{Error, Result};
+use super::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
+use super::progress::Progress;
+use super::report::{Report, TableReport, Verification};
+use super::verify::{rejected_keys, verify_table};
+use crate::backend::PostgresBackend;
+use crate::config::DbConfig;
+use crate::dialect::{quote_ident, quote_literal};
+
+/// What to transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Schema and data.
+    Full,
+    /// Only the schema (tables, indexes, constraints, views): no rows.
+    SchemaOnly,
+    /// Only the rows, into tables that already exist in the target.
+    DataOnly,
+}
+
+impl Mode {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::SchemaOnly => "schema-only",
+            Mode::DataOnly => "data-only",
+        }
+    }
+}
+
+/// What to do when the target already holds the tables.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum IfExists {
+    /// Refuse, changing nothing (the default).
+    #[default]
+    Fail,
+    /// Empty the existing tables first.
+    Truncate,
+    /// Drop and recreate the tables (full mode).
+    Drop,
+}
+
+/// A per-column setting for `--data-only` (from the plan file's `[columns."table.column"]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSetting {
+    /// A conversion that cannot be guessed from the types.
+    #[serde(default)]
+    pub conversion: Option<Conversion>,
+    /// What to do with values that do not fit.
+    #[serde(default)]
+    pub policy: Option<ValuePolicy>,
+}
+
+/// Everything a transfer needs besides the work itself.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The SQLite file.
+    pub source: PathBuf,
+    /// The PostgreSQL target.
+    pub target: DbConfig,
+    /// What to transfer.
+    pub mode: Mode,
+    /// Tables copied at once.
+    pub jobs: usize,
+    /// What to do with existing tables.
+    pub if_exists: IfExists,
+    /// Finish a transfer that stopped.
+    pub resume: bool,
+    /// Verify after copying.
+    pub verify: bool,
+    /// Where reject files go.
+    pub reject_dir: PathBuf,
+    /// How progress is shown.
+    pub progress: Progress,
+}
+
+/// One table's share of the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkTable {
+    /// How the table maps.
+    pub map: TableMap,
+    /// Every column of the source table.
+    pub source_columns: Vec<String>,
+    /// The source column aliasing the rowid, if any.
+    pub rowid_column: Option<String>,
+    /// Statements that create the table (full mode).
+    pub create: Vec<String>,
+    /// Statements run right after the table is loaded (keys, indexes).
+    pub after_load: Vec<String>,
+    /// Target tables that must be loaded first (their foreign keys are checked during the load).
+    pub parents: Vec<String>,
+    /// Rows in the source (for progress).
+    pub source_rows: u64,
+}
+
+/// A step after all tables are loaded (a foreign key, a sequence, a view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// A unique id, recorded when done.
+    pub id: String,
+    /// What it does, for logs.
+    pub what: String,
+    /// Its statements, run in one transaction.
+    pub sql: Vec<String>,
+}
+
+/// The statements and tables of one transfer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Work {
+    /// Statements before any table (types, extensions).
+    pub preamble: Vec<String>,
+    /// The tables.
+    pub tables: Vec<WorkTable>,
+    /// Steps after all tables, in order.
+    pub finish: Vec<Step>,
+    /// Findings to report.
+    pub warnings: Vec<String>,
+}
+
+/// Matches `name` against a glob with `*` and `?`, case-insensitively.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    fn inner(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => inner(&p[1..], n) || (!n.is_empty() && inner(p, &n[1..])),
+            (Some('?'), Some(_)) => inner(&p[1..], &n[1..]),
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) && inner(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    inner(&p, &n)
+}
+
+/// Whether `table` passes `--tables` (empty: all) and `--exclude`.
+pub fn selected(table: &str, include: &[String], exclude: &[String]) -> bool {
+    (include.is_empty() || include.iter().any(|p| glob_match(p, table))) && !exclude.iter().any(|p| glob_match(p, table))
+}
+
+#[derive(QueryableByName)]
+struct SourceTableRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct SourceColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pk: i32,
+}
+
+#[derive(QueryableByName)]
+struct SourceCount {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Builds the work of a `--data-only` transfer: each selected SQLite table onto the existing
+/// target table of the same name (exact, else case-insensitive), columns matched the same way,
+/// values converted to the target's types. Foreign keys of the target are kept: a table is
+/// loaded after the tables it references.
+pub fn data_only_work(
+    options: &Options,
+    schema: &str,
+    include: &[String],
+    exclude: &[String],
+    settings: &HashMap<String, ColumnSetting>,
+) -> Result<Work> {
+    let mut source = super::source::open(&options.source)?;
+    let path = &options.source;
+    let err = |e: diesel::result::Error| super::source::source_error(path, None, e);
+    let tables: Vec<SourceTableRow> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .load(&mut source)
+    .map_err(err)?;
+    let mut target = connect(&options.target)?;
+    let targets = read_schema(&mut target, schema)?;
+    let mut work = Work::default();
+    let mut used_settings = HashSet::new();
+    for table in tables.into_iter().map(|t| t.name).filter(|t| selected(t, include, exclude)) {
+        let Some(target_table) = find_by_name(&targets, &table, |t| &t.name) else {
+            work.warnings.push(format!("source table `{table}` has no table in the target and is not copied"));
+            continue;
+        };
+        let columns: Vec<SourceColumnRow> =
+            diesel::sql_query(format!("SELECT name, pk FROM pragma_table_info({})", quote_literal(&table)))
+                .load(&mut source)
+                .map_err(err)?;
+        let source_columns: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        let mut maps = Vec::new();
+        for column in &columns {
+            let Some(target_column) = find_by_name(&target_table.columns, &column.name, |c| &c.name) else {
+                let values: Vec<SourceCount> = diesel::sql_query(format!(
+                    "SELECT count({}) AS n FROM {}",
+                    quote_ident(&column.name).map_err(Error::Invalid)?,
+                    quote_ident(&table).map_err(Error::Invalid)?
+                ))
+                .load(&mut source)
+                .map_err(err)?;
+                let n = values.first().map_or(0, |v| v.n);
+                if n > 0 {
+                    work.warnings.push(format!(
+                        "column `{table}.{}` has no column in target table `{}`: its {n} non-null values are not copied",
+                        column.name, target_table.name
+                    ));
+                }
+                continue;
+            };
+            if target_column.generated {
+                work.warnings.push(format!("column `{table}.{}` maps to a generated column and is not copied", column.name));
+                continue;
+            }
+            let key = format!("{table}.{}", column.name);
+            let setting = settings.get(&key).cloned().unwrap_or_default();
+            if settings.contains_key(&key) {
+                used_settings.insert(key);
+            }
+            maps.push(ColumnMap {
+                source: column.name.clone(),
+                target: target_column.name.clone(),
+                pg_type: target_column.pg_type.clone(),
+                not_null: target_column.not_null,
+                policy: setting.policy.unwrap_or_default(),
+                conversion: setting.conversion,
+            });
+        }
+        for target_column in &target_table.columns {
+            let mapped = maps.iter().any(|m| m.target == target_column.name);
+            if !mapped && target_column.not_null && !target_column.has_default {
+                return Err(Error::Invalid(format!(
+                    "target column `{}.{}` is NOT NULL without a default and no source column maps to it",
+                    target_table.name, target_column.name
+                )));
+            }
+        }
+        let without_rowid = {
+            let sql: Vec<SourceTableRow> = diesel::sql_query(format!(
+                "SELECT sql AS name FROM sqlite_master WHERE type = 'table' AND name = {}",
+                quote_literal(&table)
+            ))
+            .load(&mut source)
+            .map_err(err)?;
+            sql.first().is_some_and(|s| s.name.to_ascii_uppercase().split_whitespace().collect::<String>().ends_with("WITHOUTROWID"))
+        };
+        let mut pk: Vec<&SourceColumnRow> = columns.iter().filter(|c| c.pk > 0).collect();
+        pk.sort_by_key(|c| c.pk);
+        let key = if without_rowid { SourceKey::PrimaryKey(pk.iter().map(|c| c.name.clone()).collect()) } else { SourceKey::Rowid };
+        let rowid_column = super::source::rowid_alias_column(&mut source, &table).map_err(err)?;
+        let count: Vec<SourceCount> =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {}", quote_ident(&table).map_err(Error::Invalid)?))
+                .load(&mut source)
+                .map_err(err)?;
+        for column in target_table.columns.iter().filter(|c| c.sequence.is_some()) {
+            if maps.iter().any(|m| m.target == column.name) {
+                let qualified = format!("{}.{}", quote_ident(schema).map_err(Error::Invalid)?, quote_ident(&target_table.name).map_err(Error::Invalid)?);
+                let name = quote_ident(&column.name).map_err(Error::Invalid)?;
+                work.finish.push(Step {
+                    id: format!("sequence:{}.{}", target_table.name, column.name),
+                    what: format!("move the sequence of `{}.{}` past the copied ids", target_table.name, column.name),
+                    sql: vec![format!(
+                        "SELECT setval(pg_get_serial_sequence({}, {}), COALESCE((SELECT max({name}) FROM {qualified}), 0) + 1, false)",
+                        quote_literal(&qualified),
+                        quote_literal(&column.name)
+                    )],
+                });
+            }
+        }
+        work.tables.push(WorkTable {
+            map: TableMap {
+                source: table.clone(),
+                target_schema: schema.to_string(),
+                target: target_table.name.clone(),
+                key,
+                columns: maps,
+            },
+            source_columns,
+            rowid_column,
+            create: Vec::new(),
+            after_load: Vec::new(),
+            parents: target_table.references.clone(),
+            source_rows: count.first().map_or(0, |c| c.n as u64),
+        });
+    }
+    for key in settings.keys().filter(|k| !used_settings.contains(*k)) {
+        return Err(Error::Invalid(format!("the plan file sets column `{key}`, which is not a copied column")));
+    }
+    Ok(work)
+}
+
+fn find_by_name<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
+    items.iter().find(|t| key(t) == name).or_else(|| {
+        let mut matches = items.iter().filter(|t| key(t).eq_ignore_ascii_case(name));
+        let first = matches.next();
+        // Two targets that differ only in case: no guess.
+        if matches.next().is_some() {
+            None
+        } else {
+            first
+        }
+    })
+}
+
+fn connect(config: &DbConfig) -> Result<PgConnection> {
+    let url = crate::backend::postgres::with_connect_options(&config.connect_url()?, config.pool.connect_timeout_secs);
+    Ok(crate::backend::postgres::establish(&url, &config.url.redacted())?)
+}
+
+fn target_error(options: &Options, what: &str, e: diesel::result::Error) -> Error {
+    Error::Target { url: options.target.url.redacted(), message: format!("{what}: {}", server_message(&e)) }
+}
+
+#[derive(QueryableByName)]
+struct OptText {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+fn query_text(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<Option<String>> {
+    let rows: Vec<OptText> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows.into_iter().next().and_then(|r| r.value))
+}
+
+const STATE_SCHEMA: &str = "_dbshift";
+
+fn mark_sql(id: &str, detail: Option<&str>) -> String {
+    format!(
+        "INSERT INTO {STATE_SCHEMA}.steps (id, detail) VALUES ({}, {})",
+        quote_literal(id),
+        detail.map_or("NULL".to_string(), |d| format!("{}::jsonb", quote_literal(d)))
+    )
+}
+
+/// Runs a transfer of `work` (ignored on `--resume`, where the recorded work is used).
+pub fn run(options: &Options, work: Work) -> Result<Report> {
+    let started = Instant::now();
+    let mut conn = connect(&options.target)?;
+    let state_exists = query_text(&mut conn, &format!("SELECT to_regclass('{STATE_SCHEMA}.run')::text AS value"))
+        .map_err(|e| target_error(options, "reading the transfer state", e))?
+        .is_some();
+    let work = if state_exists && options.resume {
+        let text = query_text(&mut conn, &format!("SELECT work::text AS value FROM {STATE_SCHEMA}.run"))
+            .map_err(|e| target_error(options, "reading the recorded transfer", e))?
+            .ok_or_else(|| Error::Invalid("the recorded transfer is empty; start over with --if-exists drop".into()))?;
+        let recorded: Work = serde_json::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("the recorded transfer is unreadable ({e}); start over with --if-exists drop")))?;
+        tracing::info!("resuming the transfer recorded in the target");
+        recorded
+    } else {
+        if state_exists && options.if_exists != IfExists::Drop {
+            return Err(Error::Invalid(format!(
+                "a previous transfer into {} did not finish; run again with --resume to finish it, or with --if-exists drop to start over",
+                options.target.url.redacted()
+            )));
+        }
+        check_target(options, &mut conn, &work)?;
+        start_state(options, &mut conn, &work)?;
+        work
+    };
+    let done = done_steps(options, &mut conn)?;
+    let mut report = Report {
+        source: options.source.display().to_string(),
+        target: options.target.url.redacted(),
+        mode: options.mode.as_str().to_string(),
+        tables: Vec::new(),
+        totals: Default::default(),
+        phases: Vec::new(),
+        warnings: work.warnings.clone(),
+        verification: None,
+        reject_dir: Some(options.reject_dir.display().to_string()),
+        seconds: 0.0,
+    };
+
+    let phase = Instant::now();
+    run_step(options, &mut conn, &done, &Step { id: "preamble".into(), what: "types and extensions".into(), sql: work.preamble.clone() })?;
+    if options.mode == Mode::DataOnly && options.if_exists == IfExists::Truncate {
+        let names: Vec<String> = work.tables.iter().map(|t| t.map.qualified_target()).collect();
+        if !names.is_empty() {
+            run_step(options, &mut conn, &done, &Step { id: "truncate".into(), what: "empty the target tables".into(), sql: vec![format!("TRUNCATE {}", names.join(", "))] })?;
+        }
+    }
+    report.phases.push(("prepare".into(), phase.elapsed().as_secs_f64()));
+
+    let phase = Instant::now();
+    report.tables = copy_tables(options, &work, &done)?;
+    report.phases.push(("data".into(), phase.elapsed().as_secs_f64()));
+
+    let phase = Instant::now();
+    for step in &work.finish {
+        run_step(options, &mut conn, &done, step)?;
+    }
+    report.phases.push(("constraints".into(), phase.elapsed().as_secs_f64()));
+
+    if options.mode != Mode::SchemaOnly && !work.tables.is_empty() {
+        let phase = Instant::now();
+        let names: Vec<String> = work.tables.iter().map(|t| t.map.qualified_target()).collect();
+        conn.batch_execute(&format!("ANALYZE {}", names.join(", "))).map_err(|e| target_error(options, "ANALYZE", e))?;
+        report.phases.push(("analyze".into(), phase.elapsed().as_secs_f64()));
+    }
+    report.sum();
+    report.seconds = started.elapsed().as_secs_f64();
+    if options.verify && options.mode != Mode::SchemaOnly {
+        report.verification = Some(verify_work(options, &work)?);
+    }
+    conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {STATE_SCHEMA} CASCADE"))
+        .map_err(|e| target_error(options, "removing the transfer state", e))?;
+    Ok(report)
+}
+
+/// Verifies every table of `work` against the source.
+pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
+    let started = Instant::now();
+    let skip = rejected_keys(&options.reject_dir)?;
+    let queue = Mutex::new(work.tables.iter().collect::<Vec<_>>());
+    let results = Mutex::new(Vec::new());
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            scope.spawn(|| {
+                let mut conn = match connect(&options.target) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        failure.lock().expect("lock").get_or_insert(e);
+                        return;
+                    }
+                };
+                loop {
+                    let Some(table) = queue.lock().expect("lock").pop() else { return };
+                    if failure.lock().expect("lock").is_some() {
+                        return;
+                    }
+                    options.progress.message(&format!("verifying {}", table.map.source));
+                    match verify_table(&mut conn, &options.source, &table.map, &table.source_columns, table.rowid_column.as_deref(), skip.get(&table.map.source)) {
+                        Ok(check) => results.lock().expect("lock").push(check),
+                        Err(e) => {
+                            failure.lock().expect("lock").get_or_insert(e);
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().expect("lock") {
+        return Err(e);
+    }
+    let mut tables = results.into_inner().expect("lock");
+    tables.sort_by(|a, b| a.table.cmp(&b.table));
+    Ok(Verification { ok: tables.iter().all(|t| t.ok()), seconds: started.elapsed().as_secs_f64(), tables })
+}
+
+fn check_target(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
+    let schema = work.tables.first().map_or("public".to_string(), |t| t.map.target_schema.clone());
+    let existing = read_schema(conn, &schema)?;
+    let blocking: Vec<String> = match options.mode {
+        Mode::DataOnly => existing.iter().filter(|t| t.has_rows && work.tables.iter().any(|w| w.map.target == t.name)).map(|t| t.name.clone()).collect(),
+        Mode::Full | Mode::SchemaOnly => existing.iter().filter(|t| work.tables.iter().any(|w| w.map.target == t.name)).map(|t: &TargetTable| t.name.clone()).collect(),
+    };
+    if blocking.is_empty() || options.if_exists != IfExists::Fail {
+        return Ok(());
+    }
+    let mut tables = blocking.iter().take(5).map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ");
+    if blocking.len() > 5 {
+        tables.push_str(&format!(" and {} more", blocking.len() - 5));
+    }
+    Err(Error::TargetNotEmpty { url: options.target.url.redacted(), tables })
+}
+
+fn start_state(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
+    let json = serde_json::to_string(work).expect("work serializes");
+    let sql = format!(
+        "DROP SCHEMA IF EXISTS {STATE_SCHEMA} CASCADE;
+         CREATE SCHEMA {STATE_SCHEMA};
+         CREATE TABLE {STATE_SCHEMA}.run (source text NOT NULL, mode text NOT NULL, work jsonb NOT NULL, started_at timestamptz NOT NULL DEFAULT now());
+         CREATE TABLE {STATE_SCHEMA}.steps (id text PRIMARY KEY, detail jsonb, done_at timestamptz NOT NULL DEFAULT now());
+         INSERT INTO {STATE_SCHEMA}.run (source, mode, work) VALUES ({}, {}, {}::jsonb);",
+        quote_literal(&options.source.display().to_string()),
+        quote_literal(options.mode.as_str()),
+        quote_literal(&json)
+    );
+    conn.transaction(|conn| conn.batch_execute(&sql)).map_err(|e| target_error(options, "recording the transfer", e))
+}
+
+#[derive(QueryableByName)]
+struct StepRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    detail: Option<String>,
+}
+
+fn done_steps(options: &Options, conn: &mut PgConnection) -> Result<HashMap<String, Option<String>>> {
+    let rows: Vec<StepRow> = diesel::sql_query(format!("SELECT id, detail::text AS detail FROM {STATE_SCHEMA}.steps"))
+        .load(conn)
+        .map_err(|e| target_error(options, "reading the transfer state", e))?;
+    Ok(rows.into_iter().map(|r| (r.id, r.detail)).collect())
+}
+
+fn run_step(options: &Options, conn: &mut PgConnection, done: &HashMap<String, Option<String>>, step: &Step) -> Result<()> {
+    if done.contains_key(&step.id) || step.sql.is_empty() {
+        return Ok(());
+    }
+    tracing::debug!(step = %step.id, "{}", step.what);
+    conn.transaction(|conn| {
+        for sql in &step.sql {
+            conn.batch_execute(sql)?;
+        }
+        conn.batch_execute(&mark_sql(&step.id, None))
+    })
+    .map_err(|e| target_error(options, &step.what, e))
+}
+
+struct Scheduler {
+    pending: Vec<usize>,
+    loaded: HashSet<String>,
+    running: usize,
+    failure: Option<Error>,
+}
+
+fn copy_tables(options: &Options, work: &Work, done: &HashMap<String, Option<String>>) -> Result<Vec<TableReport>> {
+    let in_transfer: HashSet<&str> = work.tables.iter().map(|t| t.map.target.as_str()).collect();
+    let mut order: Vec<usize> = (0..work.tables.len()).collect();
+    // Largest first, so the last table to finish is a small one.
+    order.sort_by_key(|&i| std::cmp::Reverse(work.tables[i].source_rows));
+    let scheduler = Mutex::new(Scheduler { pending: order, loaded: HashSet::new(), running: 0, failure: None });
+    let wake = Condvar::new();
+    let reports = Mutex::new(Vec::new());
+    let pool = PostgresBackend::connect(&{
+        let mut config = options.target.clone();
+        config.pool.max_size = options.jobs.max(1) as u32;
+        config.pool.min_idle = 0;
+        config
+    })?;
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1) {
+            scope.spawn(|| loop {
+                let index = {
+                    let mut s = scheduler.lock().expect("lock");
+                    loop {
+                        if s.failure.is_some() || s.pending.is_empty() {
+                            return;
+                        }
+                        let ready = s.pending.iter().position(|&i| {
+                            work.tables[i].parents.iter().all(|p| !in_transfer.contains(p.as_str()) || s.loaded.contains(p) || *p == work.tables[i].map.target)
+                        });
+                        match ready {
+                            Some(position) => {
+                                s.running += 1;
+                                break s.pending.remove(position);
+                            }
+                            // Parents in a cycle of foreign keys: load anyway; rows the server
+                            // refuses are isolated and rejected, never silently dropped.
+                            None if s.running == 0 => {
+                                s.running += 1;
+                                break s.pending.remove(0);
+                            }
+                            None => s = wake.wait(s).expect("lock"),
+                        }
+                    }
+                };
+                let table = &work.tables[index];
+                let result = pool.conn().map_err(Error::from).and_then(|mut conn| copy_one(options, &mut conn, table, done));
+                let mut s = scheduler.lock().expect("lock");
+                s.running -= 1;
+                match result {
+                    Ok(report) => {
+                        s.loaded.insert(table.map.target.clone());
+                        reports.lock().expect("lock").push(report);
+                    }
+                    Err(e) => {
+                        s.failure.get_or_insert(e);
+                    }
+                }
+                wake.notify_all();
+            });
+        }
+    });
+    let scheduler = scheduler.into_inner().expect("lock");
+    if let Some(e) = scheduler.failure {
+        return Err(e);
+    }
+    Ok(reports.into_inner().expect("lock"))
+}
+
+fn copy_one(options: &Options, conn: &mut PgConnection, table: &WorkTable, done: &HashMap<String, Option<String>>) -> Result<TableReport> {
+    let copy_id = format!("copy:{}", table.map.source);
+    let index_id = format!("index:{}", table.map.source);
+    let qualified = table.map.qualified_target();
+    let report = |stats: TableStats, copied_now: bool| TableReport {
+        table: table.map.source.clone(),
+        target: format!("{}.{}", table.map.target_schema, table.map.target),
+        copied_now,
+        stats,
+    };
+    let mut skip_after_load = false;
+    let result = if let Some(detail) = done.get(&copy_id) {
+        let stats = detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+        report(stats, false)
+    } else {
+        let exists = query_text(conn, &format!("SELECT to_regclass({})::text AS value", quote_literal(&qualified)))
+            .map_err(|e| target_error(options, "looking up a table", e))?
+            .is_some();
+        let mut before = Vec::new();
+        let freeze = match options.mode {
+            Mode::DataOnly => false,
+            _ if exists && options.if_exists == IfExists::Truncate && !options.resume => {
+                before.push(format!("TRUNCATE {qualified}"));
+                skip_after_load = true;
+                true
+            }
+            _ => {
+                if exists {
+                    before.push(format!("DROP TABLE {qualified} CASCADE"));
+                }
+                before.extend(table.create.iter().cloned());
+                true
+            }
+        };
+        let after = vec![mark_sql(&copy_id, None)];
+        let label = table.map.source.clone();
+        options.progress.start(&label, table.source_rows);
+        let progress = |rows: u64| options.progress.rows(&label, rows);
+        let stats = if options.mode == Mode::SchemaOnly {
+            conn.transaction(|conn| {
+                for sql in before.iter().chain(&after) {
+                    conn.batch_execute(sql)?;
+                }
+                Ok(TableStats::default())
+            })
+            .map_err(|e| target_error(options, &format!("creating table `{}`", table.map.target), e))?
+        } else {
+            let job = TableJob {
+                source_path: &options.source,
+                map: &table.map,
+                source_columns: &table.source_columns,
+                before: &before,
+                after: &after,
+                freeze,
+                reject_dir: Some(&options.reject_dir),
+                progress: &progress,
+            };
+            copy_table(conn, &job)?
+        };
+        options.progress.finish(&label, &stats);
+        let detail = serde_json::to_string(&stats).expect("stats serialize");
+        conn.batch_execute(&format!(
+            "UPDATE {STATE_SCHEMA}.steps SET detail = {}::jsonb WHERE id = {}",
+            quote_literal(&detail),
+            quote_literal(&copy_id)
+        ))
+        .map_err(|e| target_error(options, "recording a table", e))?;
+        report(stats, true)
+    };
+    if skip_after_load {
+        run_step(options, conn, done, &Step { id: index_id, what: "keep existing indexes".into(), sql: vec!["SELECT 1".into()] })?;
+    } else {
+        run_step(
+            options,
+            conn,
+            done,
+            &Step { id: index_id, what: format!("keys and indexes of `{}`", table.map.target), sql: table.after_load.clone() },
+        )?;
+    }
+    Ok(result)
+}
+
+/// Where reject files go by default: `./dbshift-rejects`.
+pub fn default_reject_dir() -> PathBuf {
+    Path::new("dbshift-rejects").to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_select_tables() {
+        assert!(glob_match("mission*", "mission_events"));
+        assert!(glob_match("*_tags", "mission_tags"));
+        assert!(glob_match("t?gs", "TAGS"));
+        assert!(!glob_match("mission", "missions"));
+        assert!(selected("missions", &[], &["*_tags".into()]));
+        assert!(!selected("mission_tags", &[], &["*_tags".into()]));
+        assert!(!selected("tags", &["mission*".into()], &[]));
+    }
+}
