@@ -491,6 +491,9 @@ fn to_days(value: &SrcValue) -> Result<i32, Problem> {
 /// (`+02`, `+0200`, `+02:00`); a bare date (midnight); `YYYY/MM/DD`; RFC 2822. Text without an
 /// offset is taken as UTC, the convention of SQLite's own date functions.
 pub fn parse_datetime(text: &str) -> Option<i64> {
+    if let Some(micros) = parse_iso_fast(text.as_bytes()) {
+        return Some(micros);
+    }
     let s = text.trim();
     if s.len() < 8 || s.len() > 64 || !s.as_bytes()[0].is_ascii_digit() && !s.starts_with(['M', 'T', 'W', 'F', 'S']) {
         return None;
@@ -525,6 +528,108 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros());
     }
     DateTime::parse_from_rfc2822(s).ok().map(|t| t.timestamp_micros())
+}
+
+/// The common ISO-8601 forms, parsed byte by byte (the general parser tries several formats
+/// and costs microseconds per value; timestamp columns hold millions of values):
+/// `YYYY-MM-DD`, then optionally ` `/`T` `HH:MM[:SS[.f…]]`, then optionally `Z` or
+/// `±HH[[:]MM]`. Anything else returns `None` and goes to the general parser.
+fn parse_iso_fast(b: &[u8]) -> Option<i64> {
+    fn num(b: &[u8], at: usize, len: usize) -> Option<i64> {
+        let digits = b.get(at..at + len)?;
+        digits.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+    }
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (num(b, 0, 4)?, num(b, 5, 2)?, num(b, 8, 2)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let mut micros = days * 86_400_000_000;
+    let mut i = 10;
+    if i == b.len() {
+        return Some(micros);
+    }
+    if b[i] != b' ' && b[i] != b'T' {
+        return None;
+    }
+    let (hour, minute) = (num(b, i + 1, 2)?, num(b, i + 4, 2)?);
+    if *b.get(i + 3)? != b':' || hour > 23 || minute > 59 {
+        return None;
+    }
+    i += 6;
+    let mut second = 0;
+    if b.get(i) == Some(&b':') {
+        second = num(b, i + 1, 2)?;
+        if second > 59 {
+            return None;
+        }
+        i += 3;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            let mut fraction = 0i64;
+            while i < b.len() && b[i].is_ascii_digit() {
+                if i - start < 6 {
+                    fraction = fraction * 10 + i64::from(b[i] - b'0');
+                } else if i - start == 6 && b[i] >= b'5' {
+                    // More than microsecond precision: round as PostgreSQL does.
+                    fraction += 1;
+                }
+                i += 1;
+            }
+            let digits = (i - start).min(6);
+            if i == start {
+                return None;
+            }
+            if digits < 6 {
+                fraction *= 10i64.pow(6 - digits as u32);
+            }
+            micros += fraction;
+        }
+    }
+    micros += (hour * 3600 + minute * 60 + second) * 1_000_000;
+    match b.get(i) {
+        None => Some(micros),
+        Some(b'Z') if i + 1 == b.len() => Some(micros),
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = num(b, i + 1, 2)?;
+            let om = match b.len() - (i + 3) {
+                0 => 0,
+                2 => num(b, i + 3, 2)?,
+                3 if b[i + 3] == b':' => num(b, i + 4, 2)?,
+                _ => return None,
+            };
+            if oh > 15 || om > 59 {
+                return None;
+            }
+            let offset = (oh * 3600 + om * 60) * 1_000_000;
+            Some(if sign == b'+' { micros - offset } else { micros + offset })
+        }
+        _ => None,
+    }
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Parses `HH:MM[:SS[.ffffff]]` into microseconds since midnight.
@@ -675,6 +780,41 @@ mod tests {
         assert_eq!(exact(&text("1970-01-02"), PgType::Date), Cell::Days(1));
         assert!(rejected(&text("1970-01-02 10:00"), PgType::Date).contains("time of day"));
         assert_eq!(exact(&text("01:02:03.5"), PgType::Time), Cell::TimeOfDay(3_723_500_000));
+    }
+
+    #[test]
+    fn the_fast_iso_parser_agrees_with_the_general_one() {
+        for form in [
+            "2024-03-01", "2024-02-29 23:59:59", "2024-03-01T12:30:45.1Z", "2024-03-01 12:30:45.123456789",
+            "1969-12-31 23:59:59.999999", "2024-03-01T14:30:45+02", "2024-03-01T14:30:45-0230", "2024-03-01 14:30:45+02:30",
+            "0001-01-01 00:00:00", "2024-03-01 12:30",
+        ] {
+            let general = {
+                let s = form;
+                let fast = parse_iso_fast(s.as_bytes());
+                let slow = DateTime::parse_from_rfc3339(s).map(|t| t.timestamp_micros()).ok().or_else(|| {
+                    ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%#z", "%Y-%m-%d %H:%M:%S%#z"]
+                        .iter()
+                        .find_map(|f| DateTime::parse_from_str(s, f).ok())
+                        .map(|t| t.timestamp_micros())
+                        .or_else(|| {
+                            ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
+                                .iter()
+                                .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+                                .map(|t| t.and_utc().timestamp_micros())
+                        })
+                        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros()))
+                });
+                (fast, slow)
+            };
+            assert!(general.0.is_some(), "{form} not parsed by the fast path");
+            if form.len() <= 26 || !form.contains('.') {
+                assert_eq!(general.0, general.1, "{form}");
+            }
+        }
+        for bad in ["2024-02-30", "2024-13-01", "2024-03-01 24:00:00", "2024-03-01X", "2024-03-01 12:30:45.", "20240301"] {
+            assert_eq!(parse_iso_fast(bad.as_bytes()), None, "{bad}");
+        }
     }
 
     #[test]
