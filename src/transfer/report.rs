@@ -62,7 +62,7 @@ pub struct Report {
     pub tables: Vec<TableReport>,
     /// Totals.
     pub totals: Totals,
-    /// Seconds per phase (`schema`, `data`, `constraints`, `analyze`), in order.
+    /// Seconds per phase (`prepare`, `data` (with indexes and ANALYZE), `constraints`), in order.
     pub phases: Vec<(String, f64)>,
     /// Findings that did not stop the transfer (from the plan and the copy).
     pub warnings: Vec<String>,

@@ -1,5 +1,6 @@
 //! The transfer itself: the steps of `dbshift migrate` in order (create tables, copy rows,
-//! indexes, foreign keys, sequences, ANALYZE, verify), parallel over tables, resumable.
+//! indexes, foreign keys, sequences, verify), parallel over tables, resumable. Each table is
+//! analyzed as soon as its indexes are built, while other tables still load.
 //!
 //! Progress is recorded in the target, in a schema `_dbshift`: the work description (so a
 //! resumed run executes exactly the same statements) and one row per finished step, inserted in
@@ -420,12 +421,6 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     }
     report.phases.push(("constraints".into(), phase.elapsed().as_secs_f64()));
 
-    if options.mode != Mode::SchemaOnly && !work.tables.is_empty() {
-        let phase = Instant::now();
-        let names: Vec<String> = work.tables.iter().map(|t| t.map.qualified_target()).collect();
-        conn.batch_execute(&format!("ANALYZE {}", names.join(", "))).map_err(|e| target_error(options, "ANALYZE", e))?;
-        report.phases.push(("analyze".into(), phase.elapsed().as_secs_f64()));
-    }
     report.sum();
     report.seconds = started.elapsed().as_secs_f64();
     if options.verify && options.mode != Mode::SchemaOnly {
@@ -588,7 +583,13 @@ fn copy_tables(options: &Options, work: &Work, done: &HashMap<String, Option<Str
                     }
                 };
                 let table = &work.tables[index];
-                let result = pool.conn().map_err(Error::from).and_then(|mut conn| copy_one(options, &mut conn, table, done));
+                let result = pool.conn().map_err(Error::from).and_then(|mut conn| {
+                    // lz4 compresses TOASTed values (large text, JSON, blobs) several times faster
+                    // than the default pglz and is read back transparently; servers built
+                    // without it keep their default.
+                    let _ = conn.batch_execute("SET default_toast_compression = 'lz4'");
+                    copy_one(options, &mut conn, table, done)
+                });
                 let mut s = scheduler.lock().expect("lock");
                 s.running -= 1;
                 match result {
@@ -680,16 +681,13 @@ fn copy_one(options: &Options, conn: &mut PgConnection, table: &WorkTable, done:
         .map_err(|e| target_error(options, "recording a table", e))?;
         report(stats, true)
     };
-    if skip_after_load {
-        run_step(options, conn, done, &Step { id: index_id, what: "keep existing indexes".into(), sql: vec!["SELECT 1".into()] })?;
-    } else {
-        run_step(
-            options,
-            conn,
-            done,
-            &Step { id: index_id, what: format!("keys and indexes of `{}`", table.map.target), sql: table.after_load.clone() },
-        )?;
+    // Keys, indexes and statistics right after the table's rows, on this worker, so they
+    // overlap with other tables still loading.
+    let mut sql = if skip_after_load { Vec::new() } else { table.after_load.clone() };
+    if options.mode != Mode::SchemaOnly {
+        sql.push(format!("ANALYZE {qualified}"));
     }
+    run_step(options, conn, done, &Step { id: index_id, what: format!("keys, indexes and statistics of `{}`", table.map.target), sql })?;
     Ok(result)
 }
 
