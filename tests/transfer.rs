@@ -111,3 +111,84 @@ fn data_only_rejects_values_the_target_type_cannot_hold() {
     let text = std::fs::read_to_string(missions.stats.reject_file.as_ref().unwrap()).unwrap();
     assert!(text.contains("in-progress") && text.contains("not a label of enum mission_status"), "{text}");
 }
+
+#[test]
+fn resume_finishes_a_transfer_that_stopped_without_duplicates() {
+    let source = missions_source();
+    let target = pg_db();
+    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    pg.run_pending_migrations().unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let mut options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    options.jobs = 1;
+    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    // Break one table after planning: its copy fails with an error that is not about the data.
+    pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN message TO msg").unwrap();
+    let err = run(&options, work.clone()).unwrap_err().to_string();
+    assert!(err.contains("mission_events") && err.contains("message"), "{err}");
+    let copied: i64 = pg.query_one("SELECT count(*) AS n FROM _dbshift.steps WHERE id LIKE 'copy:%'", &[]).unwrap().get("n").unwrap();
+    assert!(copied >= 1, "some tables were done before the failure");
+    assert_eq!(pg.query_one("SELECT count(*) AS n FROM mission_events", &[]).unwrap().get::<i64, _>("n").unwrap(), 0);
+
+    // Without --resume the unfinished transfer is refused, changing nothing.
+    let err = run(&options, work.clone()).unwrap_err().to_string();
+    assert!(err.contains("--resume"), "{err}");
+
+    pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN msg TO message").unwrap();
+    options.resume = true;
+    let report = run(&options, work).unwrap();
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert!(report.tables.iter().any(|t| !t.copied_now), "{report}");
+    for (table, n) in [("missions", 2), ("mission_events", 2), ("tags", 2), ("mission_tags", 3)] {
+        let count: i64 = pg.query_one(&format!("SELECT count(*) AS n FROM {table}"), &[]).unwrap().get("n").unwrap();
+        assert_eq!(count, n, "{table}");
+    }
+}
+
+#[test]
+fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let server = dbshift::pg_server::TempServer::start().unwrap();
+    let url = server.create_database("crash").unwrap();
+    let source = sqlite_db();
+    let mut sqlite = diesel::SqliteConnection::establish(source.path.to_str().unwrap()).unwrap();
+    sqlite
+        .batch_execute(
+            "CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000)
+             INSERT INTO big SELECT i, printf('%080d', i) FROM n;",
+        )
+        .unwrap();
+    diesel::PgConnection::establish(&url).unwrap().batch_execute("CREATE TABLE big (id bigint PRIMARY KEY, payload text)").unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let mut options = options(&source.path, &url, Mode::DataOnly, rejects.path());
+    options.verify = true;
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let handle = {
+        let (options, work) = (options.clone(), work.clone());
+        std::thread::spawn(move || run(&options, work))
+    };
+    // Wait until the COPY is running, then crash the server.
+    let started = std::time::Instant::now();
+    loop {
+        let active = server.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%'").unwrap_or_default();
+        if active.trim() != "0" && !active.trim().is_empty() {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "the copy never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.stop().unwrap();
+    let err = handle.join().unwrap().unwrap_err().to_string();
+    assert!(!err.contains(server.password()), "{err}");
+    assert!(err.contains("big") || err.contains("connection") || err.contains("server"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    server.start_again().unwrap();
+    options.resume = true;
+    let report = run(&options, work).unwrap();
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert_eq!(report.totals.rows_written, 400_000);
+    let count = server.psql("crash", "SELECT count(*) FROM big").unwrap();
+    assert_eq!(count.trim(), "400000");
+}
