@@ -64,6 +64,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A transfer stopped after it had started writing; the target holds its progress.
+    #[error("{source}; run the same command with --resume to finish the transfer")]
+    Stopped {
+        /// What stopped it.
+        source: Box<Error>,
+    },
     /// The data layer failed.
     #[error(transparent)]
     Data(#[from] crate::Error),

@@ -387,7 +387,15 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
         start_state(options, &mut conn, &work)?;
         work
     };
-    let done = done_steps(options, &mut conn)?;
+    execute(options, &mut conn, &work, started).map_err(|e| match e {
+        e @ Error::Stopped { .. } => e,
+        e => Error::Stopped { source: Box::new(e) },
+    })
+}
+
+fn execute(options: &Options, conn: &mut PgConnection, work: &Work, started: Instant) -> Result<Report> {
+    let conn = &mut *conn;
+    let done = done_steps(options, conn)?;
     let mut report = Report {
         source: options.source.display().to_string(),
         target: options.target.url.redacted(),
@@ -402,29 +410,29 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     };
 
     let phase = Instant::now();
-    run_step(options, &mut conn, &done, &Step { id: "preamble".into(), what: "types and extensions".into(), sql: work.preamble.clone() })?;
+    run_step(options, conn, &done, &Step { id: "preamble".into(), what: "types and extensions".into(), sql: work.preamble.clone() })?;
     if options.mode == Mode::DataOnly && options.if_exists == IfExists::Truncate {
         let names: Vec<String> = work.tables.iter().map(|t| t.map.qualified_target()).collect();
         if !names.is_empty() {
-            run_step(options, &mut conn, &done, &Step { id: "truncate".into(), what: "empty the target tables".into(), sql: vec![format!("TRUNCATE {}", names.join(", "))] })?;
+            run_step(options, conn, &done, &Step { id: "truncate".into(), what: "empty the target tables".into(), sql: vec![format!("TRUNCATE {}", names.join(", "))] })?;
         }
     }
     report.phases.push(("prepare".into(), phase.elapsed().as_secs_f64()));
 
     let phase = Instant::now();
-    report.tables = copy_tables(options, &work, &done)?;
+    report.tables = copy_tables(options, work, &done)?;
     report.phases.push(("data".into(), phase.elapsed().as_secs_f64()));
 
     let phase = Instant::now();
     for step in &work.finish {
-        run_step(options, &mut conn, &done, step)?;
+        run_step(options, conn, &done, step)?;
     }
     report.phases.push(("constraints".into(), phase.elapsed().as_secs_f64()));
 
     report.sum();
     report.seconds = started.elapsed().as_secs_f64();
     if options.verify && options.mode != Mode::SchemaOnly {
-        report.verification = Some(verify_work(options, &work)?);
+        report.verification = Some(verify_work(options, work)?);
     }
     conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {STATE_SCHEMA} CASCADE"))
         .map_err(|e| target_error(options, "removing the transfer state", e))?;
