@@ -1,7 +1,10 @@
 //! Moving a SQLite database into PostgreSQL: read its schema and data profile, plan a faithful
 //! PostgreSQL schema, copy every row, verify, report.
 
+pub mod convert;
 pub mod error;
+pub mod introspect;
 pub mod model;
+pub mod profile;
 
 pub use error::{Error, Result};
