@@ -2,6 +2,7 @@
 //! PostgreSQL schema, copy every row, verify, report.
 
 pub mod convert;
+pub mod ddl;
 pub mod error;
 pub mod introspect;
 pub mod model;

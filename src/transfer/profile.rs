@@ -101,7 +101,7 @@ pub struct ColumnProfile {
     pub examples: BTreeMap<Kind, Vec<String>>,
     /// The kinds whose examples are complete (a bit per [`Kind`]).
     #[serde(skip)]
-    full_kinds: u16,
+    pub(crate) full_kinds: u16,
 }
 
 impl ColumnProfile {
