@@ -6,6 +6,8 @@ pub mod ddl;
 pub mod error;
 pub mod introspect;
 pub mod model;
+pub mod plan;
 pub mod profile;
+pub mod render;
 
 pub use error::{Error, Result};
