@@ -39,38 +39,20 @@ pub fn lex(sql: &str) -> Vec<(Piece, std::ops::Range<usize>)> {
         let end = match b {
             b'\'' => {
                 // PostgreSQL E'...' strings allow backslash escapes.
-                let escapes = i > 0
-                    && matches!(bytes[i - 1], b'E' | b'e')
-                    && (i < 2 || !is_word(bytes[i - 2]));
+                let escapes = i > 0 && matches!(bytes[i - 1], b'E' | b'e') && (i < 2 || !is_word(bytes[i - 2]));
                 Some((Piece::Quoted, skip_quoted(bytes, i, b'\'', escapes)))
             }
             b'"' => Some((Piece::Quoted, skip_quoted(bytes, i, b'"', false))),
             b'`' => Some((Piece::Quoted, skip_quoted(bytes, i, b'`', false))),
-            b'[' => Some((
-                Piece::Quoted,
-                bytes[i..]
-                    .iter()
-                    .position(|&c| c == b']')
-                    .map_or(bytes.len(), |p| i + p + 1),
-            )),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => Some((
-                Piece::Comment,
-                bytes[i..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(bytes.len(), |p| i + p + 1),
-            )),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => Some((
-                Piece::Comment,
-                sql[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |p| i + 2 + p + 2),
-            )),
+            b'[' => Some((Piece::Quoted, bytes[i..].iter().position(|&c| c == b']').map_or(bytes.len(), |p| i + p + 1))),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                Some((Piece::Comment, bytes[i..].iter().position(|&c| c == b'\n').map_or(bytes.len(), |p| i + p + 1)))
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                Some((Piece::Comment, sql[i + 2..].find("*/").map_or(bytes.len(), |p| i + 2 + p + 2)))
+            }
             b'$' => {
-                let digits = bytes[i + 1..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit())
-                    .count();
+                let digits = bytes[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
                 let prev_is_word = i > 0 && is_word(bytes[i - 1]);
                 if digits > 0 && !prev_is_word {
                     let n = sql[i + 1..i + 1 + digits].parse().unwrap_or(usize::MAX);
@@ -125,18 +107,12 @@ fn dollar_quote_end(sql: &str, start: usize) -> Option<usize> {
     let rest = &sql[start + 1..];
     let tag_len = rest.find('$')?;
     let tag = &rest[..tag_len];
-    if !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        || tag.starts_with(|c: char| c.is_ascii_digit())
-    {
+    if !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || tag.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
     let delimiter = &sql[start..start + tag_len + 2];
     let body_start = start + tag_len + 2;
-    Some(
-        sql[body_start..]
-            .find(delimiter)
-            .map_or(sql.len(), |p| body_start + p + delimiter.len()),
-    )
+    Some(sql[body_start..].find(delimiter).map_or(sql.len(), |p| body_start + p + delimiter.len()))
 }
 
 /// The highest placeholder number used in `sql` (0 when there are none).
@@ -194,18 +170,13 @@ pub fn check_placeholders(sql: &str, given: usize) -> Result<(), String> {
     for (piece, _) in &pieces {
         if let Piece::Placeholder(n) = *piece {
             if n == 0 || n > given {
-                return Err(format!(
-                    "the statement uses `${n}` but {given} parameter(s) were given"
-                ));
+                return Err(format!("the statement uses `${n}` but {given} parameter(s) were given"));
             }
             used[n - 1] = true;
         }
     }
     match used.iter().position(|u| !u) {
-        Some(i) => Err(format!(
-            "parameter `${}` is given but not used by the statement",
-            i + 1
-        )),
+        Some(i) => Err(format!("parameter `${}` is given but not used by the statement", i + 1)),
         None => Ok(()),
     }
 }
@@ -456,14 +427,9 @@ mod tests {
         assert_eq!(segments.len(), 4);
         assert_eq!(
             segments[0],
-            Segment::Sql(
-                "SELECT '$1', \"$2\", $$ $3 $$, $tag$ $4 $tag$, E'\\' $5', x$6 /* $7 */ -- $8\n, "
-            )
+            Segment::Sql("SELECT '$1', \"$2\", $$ $3 $$, $tag$ $4 $tag$, E'\\' $5', x$6 /* $7 */ -- $8\n, ")
         );
-        assert_eq!(
-            &segments[1..],
-            &[Segment::Param(2), Segment::Sql(", "), Segment::Param(1)]
-        );
+        assert_eq!(&segments[1..], &[Segment::Param(2), Segment::Sql(", "), Segment::Param(1)]);
     }
 
     #[test]
@@ -478,31 +444,14 @@ mod tests {
             .collect();
         assert_eq!(params, vec![2, 1, 2]);
         assert!(check_placeholders("a = $2 OR b = $1 OR c = $2", 2).is_ok());
-        assert!(check_placeholders("a = $3", 2)
-            .unwrap_err()
-            .contains("`$3`"));
-        assert!(check_placeholders("a = $2", 2)
-            .unwrap_err()
-            .contains("`$1`"));
-        assert_eq!(
-            segments("SELECT 1", 0).unwrap(),
-            vec![Segment::Sql("SELECT 1")]
-        );
+        assert!(check_placeholders("a = $3", 2).unwrap_err().contains("`$3`"));
+        assert!(check_placeholders("a = $2", 2).unwrap_err().contains("`$1`"));
+        assert_eq!(segments("SELECT 1", 0).unwrap(), vec![Segment::Sql("SELECT 1")]);
     }
 
     #[test]
     fn lexing_never_panics_on_unterminated_input() {
-        for sql in [
-            "'abc",
-            "\"abc",
-            "/* abc",
-            "$tag$ abc",
-            "[abc",
-            "$",
-            "E'\\",
-            "$é$",
-            "é$1",
-        ] {
+        for sql in ["'abc", "\"abc", "/* abc", "$tag$ abc", "[abc", "$", "E'\\", "$é$", "é$1"] {
             let pieces = lex(sql);
             assert_eq!(pieces.last().map(|(_, r)| r.end), Some(sql.len()), "{sql}");
         }

@@ -43,10 +43,7 @@ pub struct SqliteBackend {
 
 impl std::fmt::Debug for SqliteBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteBackend")
-            .field("url", &self.url)
-            .field("pool", &self.pool.state())
-            .finish()
+        f.debug_struct("SqliteBackend").field("url", &self.url).field("pool", &self.pool.state()).finish()
     }
 }
 
@@ -57,15 +54,9 @@ struct Pragmas {
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(
-        &self,
-        conn: &mut SqliteConnection,
-    ) -> std::result::Result<(), diesel::r2d2::Error> {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
         // busy_timeout goes first: switching to WAL itself may wait on another connection.
-        let mut sql = format!(
-            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
-            self.busy_timeout_ms
-        );
+        let mut sql = format!("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;", self.busy_timeout_ms);
         if !self.in_memory {
             sql.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
         }
@@ -85,10 +76,7 @@ pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
         // memdb databases whose name starts with '/' are shared by all connections of the
         // process, with ordinary locking (unlike shared-cache mode, which fails with
         // SQLITE_LOCKED instead of waiting on the busy timeout).
-        return (
-            format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()),
-            true,
-        );
+        return (format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()), true);
     }
     let in_memory = path.contains("mode=memory") || path.contains("vfs=memdb");
     (path.to_string(), in_memory)
@@ -101,11 +89,7 @@ impl SqliteBackend {
         let (target, in_memory) = sqlite_target(config.url.expose());
         let timeout = config.pool.connect_timeout();
         // An in-memory database lives while one connection is open: keep one idle always.
-        let min_idle = if in_memory {
-            config.pool.min_idle.max(1)
-        } else {
-            config.pool.min_idle
-        };
+        let min_idle = if in_memory { config.pool.min_idle.max(1) } else { config.pool.min_idle };
         let mut builder = Pool::builder()
             .max_size(config.pool.max_size)
             .min_idle(Some(min_idle))
@@ -115,23 +99,11 @@ impl SqliteBackend {
             builder = builder.max_lifetime(None).idle_timeout(None);
         }
         let pool = builder
-            .connection_customizer(Box::new(Pragmas {
-                busy_timeout_ms: config.pool.busy_timeout_ms,
-                in_memory,
-            }))
+            .connection_customizer(Box::new(Pragmas { busy_timeout_ms: config.pool.busy_timeout_ms, in_memory }))
             .build(ConnectionManager::<SqliteConnection>::new(target))
-            .map_err(|e| Error::Connect {
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::Connect { url: url.clone(), message: e.to_string() })?;
         tracing::debug!(%url, max_size = config.pool.max_size, "opened sqlite pool");
-        Ok(SqliteBackend {
-            pool,
-            url,
-            max_size: config.pool.max_size,
-            timeout,
-            closed: Arc::new(AtomicBool::new(false)),
-        })
+        Ok(SqliteBackend { pool, url, max_size: config.pool.max_size, timeout, closed: Arc::new(AtomicBool::new(false)) })
     }
 
     /// A pooled connection, for callers inside the crate that need Diesel directly.
@@ -139,9 +111,9 @@ impl SqliteBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        self.pool.get().map_err(|e| {
-            checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
-        })
+        self.pool
+            .get()
+            .map_err(|e| checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url))
     }
 
     /// The underlying r2d2 pool (for typed Diesel code sharing the same connections).
@@ -210,23 +182,13 @@ impl Executor for SqliteConnection {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
         let segments = segments(sql, params.len()).map_err(Error::Statement)?;
         let binds = SqliteBind::all(params);
-        DynQuery {
-            segments: &segments,
-            binds: &binds,
-        }
-        .execute(self)
-        .map_err(Error::query)
+        DynQuery { segments: &segments, binds: &binds }.execute(self).map_err(Error::query)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let segments = segments(sql, params.len()).map_err(Error::Statement)?;
         let binds = SqliteBind::all(params);
-        let raw: Vec<RawRow> = DynQuery {
-            segments: &segments,
-            binds: &binds,
-        }
-        .load(self)
-        .map_err(Error::query)?;
+        let raw: Vec<RawRow> = DynQuery { segments: &segments, binds: &binds }.load(self).map_err(Error::query)?;
         Ok(into_rows(raw))
     }
 
@@ -310,9 +272,7 @@ impl QueryFragment<Sqlite> for DynQuery<'_> {
 impl FromSql<AnySql, Sqlite> for Value {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         Ok(match value.value_type() {
-            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {
-                Value::Int(value.read_long())
-            }
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => Value::Int(value.read_long()),
             Some(SqliteType::Double | SqliteType::Float) => Value::Float(value.read_double()),
             // Diesel's read_text replaces invalid UTF-8 silently; read the raw bytes instead and
             // keep text that is not UTF-8 as bytes, so nothing changes on the way.

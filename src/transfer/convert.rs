@@ -284,7 +284,7 @@ pub fn is_flag_name(name: &str) -> bool {
         || EXACT.contains(&n.as_str())
 }
 
-/// Whether a name reads like a date or time.
+/// Whether a name reads like a date or time (and not like a duration).
 pub fn is_time_name(name: &str) -> bool {
     let n = snake(name);
     const SUFFIXES: &[&str] = &[
@@ -296,7 +296,7 @@ pub fn is_time_name(name: &str) -> bool {
         "_timestamp",
         "_datetime",
     ];
-    const EXACT: &[&str] = &[
+    const WORDS: &[&str] = &[
         "at",
         "date",
         "time",
@@ -306,10 +306,18 @@ pub fn is_time_name(name: &str) -> bool {
         "created",
         "updated",
         "modified",
+        "deleted",
         "expires",
         "expiry",
     ];
-    SUFFIXES.iter().any(|s| n.ends_with(s)) || EXACT.contains(&n.as_str())
+    const DURATIONS: &[&str] = &[
+        "duration", "elapsed", "latency", "interval", "timeout", "ttl", "age", "spent", "delay",
+    ];
+    let parts: Vec<&str> = n.split('_').collect();
+    if parts.iter().any(|p| DURATIONS.contains(p)) {
+        return false;
+    }
+    SUFFIXES.iter().any(|s| n.ends_with(s)) || parts.iter().any(|p| WORDS.contains(p))
 }
 
 /// Whether a name reads like a JSON document.
@@ -699,7 +707,7 @@ fn typed_choice(facts: &ColumnFacts<'_>, kind: Declared) -> Option<Found> {
     // Date and time.
     if time_hint && only_integers {
         let (lo, hi) = (p.int_min.unwrap_or(0), p.int_max.unwrap_or(0));
-        if lo >= EPOCH_1900 && hi <= EPOCH_2100 && hi >= EPOCH_1973 {
+        if lo >= EPOCH_1900 && (EPOCH_1973..=EPOCH_2100).contains(&hi) {
             return Some((
                 PgType::Timestamptz,
                 Some(Conversion::UnixSeconds),
@@ -710,7 +718,7 @@ fn typed_choice(facts: &ColumnFacts<'_>, kind: Declared) -> Option<Found> {
                 ),
             ));
         }
-        if lo >= EPOCH_1900 * 1000 && hi <= EPOCH_2100 * 1000 && hi >= EPOCH_1973 * 1000 {
+        if lo >= EPOCH_1900 * 1000 && (EPOCH_1973 * 1000..=EPOCH_2100 * 1000).contains(&hi) {
             return Some((
                 PgType::Timestamptz,
                 Some(Conversion::UnixMilliseconds),
@@ -916,7 +924,11 @@ fn widen(
     kind: Declared,
 ) -> (PgType, &'static str, String, u64, Vec<String>) {
     let p = facts.profile;
-    let declared = facts.declared;
+    let declared = if facts.declared.is_empty() {
+        "(no declared type)"
+    } else {
+        facts.declared
+    };
     let (misfits, examples): (u64, Vec<String>) = match kind {
         Declared::Boolean => (
             p.non_null() - p.zero_one - p.text_booleans,
@@ -1144,6 +1156,14 @@ mod tests {
         );
         assert_eq!(
             decide_for("ts", "INTEGER", &ints(&[5, 10])).pg_type,
+            PgType::BigInt
+        );
+        assert_eq!(
+            decide_for("updated_ms", "INTEGER", &millis).conversion,
+            Some(Conversion::UnixMilliseconds)
+        );
+        assert_eq!(
+            decide_for("timeout_ms", "INTEGER", &millis).pg_type,
             PgType::BigInt
         );
         let julian = ColumnProfile {

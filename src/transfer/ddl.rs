@@ -352,7 +352,9 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                         }
                         out.push(qualified(&scope.schema, &relation.target));
                     } else if let Some(column) = scope.column(&name) {
-                        if !column.comparable {
+                        if !column.comparable
+                            && !usable_as_is(&tokens, i, after_dot, &column.pg_type, scope.query)
+                        {
                             return Err(uncomparable(column));
                         }
                         out.push(q(&column.target));
@@ -361,7 +363,21 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                     }
                 } else if let Some(column) = scope.column(&name).filter(|_| !qualifier) {
                     if !column.comparable {
-                        return Err(uncomparable(column));
+                        // `flag = 1` on a boolean reads `flag = TRUE`.
+                        if let Some(literal) = boolean_comparison(&tokens, i, &column.pg_type) {
+                            out.push(q(&column.target));
+                            out.push(if tokens[i + 1].text == "==" {
+                                "=".into()
+                            } else {
+                                tokens[i + 1].text.to_string()
+                            });
+                            out.push(literal.into());
+                            i += 3;
+                            continue;
+                        }
+                        if !usable_as_is(&tokens, i, after_dot, &column.pg_type, scope.query) {
+                            return Err(uncomparable(column));
+                        }
                     }
                     out.push(q(&column.target));
                 } else if !scope.query
@@ -371,6 +387,11 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                     // SQLite reads a double-quoted word that names no column as a string.
                     out.push(quote_literal(&name));
                 } else if scope.query {
+                    if previous.is_some_and(|p| p.is_word("FROM") || p.is_word("JOIN")) {
+                        return Err(format!(
+                            "it reads `{name}`, which is not a planned table or view"
+                        ));
+                    }
                     out.push(q(&pg_name(&name, scope.keep_case)));
                 } else {
                     return Err(format!("unknown name `{name}`"));
@@ -392,6 +413,115 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
         i += 1;
     }
     Ok(join_tokens(&out))
+}
+
+/// `TRUE`/`FALSE` when the column reference at `at` is a boolean compared with 0 or 1.
+fn boolean_comparison(tokens: &[Token<'_>], at: usize, pg_type: &PgType) -> Option<&'static str> {
+    let (op, value) = (tokens.get(at + 1)?, tokens.get(at + 2)?);
+    let comparison = matches!(op.text, "=" | "==" | "!=" | "<>") && op.kind == TokenKind::Punct;
+    let followed_by_operator = tokens
+        .get(at + 3)
+        .is_some_and(|t| t.kind == TokenKind::Punct && !matches!(t.text, ")" | ","));
+    if *pg_type != PgType::Boolean
+        || !comparison
+        || followed_by_operator
+        || value.kind != TokenKind::Number
+    {
+        return None;
+    }
+    match value.text {
+        "0" => Some("FALSE"),
+        "1" => Some("TRUE"),
+        _ => None,
+    }
+}
+
+/// Whether a column whose PostgreSQL type differs from its SQLite values (a boolean, a
+/// timestamp, JSON...) is used at `at` in a way that means the same in PostgreSQL: tested for
+/// `NULL`, a date/time compared with an ISO-8601 literal, or (in a query) a plain select item,
+/// ordering key or `count`/`min`/`max` argument.
+fn usable_as_is(
+    tokens: &[Token<'_>],
+    at: usize,
+    qualified: bool,
+    pg_type: &PgType,
+    query: bool,
+) -> bool {
+    let next = tokens.get(at + 1);
+    let after = tokens.get(at + 2);
+    if next.is_some_and(|n| n.is_word("IS")) {
+        let operand = if after.is_some_and(|a| a.is_word("NOT")) {
+            tokens.get(at + 3)
+        } else {
+            after
+        };
+        if operand.is_some_and(|o| o.is_word("NULL")) {
+            return true;
+        }
+    }
+    if next.is_some_and(|n| n.is_word("ISNULL") || n.is_word("NOTNULL")) {
+        return true;
+    }
+    let temporal = matches!(
+        pg_type,
+        PgType::Timestamptz | PgType::Timestamp | PgType::Date
+    );
+    if temporal
+        && next.is_some_and(|n| {
+            n.kind == TokenKind::Punct
+                && matches!(n.text, "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=")
+        })
+        && after.is_some_and(|a| {
+            a.kind == TokenKind::String && timestamp_shape(&crate::sql::unquote(a.text)).is_some()
+        })
+        && !tokens
+            .get(at + 3)
+            .is_some_and(|t| t.kind == TokenKind::Punct && !matches!(t.text, ")" | ","))
+    {
+        return true;
+    }
+    if !query {
+        return false;
+    }
+    let start = if qualified { at.saturating_sub(2) } else { at };
+    let depth: usize = tokens[..start].iter().fold(0usize, |d, t| {
+        if t.is_punct("(") {
+            d + 1
+        } else if t.is_punct(")") {
+            d.saturating_sub(1)
+        } else {
+            d
+        }
+    });
+    let prev = start.checked_sub(1).map(|p| &tokens[p]);
+    let aggregate = start >= 2
+        && prev.is_some_and(|p| p.is_punct("("))
+        && ["count", "min", "max"]
+            .iter()
+            .any(|f| tokens[start - 2].is_word(f))
+        && next.is_some_and(|n| n.is_punct(")"));
+    if aggregate {
+        return true;
+    }
+    let starts_item = prev.is_some_and(|p| {
+        p.is_word("SELECT") || p.is_word("DISTINCT") || p.is_word("BY") || p.is_punct(",")
+    });
+    let ends_item = match next {
+        None => true,
+        Some(n) => {
+            n.is_punct(",")
+                || n.is_punct(")")
+                || [
+                    "FROM", "AS", "ASC", "DESC", "NULLS", "WHERE", "GROUP", "ORDER", "LIMIT",
+                    "UNION", "HAVING",
+                ]
+                .iter()
+                .any(|k| n.is_word(k))
+                || (n.kind == TokenKind::Word
+                    && !KEYWORDS.contains(&n.text.to_ascii_uppercase().as_str()))
+        }
+    };
+    depth == 0 && starts_item && ends_item
 }
 
 fn uncomparable(column: &ScopeColumn) -> String {
@@ -1129,7 +1259,18 @@ mod tests {
             translate("CAST(price AS INTEGER) > 1", &s).unwrap(),
             "CAST(\"price\" AS bigint) > 1"
         );
-        assert!(translate("flag = 1", &s).unwrap_err().contains("boolean"));
+        assert_eq!(
+            translate("flag = 1 AND flag != 0", &s).unwrap(),
+            "\"flag\" = TRUE AND \"flag\" != FALSE"
+        );
+        assert_eq!(
+            translate("flag IS NOT NULL", &s).unwrap(),
+            "\"flag\" IS NOT NULL"
+        );
+        assert!(translate("flag + 1 = 2", &s)
+            .unwrap_err()
+            .contains("boolean"));
+        assert!(translate("flag = 1 + 1", &s).is_err());
         assert!(translate("status GLOB 'a*'", &s).is_err());
         assert!(translate("typeof(status) = 'text'", &s).is_err());
         assert!(translate("nope > 1", &s).is_err());
@@ -1152,6 +1293,32 @@ mod tests {
             sql,
             "SELECT \"a\".\"name\" AS \"artistname\", count(*) FROM \"public\".\"artist\" \"a\" WHERE \"artist\".\"artistid\" > 1 GROUP BY \"a\".\"name\""
         );
+    }
+
+    #[test]
+    fn typed_columns_pass_where_their_use_is_portable() {
+        let mut s = scope(&[
+            ("at", "at", PgType::Timestamptz, false),
+            ("doc", "doc", PgType::Jsonb, false),
+            ("n", "n", PgType::BigInt, true),
+        ]);
+        assert_eq!(
+            translate("at > '2024-01-01'", &s).unwrap(),
+            "\"at\" > '2024-01-01'"
+        );
+        assert!(translate("at > 'yesterday'", &s).is_err());
+        assert!(translate("length(doc) > 2", &s).is_err());
+        s.relations = vec![ScopeRelation {
+            source: "t".into(),
+            target: "t".into(),
+        }];
+        s.query = true;
+        assert_eq!(
+            translate("SELECT n, at AS when_, max(at), doc FROM t ORDER BY at DESC", &s).unwrap(),
+            "SELECT \"n\", \"at\" AS \"when_\", max(\"at\"), \"doc\" FROM \"public\".\"t\" ORDER BY \"at\" DESC"
+        );
+        assert!(translate("SELECT coalesce(doc, '{}') FROM t", &s).is_err());
+        assert!(translate("SELECT n FROM t WHERE doc = '{}'", &s).is_err());
     }
 
     #[test]

@@ -25,9 +25,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// The shared server, started on first use. A missing PostgreSQL install fails loudly.
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
-            Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL"))
-        }
+        Ok(url) if !url.is_empty() => Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL")),
         _ => Server::Temp(TempServer::start().unwrap_or_else(|e| {
             panic!("tests need a real PostgreSQL and could not start one: {e}")
         })),
@@ -57,8 +55,7 @@ impl Server {
 
     fn admin(&self) -> diesel::PgConnection {
         use diesel::Connection;
-        diesel::PgConnection::establish(&self.url("postgres"))
-            .expect("connect to the admin database")
+        diesel::PgConnection::establish(&self.url("postgres")).expect("connect to the admin database")
     }
 }
 
@@ -71,29 +68,16 @@ pub struct PgDb {
 /// A fresh, empty PostgreSQL database.
 pub fn pg_db() -> PgDb {
     use diesel::connection::SimpleConnection;
-    let name = format!(
-        "t_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = format!("t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
     let server = server();
-    server
-        .admin()
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-        .expect("create test database");
-    PgDb {
-        url: server.url(&name),
-        name,
-    }
+    server.admin().batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+    PgDb { url: server.url(&name), name }
 }
 
 impl Drop for PgDb {
     fn drop(&mut self) {
         use diesel::connection::SimpleConnection;
-        let _ = server().admin().batch_execute(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ));
+        let _ = server().admin().batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
     }
 }
 
@@ -140,10 +124,7 @@ pub fn config(kind: Kind) -> (DbConfig, Guard) {
 /// A connected backend of `kind` on a fresh database.
 pub fn backend(kind: Kind) -> (Box<dyn Backend>, Guard) {
     let (config, guard) = config(kind);
-    (
-        Registry::with_defaults().connect(&config).expect("connect"),
-        guard,
-    )
+    (Registry::with_defaults().connect(&config).expect("connect"), guard)
 }
 
 /// A connected backend with the application schema migrated.
@@ -155,14 +136,8 @@ pub fn migrated(kind: Kind) -> (Box<dyn Backend>, Guard) {
 
 /// Path of a fixture in `../shared/fixtures/`.
 pub fn shared_fixture(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
-        .join(name);
-    assert!(
-        path.exists(),
-        "fixture {} is missing (tests read it from ../shared/fixtures)",
-        path.display()
-    );
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name);
+    assert!(path.exists(), "fixture {} is missing (tests read it from ../shared/fixtures)", path.display());
     path
 }
 
