@@ -1549,4 +1549,131 @@ mod tests {
             "CREATE UNIQUE INDEX \"i\" ON \"public\".\"t\" (lower(\"a\")) WHERE \"a\" IS NOT NULL"
         );
     }
+
+    /// Untrusted SQL text (CHECKs, defaults, index and view SQL, type names) must never make
+    /// the planner panic: throw random fragments at every parser and translator.
+    #[test]
+    fn random_sql_never_panics() {
+        const PIECES: &[&str] = &[
+            "(",
+            ")",
+            "'",
+            "\"",
+            "[",
+            "]",
+            "`",
+            "x'",
+            "0x",
+            "1e",
+            "-",
+            "+",
+            ".",
+            ",",
+            "==",
+            "||",
+            "->>",
+            "IS",
+            "NOT",
+            "NULL",
+            "IN",
+            "CAST",
+            "AS",
+            "INTEGER",
+            "SELECT",
+            "FROM",
+            "WHERE",
+            "LIMIT",
+            "min",
+            "max",
+            "count",
+            "json_valid",
+            "datetime",
+            "'now'",
+            "CURRENT_TIMESTAMP",
+            "strftime",
+            "'%s'",
+            "a",
+            "b",
+            "é",
+            "\u{1F680}",
+            "\0",
+            "--",
+            "/*",
+            "*/",
+            " ",
+            "CHECK",
+            "DEFAULT",
+            "REFERENCES",
+            "GENERATED",
+            "COLLATE",
+            "NOCASE",
+            "ON",
+            "DEFERRABLE",
+            "CONSTRAINT",
+            "PRIMARY",
+            "KEY",
+            "CREATE",
+            "TABLE",
+            "INDEX",
+            "VIEW",
+            "VIRTUAL",
+            "USING",
+            "fts5",
+            "=",
+            "1",
+            "0",
+            "2.5",
+            "numeric(",
+            "99999999999999999999",
+            "TRUE",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let scope = scope(&[
+            ("a", "a", PgType::Boolean, false),
+            ("b", "b", PgType::Text, true),
+        ]);
+        let mut query = scope.clone();
+        query.query = true;
+        query.relations = vec![ScopeRelation {
+            source: "a".into(),
+            target: "a".into(),
+        }];
+        for _ in 0..20_000 {
+            let n = (next() % 12) as usize;
+            let sql: String = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect::<Vec<_>>()
+                .join(if next() % 2 == 0 { " " } else { "" });
+            let _ = translate(&sql, &scope);
+            let _ = translate(&sql, &query);
+            let _ = check_implied_by_type(&sql, "a", &PgType::Boolean);
+            let _ = columns_used(&sql, &scope);
+            for ty in [
+                PgType::Timestamptz,
+                PgType::Text,
+                PgType::Boolean,
+                PgType::BigInt,
+                PgType::Jsonb,
+                PgType::Bytea,
+                PgType::Date,
+            ] {
+                let _ = translate_default(&sql, &ty, Some(Conversion::UnixMilliseconds));
+                let _ = translate_default(&sql, &ty, None);
+            }
+            let _ = crate::transfer::introspect::parse_create_table(&sql);
+            let _ = crate::transfer::introspect::parse_create_index(&sql);
+            let _ = crate::transfer::convert::parse_pg_type(&sql);
+            let _ = crate::transfer::convert::declared_kind(&sql);
+            let _ = crate::transfer::convert::numeric_precision(&sql);
+            let _ = crate::transfer::profile::timestamp_shape(&sql);
+            let _ = crate::transfer::profile::json_shape(&sql);
+            assert!(pg_name(&sql, false).len() <= MAX_IDENTIFIER_BYTES);
+        }
+    }
 }

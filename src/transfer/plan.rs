@@ -248,7 +248,7 @@ impl Plan {
     fn parse(text: &str, path: &Path) -> Result<Self> {
         toml::from_str(text).map_err(|e| {
             let location = e.span().map(|span| {
-                let before = &text[..span.start.min(text.len())];
+                let before = text.get(..span.start).unwrap_or(text);
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 format!("line {line}, column {column}: ")
@@ -749,7 +749,6 @@ impl Planner<'_> {
             });
         }
 
-        let mut constraint_names = Namespace::default();
         let mut checks = Vec::new();
         for check in &table.checks {
             let used = ddl::columns_used(&check.sql, &scope);
@@ -771,10 +770,10 @@ impl Planner<'_> {
             }
             match ddl::translate(&check.sql, &scope) {
                 Ok(sql) => {
-                    let name = check
-                        .name
-                        .as_ref()
-                        .map(|n| constraint_names.claim(&ddl::pg_name(n, self.options.keep_case)));
+                    let name = check.name.as_ref().map(|n| {
+                        self.relations
+                            .claim(&ddl::pg_name(n, self.options.keep_case))
+                    });
                     checks.push(CheckDef { name, sql });
                 }
                 Err(why) => self.warn(
@@ -903,6 +902,7 @@ impl Planner<'_> {
                     &pk.iter().map(|c| q(c)).collect::<Vec<_>>(),
                     None,
                 ));
+                unique_sets.push(pk.clone());
                 self.warn(
                     format!("table `{}`", table.name),
                     "primary key columns hold NULL (SQLite allows that in rowid tables); created a unique index instead of a primary key".into(),
@@ -1087,7 +1087,6 @@ impl Planner<'_> {
     }
 
     fn plan_foreign_keys(&mut self, db: &mut Source) -> Result<()> {
-        let mut fk_names = Namespace::default();
         for index in 0..self.planned.len() {
             let table = &self.schema.tables[index];
             for fk in &table.foreign_keys {
@@ -1174,7 +1173,9 @@ impl Planner<'_> {
                         true,
                     ),
                 };
-                let name = fk_names.claim(&wanted);
+                // One namespace for relations and constraints: stricter than PostgreSQL needs,
+                // so a key can never take a name an index or CHECK of its table has.
+                let name = self.relations.claim(&wanted);
                 let not_valid = orphans > 0 && self.options.on_orphans == OrphanPolicy::NotValid;
                 let def = ForeignKeyDef {
                     name: name.clone(),
@@ -1519,6 +1520,7 @@ mod tests {
             + 1;
         let err = Plan::from_toml(&broken).unwrap_err().to_string();
         assert!(err.contains(&format!("line {line},")), "{err}");
+        assert!(!err.contains('\n'), "{err}");
         let typo = text.replacen("keep_case", "keep_kase", 1);
         assert!(Plan::from_toml(&typo)
             .unwrap_err()
