@@ -463,6 +463,11 @@ impl Planner<'_> {
         claimed
     }
 
+    /// Claims a name dbshift makes up (`t_pkey`, `t_a_b_key`, `t_a_fkey`), cut to 63 bytes.
+    fn derived_name(&mut self, name: String) -> String {
+        self.relations.claim(&ddl::pg_name(&name, true))
+    }
+
     /// Notes a name that is not simply the source name (lowercased unless keeping case).
     fn note_rename(&mut self, object: &str, source: &str, wanted: &str, claimed: &str) {
         let plain = if self.options.keep_case {
@@ -821,18 +826,14 @@ impl Planner<'_> {
                 identity: false,
                 generated: Some(format!("to_tsvector('{config}'::regconfig, {document})")),
             });
-            let pkey = self
-                .relations
-                .claim(&ddl::pg_name(&format!("{target}_pkey"), true));
+            let pkey = self.derived_name(format!("{target}_pkey"));
             after_load.push(ddl::add_primary_key(
                 &qualified_name,
                 &pkey,
                 &["rowid".to_string()],
             ));
             unique_sets.push(vec!["rowid".to_string()]);
-            let gin = self
-                .relations
-                .claim(&ddl::pg_name(&format!("{target}_{tsv}_idx"), true));
+            let gin = self.derived_name(format!("{target}_{tsv}_idx"));
             after_load.push(ddl::create_index(
                 &gin,
                 &qualified_name,
@@ -890,10 +891,7 @@ impl Planner<'_> {
                     None,
                 );
             } else if nullable {
-                let name = self.relations.claim(&ddl::pg_name(
-                    &format!("{target}_{}_key", pk.join("_")),
-                    true,
-                ));
+                let name = self.derived_name(format!("{target}_{}_key", pk.join("_")));
                 after_load.push(ddl::create_index(
                     &name,
                     &qualified_name,
@@ -909,16 +907,11 @@ impl Planner<'_> {
                     None,
                 );
             } else {
-                let name = self
-                    .relations
-                    .claim(&ddl::pg_name(&format!("{target}_pkey"), true));
+                let name = self.derived_name(format!("{target}_pkey"));
                 after_load.push(ddl::add_primary_key(&qualified_name, &name, &pk));
                 unique_sets.push(pk.clone());
                 if table.primary_key.iter().any(|c| nocase_of(c)) {
-                    let name = self.relations.claim(&ddl::pg_name(
-                        &format!("{target}_{}_nocase_key", pk.join("_")),
-                        true,
-                    ));
+                    let name = self.derived_name(format!("{target}_{}_nocase_key", pk.join("_")));
                     let parts: Vec<String> = table
                         .primary_key
                         .iter()
@@ -1011,10 +1004,7 @@ impl Planner<'_> {
             }
             let all_plain = plain_columns.len() == index.parts.len();
             if index.origin == introspect::IndexOrigin::Unique && all_plain {
-                let name = self.relations.claim(&ddl::pg_name(
-                    &format!("{target}_{}_key", plain_columns.join("_")),
-                    true,
-                ));
+                let name = self.derived_name(format!("{target}_{}_key", plain_columns.join("_")));
                 after_load.push(ddl::add_unique(&qualified_name, &name, &plain_columns));
             } else {
                 let wanted = if index.origin == introspect::IndexOrigin::Unique {
