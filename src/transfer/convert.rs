@@ -31,7 +31,7 @@ pub const CAST_RULES: &[CastRule] = &[
     CastRule { id: "override.type", when: "the plan file maps the declared type (`[options.overrides.types]`)", target: "the type given" },
     CastRule { id: "text.invalid_bytes", when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy", target: "bytea (flagged)" },
     CastRule { id: "empty.declared", when: "the column holds no value: the declared type alone decides (as in the rules below)", target: "from the declared type, else text" },
-    CastRule { id: "boolean.declared", when: "declared BOOLEAN/BOOL/BIT; every value is 0/1 or t/f/true/false", target: "boolean" },
+    CastRule { id: "boolean.declared", when: "declared BOOLEAN/BOOL/BIT/TINYINT(1); every value is 0/1 or t/f/true/false", target: "boolean" },
     CastRule { id: "boolean.flag_name", when: "named like a flag (is_*, has_*, *_flag, enabled, active, deleted, ...); every value is 0/1 (or t/f/true/false text)", target: "boolean" },
     CastRule { id: "timestamp.epoch_seconds", when: "declared or named as a date/time; every value is an integer of Unix seconds between 1900 and 2100, the largest after 1973", target: "timestamptz, conversion unix_seconds" },
     CastRule { id: "timestamp.epoch_milliseconds", when: "declared or named as a date/time; every value is an integer of Unix milliseconds between 1900 and 2100, the largest after 1973", target: "timestamptz, conversion unix_milliseconds" },
@@ -208,6 +208,8 @@ pub fn declared_kind(declared: &str) -> Declared {
     match base {
         "" => Declared::None,
         "BOOLEAN" | "BOOL" | "BIT" => Declared::Boolean,
+        // MySQL's spelling of a boolean, common in exported schemas.
+        "TINYINT" if upper.replace(' ', "").ends_with("(1)") => Declared::Boolean,
         "SMALLINT" | "INT2" | "TINYINT" => Declared::SmallInt,
         "INT" | "INT4" | "MEDIUMINT" => Declared::Int4,
         "DATE" => Declared::Date,
@@ -1087,6 +1089,8 @@ mod tests {
             Declared::Timestamp
         );
         assert_eq!(declared_kind("STRING"), Declared::Unknown);
+        assert_eq!(declared_kind("tinyint(1)"), Declared::Boolean);
+        assert_eq!(declared_kind("TINYINT"), Declared::SmallInt);
     }
 
     #[test]

@@ -278,6 +278,9 @@ impl Plan {
     }
 }
 
+/// The largest btree index entry PostgreSQL accepts with 8 kB pages, in bytes.
+const BTREE_ENTRY_BYTES: u64 = 2704;
+
 /// How many threads profile the source.
 const PROFILE_THREADS: usize = 2;
 
@@ -1001,6 +1004,27 @@ impl Planner<'_> {
             if let Some(why) = problem {
                 self.warn(object, format!("not created ({why})"), index.sql.clone());
                 continue;
+            }
+            let long: Vec<String> = index
+                .parts
+                .iter()
+                .filter_map(|p| p.column.as_ref())
+                .filter_map(|c| {
+                    profile
+                        .column(c)
+                        .filter(|p| p.max_text_bytes > BTREE_ENTRY_BYTES)
+                        .map(|p| format!("`{c}` ({} bytes)", p.max_text_bytes))
+                })
+                .collect();
+            if !long.is_empty() {
+                self.warn(
+                    object.clone(),
+                    format!(
+                        "indexes text as long as {}; PostgreSQL refuses btree entries over {BTREE_ENTRY_BYTES} bytes (after compression), so building it may fail: index md5() or a prefix of the column instead",
+                        long.join(", ")
+                    ),
+                    index.sql.clone(),
+                );
             }
             let all_plain = plain_columns.len() == index.parts.len();
             if index.origin == introspect::IndexOrigin::Unique && all_plain {

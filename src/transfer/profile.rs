@@ -92,6 +92,9 @@ pub struct ColumnProfile {
     pub texts_with_nul: u64,
     /// Texts that are not valid UTF-8.
     pub texts_not_utf8: u64,
+    /// The longest text, in bytes.
+    #[serde(default)]
+    pub max_text_bytes: u64,
     /// For columns declared `NUMERIC(p, s)`: the most digits after the decimal point among the
     /// numbers, and the most digits before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -437,6 +440,7 @@ fn merge_column(a: &mut ColumnProfile, b: ColumnProfile) {
     a.uuids += b.uuids;
     a.texts_with_nul += b.texts_with_nul;
     a.texts_not_utf8 += b.texts_not_utf8;
+    a.max_text_bytes = a.max_text_bytes.max(b.max_text_bytes);
     a.decimal_digits = min_opt(a.decimal_digits, b.decimal_digits, |x, y| {
         (x.0.max(y.0), x.1.max(y.1))
     });
@@ -553,6 +557,7 @@ fn observe(p: &mut ColumnProfile, value: Option<SqliteValue<'_, '_, '_>>, decima
                     Ok(text) => observe_text(p, text),
                     Err(_) => {
                         p.texts_not_utf8 += 1;
+                        p.max_text_bytes = p.max_text_bytes.max(raw.len() as u64);
                         example(p, Kind::Text, || show_text(&raw));
                         example(p, Kind::TextNotUtf8, || show_text(&raw));
                     }
@@ -566,6 +571,7 @@ fn observe(p: &mut ColumnProfile, value: Option<SqliteValue<'_, '_, '_>>, decima
 
 fn observe_text(p: &mut ColumnProfile, text: &str) {
     let bytes = text.as_bytes();
+    p.max_text_bytes = p.max_text_bytes.max(bytes.len() as u64);
     example(p, Kind::Text, || show_text(bytes));
     if bytes.contains(&0) {
         p.texts_with_nul += 1;
