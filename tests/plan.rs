@@ -873,7 +873,7 @@ fn files_that_are_not_sqlite_are_refused_with_a_reason() {
         path
     };
     let mut corrupt = b"SQLite format 3\0".to_vec();
-    corrupt.extend(std::iter::repeat_n(0xAB, 8192));
+    corrupt.extend(std::iter::repeat(0xAB).take(8192));
     let cases = [
         (dir.path().join("missing.db"), "no such file"),
         (dir.path().to_path_buf(), "directory"),
@@ -1054,6 +1054,285 @@ fn profile_counts_match_sqlite() {
                 "{what}"
             );
             assert_eq!(column.json_documents, get("docs"), "{what}");
+        }
+    }
+}
+
+/// Small schemas with one oddity each: every plan must run on PostgreSQL as it is, rows
+/// included, whatever it had to flag.
+const ODD_SCHEMAS: &[(&str, &str)] = &[
+    ("keywords", "CREATE TABLE \"order\" (\"user\" TEXT, \"group\" INTEGER, \"limit\" REAL); INSERT INTO \"order\" VALUES ('a', 1, 1.5);"),
+    (
+        "checks",
+        "CREATE TABLE c (a INTEGER CHECK (a BETWEEN 1 AND 10), b TEXT CHECK (CASE WHEN a > 5 THEN b IS NOT NULL ELSE 1 END), \
+         d TEXT CHECK (b || d <> ''), e INTEGER CHECK (e IS NOT 3), f TEXT CHECK (f NOT LIKE 'x%'), g INTEGER CHECK (rowid > 0)); \
+         INSERT INTO c VALUES (6, 'b', 'd', 4, 'y', 1);",
+    ),
+    (
+        "defaults",
+        "CREATE TABLE d (a BLOB DEFAULT 'abc', b NUMERIC DEFAULT '1.50', c REAL DEFAULT -0.5, e INTEGER DEFAULT (1 + 1), \
+         f DATE DEFAULT '2024-01-01', g JSON DEFAULT '[]', h UUID DEFAULT '123e4567-e89b-12d3-a456-426614174000', i TEXT DEFAULT 1.5, \
+         j BOOLEAN DEFAULT 'yes', k TEXT DEFAULT x'41', l INTEGER DEFAULT 99999999999999999999, m TEXT DEFAULT \"quoted\"); \
+         INSERT INTO d (a) VALUES (x'00');",
+    ),
+    (
+        "epoch_date",
+        "CREATE TABLE e (day DATE DEFAULT (unixepoch()), seen_at INTEGER DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))); \
+         INSERT INTO e VALUES (1700000000, 1700000000000);",
+    ),
+    (
+        "empty_types",
+        "CREATE TABLE t (a DATE, b JSON, c UUID, d DOUBLE PRECISION, e UNSIGNED BIG INT, f NVARCHAR(10), g CLOB, h NUMERIC, \
+         i TINYINT(1), j TIME, k STRING, l, m DECIMAL(5,2), n BOOLEAN, o DATETIME, p BLOB);",
+    ),
+    (
+        "nocase",
+        "CREATE TABLE u (name TEXT COLLATE NOCASE, n INTEGER COLLATE NOCASE, tag TEXT, UNIQUE (name, tag), PRIMARY KEY (name, tag)); \
+         CREATE INDEX u_n ON u (n COLLATE NOCASE DESC); CREATE INDEX u_r ON u (tag COLLATE RTRIM); INSERT INTO u VALUES ('A', 1, 'x');",
+    ),
+    (
+        "null_pk",
+        "CREATE TABLE p (code TEXT PRIMARY KEY, v INTEGER); INSERT INTO p VALUES (NULL, 1), (NULL, 2), ('a', 3); \
+         CREATE TABLE q (id INTEGER PRIMARY KEY, code TEXT REFERENCES p(code)); INSERT INTO q VALUES (1, 'a');",
+    ),
+    (
+        "fk_mismatch",
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT); CREATE TABLE child (id INTEGER PRIMARY KEY, pcode TEXT REFERENCES parent(code), \
+         pid REFERENCES PARENT, other INTEGER REFERENCES missing(id)); INSERT INTO parent VALUES (1, 'a'); INSERT INTO child VALUES (1, 'a', 1, 5);",
+    ),
+    (
+        "composite_fk",
+        "CREATE TABLE a (x INTEGER, y TEXT, PRIMARY KEY (x, y)); CREATE TABLE b (id INTEGER PRIMARY KEY, x INTEGER, y TEXT, \
+         FOREIGN KEY (x, y) REFERENCES A ON DELETE CASCADE ON UPDATE RESTRICT); INSERT INTO a VALUES (1, 'a'); INSERT INTO b VALUES (1, 1, 'a'), (2, NULL, 'zz');",
+    ),
+    (
+        "views",
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, name TEXT, done INTEGER, at TEXT); INSERT INTO m VALUES (1, 'a', 0, '2024-01-01 00:00:00'); \
+         CREATE TABLE n (id INTEGER PRIMARY KEY, m_id INTEGER REFERENCES m(id), note TEXT); INSERT INTO n VALUES (1, 1, 'x'); \
+         CREATE VIEW v1 AS SELECT m.name, count(n.id) AS notes FROM m LEFT JOIN n ON n.m_id = m.id GROUP BY m.name HAVING count(*) > 0; \
+         CREATE VIEW v2 AS SELECT * FROM m WHERE id IN (SELECT m_id FROM n) UNION ALL SELECT * FROM m WHERE id > 100; \
+         CREATE VIEW v3 AS SELECT CAST(id AS TEXT) || '-' || upper(name) AS label, CASE WHEN id > 1 THEN 'big' ELSE 'small' END AS size FROM m; \
+         CREATE VIEW v4 AS SELECT strftime('%Y', at) AS year FROM m; CREATE VIEW v5 AS SELECT year FROM v4; \
+         CREATE VIEW v6 AS SELECT name FROM m ORDER BY name LIMIT 1 OFFSET 0;",
+    ),
+    (
+        "fts4",
+        "CREATE VIRTUAL TABLE f4 USING fts4(title, body, notindexed=body); INSERT INTO f4 VALUES ('a title', 'a body'); \
+         CREATE VIRTUAL TABLE ext USING fts5(body, content='n2', content_rowid='id'); CREATE TABLE n2 (id INTEGER PRIMARY KEY, body TEXT);",
+    ),
+    (
+        "rtree",
+        "CREATE VIRTUAL TABLE boxes USING rtree(id, minx, maxx); INSERT INTO boxes VALUES (1, 0, 1);",
+    ),
+    (
+        "generated",
+        "CREATE TABLE g (a TEXT, b TEXT, c INTEGER, d TEXT AS (a || b) STORED, e INTEGER AS (c + 1), f AS (e * 2), h TEXT AS (a || c)); \
+         INSERT INTO g (a, b, c) VALUES ('x', 'y', 1);",
+    ),
+    (
+        "strict_and_rowid_columns",
+        "CREATE TABLE s (id INTEGER PRIMARY KEY, v ANY) STRICT; INSERT INTO s VALUES (1, 1), (2, 'two'); \
+         CREATE TABLE r (rowid TEXT, oid TEXT, _rowid_ TEXT); INSERT INTO r VALUES ('a', 'b', 'c');",
+    ),
+    (
+        "quotes_in_names",
+        "CREATE TABLE \"we\"\"ird\" (\"co\"\"l\" INTEGER PRIMARY KEY, [sq] TEXT, `bt` TEXT); INSERT INTO \"we\"\"ird\" VALUES (1, 'a', 'b'); \
+         CREATE INDEX \"i\"\"x\" ON \"we\"\"ird\" (\"co\"\"l\", sq);",
+    ),
+];
+
+#[test]
+fn odd_schemas_plan_and_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, sql) in ODD_SCHEMAS {
+        let source = sqlite_file(dir.path(), &format!("{name}.sqlite"), sql);
+        let plan = plan(&source, &PlanOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(plan.blocking().count(), 0, "{name}");
+        let pg = apply(&plan, &source);
+        match *name {
+            "checks" => {
+                let checks = pg.constraints("c", "c");
+                assert_eq!(checks.len(), 4, "{checks:?}");
+                assert!(
+                    checks.iter().any(|c| c.contains("(a >= 1) AND (a <= 10)")),
+                    "{checks:?}"
+                );
+                assert!(review_about(&plan, "table `c`")
+                    .iter()
+                    .any(|r| r.message.contains("CASE")));
+                assert!(
+                    checks.iter().any(|c| c.contains("IS DISTINCT FROM 3")),
+                    "{checks:?}"
+                );
+                assert!(checks.iter().any(|c| c.contains("!~~*")), "{checks:?}");
+                assert!(review_about(&plan, "table `c`")
+                    .iter()
+                    .any(|r| r.sql.as_deref() == Some("rowid > 0")));
+            }
+            "defaults" => {
+                assert_eq!(
+                    pg.default_of("d", "a").as_deref(),
+                    Some("'\\x616263'::bytea")
+                );
+                assert_eq!(
+                    pg.default_of("d", "j").as_deref(),
+                    Some("true"),
+                    "the row holds 'yes': a boolean"
+                );
+                assert_eq!(pg.default_of("d", "m").as_deref(), Some("'quoted'::text"));
+                assert_eq!(pg.default_of("d", "e"), None);
+            }
+            "epoch_date" => {
+                assert_eq!(pg.column_type("e", "day").0, "timestamp with time zone");
+                assert_eq!(
+                    pg.default_of("e", "day").as_deref(),
+                    Some("CURRENT_TIMESTAMP")
+                );
+                assert_eq!(
+                    pg.default_of("e", "seen_at").as_deref(),
+                    Some("CURRENT_TIMESTAMP")
+                );
+                let day: String = pg.scalar(
+                    "SELECT to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM e",
+                );
+                assert_eq!(day, "2023-11-14 22:13:20");
+            }
+            "empty_types" => {
+                let types: Vec<String> = pg
+                    .column_types("t")
+                    .into_iter()
+                    .map(|(_, t, _)| t)
+                    .collect();
+                assert_eq!(
+                    types,
+                    [
+                        "date",
+                        "jsonb",
+                        "uuid",
+                        "double precision",
+                        "bigint",
+                        "text",
+                        "text",
+                        "numeric",
+                        "boolean",
+                        "text",
+                        "text",
+                        "text",
+                        "numeric(5,2)",
+                        "boolean",
+                        "timestamp with time zone",
+                        "bytea"
+                    ]
+                );
+            }
+            "nocase" => {
+                let indexes = pg.indexes("u");
+                assert!(
+                    indexes
+                        .iter()
+                        .any(|i| i.contains("UNIQUE") && i.contains("(lower(name), tag)")),
+                    "{indexes:?}"
+                );
+                assert!(
+                    indexes
+                        .iter()
+                        .any(|i| i.contains("u_n") && i.contains("(n DESC)")),
+                    "{indexes:?}"
+                );
+                assert!(
+                    indexes
+                        .iter()
+                        .any(|i| i.contains("u_r") && i.contains("rtrim(tag)")),
+                    "{indexes:?}"
+                );
+                assert_eq!(pg.constraints("u", "p").len(), 1);
+            }
+            "null_pk" => {
+                assert!(pg.constraints("p", "p").is_empty());
+                assert!(pg
+                    .indexes("p")
+                    .iter()
+                    .any(|i| i.contains("UNIQUE") && i.contains("(code)")));
+                assert_eq!(pg.constraints("q", "f").len(), 1);
+            }
+            "fk_mismatch" => {
+                assert!(
+                    pg.constraints("child", "f").len() == 1,
+                    "only pid -> parent(id) can be created"
+                );
+                assert_eq!(
+                    review_about(&plan, "foreign key `child").len(),
+                    2,
+                    "{:#?}",
+                    plan.review
+                );
+            }
+            "composite_fk" => {
+                assert_eq!(pg.constraints("b", "f"), vec!["FOREIGN KEY (x, y) REFERENCES a(x, y) ON UPDATE RESTRICT ON DELETE CASCADE".to_string()]);
+                assert_eq!(
+                    plan.table("b").unwrap().foreign_keys[0].orphan_rows,
+                    0,
+                    "rows with a NULL key part are not orphans"
+                );
+            }
+            "views" => {
+                let created: Vec<&str> = plan
+                    .views
+                    .iter()
+                    .filter(|v| v.sql.is_some())
+                    .map(|v| v.source.as_str())
+                    .collect();
+                assert_eq!(created, ["v1", "v2", "v3", "v6"]);
+                let label: String = pg.scalar("SELECT label FROM v3");
+                assert_eq!(label, "1-A");
+                assert!(plan
+                    .views
+                    .iter()
+                    .any(|v| v.source == "v5" && v.note.contains("v4")));
+            }
+            "fts4" => {
+                assert_eq!(
+                    plan.tables
+                        .iter()
+                        .map(|t| t.map.source.as_str())
+                        .collect::<Vec<_>>(),
+                    ["f4", "n2"]
+                );
+                let hits: i64 =
+                    pg.scalar("SELECT count(*) FROM f4 WHERE tsv @@ to_tsquery('simple', 'title')");
+                assert_eq!(hits, 1);
+                let body_indexed: i64 =
+                    pg.scalar("SELECT count(*) FROM f4 WHERE tsv @@ to_tsquery('simple', 'body')");
+                assert_eq!(body_indexed, 0, "notindexed=body");
+                assert!(review_about(&plan, "virtual table `ext`").len() == 1);
+            }
+            "rtree" => {
+                assert!(plan.tables.is_empty());
+                assert!(review_about(&plan, "virtual table `boxes`")
+                    .iter()
+                    .any(|r| r.message.contains("rtree")));
+            }
+            "generated" => {
+                let d: String = pg.scalar("SELECT d FROM g");
+                assert_eq!(d, "xy");
+                let generated: i64 = pg.scalar("SELECT count(*) FROM pg_attribute WHERE attrelid = 'public.g'::regclass AND attgenerated = 's'");
+                assert_eq!(generated, 2, "d and e; f uses e, h concatenates an integer");
+                let f: i64 = pg.scalar("SELECT f FROM g");
+                assert_eq!(f, 4);
+            }
+            "strict_and_rowid_columns" => {
+                assert_eq!(pg.column_type("s", "v").0, "text");
+                assert!(review_about(&plan, "table `r`")
+                    .iter()
+                    .any(|r| r.message.contains("hide the rowid")));
+            }
+            "quotes_in_names" => {
+                assert!(pg
+                    .indexes("we\"ird")
+                    .iter()
+                    .any(|i| i.contains("\"i\"\"x\"")));
+            }
+            _ => {}
         }
     }
 }

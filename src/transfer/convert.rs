@@ -31,8 +31,8 @@ pub const CAST_RULES: &[CastRule] = &[
     CastRule { id: "override.type", when: "the plan file maps the declared type (`[options.overrides.types]`)", target: "the type given" },
     CastRule { id: "text.invalid_bytes", when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy", target: "bytea (flagged)" },
     CastRule { id: "empty.declared", when: "the column holds no value: the declared type alone decides (as in the rules below)", target: "from the declared type, else text" },
-    CastRule { id: "boolean.declared", when: "declared BOOLEAN/BOOL/BIT/TINYINT(1); every value is 0/1 or t/f/true/false", target: "boolean" },
-    CastRule { id: "boolean.flag_name", when: "named like a flag (is_*, has_*, *_flag, enabled, active, deleted, ...); every value is 0/1 (or t/f/true/false text)", target: "boolean" },
+    CastRule { id: "boolean.declared", when: "declared BOOLEAN/BOOL/BIT/TINYINT(1); every value is 0/1 or a boolean word (t/f, true/false, y/n, yes/no, on/off)", target: "boolean" },
+    CastRule { id: "boolean.flag_name", when: "named like a flag (is_*, has_*, *_flag, enabled, active, deleted, ...); every value is 0/1 (or a boolean word)", target: "boolean" },
     CastRule { id: "timestamp.epoch_seconds", when: "declared or named as a date/time; every value is an integer of Unix seconds between 1900 and 2100, the largest after 1973", target: "timestamptz, conversion unix_seconds" },
     CastRule { id: "timestamp.epoch_milliseconds", when: "declared or named as a date/time; every value is an integer of Unix milliseconds between 1900 and 2100, the largest after 1973", target: "timestamptz, conversion unix_milliseconds" },
     CastRule { id: "timestamp.julian_day", when: "declared or named as a date/time; every value is a real Julian day number between years 1 and 9999", target: "timestamptz, conversion julian_day" },
@@ -51,7 +51,9 @@ pub const CAST_RULES: &[CastRule] = &[
     CastRule { id: "numbers.mixed", when: "no declared type; integers and reals mixed", target: "double precision (numeric when an integer is beyond 2^53)" },
     CastRule { id: "text.declared", when: "text affinity (CHAR, CLOB, TEXT, VARCHAR(n): SQLite never enforced n) or no declared type; every value is text", target: "text" },
     CastRule { id: "blob.declared", when: "every value is a blob", target: "bytea" },
-    CastRule { id: "widen.text", when: "values the declared type cannot hold (text in a number column, a 2 in a boolean, ...), no blobs", target: "text (flagged, with counts and examples)" },
+    CastRule { id: "widen.bigint", when: "values the declared type cannot hold (a 2 in a boolean, small integers in a date column), all integers", target: "bigint (flagged, with counts and examples)" },
+    CastRule { id: "widen.numeric", when: "values the declared type cannot hold (reals in an integer column, integers beyond 2^53 in a real one), all numbers", target: "numeric (flagged, with counts and examples)" },
+    CastRule { id: "widen.text", when: "values the declared type cannot hold, some of them text (text in a number column, a word in a date column), no blobs", target: "text (flagged, with counts and examples)" },
     CastRule { id: "widen.bytea", when: "blobs mixed with other storage classes", target: "bytea (flagged; numbers and text are stored as their UTF-8 bytes)" },
 ];
 
@@ -905,9 +907,9 @@ fn bool_values(p: &ColumnProfile) -> &'static str {
     if p.text_booleans == 0 {
         "0 or 1"
     } else if p.zero_one == 0 {
-        "t/f/true/false text"
+        "boolean words (t/f, yes/no...)"
     } else {
-        "0/1 or t/f/true/false text"
+        "0/1 or a boolean word"
     }
 }
 
@@ -1004,6 +1006,24 @@ fn widen(
             PgType::Bytea,
             "blob.declared",
             format!("declared `{declared}` but every value is a blob"),
+            misfits,
+            examples,
+        );
+    }
+    if p.integers == p.non_null() {
+        return (
+            PgType::BigInt,
+            "widen.bigint",
+            format!("declared `{declared}` but {misfits} value(s) do not fit it ({classes}); every value is an integer, kept as bigint"),
+            misfits,
+            examples,
+        );
+    }
+    if p.integers + p.reals == p.non_null() {
+        return (
+            PgType::Numeric(None),
+            "widen.numeric",
+            format!("declared `{declared}` but {misfits} value(s) do not fit it ({classes}); every value is a number, kept exactly as numeric"),
             misfits,
             examples,
         );
@@ -1132,7 +1152,8 @@ mod tests {
             "boolean.declared"
         );
         let widened = decide_for("flag", "BOOLEAN", &ints(&[0, 1, 2]));
-        assert_eq!(widened.pg_type, PgType::Text);
+        assert_eq!(widened.pg_type, PgType::BigInt);
+        assert_eq!(widened.decision.rule, "widen.bigint");
         assert!(widened.decision.widened && widened.decision.flagged);
         assert_eq!(widened.decision.misfits, 1);
         let mut mixed = ints(&[0, 1]);
@@ -1279,6 +1300,13 @@ mod tests {
             (PgType::Text, "widen.text", 1)
         );
         assert_eq!(c.decision.examples, vec!["n/a".to_string()]);
+        let mut fractions = ints(&[1, 2]);
+        fractions.reals = 1;
+        let c = decide_for("qty", "INTEGER", &fractions);
+        assert_eq!(
+            (c.pg_type.clone(), c.decision.rule.as_str()),
+            (PgType::Numeric(None), "widen.numeric")
+        );
         let mut blobs = mixed.clone();
         blobs.blobs = 1;
         assert_eq!(decide_for("qty", "INTEGER", &blobs).pg_type, PgType::Bytea);

@@ -524,6 +524,83 @@ fn usable_as_is(
     depth == 0 && starts_item && ends_item
 }
 
+/// Translates a condition (a CHECK, a partial index's `WHERE`): like [`translate`], and the
+/// result must be a boolean expression in PostgreSQL. SQLite takes any number as a truth value
+/// (`CHECK (length(x))`, `CASE WHEN .. THEN x > 0 ELSE 1 END`, `a AND 1`); PostgreSQL does not.
+pub fn translate_condition(sql: &str, scope: &Scope) -> Result<String, String> {
+    let translated = translate(sql, scope)?;
+    check_condition(&tokenize(&translated))?;
+    Ok(translated)
+}
+
+/// Whether PostgreSQL tokens form a boolean expression (see [`translate_condition`]).
+fn check_condition(tokens: &[Token<'_>]) -> Result<(), String> {
+    if tokens.iter().any(|t| t.is_word("CASE")) {
+        return Err("CASE may mix SQLite's integer truth values with booleans".into());
+    }
+    // The AND of `x BETWEEN 1 AND 10` is not a logical AND.
+    let mut between_and = Vec::new();
+    let mut open_between: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    for (i, t) in tokens.iter().enumerate() {
+        if t.is_punct("(") {
+            depth += 1;
+        } else if t.is_punct(")") {
+            depth = depth.saturating_sub(1);
+        } else if t.is_word("BETWEEN") {
+            open_between.push(depth);
+        } else if t.is_word("AND") && open_between.last() == Some(&depth) {
+            open_between.pop();
+            between_and.push(i);
+        }
+    }
+    let logical = |i: usize| {
+        let t = &tokens[i];
+        (t.is_word("AND") && !between_and.contains(&i)) || t.is_word("OR") || t.is_word("NOT")
+    };
+    // A number standing alone as an operand of AND, OR or NOT.
+    let bound = |i: Option<usize>| {
+        i.is_none_or(|i| tokens[i].is_punct("(") || tokens[i].is_punct(")") || logical(i))
+    };
+    let truthy = (0..tokens.len()).any(|i| {
+        tokens[i].kind == TokenKind::Number
+            && bound(i.checked_sub(1))
+            && bound(Some(i + 1).filter(|&n| n < tokens.len()))
+            && (i.checked_sub(1).is_some_and(logical) || (i + 1 < tokens.len() && logical(i + 1)))
+    });
+    if truthy {
+        return Err("a number is used as a truth value".into());
+    }
+    // `(a > 1)` is boolean too: look inside parentheses that wrap everything.
+    if tokens.len() >= 2
+        && tokens[0].is_punct("(")
+        && matching_paren(tokens, 0) == Some(tokens.len() - 1)
+    {
+        return check_condition(&tokens[1..tokens.len() - 1]);
+    }
+    let mut depth = 0usize;
+    for t in tokens {
+        if t.is_punct("(") {
+            depth += 1;
+        } else if t.is_punct(")") {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            let operator = t.kind == TokenKind::Punct
+                && matches!(t.text, "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=");
+            let keyword = [
+                "IN", "BETWEEN", "ILIKE", "LIKE", "IS", "EXISTS", "NOT", "AND", "OR", "ISNULL",
+                "NOTNULL", "TRUE", "FALSE",
+            ]
+            .iter()
+            .any(|k| t.is_word(k));
+            if operator || keyword {
+                return Ok(());
+            }
+        }
+    }
+    Err("it is not a comparison: SQLite takes any number as a truth value, PostgreSQL needs a boolean".into())
+}
+
 fn uncomparable(column: &ScopeColumn) -> String {
     format!(
         "uses `{}`, which becomes {} in PostgreSQL, where SQLite's comparisons and functions on it do not carry over",
@@ -863,13 +940,18 @@ pub fn translate_default(
             Ok(text) => literal_default(&text, LiteralKind::Number, pg_type, conversion, sql),
             Err(e) => flag(e),
         },
-        [s] if s.kind == TokenKind::String => literal_default(
-            &crate::sql::unquote(s.text),
-            LiteralKind::Text,
-            pg_type,
-            conversion,
-            sql,
-        ),
+        // A default cannot name a column, so SQLite reads `"word"` as the string 'word'.
+        [s] if s.kind == TokenKind::String
+            || (s.kind == TokenKind::QuotedIdent && s.text.starts_with('"')) =>
+        {
+            literal_default(
+                &crate::sql::unquote(s.text),
+                LiteralKind::Text,
+                pg_type,
+                conversion,
+                sql,
+            )
+        }
         [b] if b.kind == TokenKind::Blob => match (pg_type, blob_literal(b.text)) {
             (PgType::Bytea, Ok(literal)) => DefaultSql::Sql(literal),
             _ => flag(format!(
@@ -920,8 +1002,8 @@ fn literal_default(
             (LiteralKind::Boolean(b), _) => {
                 DefaultSql::Sql(if b { "TRUE" } else { "FALSE" }.into())
             }
-            (_, "1" | "t" | "true") => DefaultSql::Sql("TRUE".into()),
-            (_, "0" | "f" | "false") => DefaultSql::Sql("FALSE".into()),
+            (_, "1" | "t" | "true" | "y" | "yes" | "on") => DefaultSql::Sql("TRUE".into()),
+            (_, "0" | "f" | "false" | "n" | "no" | "off") => DefaultSql::Sql("FALSE".into()),
             _ => flag(),
         },
         PgType::SmallInt | PgType::Integer | PgType::BigInt => {
@@ -1293,6 +1375,26 @@ mod tests {
             sql,
             "SELECT \"a\".\"name\" AS \"artistname\", count(*) FROM \"public\".\"artist\" \"a\" WHERE \"artist\".\"artistid\" > 1 GROUP BY \"a\".\"name\""
         );
+    }
+
+    #[test]
+    fn conditions_must_be_boolean_in_postgresql() {
+        let s = scope(&[
+            ("a", "a", PgType::BigInt, true),
+            ("b", "b", PgType::Text, true),
+        ]);
+        assert_eq!(
+            translate_condition("a > 1 AND b IS NOT NULL", &s).unwrap(),
+            "\"a\" > 1 AND \"b\" IS NOT NULL"
+        );
+        assert!(translate_condition("((a > 1))", &s).is_ok());
+        assert!(translate_condition("length(b)", &s).is_err());
+        assert!(translate_condition("a", &s).is_err());
+        assert!(translate_condition("(a + 1)", &s).is_err());
+        assert!(translate_condition("a > 1 AND 1", &s).is_err());
+        assert!(translate_condition("a BETWEEN 1 AND 10 AND b <> ''", &s).is_ok());
+        assert!(translate_condition("a BETWEEN 1 AND 10 AND 1", &s).is_err());
+        assert!(translate_condition("CASE WHEN a > 5 THEN b IS NOT NULL ELSE 1 END", &s).is_err());
     }
 
     #[test]

@@ -776,7 +776,7 @@ impl Planner<'_> {
                     }
                 }
             }
-            match ddl::translate(&check.sql, &scope) {
+            match ddl::translate_condition(&check.sql, &scope) {
                 Ok(sql) => {
                     let name = check.name.as_ref().map(|n| {
                         self.relations
@@ -992,7 +992,7 @@ impl Planner<'_> {
             let where_sql = match index
                 .where_sql
                 .as_deref()
-                .map(|w| ddl::translate(w, &scope))
+                .map(|w| ddl::translate_condition(w, &scope))
             {
                 Some(Ok(w)) => Some(w),
                 Some(Err(why)) => {

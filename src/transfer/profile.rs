@@ -38,7 +38,7 @@ pub enum Kind {
     TextNotTimestamp,
     /// A text that is not a JSON object or array.
     TextNotJson,
-    /// A text that is not `t`/`f`/`true`/`false` (any case).
+    /// A text that is not a boolean word ([`BOOLEAN_WORDS`]).
     TextNotBoolean,
     /// A text holding a NUL byte.
     TextWithNul,
@@ -73,7 +73,7 @@ pub struct ColumnProfile {
     pub real_max: Option<f64>,
     /// Integers that are 0 or 1.
     pub zero_one: u64,
-    /// Texts that are `t`, `f`, `true` or `false` in any case.
+    /// Texts that are boolean words ([`BOOLEAN_WORDS`]) in any case.
     pub text_booleans: u64,
     /// Texts that are ISO-8601 dates or timestamps PostgreSQL reads exactly (see
     /// [`timestamp_shape`]).
@@ -136,6 +136,11 @@ impl TableProfile {
         self.columns.iter().find(|c| c.column == column)
     }
 }
+
+/// Texts read as booleans (any case): what PostgreSQL's boolean input and the copier accept.
+pub const BOOLEAN_WORDS: &[&str] = &[
+    "t", "f", "true", "false", "y", "n", "yes", "no", "on", "off",
+];
 
 /// How many examples of each kind a profile keeps.
 pub const EXAMPLES_PER_KIND: usize = 3;
@@ -577,11 +582,7 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
         p.texts_with_nul += 1;
         example(p, Kind::TextWithNul, || show_text(bytes));
     }
-    if bytes.len() <= 5
-        && ["t", "f", "true", "false"]
-            .iter()
-            .any(|b| text.eq_ignore_ascii_case(b))
-    {
+    if bytes.len() <= 5 && BOOLEAN_WORDS.iter().any(|b| text.eq_ignore_ascii_case(b)) {
         p.text_booleans += 1;
     } else {
         example(p, Kind::TextNotBoolean, || show_text(bytes));
