@@ -364,6 +364,7 @@ pub fn plan(source: &Path, options: &PlanOptions) -> Result<Plan> {
         review,
         relations: Namespace::default(),
         planned: Vec::new(),
+        view_targets: Vec::new(),
         decisions: Vec::new(),
     };
     planner.plan_tables()?;
@@ -448,6 +449,8 @@ struct Planner<'a> {
     review: Vec<ReviewItem>,
     relations: Namespace,
     planned: Vec<Planned>,
+    /// The PostgreSQL names of the views, claimed right after the tables'.
+    view_targets: Vec<String>,
     decisions: Vec<Decision>,
 }
 
@@ -504,6 +507,9 @@ impl Planner<'_> {
         // Table names first, so index and constraint names never take a table's name.
         let names: Vec<String> = self.schema.tables.iter().map(|t| t.name.clone()).collect();
         let targets: Vec<String> = names.iter().map(|n| self.name(n, "table")).collect();
+        // Views next: names people use come before the names dbshift makes up for indexes.
+        let views: Vec<String> = self.schema.views.iter().map(|v| v.name.clone()).collect();
+        self.view_targets = views.iter().map(|n| self.name(n, "view")).collect();
         let keys = self.key_columns();
         let empty = TableProfile::default();
         for (index, target) in targets.into_iter().enumerate() {
@@ -1260,15 +1266,7 @@ impl Planner<'_> {
                 target: p.plan.map.target.clone(),
             })
             .collect();
-        let view_targets: Vec<String> = self
-            .schema
-            .views
-            .iter()
-            .map(|v| v.name.clone())
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|n| self.name(n, "view"))
-            .collect();
+        let view_targets = self.view_targets.clone();
         for (view, target) in self.schema.views.iter().zip(&view_targets) {
             relations.push(ScopeRelation {
                 source: view.name.clone(),
