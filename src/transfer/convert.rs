@@ -556,7 +556,25 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
                 format!("the plan file sets `{text}`"),
             );
             choice.decision.flagged = choice.policy != ValuePolicy::Reject || bad_text > 0;
-            return Ok(finish(choice, p, bad_text));
+            return Ok(finish(choice, bad_text));
+        }
+        // A conversion alone says what type it makes.
+        let implied = match o.conversion {
+            Some(
+                Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay,
+            ) => Some(PgType::Timestamptz),
+            Some(Conversion::SecondsToInterval | Conversion::MicrosecondsToInterval) => {
+                Some(PgType::Interval)
+            }
+            None => None,
+        };
+        if let Some(pg_type) = implied {
+            let reason = format!(
+                "the plan file sets the conversion, which makes {}",
+                pg_type.sql()
+            );
+            set(&mut choice, pg_type, "override.column", reason);
+            return Ok(finish(choice, bad_text));
         }
     }
     if let Some(text) = overrides.declared_type(facts.declared) {
@@ -571,7 +589,7 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
                 facts.declared
             ),
         );
-        return Ok(finish(choice, p, bad_text));
+        return Ok(finish(choice, bad_text));
     }
     if bad_text > 0 && column_override.and_then(|o| o.policy).is_none() {
         set(
@@ -590,7 +608,7 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
             p.examples_of(Kind::TextNotUtf8),
         ]
         .concat();
-        return Ok(finish(choice, p, 0));
+        return Ok(finish(choice, 0));
     }
     let kind = declared_kind(facts.declared);
     let (pg_type, conversion, rule, reason) = match typed_choice(facts, kind) {
@@ -609,17 +627,25 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
     if choice.conversion.is_none() {
         choice.conversion = conversion;
     }
-    Ok(finish(choice, p, bad_text))
+    Ok(finish(choice, bad_text))
 }
 
-fn finish(mut choice: Choice, p: &ColumnProfile, bad_text: u64) -> Choice {
-    if bad_text > 0 && choice.pg_type != PgType::Bytea && choice.policy == ValuePolicy::Reject {
+fn finish(mut choice: Choice, bad_text: u64) -> Choice {
+    if bad_text > 0 && choice.pg_type != PgType::Bytea {
+        let fate = match choice.policy {
+            ValuePolicy::Reject => "rejected with their rows".to_string(),
+            policy => format!(
+                "repaired by the `{}` policy",
+                serde_json::to_string(&policy)
+                    .unwrap_or_default()
+                    .trim_matches('"')
+            ),
+        };
         choice.decision.flagged = true;
         choice.decision.reason.push_str(&format!(
-            "; {bad_text} text value(s) with NUL or invalid UTF-8 will be rejected"
+            "; {bad_text} text value(s) with NUL or invalid UTF-8 will be {fate}"
         ));
     }
-    let _ = p;
     choice.decision.chosen = choice.pg_type.sql();
     choice.decision.conversion = choice.conversion;
     choice
@@ -1334,7 +1360,36 @@ mod tests {
             key: false,
         };
         let c = decide(&facts, &overrides).unwrap();
+        assert!(
+            c.decision.flagged
+                && c.decision
+                    .reason
+                    .contains("repaired by the `replace` policy"),
+            "{:?}",
+            c.decision
+        );
         assert_eq!((c.pg_type, c.policy), (PgType::Text, ValuePolicy::Replace));
+        overrides.columns.insert(
+            "t.stamp".into(),
+            ColumnOverride {
+                conversion: Some(Conversion::UnixMilliseconds),
+                ..Default::default()
+            },
+        );
+        let millis = ints(&[5, 6]);
+        let facts = ColumnFacts {
+            table: "t",
+            column: "stamp",
+            declared: "INTEGER",
+            profile: &millis,
+            json_check: false,
+            key: false,
+        };
+        let c = decide(&facts, &overrides).unwrap();
+        assert_eq!(
+            (c.pg_type, c.conversion),
+            (PgType::Timestamptz, Some(Conversion::UnixMilliseconds))
+        );
     }
 
     #[test]
