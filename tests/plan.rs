@@ -1135,6 +1135,13 @@ const ODD_SCHEMAS: &[(&str, &str)] = &[
          CREATE TABLE r (rowid TEXT, oid TEXT, _rowid_ TEXT); INSERT INTO r VALUES ('a', 'b', 'c');",
     ),
     (
+        "affinity",
+        "CREATE TABLE af (code TEXT CHECK (code <> 5 AND code IN ('a', 1)), n INTEGER CHECK (n <> ''), x REAL CHECK (x % 2 = 0 OR x IS NULL)); \
+         INSERT INTO af VALUES ('a', 1, NULL); \
+         CREATE VIEW af_v AS SELECT coalesce(code, '') AS c FROM af WHERE af.code = 1 OR code = 'a'; \
+         CREATE VIEW af_w AS SELECT ifnull(n, '') AS n FROM af;",
+    ),
+    (
         "quotes_in_names",
         "CREATE TABLE \"we\"\"ird\" (\"co\"\"l\" INTEGER PRIMARY KEY, [sq] TEXT, `bt` TEXT); INSERT INTO \"we\"\"ird\" VALUES (1, 'a', 'b'); \
          CREATE INDEX \"i\"\"x\" ON \"we\"\"ird\" (\"co\"\"l\", sq);",
@@ -1325,6 +1332,21 @@ fn odd_schemas_plan_and_apply() {
                 assert!(review_about(&plan, "table `r`")
                     .iter()
                     .any(|r| r.message.contains("hide the rowid")));
+            }
+            "affinity" => {
+                assert_eq!(pg.constraints("af", "c"), vec!["CHECK (((code <> '5'::text) AND (code = ANY (ARRAY['a'::text, '1'::text]))))".to_string()]);
+                assert_eq!(
+                    review_about(&plan, "table `af`").len(),
+                    2,
+                    "{:#?}",
+                    plan.review
+                );
+                let rows: i64 = pg.scalar("SELECT count(*) FROM af_v");
+                assert_eq!(rows, 1);
+                assert!(plan
+                    .views
+                    .iter()
+                    .any(|v| v.source == "af_w" && v.sql.is_none()));
             }
             "quotes_in_names" => {
                 assert!(pg

@@ -242,6 +242,7 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
     if tokens.is_empty() {
         return Err("empty expression".into());
     }
+    let quoted_numbers = literal_affinity(&tokens, scope)?;
     let mut out: Vec<String> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
@@ -257,6 +258,9 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                     let close = matching_paren(&tokens, i + 1).ok_or("unbalanced parentheses")?;
                     let args = split_top_level(&tokens[i + 2..close]).len();
                     let lower = t.text.to_ascii_lowercase();
+                    if matches!(lower.as_str(), "coalesce" | "ifnull" | "nullif") {
+                        mixed_arguments(&tokens[i + 2..close], scope)?;
+                    }
                     let name = match lower.as_str() {
                         "min" | "max" if args >= 2 => {
                             if lower == "min" {
@@ -398,6 +402,9 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                 }
             }
             TokenKind::String => out.push(t.text.to_string()),
+            TokenKind::Number if quoted_numbers.contains(&i) => {
+                out.push(quote_literal(&number(t.text)?))
+            }
             TokenKind::Number => out.push(number(t.text)?),
             TokenKind::Blob => out.push(blob_literal(t.text)?),
             TokenKind::Punct => match t.text {
@@ -412,7 +419,162 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
         }
         i += 1;
     }
+    if out.iter().any(|t| t == "%")
+        && columns_used(sql, scope).iter().any(|c| {
+            scope
+                .column(c)
+                .is_some_and(|c| matches!(c.pg_type, PgType::Double | PgType::Real))
+        })
+    {
+        return Err("`%` on a floating-point column has no PostgreSQL operator".into());
+    }
     Ok(join_tokens(&out))
+}
+
+/// What a value is, as far as PostgreSQL's type checks care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Text,
+    Number,
+    Other,
+}
+
+fn family(pg_type: &PgType) -> Family {
+    match pg_type {
+        PgType::Text | PgType::Varchar(_) | PgType::Char(_) | PgType::Citext => Family::Text,
+        PgType::SmallInt
+        | PgType::Integer
+        | PgType::BigInt
+        | PgType::Real
+        | PgType::Double
+        | PgType::Numeric(_) => Family::Number,
+        _ => Family::Other,
+    }
+}
+
+/// The column a token stands for, when it is a plain column reference.
+fn column_at<'s>(tokens: &[Token<'_>], at: usize, scope: &'s Scope) -> Option<&'s ScopeColumn> {
+    let t = tokens.get(at)?;
+    if !matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
+        || tokens
+            .get(at + 1)
+            .is_some_and(|n| n.is_punct("(") || n.is_punct("."))
+    {
+        return None;
+    }
+    scope.column(&t.name()?)
+}
+
+fn comparison(t: Option<&Token<'_>>) -> bool {
+    t.is_some_and(|t| {
+        t.kind == TokenKind::Punct
+            && matches!(t.text, "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=")
+    })
+}
+
+fn arithmetic(t: Option<&Token<'_>>) -> bool {
+    t.is_some_and(|t| {
+        t.kind == TokenKind::Punct && matches!(t.text, "+" | "-" | "*" | "/" | "%" | "||")
+    })
+}
+
+/// SQLite compares a column with a literal after converting the literal to the column's
+/// affinity (`code = 1` on a TEXT column compares with '1'); PostgreSQL refuses mixed types.
+/// Returns the integer literals to write as strings, or why the comparison cannot carry over.
+fn literal_affinity(tokens: &[Token<'_>], scope: &Scope) -> Result<Vec<usize>, String> {
+    let mut quoted = Vec::new();
+    let mut check =
+        |column: &ScopeColumn, literal: usize, quoted: &mut Vec<usize>| -> Result<(), String> {
+            let t = &tokens[literal];
+            match (family(&column.pg_type), t.kind) {
+                (Family::Text, TokenKind::Number) => {
+                    if t.text.parse::<i64>().is_err() {
+                        return Err(format!(
+                            "`{}` is text but is compared with the number {}",
+                            column.source, t.text
+                        ));
+                    }
+                    quoted.push(literal);
+                }
+                (Family::Number, TokenKind::String) => {
+                    if crate::sql::unquote(t.text).trim().parse::<f64>().is_err() {
+                        return Err(format!(
+                            "`{}` is a number but is compared with the text {}",
+                            column.source, t.text
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        };
+    let literal = |at: usize| {
+        tokens
+            .get(at)
+            .is_some_and(|t| matches!(t.kind, TokenKind::Number | TokenKind::String))
+    };
+    for at in 0..tokens.len() {
+        let Some(column) = column_at(tokens, at, scope) else {
+            continue;
+        };
+        if comparison(tokens.get(at + 1))
+            && literal(at + 2)
+            && !arithmetic(tokens.get(at + 3))
+            && !(at > 0 && arithmetic(tokens.get(at - 1)))
+        {
+            check(column, at + 2, &mut quoted)?;
+        }
+        if at >= 2
+            && comparison(tokens.get(at - 1))
+            && literal(at - 2)
+            && !arithmetic(tokens.get(at + 1))
+            && !(at > 2 && arithmetic(tokens.get(at - 3)))
+        {
+            check(column, at - 2, &mut quoted)?;
+        }
+        let in_at = if tokens.get(at + 1).is_some_and(|t| t.is_word("NOT")) {
+            at + 2
+        } else {
+            at + 1
+        };
+        if tokens.get(in_at).is_some_and(|t| t.is_word("IN"))
+            && tokens.get(in_at + 1).is_some_and(|t| t.is_punct("("))
+        {
+            if let Some(close) = matching_paren(tokens, in_at + 1) {
+                let mut start = in_at + 2;
+                for item in split_top_level(&tokens[in_at + 2..close]) {
+                    if item.len() == 1 && literal(start) {
+                        check(column, start, &mut quoted)?;
+                    }
+                    start += item.len() + 1;
+                }
+            }
+        }
+    }
+    Ok(quoted)
+}
+
+/// `coalesce`/`ifnull`/`nullif` over text and numbers together: SQLite returns whichever,
+/// PostgreSQL needs one type.
+fn mixed_arguments(arguments: &[Token<'_>], scope: &Scope) -> Result<(), String> {
+    let mut families = Vec::new();
+    let mut start = 0;
+    for argument in split_top_level(arguments) {
+        let family = match argument {
+            [t] if t.kind == TokenKind::String => Some(Family::Text),
+            [t] if t.kind == TokenKind::Number => Some(Family::Number),
+            [_] => column_at(arguments, start, scope).map(|c| family(&c.pg_type)),
+            _ => None,
+        };
+        families.extend(family);
+        start += argument.len() + 1;
+    }
+    if families.contains(&Family::Text) && families.contains(&Family::Number) {
+        return Err(
+            "it mixes text and numbers in one coalesce/nullif, which PostgreSQL refuses".into(),
+        );
+    }
+    Ok(())
 }
 
 /// `TRUE`/`FALSE` when the column reference at `at` is a boolean compared with 0 or 1.
@@ -560,7 +722,9 @@ fn check_condition(tokens: &[Token<'_>]) -> Result<(), String> {
     };
     // A number standing alone as an operand of AND, OR or NOT.
     let bound = |i: Option<usize>| {
-        i.map_or(true, |i| tokens[i].is_punct("(") || tokens[i].is_punct(")") || logical(i))
+        i.map_or(true, |i| {
+            tokens[i].is_punct("(") || tokens[i].is_punct(")") || logical(i)
+        })
     };
     let truthy = (0..tokens.len()).any(|i| {
         tokens[i].kind == TokenKind::Number
@@ -1375,6 +1539,50 @@ mod tests {
             sql,
             "SELECT \"a\".\"name\" AS \"artistname\", count(*) FROM \"public\".\"artist\" \"a\" WHERE \"artist\".\"artistid\" > 1 GROUP BY \"a\".\"name\""
         );
+    }
+
+    #[test]
+    fn literals_follow_the_column_affinity_as_in_sqlite() {
+        let s = scope(&[
+            ("code", "code", PgType::Text, true),
+            ("n", "n", PgType::BigInt, true),
+            ("x", "x", PgType::Double, true),
+        ]);
+        assert_eq!(translate("code = 1", &s).unwrap(), "\"code\" = '1'");
+        assert_eq!(translate("1 <> code", &s).unwrap(), "'1' <> \"code\"");
+        let mut q = s.clone();
+        q.query = true;
+        q.relations = vec![ScopeRelation {
+            source: "t".into(),
+            target: "t".into(),
+        }];
+        assert_eq!(
+            translate("SELECT n FROM t WHERE t.code = 2", &q).unwrap(),
+            "SELECT \"n\" FROM \"public\".\"t\" WHERE \"t\".\"code\" = '2'"
+        );
+        assert_eq!(
+            translate("code IN (1, 'a', 2)", &s).unwrap(),
+            "\"code\" IN ('1', 'a', '2')"
+        );
+        assert_eq!(
+            translate("code NOT IN (1)", &s).unwrap(),
+            "\"code\" NOT IN ('1')"
+        );
+        assert_eq!(
+            translate("n = '5' AND n > 0", &s).unwrap(),
+            "\"n\" = '5' AND \"n\" > 0"
+        );
+        assert_eq!(
+            translate("length(code) > 1", &s).unwrap(),
+            "length(\"code\") > 1"
+        );
+        assert!(translate("n <> ''", &s).is_err());
+        assert!(translate("n IN ('a')", &s).is_err());
+        assert!(translate("code = 1.5", &s).is_err());
+        assert!(translate("coalesce(n, '')", &s).is_err());
+        assert!(translate("coalesce(code, '')", &s).is_ok());
+        assert!(translate("x % 2 = 0", &s).is_err());
+        assert!(translate("n % 2 = 0", &s).is_ok());
     }
 
     #[test]
