@@ -483,31 +483,31 @@ fn arithmetic(t: Option<&Token<'_>>) -> bool {
 /// Returns the integer literals to write as strings, or why the comparison cannot carry over.
 fn literal_affinity(tokens: &[Token<'_>], scope: &Scope) -> Result<Vec<usize>, String> {
     let mut quoted = Vec::new();
-    let mut check =
-        |column: &ScopeColumn, literal: usize, quoted: &mut Vec<usize>| -> Result<(), String> {
-            let t = &tokens[literal];
-            match (family(&column.pg_type), t.kind) {
-                (Family::Text, TokenKind::Number) => {
-                    if t.text.parse::<i64>().is_err() {
-                        return Err(format!(
-                            "`{}` is text but is compared with the number {}",
-                            column.source, t.text
-                        ));
-                    }
-                    quoted.push(literal);
-                }
-                (Family::Number, TokenKind::String) => {
-                    if crate::sql::unquote(t.text).trim().parse::<f64>().is_err() {
-                        return Err(format!(
-                            "`{}` is a number but is compared with the text {}",
-                            column.source, t.text
-                        ));
-                    }
-                }
-                _ => {}
+    let check = |column: &ScopeColumn,
+                 literal: usize,
+                 quoted: &mut Vec<usize>|
+     -> Result<(), String> {
+        let t = &tokens[literal];
+        match (family(&column.pg_type), t.kind) {
+            (Family::Text, TokenKind::Number) if t.text.parse::<i64>().is_err() => Err(format!(
+                "`{}` is text but is compared with the number {}",
+                column.source, t.text
+            )),
+            (Family::Text, TokenKind::Number) => {
+                quoted.push(literal);
+                Ok(())
             }
-            Ok(())
-        };
+            (Family::Number, TokenKind::String)
+                if crate::sql::unquote(t.text).trim().parse::<f64>().is_err() =>
+            {
+                Err(format!(
+                    "`{}` is a number but is compared with the text {}",
+                    column.source, t.text
+                ))
+            }
+            _ => Ok(()),
+        }
+    };
     let literal = |at: usize| {
         tokens
             .get(at)
