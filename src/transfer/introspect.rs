@@ -321,9 +321,14 @@ impl Source {
                 Err(e) => last_error = e.to_string(),
             }
         }
+        let hint = if has_wal {
+            " (it has a -wal file, which read-only access needs the directory to be writable for; checkpoint it or copy the files somewhere writable)"
+        } else {
+            ""
+        };
         Err(Error::NotSqlite {
             path: path.to_path_buf(),
-            reason: format!("SQLite cannot read it: {last_error}"),
+            reason: format!("SQLite cannot read it: {last_error}{hint}"),
         })
     }
 
