@@ -1127,7 +1127,8 @@ const ODD_SCHEMAS: &[(&str, &str)] = &[
     (
         "generated",
         "CREATE TABLE g (a TEXT, b TEXT, c INTEGER, d TEXT AS (a || b) STORED, e INTEGER AS (c + 1), f AS (e * 2), h TEXT AS (a || c)); \
-         INSERT INTO g (a, b, c) VALUES ('x', 'y', 1);",
+         INSERT INTO g (a, b, c) VALUES ('x', 'y', 1); \
+         CREATE INDEX g_ab ON g (a || b); CREATE INDEX g_ac ON g (a || c);",
     ),
     (
         "strict_and_rowid_columns",
@@ -1326,6 +1327,12 @@ fn odd_schemas_plan_and_apply() {
                 assert_eq!(generated, 2, "d and e; f uses e, h concatenates an integer");
                 let f: i64 = pg.scalar("SELECT f FROM g");
                 assert_eq!(f, 4);
+                let indexes = pg.indexes("g");
+                assert!(
+                    indexes.iter().any(|i| i.contains("g_ab"))
+                        && !indexes.iter().any(|i| i.contains("g_ac")),
+                    "{indexes:?}"
+                );
             }
             "strict_and_rowid_columns" => {
                 assert_eq!(pg.column_type("s", "v").0, "text");

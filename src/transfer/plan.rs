@@ -979,7 +979,7 @@ impl Planner<'_> {
                         }
                     },
                     (None, Some(expression)) => {
-                        ddl::translate(expression, &scope).map(|e| format!("({e})"))
+                        immutable_expression(expression, &scope, &columns).map(|e| format!("({e})"))
                     }
                     (None, None) => Err("a key part SQLite does not describe (the rowid?)".into()),
                 };
@@ -1424,8 +1424,23 @@ fn generated_expression(
     if plans.iter().any(|c| c.column.generated.is_some()) {
         return Err("it uses another generated column, which PostgreSQL does not allow".into());
     }
-    let expr = ddl::translate(&g.sql, scope)?;
-    if expr.contains("||") && plans.iter().any(|c| !is_textlike(&c.choice.pg_type)) {
+    immutable_expression(&g.sql, scope, columns)
+}
+
+/// Translates an expression PostgreSQL requires to be immutable (generated columns, index
+/// expressions): `||` over a non-text value goes through a stable output function.
+fn immutable_expression(
+    sql: &str,
+    scope: &Scope,
+    columns: &[ColumnPlan<'_>],
+) -> std::result::Result<String, String> {
+    let expr = ddl::translate(sql, scope)?;
+    let used = ddl::columns_used(sql, scope);
+    let non_text = used
+        .iter()
+        .filter_map(|u| columns.iter().find(|c| &c.column.name == u))
+        .any(|c| !is_textlike(&c.choice.pg_type));
+    if expr.contains("||") && non_text {
         return Err("`||` on a non-text column is not immutable in PostgreSQL".into());
     }
     Ok(expr)
