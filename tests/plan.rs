@@ -478,8 +478,8 @@ CREATE TABLE notes (body TEXT);
 CREATE INDEX notes_body ON notes (body);
 INSERT INTO notes VALUES ('short'), (hex(zeroblob(2000)));
 
-CREATE TABLE events (at DATETIME DEFAULT 'now', day DATE DEFAULT CURRENT_DATE);
-INSERT INTO events VALUES ('2024-01-01 10:00:00', '2024-01-01'), ('2024-01-02T10:00:00.5+02:00', '2024-02-29');
+CREATE TABLE events (at DATETIME DEFAULT 'now', day DATE DEFAULT CURRENT_DATE, starts TIME DEFAULT CURRENT_TIME);
+INSERT INTO events VALUES ('2024-01-01 10:00:00', '2024-01-01', '08:30'), ('2024-01-02T10:00:00.5+02:00', '2024-02-29', '23:59:59.25');
 
 CREATE TABLE pairs (a TEXT NOT NULL, b INTEGER NOT NULL, v, PRIMARY KEY (a, b)) WITHOUT ROWID;
 INSERT INTO pairs VALUES ('x', 1, 1.5), ('x', 2, 'two'), ('y', 1, x'01');
@@ -604,6 +604,14 @@ fn hostile_sqlite_plans_and_applies() {
     );
     assert_eq!(pg.column_type("events", "at").0, "timestamp with time zone");
     assert_eq!(pg.column_type("events", "day").0, "date");
+    assert_eq!(
+        pg.column_type("events", "starts").0,
+        "time without time zone"
+    );
+    assert!(pg
+        .default_of("events", "starts")
+        .unwrap()
+        .ends_with("::time without time zone"));
     assert_eq!(pg.default_of("events", "at"), None);
     assert_eq!(
         pg.default_of("events", "day").as_deref(),
@@ -1223,7 +1231,7 @@ fn odd_schemas_plan_and_apply() {
                         "text",
                         "numeric",
                         "boolean",
-                        "text",
+                        "time without time zone",
                         "text",
                         "text",
                         "numeric(5,2)",

@@ -38,6 +38,7 @@ pub const CAST_RULES: &[CastRule] = &[
     CastRule { id: "timestamp.julian_day", when: "declared or named as a date/time; every value is a real Julian day number between years 1 and 9999", target: "timestamptz, conversion julian_day" },
     CastRule { id: "date.text", when: "every value is a text date `YYYY-MM-DD`", target: "date" },
     CastRule { id: "timestamp.text", when: "every value is an ISO-8601 text timestamp (`T` or space, up to 6 fraction digits, optional `Z`/offset); text without an offset is UTC", target: "timestamptz" },
+    CastRule { id: "time.text", when: "declared TIME; every value is a text time of day `HH:MM[:SS[.ffffff]]`", target: "time" },
     CastRule { id: "json.declared", when: "declared JSON/JSONB; every value is JSON (scalars too)", target: "jsonb" },
     CastRule { id: "json.checked", when: "a CHECK calls json_valid() on the column; every value is JSON (scalars too)", target: "jsonb" },
     CastRule { id: "json.name", when: "named like a document (json, data, metadata, payload, config, settings, ...); every value is a JSON object or array", target: "jsonb" },
@@ -687,9 +688,8 @@ fn typed_choice(facts: &ColumnFacts<'_>, kind: Declared) -> Option<Found> {
             Declared::Json => (PgType::Jsonb, "jsonb"),
             Declared::Uuid => (PgType::Uuid, "uuid"),
             Declared::Blob => (PgType::Bytea, "bytea"),
-            Declared::Time | Declared::Text | Declared::None | Declared::Unknown => {
-                (PgType::Text, "text")
-            }
+            Declared::Time => (PgType::Time, "time"),
+            Declared::Text | Declared::None | Declared::Unknown => (PgType::Text, "text"),
         };
         return Some((
             pg_type,
@@ -802,6 +802,14 @@ fn typed_choice(facts: &ColumnFacts<'_>, kind: Declared) -> Option<Found> {
             None,
             "timestamp.text",
             format!("every value is an ISO-8601 timestamp text; {offsets} (declared `{declared}`)"),
+        ));
+    }
+    if kind == Declared::Time && only_texts && p.text_times == non_null {
+        return Some((
+            PgType::Time,
+            None,
+            "time.text",
+            format!("declared `{declared}`; every value is a time of day text HH:MM[:SS[.ffffff]]"),
         ));
     }
     if matches!(kind, Declared::Date | Declared::Timestamp) {

@@ -82,6 +82,9 @@ pub struct ColumnProfile {
     pub text_dates: u64,
     /// Of those, the timestamps with a `Z` or numeric UTC offset.
     pub text_with_offset: u64,
+    /// Texts that are a time of day `HH:MM[:SS[.ffffff]]` (see [`time_shape`]).
+    #[serde(default)]
+    pub text_times: u64,
     /// Texts that are a JSON object or array `jsonb` accepts.
     pub json_documents: u64,
     /// Texts that are a bare JSON scalar (`1`, `"a"`, `true`, `null`).
@@ -440,6 +443,7 @@ fn merge_column(a: &mut ColumnProfile, b: ColumnProfile) {
     a.text_timestamps += b.text_timestamps;
     a.text_dates += b.text_dates;
     a.text_with_offset += b.text_with_offset;
+    a.text_times += b.text_times;
     a.json_documents += b.json_documents;
     a.json_scalars += b.json_scalars;
     a.uuids += b.uuids;
@@ -595,6 +599,9 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
         }
         None => example(p, Kind::TextNotTimestamp, || show_text(bytes)),
     }
+    if time_shape(text) {
+        p.text_times += 1;
+    }
     match json_shape(text) {
         Some(JsonShape::Document) => p.json_documents += 1,
         Some(JsonShape::Scalar) => {
@@ -714,6 +721,32 @@ pub fn timestamp_shape(text: &str) -> Option<TimestampShape> {
     })
 }
 
+/// Whether `text` is a time of day PostgreSQL's `time` reads exactly: `HH:MM`, `HH:MM:SS` or
+/// `HH:MM:SS.f` with 1 to 6 digits, hour 00-23.
+pub fn time_shape(text: &str) -> bool {
+    let b = text.as_bytes();
+    let two = |at: usize, max: u8| {
+        b.get(at..at + 2).is_some_and(|d| {
+            d.iter().all(u8::is_ascii_digit) && (d[0] - b'0') * 10 + (d[1] - b'0') <= max
+        })
+    };
+    if !(two(0, 23) && b.get(2) == Some(&b':') && two(3, 59)) {
+        return false;
+    }
+    match b.len() {
+        5 => true,
+        8 => b[5] == b':' && two(6, 59),
+        n => {
+            n > 9
+                && n <= 15
+                && b[5] == b':'
+                && two(6, 59)
+                && b[8] == b'.'
+                && b[9..].iter().all(u8::is_ascii_digit)
+        }
+    }
+}
+
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
@@ -806,6 +839,32 @@ mod tests {
             "2024-01-02 03:04:05+5",
         ] {
             assert_eq!(timestamp_shape(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn times_of_day() {
+        for ok in [
+            "00:00",
+            "23:59",
+            "12:30:45",
+            "12:30:45.5",
+            "12:30:45.123456",
+        ] {
+            assert!(time_shape(ok), "{ok}");
+        }
+        for bad in [
+            "24:00",
+            "12:60",
+            "1:30",
+            "12:30:45.",
+            "12:30:45.1234567",
+            "12:30:4",
+            "noon",
+            "12:30 ",
+            "2024-01-01",
+        ] {
+            assert!(!time_shape(bad), "{bad}");
         }
     }
 
