@@ -172,7 +172,7 @@ pub enum Declared {
     Int4,
     /// Any other integer name (INTEGER, BIGINT, INT8, UNSIGNED BIG INT...).
     BigInt,
-    /// REAL, FLOAT, DOUBLE [PRECISION].
+    /// REAL, FLOAT, DOUBLE (PRECISION).
     Double,
     /// DECIMAL/NUMERIC, with `(p, s)` when valid.
     Decimal(Option<(u32, u32)>),
