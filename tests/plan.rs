@@ -405,28 +405,12 @@ fn benchmark_db_keeps_constraints_and_gets_typed_columns() {
     );
 }
 
-/// Builds a SQLite file with the `sqlite3` command-line shell.
+/// Builds a SQLite file from a script, through the same SQLite library the planner reads with.
 fn sqlite_file(dir: &Path, name: &str, sql: &str) -> std::path::PathBuf {
     let path = dir.join(name);
-    let mut child = std::process::Command::new("sqlite3")
-        .arg(&path)
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the sqlite3 shell runs (apt-get install sqlite3)");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!(".bail on\n{sql}\n").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "sqlite3 failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    conn.batch_execute(sql)
+        .unwrap_or_else(|e| panic!("building {name}: {e}"));
     path
 }
 
