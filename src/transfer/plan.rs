@@ -368,6 +368,7 @@ pub fn plan(source: &Path, options: &PlanOptions) -> Result<Plan> {
         decisions: Vec::new(),
     };
     planner.plan_tables()?;
+    planner.check_unique_collisions(&mut db)?;
     planner.plan_foreign_keys(&mut db)?;
     views.extend(planner.plan_views());
     for trigger in &schema.triggers {
@@ -1106,6 +1107,69 @@ impl Planner<'_> {
         })
     }
 
+    /// Unique keys over converted values (text timestamps, boolean words) hold in SQLite, where
+    /// `2024-01-01T00:00:00Z` and `2024-01-01 00:00:00` differ, but PostgreSQL compares the
+    /// converted values and refuses the key. Finds such rows in SQLite: candidates by an SQL
+    /// approximation, then exactly, the way the values will be converted.
+    fn check_unique_collisions(&mut self, db: &mut Source) -> Result<()> {
+        let mut findings = Vec::new();
+        for planned in &self.planned {
+            for set in &planned.unique_sets {
+                let key: Vec<(&ScopeColumn, Option<super::model::Conversion>)> = set
+                    .iter()
+                    .filter_map(|target| {
+                        let column = planned.columns.iter().find(|c| &c.target == target)?;
+                        let map = planned
+                            .plan
+                            .map
+                            .columns
+                            .iter()
+                            .find(|m| &m.target == target)?;
+                        Some((column, map.conversion))
+                    })
+                    .collect();
+                let converted =
+                    |(c, conversion): &(&ScopeColumn, Option<super::model::Conversion>)| {
+                        conversion.is_none()
+                            && matches!(
+                                c.pg_type,
+                                PgType::Timestamptz | PgType::Timestamp | PgType::Boolean
+                            )
+                    };
+                if key.len() != set.len() || !key.iter().any(converted) {
+                    continue;
+                }
+                let rows = unique_candidates(db, &planned.plan.map.source, &key)?;
+                let mut seen = BTreeSet::new();
+                let mut collisions = 0u64;
+                for row in &rows {
+                    let normalized: Vec<String> = key
+                        .iter()
+                        .zip(row.values())
+                        .map(|((c, _), v)| normalize_for_key(&c.pg_type, v))
+                        .collect();
+                    if !seen.insert(normalized) {
+                        collisions += 1;
+                    }
+                }
+                if collisions > 0 {
+                    let names: Vec<&str> = key.iter().map(|(c, _)| c.source.as_str()).collect();
+                    findings.push(item(
+                        Severity::Blocking,
+                        format!("table `{}`", planned.plan.map.source),
+                        format!(
+                            "the unique key ({}) holds in SQLite but {collisions} row(s) repeat another row's key once converted (the same instant or boolean written differently); PostgreSQL will refuse the key: fix those rows, or override the column's type to text",
+                            names.join(", ")
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        self.review.extend(findings);
+        Ok(())
+    }
+
     fn plan_foreign_keys(&mut self, db: &mut Source) -> Result<()> {
         for index in 0..self.planned.len() {
             let table = &self.schema.tables[index];
@@ -1444,6 +1508,55 @@ fn immutable_expression(
         return Err("`||` on a non-text column is not immutable in PostgreSQL".into());
     }
     Ok(expr)
+}
+
+/// Rows whose key may repeat once converted: grouped in SQLite by the instant to the second
+/// and by truth value, at most 100,000 rows.
+fn unique_candidates(
+    db: &mut Source,
+    table: &str,
+    key: &[(&ScopeColumn, Option<super::model::Conversion>)],
+) -> Result<Vec<crate::value::Row>> {
+    let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
+    let mut columns = Vec::new();
+    let mut groups = Vec::new();
+    let mut present = Vec::new();
+    for (column, conversion) in key {
+        let q = quote(&column.source)?;
+        present.push(format!("{q} IS NOT NULL"));
+        groups.push(match (&column.pg_type, conversion) {
+            (PgType::Timestamptz | PgType::Timestamp, None) => format!("strftime('%Y-%m-%d %H:%M:%S', {q})"),
+            (PgType::Boolean, None) => format!(
+                "CASE WHEN typeof({q}) = 'text' THEN lower(trim({q})) IN ('1', 't', 'true', 'y', 'yes', 'on') ELSE {q} <> 0 END"
+            ),
+            _ => q.clone(),
+        });
+        columns.push(q);
+    }
+    let (columns, groups, present) = (columns.join(", "), groups.join(", "), present.join(" AND "));
+    let table = quote(table)?;
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE {present} AND ({groups}) IN (SELECT {groups} FROM {table} WHERE {present} GROUP BY {groups} HAVING count(*) > 1) LIMIT 100000"
+    );
+    db.query(&sql, &[])
+}
+
+/// A key value as PostgreSQL will compare it.
+fn normalize_for_key(pg_type: &PgType, value: &crate::value::Value) -> String {
+    use crate::value::Value;
+    match (pg_type, value) {
+        (PgType::Timestamptz | PgType::Timestamp, Value::Text(text)) => {
+            crate::value::parse_timestamp(text)
+                .map_or_else(|| text.clone(), |t| t.timestamp_micros().to_string())
+        }
+        (PgType::Boolean, Value::Int(n)) => (*n != 0).to_string(),
+        (PgType::Boolean, Value::Text(text)) => matches!(
+            text.trim().to_ascii_lowercase().as_str(),
+            "1" | "t" | "true" | "y" | "yes" | "on"
+        )
+        .to_string(),
+        (_, other) => format!("{other:?}"),
+    }
 }
 
 /// Child rows of `fk` whose key is complete (no NULL part) but has no parent row.
