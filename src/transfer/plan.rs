@@ -883,6 +883,14 @@ impl Planner<'_> {
                         && is_textlike(&c.choice.pg_type)
                 })
         };
+        if fts.is_none() && table.primary_key.is_empty() {
+            self.review.push(item(
+                Severity::Info,
+                format!("table `{}`", table.name),
+                "has no primary key; SQLite's hidden rowid identified its rows and is not copied, so the PostgreSQL table has no key either".into(),
+                None,
+            ));
+        }
         if fts.is_none() && !table.primary_key.is_empty() {
             let pk: Vec<String> = table
                 .primary_key
