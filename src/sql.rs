@@ -1,5 +1,6 @@
 //! Just enough SQL lexing to work on statement text safely: finding `$N` placeholders outside
-//! strings, quoted identifiers and comments, and cutting statements at them.
+//! strings, quoted identifiers and comments, and cutting statements at them; and splitting
+//! SQLite schema SQL into [`Token`]s for the transfer planner ([`tokenize`]).
 //!
 //! dbshift's one placeholder style is PostgreSQL's numbered `$1, $2, ...` on both backends. A
 //! number may repeat and appear in any order. SQLite would read `$1` as a *named* parameter and
@@ -180,6 +181,240 @@ pub fn check_placeholders(sql: &str, given: usize) -> Result<(), String> {
     }
 }
 
+/// What a [`Token`] of SQLite SQL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A bare word: a keyword or an unquoted identifier.
+    Word,
+    /// An identifier quoted with `"..."`, `[...]` or `` `...` ``.
+    QuotedIdent,
+    /// A string literal `'...'`.
+    String,
+    /// A blob literal `x'...'`.
+    Blob,
+    /// A numeric literal (decimal, real or `0x` hexadecimal).
+    Number,
+    /// An operator or punctuation: `(`, `,`, `||`, `<=`, ...
+    Punct,
+}
+
+/// One token of SQLite SQL, borrowing its text. Whitespace and comments are not tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// What the token is.
+    pub kind: TokenKind,
+    /// The token exactly as written (quotes included).
+    pub text: &'a str,
+    /// Where the token is in the statement, in bytes.
+    pub start: usize,
+}
+
+impl Token<'_> {
+    /// The end of the token in the statement, in bytes.
+    pub fn end(&self) -> usize {
+        self.start + self.text.len()
+    }
+
+    /// Whether this is the bare word `keyword` (ASCII case-insensitive).
+    pub fn is_word(&self, keyword: &str) -> bool {
+        self.kind == TokenKind::Word && self.text.eq_ignore_ascii_case(keyword)
+    }
+
+    /// Whether this is the punctuation `punct`.
+    pub fn is_punct(&self, punct: &str) -> bool {
+        self.kind == TokenKind::Punct && self.text == punct
+    }
+
+    /// The name this token stands for when it is an identifier: bare words as written, quoted
+    /// identifiers and strings unquoted (SQLite accepts `'name'` where a name is expected).
+    pub fn name(&self) -> Option<String> {
+        match self.kind {
+            TokenKind::Word => Some(self.text.to_string()),
+            TokenKind::QuotedIdent | TokenKind::String => Some(unquote(self.text)),
+            _ => None,
+        }
+    }
+}
+
+/// Removes the quotes of a quoted identifier or string literal and undoubles inner quotes.
+/// Text that is not quoted comes back unchanged; an unterminated quote keeps its content.
+pub fn unquote(text: &str) -> String {
+    let Some(open) = text.chars().next() else {
+        return String::new();
+    };
+    let close = match open {
+        '"' => '"',
+        '\'' => '\'',
+        '`' => '`',
+        '[' => ']',
+        _ => return text.to_string(),
+    };
+    let inner = &text[1..];
+    let inner = inner.strip_suffix(close).unwrap_or(inner);
+    if open == '[' {
+        inner.to_string()
+    } else {
+        let doubled: String = [close, close].iter().collect();
+        inner.replace(&doubled, &close.to_string())
+    }
+}
+
+/// Splits SQLite SQL into tokens, dropping whitespace and comments. Never fails: an
+/// unterminated literal or comment runs to the end of the text.
+pub fn tokenize(sql: &str) -> Vec<Token<'_>> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let start = i;
+        let kind;
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                i += 1;
+                continue;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len(), |p| i + p + 1);
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |p| i + 2 + p + 2);
+                continue;
+            }
+            b'\'' => {
+                i = skip_quoted(bytes, i, b'\'', false);
+                kind = TokenKind::String;
+            }
+            b'x' | b'X' if bytes.get(i + 1) == Some(&b'\'') => {
+                i = skip_quoted(bytes, i + 1, b'\'', false);
+                kind = TokenKind::Blob;
+            }
+            b'"' | b'`' => {
+                i = skip_quoted(bytes, i, b, false);
+                kind = TokenKind::QuotedIdent;
+            }
+            b'[' => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b']')
+                    .map_or(bytes.len(), |p| i + p + 1);
+                kind = TokenKind::QuotedIdent;
+            }
+            b'0'..=b'9' => {
+                i = number_end(bytes, i);
+                kind = TokenKind::Number;
+            }
+            b'.' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i = number_end(bytes, i);
+                kind = TokenKind::Number;
+            }
+            _ if is_word(b) => {
+                i += 1;
+                while i < bytes.len() && (is_word(bytes[i]) || bytes[i] == b'$') {
+                    i += 1;
+                }
+                kind = TokenKind::Word;
+            }
+            _ => {
+                let two = sql.get(i..i + 2).unwrap_or("");
+                let three = sql.get(i..i + 3).unwrap_or("");
+                i += if three == "->>" {
+                    3
+                } else if matches!(
+                    two,
+                    "||" | "<=" | ">=" | "<>" | "!=" | "==" | "<<" | ">>" | "->"
+                ) {
+                    2
+                } else {
+                    1
+                };
+                kind = TokenKind::Punct;
+            }
+        }
+        out.push(Token {
+            kind,
+            text: &sql[start..i],
+            start,
+        });
+    }
+    out
+}
+
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start;
+    if bytes[i] == b'0' && matches!(bytes.get(i + 1), Some(b'x' | b'X')) {
+        i += 2;
+        while i < bytes.len() && bytes[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        return i;
+    }
+    while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+        i += 1;
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(bytes.get(i + 1), Some(b'+' | b'-')));
+        if bytes.get(i + 1 + sign).is_some_and(u8::is_ascii_digit) {
+            i += 1 + sign;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    i
+}
+
+/// Splits a token list at the commas that are not nested in parentheses.
+pub fn split_top_level<'t, 'a>(tokens: &'t [Token<'a>]) -> Vec<&'t [Token<'a>]> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            depth = depth.saturating_sub(1);
+        } else if token.is_punct(",") && depth == 0 {
+            parts.push(&tokens[start..i]);
+            start = i + 1;
+        }
+    }
+    if start < tokens.len() {
+        parts.push(&tokens[start..]);
+    }
+    parts
+}
+
+/// The index of the `)` that closes the `(` at `open`, if the text closes it.
+pub fn matching_paren(tokens: &[Token<'_>], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate().skip(open) {
+        if token.is_punct("(") {
+            depth += 1;
+        } else if token.is_punct(")") {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// The statement text a run of tokens covers (from the first token's start to the last's end).
+pub fn span<'a>(sql: &'a str, tokens: &[Token<'_>]) -> &'a str {
+    match (tokens.first(), tokens.last()) {
+        (Some(first), Some(last)) => sql.get(first.start..last.end()).unwrap_or(""),
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +455,80 @@ mod tests {
             let pieces = lex(sql);
             assert_eq!(pieces.last().map(|(_, r)| r.end), Some(sql.len()), "{sql}");
         }
+    }
+
+    #[test]
+    fn tokenizer_splits_sqlite_sql() {
+        let sql = "CREATE TABLE \"a\"\"b\" ([x y] INT DEFAULT -1.5e3, `z` TEXT CHECK (z <> 'it''s'), b BLOB DEFAULT x'00ff') -- c\n/* d */";
+        let tokens = tokenize(sql);
+        let texts: Vec<&str> = tokens.iter().map(|t| t.text).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "CREATE",
+                "TABLE",
+                "\"a\"\"b\"",
+                "(",
+                "[x y]",
+                "INT",
+                "DEFAULT",
+                "-",
+                "1.5e3",
+                ",",
+                "`z`",
+                "TEXT",
+                "CHECK",
+                "(",
+                "z",
+                "<>",
+                "'it''s'",
+                ")",
+                ",",
+                "b",
+                "BLOB",
+                "DEFAULT",
+                "x'00ff'",
+                ")"
+            ]
+        );
+        assert_eq!(tokens[2].name().unwrap(), "a\"b");
+        assert_eq!(tokens[4].name().unwrap(), "x y");
+        assert_eq!(tokens[16].name().unwrap(), "it's");
+        assert_eq!(tokens[22].kind, TokenKind::Blob);
+        assert_eq!(tokens[8].kind, TokenKind::Number);
+        let body = &tokens[4..23];
+        assert_eq!(split_top_level(body).len(), 3);
+        assert_eq!(matching_paren(&tokens, 3), Some(23));
+        assert_eq!(span(sql, &tokens[12..18]), "CHECK (z <> 'it''s')");
+    }
+
+    #[test]
+    fn tokenizer_never_panics_and_keeps_char_boundaries() {
+        for sql in [
+            "'abc",
+            "\"é",
+            "[ü",
+            "x'",
+            "0x",
+            "1e",
+            "é$1 ->> ü",
+            "/*",
+            "--",
+            "`",
+            "\u{1F680}(",
+            ".5e+",
+        ] {
+            let tokens = tokenize(sql);
+            for t in &tokens {
+                assert_eq!(&sql[t.start..t.end()], t.text);
+            }
+        }
+        assert_eq!(
+            tokenize("a->>'b'")
+                .iter()
+                .map(|t| t.text)
+                .collect::<Vec<_>>(),
+            vec!["a", "->>", "'b'"]
+        );
     }
 }

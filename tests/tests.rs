@@ -5,4 +5,5 @@ mod support;
 
 mod backend;
 mod copy;
+mod plan;
 mod transfer;

@@ -1,18 +1,30 @@
 //! Moving a SQLite database into PostgreSQL: read its schema and data profile, plan a faithful
 //! PostgreSQL schema, copy every row, verify, report.
 //!
-//! Stages, in the order data flows: [`source`] reads SQLite; [`values`] converts each value for
-//! its target column; [`encode`] writes COPY data; [`copy`] runs one table's copy; [`verify`]
-//! compares both sides; [`run`] orders the steps and records progress for `--resume`;
-//! [`report`] tells what happened.
+//! Planning, in the order data flows: [`introspect`] reads the SQLite catalog (read-only);
+//! [`profile`] reads what every column holds; [`convert`] chooses each column's type from the
+//! cast table; [`ddl`] names things and writes the statements; [`plan`](mod@plan) puts it
+//! together into a reviewable [`Plan`]; [`render`] shows it. [`model`] is what the row copier
+//! consumes.
+//!
+//! Copying: [`source`] reads SQLite in pages; [`values`] converts each value for its target
+//! column; [`encode`] writes COPY data; [`copy`] runs one table's copy; [`verify`] compares
+//! both sides; [`run`] orders the steps and records progress for `--resume`; [`report`] tells
+//! what happened.
 
 pub mod catalog;
+pub mod convert;
 pub mod copy;
+pub mod ddl;
 pub mod encode;
 pub mod error;
+pub mod introspect;
 pub mod model;
+pub mod plan;
+pub mod profile;
 pub mod progress;
 pub mod rejects;
+pub mod render;
 pub mod report;
 pub mod run;
 pub mod source;
@@ -20,5 +32,7 @@ pub mod values;
 pub mod verify;
 
 pub use error::{Error, Result};
+pub use plan::{plan, OrphanPolicy, Plan, PlanOptions};
+pub use render::render_text;
 pub use report::Report;
 pub use run::{IfExists, Mode, Options, Work};

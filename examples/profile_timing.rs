@@ -1,0 +1,31 @@
+//! Prints how long introspecting and profiling a SQLite file takes, on one and on two threads.
+//!
+//! `cargo run --release --example profile_timing -- /tmp/bench1.sqlite`
+
+use std::time::Instant;
+
+use dbshift::transfer::{introspect, profile};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: profile_timing SQLITE_FILE")?;
+    let started = Instant::now();
+    let mut source = introspect::Source::open(path.as_ref())?;
+    let schema = introspect::introspect(&mut source)?;
+    println!(
+        "introspect: {:?} ({} tables)",
+        started.elapsed(),
+        schema.tables.len()
+    );
+    for threads in [1, 2, 2] {
+        let started = Instant::now();
+        let profiles = profile::profile(&mut source, &schema, threads)?;
+        let rows: u64 = profiles.iter().map(|p| p.rows).sum();
+        println!(
+            "profile, {threads} thread(s): {:?} ({rows} rows)",
+            started.elapsed()
+        );
+    }
+    Ok(())
+}
