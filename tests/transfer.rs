@@ -192,3 +192,34 @@ fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
     let count = server.psql("crash", "SELECT count(*) FROM big").unwrap();
     assert_eq!(count.trim(), "400000");
 }
+
+fn full_options(source: &std::path::Path, target: &str, rejects: &std::path::Path) -> Options {
+    options(source, target, Mode::Full, rejects)
+}
+
+#[test]
+fn chinook_migrates_and_verifies() {
+    let source = crate::support::shared_fixture("chinook.sqlite");
+    let target = pg_db();
+    let rejects = tempfile::tempdir().unwrap();
+    let plan = dbshift::transfer::plan(&source, &Default::default()).unwrap();
+    let work = dbshift::transfer::run::plan_work(&plan, &source).unwrap();
+    let report = run(&full_options(&source, &target.url, rejects.path()), work).unwrap();
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert_eq!(report.tables.len(), 11, "{report}");
+    assert_eq!(report.totals.rows_rejected, 0, "{report}");
+    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    let keys: i64 = pg
+        .query_one("SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND convalidated AND connamespace = 'public'::regnamespace", &[])
+        .unwrap()
+        .get("n")
+        .unwrap();
+    assert_eq!(keys, 11);
+    let pks: i64 = pg.query_one("SELECT count(*) AS n FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace", &[]).unwrap().get("n").unwrap();
+    assert_eq!(pks, 11);
+    let tracks: i64 = pg.query_one("SELECT count(*) AS n FROM track", &[]).unwrap().get("n").unwrap();
+    let expected = std::process::Command::new("sqlite3").arg(&source).arg("SELECT count(*) FROM Track").output().unwrap();
+    assert_eq!(tracks.to_string(), String::from_utf8_lossy(&expected.stdout).trim());
+    // A new row takes an id after the copied ones.
+    pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()]).unwrap();
+}

@@ -318,6 +318,67 @@ pub fn data_only_work(
     Ok(work)
 }
 
+/// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,
+/// each table's CREATE and post-load DDL, then identities, foreign keys and views. A plan with
+/// blocking review items is refused with the items listed.
+pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
+    let blocking: Vec<String> = plan.blocking().map(|item| format!("{}: {}", item.object, item.message)).collect();
+    if !blocking.is_empty() {
+        return Err(Error::Invalid(format!(
+            "the plan cannot run as it stands: {}; change the plan file (or the source) and try again",
+            blocking.join("; ")
+        )));
+    }
+    let mut source = super::source::open(source_path)?;
+    let err = |e: diesel::result::Error| super::source::source_error(source_path, None, e);
+    let mut work = Work { preamble: plan.before.clone(), ..Work::default() };
+    for table in &plan.tables {
+        let columns: Vec<SourceColumnRow> = diesel::sql_query(format!(
+            "SELECT name, pk FROM pragma_table_xinfo({})",
+            quote_literal(&table.map.source)
+        ))
+        .load(&mut source)
+        .map_err(err)?;
+        work.tables.push(WorkTable {
+            map: table.map.clone(),
+            source_columns: columns.into_iter().map(|c| c.name).collect(),
+            rowid_column: super::source::rowid_alias_column(&mut source, &table.map.source).map_err(err)?,
+            create: table.create.clone(),
+            after_load: table.after_load.clone(),
+            parents: Vec::new(),
+            source_rows: table.source_rows,
+        });
+        if let Some(identity) = &table.identity {
+            work.finish.push(Step {
+                id: format!("identity:{}", table.map.source),
+                what: format!("restart the identity of `{}.{}` at {}", table.map.target, identity.column, identity.restart_with),
+                sql: vec![identity.sql.clone()],
+            });
+        }
+    }
+    for table in &plan.tables {
+        for key in &table.foreign_keys {
+            work.finish.push(Step {
+                id: format!("fk:{}:{}", table.map.source, key.name),
+                what: format!("foreign key `{}` of `{}`", key.name, table.map.target),
+                sql: vec![key.sql.clone()],
+            });
+        }
+    }
+    for view in &plan.views {
+        if let Some(sql) = &view.sql {
+            work.finish.push(Step { id: format!("view:{}", view.source), what: format!("view `{}`", view.target), sql: vec![sql.clone()] });
+        }
+    }
+    work.warnings = plan
+        .review
+        .iter()
+        .filter(|item| item.severity >= super::plan::Severity::Warning)
+        .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
+    Ok(work)
+}
+
 fn find_by_name<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
     items.iter().find(|t| key(t) == name).or_else(|| {
         let mut matches = items.iter().filter(|t| key(t).eq_ignore_ascii_case(name));
