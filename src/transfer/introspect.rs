@@ -332,6 +332,11 @@ impl Source {
         })
     }
 
+    /// The underlying read-only connection, for readers that need Diesel directly.
+    pub fn into_connection(self) -> SqliteConnection {
+        self.conn
+    }
+
     /// Another read-only connection to the same file (for reading in parallel).
     pub fn connect_again(&self) -> Result<SqliteConnection> {
         SqliteConnection::establish(&self.uri).map_err(|e| self.error(e.to_string()))

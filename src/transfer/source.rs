@@ -4,12 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql, QueryableByName};
 use diesel::row::{Field, NamedRow};
 use diesel::sql_types::{BigInt, Binary, Double};
 use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 
 use super::error::{Error, Result};
@@ -22,55 +23,14 @@ pub const PAGE_BYTES: usize = 8 << 20;
 /// The most rows in one page.
 pub const MAX_PAGE_ROWS: usize = 20_000;
 
-/// Opens `path` read-only (SQLite's `mode=ro` URI), after checking that it is a SQLite file.
+/// Opens `path` read-only (see [`super::introspect::Source::open`]: the header is checked, a
+/// `-wal` file is read, corruption is reported as [`Error::NotSqlite`]), with a busy timeout so
+/// a writer holding a lock delays the read instead of failing it.
 pub fn open(path: &Path) -> Result<SqliteConnection> {
-    check_header(path)?;
-    let url = format!("file:{}?mode=ro", uri_escape(path));
-    let mut conn = SqliteConnection::establish(&url)
-        .map_err(|e| Error::NotSqlite { path: path.to_path_buf(), reason: e.to_string() })?;
+    let mut conn = super::introspect::Source::open(path)?.into_connection();
     conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;")
         .map_err(|e| source_error(path, None, e))?;
-    // Reading the catalog proves the file is a database and not encrypted or corrupt at page 1.
-    diesel::sql_query("SELECT count(*) AS n FROM sqlite_master")
-        .execute(&mut conn)
-        .map_err(|e| Error::NotSqlite { path: path.to_path_buf(), reason: e.to_string() })?;
     Ok(conn)
-}
-
-/// Checks that `path` is a regular, non-empty file that starts with SQLite's header.
-pub fn check_header(path: &Path) -> Result<()> {
-    let fail = |reason: &str| Err(Error::NotSqlite { path: path.to_path_buf(), reason: reason.to_string() });
-    let metadata = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fail("no such file"),
-        Err(e) => return fail(&e.to_string()),
-    };
-    if metadata.is_dir() {
-        return fail("it is a directory");
-    }
-    if metadata.len() == 0 {
-        return fail("the file is empty");
-    }
-    let mut header = [0u8; 16];
-    use std::io::Read;
-    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut header));
-    match read {
-        Ok(16) if &header == b"SQLite format 3\0" => Ok(()),
-        Ok(_) => fail("the file does not start with the SQLite header (is it a SQLite 3 database?)"),
-        Err(e) => fail(&e.to_string()),
-    }
-}
-
-fn uri_escape(path: &Path) -> String {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = String::new();
-    for b in absolute.as_os_str().as_encoded_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'_' | b'-' | b'~' => out.push(*b as char),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 pub(crate) fn source_error(path: &Path, table: Option<&str>, e: impl std::fmt::Display) -> Error {
@@ -78,7 +38,7 @@ pub(crate) fn source_error(path: &Path, table: Option<&str>, e: impl std::fmt::D
         Some(t) => format!("table `{t}`: {e}"),
         None => e.to_string(),
     };
-    Error::Source { path: path.to_path_buf(), message }
+    super::introspect::source_error(path, message)
 }
 
 /// The column of `table` that aliases its rowid (a single-column `INTEGER PRIMARY KEY` of a
