@@ -4,3 +4,5 @@
 mod support;
 
 mod backend;
+mod dialect;
+mod registry;

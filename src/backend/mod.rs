@@ -83,6 +83,12 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
         Ok(Vec::new())
     }
 
+    /// The versions of the embedded schema migrations that are not applied yet, oldest first.
+    /// The default has none.
+    fn pending_migrations(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
     /// Reverts the newest applied migration; returns its version, or `None` when none is
     /// applied. The default reverts nothing.
     fn revert_last_migration(&self) -> Result<Option<String>> {
@@ -206,6 +212,19 @@ pub(crate) mod migrations {
 
     pub(crate) fn applied<DB: diesel::backend::Backend>(conn: &mut impl MigrationHarness<DB>) -> Result<Vec<String>> {
         let mut versions: Vec<String> = conn.applied_migrations().map_err(error)?.iter().map(ToString::to_string).collect();
+        versions.sort();
+        Ok(versions)
+    }
+
+    pub(crate) fn pending<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+    ) -> Result<Vec<String>>
+    where
+        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+    {
+        let mut versions: Vec<String> =
+            conn.pending_migrations(source).map_err(error)?.iter().map(|m| m.name().version().to_string()).collect();
         versions.sort();
         Ok(versions)
     }

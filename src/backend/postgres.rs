@@ -177,6 +177,10 @@ impl Backend for PostgresBackend {
         migrations::applied(&mut *self.conn()?)
     }
 
+    fn pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+    }
+
     fn revert_last_migration(&self) -> Result<Option<String>> {
         self.with_migration_lock(|conn| migrations::revert_last(conn, MIGRATIONS))
     }

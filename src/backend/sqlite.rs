@@ -165,6 +165,10 @@ impl Backend for SqliteBackend {
         migrations::applied(&mut *self.conn()?)
     }
 
+    fn pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+    }
+
     fn revert_last_migration(&self) -> Result<Option<String>> {
         migrations::revert_last(&mut *self.conn()?, MIGRATIONS)
     }
