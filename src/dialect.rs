@@ -64,11 +64,13 @@ impl Dialect {
     }
 
     /// An expression that makes a random (version 4) UUID. SQLite: lowercase hyphenated text.
+    /// (Its variant digit uses `random() & 3`: `abs(random())` fails on the one value whose
+    /// absolute value does not fit in 64 bits.)
     pub fn uuid_generate(self) -> &'static str {
         match self {
             Dialect::Sqlite => {
                 "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) \
-                 || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) \
+                 || '-' || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) \
                  || '-' || hex(randomblob(6)))"
             }
             Dialect::Postgres => "gen_random_uuid()",
@@ -170,10 +172,27 @@ impl Dialect {
         }
     }
 
-    /// A JSON field of `expr` as text (`NULL` when absent).
+    /// A top-level JSON field of `expr` as text, the way PostgreSQL's `->>` gives it: strings
+    /// unquoted, numbers as written, `true`/`false` for booleans, and `NULL` for a JSON `null`
+    /// or a missing key. SQLite's `json_extract` reads booleans as 1/0, so its SQL spells them
+    /// out. Nested objects and arrays come back as JSON text, minified in SQLite and in
+    /// PostgreSQL's `jsonb` layout, so compare those as JSON, not as text.
     pub fn json_field_text(self, expr: &str, key: &str) -> String {
         match self {
-            Dialect::Sqlite => format!("CAST(json_extract({expr}, {}) AS TEXT)", quote_literal(&format!("$.\"{}\"", key.replace('"', "\\\"")))),
+            // SQLite's JSON paths have no escape for `"` inside a quoted key, so such a key is
+            // looked up through json_each, which compares the key as plain text.
+            Dialect::Sqlite if key.contains('"') => format!(
+                "(SELECT CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(value AS TEXT) END \
+                 FROM json_each({expr}) WHERE key = {})",
+                quote_literal(key)
+            ),
+            Dialect::Sqlite => {
+                let path = quote_literal(&format!("$.\"{key}\""));
+                format!(
+                    "(CASE json_type({expr}, {path}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                     ELSE CAST(json_extract({expr}, {path}) AS TEXT) END)"
+                )
+            }
             Dialect::Postgres => format!("({expr} ->> {})", quote_literal(key)),
         }
     }
