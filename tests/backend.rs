@@ -74,19 +74,6 @@ both_backends! {
         db.ping().unwrap();
     }
 
-    fn migrations_apply_list_and_revert(kind) {
-        let db = backend(kind);
-        let applied = db.run_pending_migrations().unwrap();
-        assert_eq!(applied, vec!["20260101000000".to_string(), "20260101000100".into()]);
-        assert!(db.run_pending_migrations().unwrap().is_empty());
-        assert_eq!(db.applied_migrations().unwrap(), applied);
-        assert_eq!(db.revert_last_migration().unwrap().as_deref(), Some("20260101000100"));
-        assert!(db.query("SELECT 1 FROM tags", &[]).is_err());
-        assert_eq!(db.revert_last_migration().unwrap().as_deref(), Some("20260101000000"));
-        assert_eq!(db.revert_last_migration().unwrap(), None);
-        assert_eq!(db.run_pending_migrations().unwrap().len(), 2);
-    }
-
     fn clones_share_the_pool_and_close_stops_them(kind) {
         let db = backend(kind);
         let clone = db.handle();

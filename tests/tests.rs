@@ -5,4 +5,5 @@ mod support;
 
 mod backend;
 mod dialect;
+mod migrations;
 mod registry;
