@@ -11,7 +11,7 @@
 //! | `Float`        | `REAL`                                          | `double precision`         | `real`, `double precision`    |
 //! | `Text`         | `TEXT`                                          | `text`                     | `text`, `varchar`, `char`, `name`, `numeric` (exact decimal text), `date` (`YYYY-MM-DD`), `time`, `inet`/`cidr`, enums and other user types that are valid UTF-8 |
 //! | `Bytes`        | `BLOB`                                          | `bytea`                    | `bytea`; SQLite text that is not valid UTF-8 |
-//! | `Timestamp`    | `TEXT` `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC      | `timestamptz`              | `timestamptz`, `timestamp` (taken as UTC) |
+//! | `Timestamp`    | `TEXT` `YYYY-MM-DD HH:MM:SS.ffffff`, UTC        | `timestamptz`              | `timestamptz`, `timestamp` (taken as UTC) |
 //! | `Json`         | `TEXT` holding the JSON document                | `jsonb`                    | `json`, `jsonb`               |
 //! | `Uuid`         | `TEXT`, lowercase hyphenated                    | `uuid`                     | `uuid`                        |
 //!
@@ -82,14 +82,12 @@ pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
-/// The text form a timestamp takes in SQLite: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` when the
-/// fraction is not zero. It sorts as text in time order and matches `CURRENT_TIMESTAMP`.
+/// The text form a timestamp takes in SQLite: `YYYY-MM-DD HH:MM:SS.ffffff`, always six fraction
+/// digits, as [`crate::Dialect::now`] and the SQLite migrations' column defaults also write it.
+/// One fixed width means text order is time order and equal instants are equal text, so
+/// `ORDER BY`, `=` and `>` on the column behave as they do on a PostgreSQL `timestamptz`.
 pub fn format_sqlite_timestamp(t: &DateTime<Utc>) -> String {
-    if t.timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
-    }
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
 }
 
 /// Parses the timestamp texts both databases produce: `YYYY-MM-DD HH:MM:SS[.f]`, the same with
@@ -455,7 +453,7 @@ mod tests {
         assert_eq!(format_sqlite_timestamp(&t), "2024-03-01 12:30:45.000001");
         assert_eq!(parse_timestamp(&format_sqlite_timestamp(&t)), Some(t));
         let whole = parse_timestamp("2024-03-01 12:30:45").unwrap();
-        assert_eq!(format_sqlite_timestamp(&whole), "2024-03-01 12:30:45");
+        assert_eq!(format_sqlite_timestamp(&whole), "2024-03-01 12:30:45.000000");
     }
 
     #[test]

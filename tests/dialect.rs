@@ -22,6 +22,14 @@ both_backends! {
         db.execute(&format!("INSERT INTO ts (n, at) VALUES (2, {})", db.dialect().now()), &[]).unwrap();
         let rows = db.query("SELECT n FROM ts ORDER BY at DESC", &[]).unwrap();
         assert_eq!(rows.iter().map(|r| r.get::<i64, _>("n").unwrap()).collect::<Vec<_>>(), vec![2, 1]);
+        // A value written by now() equals the same instant bound as a parameter, so SQL
+        // comparisons agree with Rust's (SQLite stores both in one fixed-width text form).
+        let first: DateTime<Utc> = db.query_one("SELECT at FROM ts WHERE n = 1", &[]).unwrap().get("at").unwrap();
+        let same = db.query("SELECT n FROM ts WHERE at = $1", &[Value::Timestamp(first)]).unwrap();
+        assert_eq!(same.len(), 1);
+        let later = db.query("SELECT n FROM ts WHERE at > $1", &[Value::Timestamp(first)]).unwrap();
+        assert_eq!(later.len(), 1);
+        assert_eq!(later[0].get::<i64, _>("n").unwrap(), 2);
     }
 
     fn uuid_generate_makes_distinct_version_4_uuids(kind) {
