@@ -6,4 +6,5 @@ mod support;
 mod backend;
 mod dialect;
 mod migrations;
+mod missions;
 mod registry;
