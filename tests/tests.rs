@@ -5,6 +5,7 @@ mod support;
 
 mod backend;
 mod dialect;
+mod load;
 mod migrations;
 mod missions;
 mod registry;
