@@ -362,7 +362,7 @@ pub fn tags(db: &dyn Backend, mission_id: i64) -> Result<Vec<Tag>> {
 /// equal data. Returns the number of missions written.
 pub fn seed_demo(db: &dyn Backend, n_missions: usize) -> Result<usize> {
     db.run_pending_migrations()?;
-    let mut rng = demo::Rng(0x5EED_D8_5A1F7);
+    let mut rng = demo::Rng(0x05EE_DD85_A1F7);
     let tag_ids: Vec<i64> = db.transaction(|tx| {
         demo::TAGS.iter().map(|(name, color)| ensure_tag(tx, name, Some(color)).map(|t| t.id)).collect()
     })?;

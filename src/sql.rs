@@ -140,10 +140,12 @@ pub enum Segment<'a> {
 /// N-th value at each `Param`, letting the driver number the binds in its own style, so a
 /// parameter may repeat and appear in any order on every backend.
 pub fn segments(sql: &str, given: usize) -> Result<Vec<Segment<'_>>, String> {
-    check_placeholders(sql, given)?;
-    let mut out: Vec<Segment<'_>> = Vec::new();
+    // Lexed once for both the check and the cut: this runs for every statement a backend sends.
+    let pieces = lex(sql);
+    check_pieces(&pieces, given)?;
+    let mut out: Vec<Segment<'_>> = Vec::with_capacity(2 * given + 1);
     let mut text_start: Option<usize> = None;
-    for (piece, range) in lex(sql) {
+    for (piece, range) in pieces {
         match piece {
             Piece::Placeholder(n) => {
                 if let Some(start) = text_start.take() {
@@ -162,11 +164,87 @@ pub fn segments(sql: &str, given: usize) -> Result<Vec<Segment<'_>>, String> {
     Ok(out)
 }
 
+/// A part of a statement cut at its placeholders, by byte range of the statement's text, so
+/// the cut can be kept apart from the text (see [`cached_parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// This range of the text, sent as is.
+    Sql(std::ops::Range<usize>),
+    /// The parameter `$N` (1-based) goes here.
+    Param(usize),
+}
+
+/// The most statements [`cached_parts`] keeps per thread before it starts over.
+const CACHED_STATEMENTS: usize = 1024;
+
+/// Cut statements by text, with the parameter count they were checked against.
+type Cuts = std::collections::HashMap<Box<str>, (std::rc::Rc<[Part]>, usize), std::hash::BuildHasherDefault<TextHasher>>;
+
+thread_local! {
+    static CUTS: std::cell::RefCell<Cuts> = std::cell::RefCell::new(Cuts::default());
+}
+
+/// FxHash (rustc's hasher), eight bytes a step. The keys are the application's own SQL, so
+/// resisting crafted collisions matters less than hashing a statement in a few dozen
+/// instructions instead of SipHash's few hundred.
+#[derive(Default)]
+struct TextHasher(u64);
+
+impl std::hash::Hasher for TextHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// [`segments`], remembered per thread by SQL text: backends send the same statements again and
+/// again, and lexing one cost a point read about a tenth of its time. Checks the placeholders
+/// against `given` the same way; an error is not remembered. The cache holds at most
+/// [`CACHED_STATEMENTS`] texts per thread and starts over when full, so SQL built with literals
+/// in it cannot grow it without bound.
+pub fn cached_parts(sql: &str, given: usize) -> Result<std::rc::Rc<[Part]>, String> {
+    if let Some(parts) = CUTS.with(|cuts| match cuts.borrow().get(sql) {
+        Some((parts, checked)) if *checked == given => Some(parts.clone()),
+        _ => None,
+    }) {
+        return Ok(parts);
+    }
+    let base = sql.as_ptr() as usize;
+    let parts: std::rc::Rc<[Part]> = segments(sql, given)?
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Sql(text) => {
+                let start = text.as_ptr() as usize - base;
+                Part::Sql(start..start + text.len())
+            }
+            Segment::Param(n) => Part::Param(n),
+        })
+        .collect();
+    CUTS.with(|cuts| {
+        let mut cuts = cuts.borrow_mut();
+        if cuts.len() >= CACHED_STATEMENTS {
+            cuts.clear();
+        }
+        cuts.insert(sql.into(), (parts.clone(), given));
+    });
+    Ok(parts)
+}
+
 /// Checks that `sql` uses placeholders `$1..$N` with N equal to the number of parameters given.
 pub fn check_placeholders(sql: &str, given: usize) -> Result<(), String> {
-    let pieces = lex(sql);
+    check_pieces(&lex(sql), given)
+}
+
+fn check_pieces(pieces: &[(Piece, std::ops::Range<usize>)], given: usize) -> Result<(), String> {
     let mut used = vec![false; given];
-    for (piece, _) in &pieces {
+    for (piece, _) in pieces {
         if let Piece::Placeholder(n) = *piece {
             if n == 0 || n > given {
                 return Err(format!("the statement uses `${n}` but {given} parameter(s) were given"));
@@ -212,6 +290,22 @@ mod tests {
         assert!(check_placeholders("a = $3", 2).unwrap_err().contains("`$3`"));
         assert!(check_placeholders("a = $2", 2).unwrap_err().contains("`$1`"));
         assert_eq!(segments("SELECT 1", 0).unwrap(), vec![Segment::Sql("SELECT 1")]);
+    }
+
+    #[test]
+    fn cached_parts_cut_like_segments_and_check_every_time() {
+        let sql = "SELECT $2, '$1' || $1";
+        for _ in 0..2 {
+            let parts = cached_parts(sql, 2).unwrap();
+            let text = |p: &Part| match p {
+                Part::Sql(range) => sql[range.clone()].to_string(),
+                Part::Param(n) => format!("<{n}>"),
+            };
+            assert_eq!(parts.iter().map(text).collect::<String>(), "SELECT <2>, '$1' || <1>");
+        }
+        assert!(cached_parts(sql, 1).unwrap_err().contains("`$2`"));
+        assert!(cached_parts(sql, 3).unwrap_err().contains("`$3`"));
+        assert!(cached_parts(sql, 2).is_ok());
     }
 
     #[test]

@@ -390,43 +390,48 @@ pub(crate) mod diesel_rows {
     use diesel::deserialize::{self, FromSql, QueryableByName};
     use diesel::row::{Field, NamedRow};
     use diesel_dynamic_schema::dynamic_value::Any;
+    use std::cell::RefCell;
     use std::sync::Arc;
 
-    /// One row as loaded by Diesel, before the column names are shared across rows.
-    pub(crate) struct RawRow {
-        pub(crate) names: Vec<String>,
-        pub(crate) values: Vec<Value>,
+    thread_local! {
+        /// The column names of the last row read on this thread. Diesel builds each row on its
+        /// own, with no state shared by the rows of a result, so this is how those rows (and the
+        /// next run of the same statement) share one name list instead of allocating every name
+        /// for every row, which cost a point read a fifth of its time over typed Diesel.
+        static LAST_NAMES: RefCell<Option<Arc<[String]>>> = const { RefCell::new(None) };
     }
 
-    impl<DB: DieselBackend> QueryableByName<DB> for RawRow
+    impl<DB: DieselBackend> QueryableByName<DB> for Row
     where
         Value: FromSql<Any, DB>,
     {
         fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
             let n = diesel::row::Row::field_count(row);
-            let mut names = Vec::with_capacity(n);
             let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
-                names.push(field.field_name().unwrap_or("?").to_owned());
-                let value = <Value as FromSql<Any, DB>>::from_nullable_sql(field.value()).map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
-                    format!("column `{}`: {e}", field.field_name().unwrap_or("?")).into()
-                })?;
-                values.push(value);
-            }
-            Ok(RawRow { names, values })
-        }
-    }
-
-    /// Shares one column-name list between all rows of a result.
-    pub(crate) fn into_rows(raw: Vec<RawRow>) -> Vec<Row> {
-        let mut columns: Option<Arc<[String]>> = None;
-        raw.into_iter()
-            .map(|r| {
-                let cols = columns.get_or_insert_with(|| r.names.into()).clone();
-                Row::new(cols, r.values)
+            LAST_NAMES.with(|cell| {
+                let mut last = cell.borrow_mut();
+                // One pass reads the values and checks the names against the last row's.
+                let mut same_names = last.as_ref().is_some_and(|names| names.len() == n);
+                for i in 0..n {
+                    let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
+                    if same_names {
+                        same_names = field.field_name() == last.as_ref().map(|names| names[i].as_str());
+                    }
+                    let value = <Value as FromSql<Any, DB>>::from_nullable_sql(field.value()).map_err(
+                        |e| -> Box<dyn std::error::Error + Send + Sync> {
+                            format!("column `{}`: {e}", field.field_name().unwrap_or("?")).into()
+                        },
+                    )?;
+                    values.push(value);
+                }
+                if !same_names {
+                    let name = |i| diesel::row::Row::get(row, i).and_then(|f| f.field_name().map(str::to_owned));
+                    *last = Some((0..n).map(|i| name(i).unwrap_or_else(|| "?".into())).collect());
+                }
+                let columns = last.clone().expect("set above when missing");
+                Ok(Row::new(columns, values))
             })
-            .collect()
+        }
     }
 }
 

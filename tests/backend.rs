@@ -277,3 +277,34 @@ fn connecting_to_postgres_without_the_feature_says_how_to_enable_it() {
     assert!(matches!(err, Error::NotCompiled(_)), "{err:?}");
     assert_eq!(err.to_string(), "PostgreSQL support was not compiled in (enable feature `postgres`)");
 }
+
+#[test]
+fn sqlite_text_that_is_not_utf8_reads_as_bytes_and_a_stored_replacement_character_as_text() {
+    let db = backend(Kind::Sqlite);
+    let row = db
+        .query_one("SELECT CAST(x'66ff6f' AS TEXT) AS bad, $1 AS good, CAST(x'efbfbd' AS TEXT) AS fffd", &["é\u{FFFD}".into()])
+        .unwrap();
+    assert_eq!(row.value("bad").unwrap(), &Value::Bytes(vec![0x66, 0xff, 0x6f]));
+    assert_eq!(row.value("good").unwrap(), &Value::Text("é\u{FFFD}".into()));
+    assert_eq!(row.value("fffd").unwrap(), &Value::Text("\u{FFFD}".into()));
+}
+
+both_backends! {
+    fn rows_of_different_statements_keep_their_own_column_names(kind) {
+        let db = backend(kind);
+        // The names of the last result are reused while they match; a result with other
+        // names, or the same count of other names, must get its own.
+        for _ in 0..2 {
+            let a = db.query_one("SELECT 1 AS a, 2 AS b", &[]).unwrap();
+            let c = db.query_one("SELECT 1 AS c, 2 AS d", &[]).unwrap();
+            let e = db.query_one("SELECT 1 AS c, 2 AS d, 3 AS e", &[]).unwrap();
+            assert_eq!(a.columns(), ["a", "b"]);
+            assert_eq!(c.columns(), ["c", "d"]);
+            assert_eq!(e.columns(), ["c", "d", "e"]);
+            assert_eq!(a.get::<i64, _>("b").unwrap(), 2);
+        }
+        let rows = db.query("SELECT n, n * 2 AS twice FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) t ORDER BY n", &[]).unwrap();
+        assert_eq!(rows.iter().map(|r| r.get::<i64, _>("twice").unwrap()).collect::<Vec<_>>(), [2, 4, 6]);
+        assert!(rows.iter().all(|r| r.columns() == ["n", "twice"]));
+    }
+}

@@ -50,7 +50,7 @@ both_backends! {
                         3 | 4 => {
                             db.transaction(|tx| {
                                 tx.execute("INSERT INTO load_items (thread, n, note) VALUES ($1, $2, 'tx')", &[t.clone(), Value::Int(op)])?;
-                                tx.execute("UPDATE load_totals SET writes = writes + 1 WHERE thread = $1", &[t.clone()])?;
+                                tx.execute("UPDATE load_totals SET writes = writes + 1 WHERE thread = $1", std::slice::from_ref(&t))?;
                                 Ok(())
                             }).map_err(|e| fail(op, e))?;
                             tally.inserted += 1;
@@ -59,7 +59,7 @@ both_backends! {
                         5 => {
                             let result = db.transaction(|tx| -> dbshift::Result<()> {
                                 tx.execute("INSERT INTO load_items (thread, n, note) VALUES ($1, $2, 'rolled back')", &[t.clone(), Value::Int(op)])?;
-                                tx.execute("UPDATE load_totals SET writes = writes + 1000 WHERE thread = $1", &[t.clone()])?;
+                                tx.execute("UPDATE load_totals SET writes = writes + 1000 WHERE thread = $1", std::slice::from_ref(&t))?;
                                 Err(Error::Rollback("on purpose".into()))
                             });
                             match result {
@@ -85,7 +85,7 @@ both_backends! {
                             tally.reads += 1;
                         }
                         _ => {
-                            let writes: i64 = db.transaction(|tx| tx.query("SELECT writes FROM load_totals WHERE thread = $1", &[t.clone()])?[0].get("writes")).map_err(|e| fail(op, e))?;
+                            let writes: i64 = db.transaction(|tx| tx.query("SELECT writes FROM load_totals WHERE thread = $1", std::slice::from_ref(&t))?[0].get("writes")).map_err(|e| fail(op, e))?;
                             if writes != tally.in_transactions {
                                 return Err(format!("thread {thread}, op {op}: total {writes}, expected {}", tally.in_transactions));
                             }

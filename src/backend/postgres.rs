@@ -26,8 +26,7 @@ use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::{segments, Segment};
-use crate::value::diesel_rows::{into_rows, RawRow};
+use crate::sql::{cached_parts, Part};
 use crate::value::{Row, Value};
 
 /// The schema migrations in `migrations_postgres/`, compiled into the binary.
@@ -196,16 +195,15 @@ impl Backend for PostgresBackend {
 
 impl Executor for PgConnection {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
+        let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
         let binds = PgBind::all(params);
-        DynQuery { segments: &segments, binds: &binds }.execute(self).map_err(Error::query)
+        DynQuery { sql, parts: &parts, binds: &binds }.execute(self).map_err(Error::query)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
+        let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
         let binds = PgBind::all(params);
-        let raw: Vec<RawRow> = DynQuery { segments: &segments, binds: &binds }.load(self).map_err(Error::query)?;
-        Ok(into_rows(raw))
+        DynQuery { sql, parts: &parts, binds: &binds }.load(self).map_err(Error::query)
     }
 
     fn batch_execute(&mut self, sql: &str) -> Result<()> {
@@ -278,7 +276,8 @@ impl<'a> PgBind<'a> {
 
 /// Dynamic SQL with dynamic binds, cached by Diesel as a prepared statement per SQL text.
 struct DynQuery<'a> {
-    segments: &'a [Segment<'a>],
+    sql: &'a str,
+    parts: &'a [Part],
     binds: &'a [PgBind<'a>],
 }
 
@@ -295,13 +294,13 @@ impl<Conn> RunQueryDsl<Conn> for DynQuery<'_> {}
 
 impl QueryFragment<Pg> for DynQuery<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        for segment in self.segments {
-            let n = match segment {
-                Segment::Sql(text) => {
-                    out.push_sql(text);
+        for part in self.parts {
+            let n = match part {
+                Part::Sql(range) => {
+                    out.push_sql(&self.sql[range.clone()]);
                     continue;
                 }
-                Segment::Param(n) => *n,
+                Part::Param(n) => *n,
             };
             match &self.binds[n - 1] {
                 PgBind::Null => out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None)?,
