@@ -4,6 +4,7 @@
 mod support;
 
 mod backend;
+mod cli;
 mod dialect;
 mod load;
 mod migrations;
