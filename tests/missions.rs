@@ -5,7 +5,9 @@ use serde_json::json;
 
 use crate::support::migrated;
 use dbshift::missions::{self, NewEvent, NewMission, Priority, Status, EVENT_CREATED, EVENT_STATUS_CHANGED};
-use dbshift::{Backend, Error};
+#[cfg(feature = "postgres")]
+use dbshift::Backend;
+use dbshift::Error;
 
 both_backends! {
     fn create_and_get_a_mission(kind) {

@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+#[cfg(feature = "postgres")]
 use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(feature = "postgres")]
 use std::sync::OnceLock;
 
 #[cfg(feature = "postgres")]
@@ -23,6 +25,7 @@ pub enum Server {
 
 #[cfg(feature = "postgres")]
 static SERVER: OnceLock<Server> = OnceLock::new();
+#[cfg(feature = "postgres")]
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The shared server, started on first use. A missing PostgreSQL install fails loudly.
