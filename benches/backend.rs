@@ -76,7 +76,10 @@ macro_rules! typed_on_pool {
         impl Typed for Pool<ConnectionManager<$conn>> {
             fn read(&self, id: i64) -> (i64, String, f64) {
                 let mut conn = self.get().expect("pooled connection");
-                bench_items::table.find(id).first(&mut conn).expect("typed read")
+                bench_items::table
+                    .find(id)
+                    .first(&mut conn)
+                    .expect("typed read")
             }
 
             fn insert(&self, name: &str, score: f64) {
@@ -96,31 +99,64 @@ typed_on_pool!(diesel::PgConnection);
 /// Reads the row's values by moving them out, as typed Diesel hands over its owned `String`
 /// (`Row::get` would copy the text, which is the convenience API's cost, not the layer's).
 fn dynamic_read(db: &dyn Backend, id: i64) -> (i64, String, f64) {
-    let row = db.query_one("SELECT id, name, score FROM bench_items WHERE id = $1", &[Value::Int(id)]).expect("dyn read");
+    let row = db
+        .query_one(
+            "SELECT id, name, score FROM bench_items WHERE id = $1",
+            &[Value::Int(id)],
+        )
+        .expect("dyn read");
     match row.into_values().as_mut_slice() {
-        [Value::Int(id), Value::Text(name), Value::Float(score)] => (*id, std::mem::take(name), *score),
+        [Value::Int(id), Value::Text(name), Value::Float(score)] => {
+            (*id, std::mem::take(name), *score)
+        }
         other => panic!("unexpected row {other:?}"),
     }
 }
 
 fn dynamic_insert(db: &dyn Backend, name: &str, score: f64) {
-    db.execute("INSERT INTO bench_items (name, score) VALUES ($1, $2)", &[name.into(), Value::Float(score)]).expect("dyn insert");
+    db.execute(
+        "INSERT INTO bench_items (name, score) VALUES ($1, $2)",
+        &[name.into(), Value::Float(score)],
+    )
+    .expect("dyn insert");
 }
 
-fn run(backend: &'static str, db: &dyn Backend, typed: &dyn Typed, ops_per_round: i64) -> Vec<Case> {
+fn run(
+    backend: &'static str,
+    db: &dyn Backend,
+    typed: &dyn Typed,
+    ops_per_round: i64,
+) -> Vec<Case> {
     let key = db.dialect().auto_increment_primary_key("id").unwrap();
-    let score_type = if backend == "sqlite" { "REAL" } else { "DOUBLE PRECISION" };
+    let score_type = if backend == "sqlite" {
+        "REAL"
+    } else {
+        "DOUBLE PRECISION"
+    };
     db.batch_execute(&format!("DROP TABLE IF EXISTS bench_items; CREATE TABLE bench_items ({key}, name TEXT NOT NULL, score {score_type} NOT NULL)"))
         .unwrap();
     db.transaction(|tx| {
         for i in 0..ROWS {
-            tx.execute("INSERT INTO bench_items (name, score) VALUES ($1, $2)", &[format!("item {i}").into(), Value::Float(i as f64 / 3.0)])?;
+            tx.execute(
+                "INSERT INTO bench_items (name, score) VALUES ($1, $2)",
+                &[format!("item {i}").into(), Value::Float(i as f64 / 3.0)],
+            )?;
         }
         Ok(())
     })
     .unwrap();
-    let mut read = Case { backend, name: "point read by id", dynamic: Samples::default(), typed: Samples::default() };
-    let mut insert = Case { backend, name: "single-row insert", dynamic: Samples::default(), typed: Samples::default() };
+    let mut read = Case {
+        backend,
+        name: "point read by id",
+        dynamic: Samples::default(),
+        typed: Samples::default(),
+    };
+    let mut insert = Case {
+        backend,
+        name: "single-row insert",
+        dynamic: Samples::default(),
+        typed: Samples::default(),
+    };
     // Warm up both ways: connections, prepared statements, page cache.
     for i in 1..=500 {
         assert_eq!(dynamic_read(db, i), typed.read(i));
@@ -128,7 +164,11 @@ fn run(backend: &'static str, db: &dyn Backend, typed: &dyn Typed, ops_per_round
     let id = |n: i64| 1 + (n * 7919) % ROWS;
     for round in 0..ROUNDS {
         // Alternate which way goes first, so neither always runs on a warmer machine.
-        let order = if round % 2 == 0 { [true, false] } else { [false, true] };
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
         for dynamic in order {
             for n in 0..ops_per_round {
                 if dynamic {
@@ -165,7 +205,10 @@ fn print(cases: &[Case]) {
         "backend", "case", "way", "ops", "ops/s", "mean µs", "p50 µs", "p99 µs"
     );
     for case in cases {
-        for (way, samples) in [("dyn Backend", &case.dynamic), ("typed Diesel", &case.typed)] {
+        for (way, samples) in [
+            ("dyn Backend", &case.dynamic),
+            ("typed Diesel", &case.typed),
+        ] {
             println!(
                 "{:<9} {:<18} {:<12} {:>10} {:>10.0} {:>9} {:>9} {:>9}",
                 case.backend,
@@ -193,18 +236,23 @@ fn main() {
     let mut cases = Vec::new();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = SqliteBackend::connect(&DbConfig::sqlite(dir.path().join("bench.db"))).expect("open SQLite");
+    let sqlite = SqliteBackend::connect(&DbConfig::sqlite(dir.path().join("bench.db")))
+        .expect("open SQLite");
     cases.extend(run("sqlite", &sqlite, sqlite.pool(), 20_000));
 
     let server;
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => {
-            server = TempServer::start().expect("start a throwaway PostgreSQL (or set DATABASE_URL)");
-            server.create_database("bench").expect("create the bench database")
+            server =
+                TempServer::start().expect("start a throwaway PostgreSQL (or set DATABASE_URL)");
+            server
+                .create_database("bench")
+                .expect("create the bench database")
         }
     };
-    let postgres = PostgresBackend::connect(&DbConfig::from_url(url)).expect("connect to PostgreSQL");
+    let postgres =
+        PostgresBackend::connect(&DbConfig::from_url(url)).expect("connect to PostgreSQL");
     cases.extend(run("postgres", &postgres, postgres.pool(), 4_000));
 
     print(&cases);

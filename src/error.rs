@@ -121,7 +121,8 @@ impl Error {
     pub fn is_busy(&self) -> bool {
         match self {
             Error::Query { message, .. } => {
-                message.contains("database is locked") || message.contains("database table is locked")
+                message.contains("database is locked")
+                    || message.contains("database table is locked")
             }
             _ => false,
         }

@@ -227,7 +227,12 @@ pub struct NewEvent {
 impl NewEvent {
     /// An event of `kind` with no message or payload, happening now.
     pub fn new(kind: impl Into<String>) -> Self {
-        NewEvent { kind: kind.into(), message: None, payload: None, created_at: None }
+        NewEvent {
+            kind: kind.into(),
+            message: None,
+            payload: None,
+            created_at: None,
+        }
     }
 }
 
@@ -258,9 +263,12 @@ pub fn create(db: &dyn Backend, new: &NewMission) -> Result<Mission> {
 
 /// The mission with this id, if there is one.
 pub fn get(db: &dyn Backend, id: i64) -> Result<Option<Mission>> {
-    db.query_opt(&format!("SELECT {MISSION_COLUMNS} FROM missions WHERE id = $1"), &[Value::Int(id)])?
-        .map(|row| mission_from_row(&row))
-        .transpose()
+    db.query_opt(
+        &format!("SELECT {MISSION_COLUMNS} FROM missions WHERE id = $1"),
+        &[Value::Int(id)],
+    )?
+    .map(|row| mission_from_row(&row))
+    .transpose()
 }
 
 /// The missions in `status`, oldest id first.
@@ -269,16 +277,25 @@ pub fn list_by_status(db: &dyn Backend, status: Status) -> Result<Vec<Mission>> 
         "SELECT {MISSION_COLUMNS} FROM missions WHERE status = {} ORDER BY id",
         db.dialect().cast_param(1, Status::PG_TYPE)
     );
-    db.query(&sql, &[status.into()])?.iter().map(mission_from_row).collect()
+    db.query(&sql, &[status.into()])?
+        .iter()
+        .map(mission_from_row)
+        .collect()
 }
 
 /// How many missions are in each status, in [`Status::ALL`] order, zeros included.
 pub fn count_by_status(db: &dyn Backend) -> Result<Vec<(Status, i64)>> {
-    let rows = db.query("SELECT CAST(status AS TEXT) AS status, count(*) AS n FROM missions GROUP BY status", &[])?;
+    let rows = db.query(
+        "SELECT CAST(status AS TEXT) AS status, count(*) AS n FROM missions GROUP BY status",
+        &[],
+    )?;
     let mut counts: Vec<(Status, i64)> = Status::ALL.iter().map(|s| (*s, 0)).collect();
     for row in rows {
         let status: Status = row.get::<String, _>("status")?.parse()?;
-        let slot = counts.iter_mut().find(|(s, _)| *s == status).expect("ALL holds every status");
+        let slot = counts
+            .iter_mut()
+            .find(|(s, _)| *s == status)
+            .expect("ALL holds every status");
         slot.1 = row.get("n")?;
     }
     Ok(counts)
@@ -287,7 +304,12 @@ pub fn count_by_status(db: &dyn Backend) -> Result<Vec<(Status, i64)>> {
 /// Moves a mission to `status` and records a `status_changed` event (with `note` as its
 /// message) in the same transaction. Setting the status it already has changes nothing and
 /// records nothing. Fails with [`Error::NotFound`] when there is no such mission.
-pub fn change_status(db: &dyn Backend, id: i64, status: Status, note: Option<&str>) -> Result<Mission> {
+pub fn change_status(
+    db: &dyn Backend,
+    id: i64,
+    status: Status,
+    note: Option<&str>,
+) -> Result<Mission> {
     db.transaction(|tx| {
         let dialect = tx.dialect();
         let current = lock_mission(tx, id)?;
@@ -314,8 +336,14 @@ pub fn change_status(db: &dyn Backend, id: i64, status: Status, note: Option<&st
 /// `text` match themselves. SQLite folds the case of ASCII letters only; PostgreSQL folds every
 /// letter its locale knows.
 pub fn search_titles(db: &dyn Backend, text: &str) -> Result<Vec<Mission>> {
-    let sql = format!("SELECT {MISSION_COLUMNS} FROM missions WHERE {} ORDER BY id", db.dialect().ilike("title", "$1"));
-    db.query(&sql, &[format!("%{}%", like_escape(text)).into()])?.iter().map(mission_from_row).collect()
+    let sql = format!(
+        "SELECT {MISSION_COLUMNS} FROM missions WHERE {} ORDER BY id",
+        db.dialect().ilike("title", "$1")
+    );
+    db.query(&sql, &[format!("%{}%", like_escape(text)).into()])?
+        .iter()
+        .map(mission_from_row)
+        .collect()
 }
 
 /// Adds an event to a mission's log. Fails with [`Error::NotFound`] when there is no such
@@ -329,8 +357,13 @@ pub fn add_event(db: &dyn Backend, mission_id: i64, event: &NewEvent) -> Result<
 
 /// A mission's events, oldest first.
 pub fn events(db: &dyn Backend, mission_id: i64) -> Result<Vec<MissionEvent>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM mission_events WHERE mission_id = $1 ORDER BY created_at, id");
-    db.query(&sql, &[Value::Int(mission_id)])?.iter().map(event_from_row).collect()
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM mission_events WHERE mission_id = $1 ORDER BY created_at, id"
+    );
+    db.query(&sql, &[Value::Int(mission_id)])?
+        .iter()
+        .map(event_from_row)
+        .collect()
 }
 
 /// Tags a mission with `name`, creating the tag if no mission used it yet. Tagging twice with
@@ -364,7 +397,10 @@ pub fn seed_demo(db: &dyn Backend, n_missions: usize) -> Result<usize> {
     db.run_pending_migrations()?;
     let mut rng = demo::Rng(0x05EE_DD85_A1F7);
     let tag_ids: Vec<i64> = db.transaction(|tx| {
-        demo::TAGS.iter().map(|(name, color)| ensure_tag(tx, name, Some(color)).map(|t| t.id)).collect()
+        demo::TAGS
+            .iter()
+            .map(|(name, color)| ensure_tag(tx, name, Some(color)).map(|t| t.id))
+            .collect()
     })?;
     let mut written = 0;
     while written < n_missions {
@@ -382,7 +418,11 @@ pub fn seed_demo(db: &dyn Backend, n_missions: usize) -> Result<usize> {
 }
 
 /// Inserts a mission and its `created` event; `updated_at` defaults to `created_at`.
-fn insert_mission(tx: &mut dyn Executor, new: &NewMission, updated_at: Option<DateTime<Utc>>) -> Result<Mission> {
+fn insert_mission(
+    tx: &mut dyn Executor,
+    new: &NewMission,
+    updated_at: Option<DateTime<Utc>>,
+) -> Result<Mission> {
     let dialect = tx.dialect();
     let sql = format!(
         "INSERT INTO missions (title, description, status, priority, is_archived, progress, metadata, created_at, updated_at) \
@@ -430,23 +470,38 @@ fn insert_event(tx: &mut dyn Executor, mission_id: i64, event: &NewEvent) -> Res
 
 /// Reads a mission inside a transaction, locking its row on PostgreSQL.
 fn lock_mission(tx: &mut dyn Executor, id: i64) -> Result<Mission> {
-    let sql = format!("SELECT {MISSION_COLUMNS} FROM missions WHERE id = $1{}", tx.dialect().for_update());
+    let sql = format!(
+        "SELECT {MISSION_COLUMNS} FROM missions WHERE id = $1{}",
+        tx.dialect().for_update()
+    );
     match tx.query(&sql, &[Value::Int(id)])?.first() {
         Some(row) => mission_from_row(row),
-        None => Err(Error::NotFound { table: "missions", key: format!("id = {id}") }),
+        None => Err(Error::NotFound {
+            table: "missions",
+            key: format!("id = {id}"),
+        }),
     }
 }
 
 /// The tag called `name`, created (with `color`) if missing. An existing tag keeps its colour.
 fn ensure_tag(tx: &mut dyn Executor, name: &str, color: Option<&str>) -> Result<Tag> {
-    let upsert = tx.dialect().upsert("tags", &["name", "color"], &["name"], &[]).map_err(Error::Statement)?;
+    let upsert = tx
+        .dialect()
+        .upsert("tags", &["name", "color"], &["name"], &[])
+        .map_err(Error::Statement)?;
     tx.execute(&upsert, &[name.into(), color.into()])?;
-    tag_from_row(&single(tx.query("SELECT id, name, color FROM tags WHERE name = $1", &[name.into()])?)?)
+    tag_from_row(&single(tx.query(
+        "SELECT id, name, color FROM tags WHERE name = $1",
+        &[name.into()],
+    )?)?)
 }
 
 fn link_tag(tx: &mut dyn Executor, mission_id: i64, tag_id: i64) -> Result<()> {
     let columns = ["mission_id", "tag_id"];
-    let upsert = tx.dialect().upsert("mission_tags", &columns, &columns, &[]).map_err(Error::Statement)?;
+    let upsert = tx
+        .dialect()
+        .upsert("mission_tags", &columns, &columns, &[])
+        .map_err(Error::Statement)?;
     tx.execute(&upsert, &[Value::Int(mission_id), Value::Int(tag_id)])?;
     Ok(())
 }
@@ -454,7 +509,9 @@ fn link_tag(tx: &mut dyn Executor, mission_id: i64, tag_id: i64) -> Result<()> {
 fn single(mut rows: Vec<Row>) -> Result<Row> {
     match rows.len() {
         1 => Ok(rows.remove(0)),
-        n => Err(Error::Statement(format!("expected exactly one row, got {n}"))),
+        n => Err(Error::Statement(format!(
+            "expected exactly one row, got {n}"
+        ))),
     }
 }
 
@@ -485,7 +542,11 @@ fn event_from_row(row: &Row) -> Result<MissionEvent> {
 }
 
 fn tag_from_row(row: &Row) -> Result<Tag> {
-    Ok(Tag { id: row.get("id")?, name: row.get("name")?, color: row.get("color")? })
+    Ok(Tag {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        color: row.get("color")?,
+    })
 }
 
 /// The sample data of [`seed_demo`].
@@ -493,7 +554,10 @@ mod demo {
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use serde_json::json;
 
-    use super::{insert_event, insert_mission, link_tag, NewEvent, NewMission, Priority, Status, EVENT_STATUS_CHANGED};
+    use super::{
+        insert_event, insert_mission, link_tag, NewEvent, NewMission, Priority, Status,
+        EVENT_STATUS_CHANGED,
+    };
     use crate::backend::Executor;
     use crate::error::Result;
 
@@ -546,8 +610,18 @@ mod demo {
         ("zone/1", "#5319e7"),
     ];
 
-    const VERBS: [&str; 10] =
-        ["Survey", "Deploy", "Repair", "Map", "Calibrate", "Resupply", "Evacuate", "Inspect", "Relocate", "Décontaminer"];
+    const VERBS: [&str; 10] = [
+        "Survey",
+        "Deploy",
+        "Repair",
+        "Map",
+        "Calibrate",
+        "Resupply",
+        "Evacuate",
+        "Inspect",
+        "Relocate",
+        "Décontaminer",
+    ];
     const OBJECTS: [&str; 12] = [
         "the northern relay",
         "Station Ægir",
@@ -562,7 +636,9 @@ mod demo {
         "the snake_case registry",
         "the 50% rollout",
     ];
-    const OWNERS: [&str; 8] = ["Ada", "Grace", "Linus", "Margaret", "Søren", "Zoë", "Ngozi", "José"];
+    const OWNERS: [&str; 8] = [
+        "Ada", "Grace", "Linus", "Margaret", "Søren", "Zoë", "Ngozi", "José",
+    ];
     const REGIONS: [&str; 6] = ["north", "south", "east", "west", "orbit", "sub-sea"];
     const NOTES: [&str; 6] = [
         "Checkpoint reached.",
@@ -586,10 +662,27 @@ mod demo {
         }
     }
 
-    pub(super) fn write_mission(tx: &mut dyn Executor, rng: &mut Rng, i: usize, tag_ids: &[i64]) -> Result<()> {
+    pub(super) fn write_mission(
+        tx: &mut dyn Executor,
+        rng: &mut Rng,
+        i: usize,
+        tag_ids: &[i64],
+    ) -> Result<()> {
         use Status::*;
-        let status = rng.weighted(&[(Draft, 15), (Active, 30), (Paused, 10), (Completed, 25), (Archived, 10), (Failed, 10)]);
-        let priority = rng.weighted(&[(Priority::Low, 30), (Priority::Medium, 40), (Priority::High, 20), (Priority::Critical, 10)]);
+        let status = rng.weighted(&[
+            (Draft, 15),
+            (Active, 30),
+            (Paused, 10),
+            (Completed, 25),
+            (Archived, 10),
+            (Failed, 10),
+        ]);
+        let priority = rng.weighted(&[
+            (Priority::Low, 30),
+            (Priority::Medium, 40),
+            (Priority::High, 20),
+            (Priority::Critical, 10),
+        ]);
         let progress = match status {
             Draft => 0,
             Completed | Archived => 100,
@@ -604,8 +697,15 @@ mod demo {
         title.push_str(&format!(" #{}", i + 1));
         let description = match rng.below(5) {
             0 => None,
-            1 => Some(format!("Bring back samples; don't open the \"red\" crates.\nOwner: {}.", rng.pick(&OWNERS))),
-            _ => Some(format!("{} for the {} region.", rng.pick(&NOTES), rng.pick(&REGIONS))),
+            1 => Some(format!(
+                "Bring back samples; don't open the \"red\" crates.\nOwner: {}.",
+                rng.pick(&OWNERS)
+            )),
+            _ => Some(format!(
+                "{} for the {} region.",
+                rng.pick(&NOTES),
+                rng.pick(&REGIONS)
+            )),
         };
         let metadata = if rng.below(8) == 0 {
             json!({})
@@ -619,8 +719,13 @@ mod demo {
                 "external_ref": if rng.below(3) == 0 { serde_json::Value::Null } else { json!(format!("EXT-{:05}", rng.below(100_000))) },
             })
         };
-        let start: DateTime<Utc> = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("a valid date");
-        let created_at = start + Duration::seconds(rng.below(300 * 86_400) as i64) + Duration::microseconds(rng.below(1_000_000) as i64);
+        let start: DateTime<Utc> = Utc
+            .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+            .single()
+            .expect("a valid date");
+        let created_at = start
+            + Duration::seconds(rng.below(300 * 86_400) as i64)
+            + Duration::microseconds(rng.below(1_000_000) as i64);
         let mut at = created_at;
         let mut events = Vec::new();
         let mut from = Draft;
@@ -677,8 +782,14 @@ mod tests {
             assert_eq!(priority.to_string().parse::<Priority>().unwrap(), *priority);
         }
         let err = "sleeping".parse::<Status>().unwrap_err().to_string();
-        assert!(err.contains("`sleeping`") && err.contains("Status"), "{err}");
-        assert_eq!(serde_json::to_string(&Status::Active).unwrap(), "\"active\"");
+        assert!(
+            err.contains("`sleeping`") && err.contains("Status"),
+            "{err}"
+        );
+        assert_eq!(
+            serde_json::to_string(&Status::Active).unwrap(),
+            "\"active\""
+        );
     }
 
     #[test]
@@ -687,6 +798,9 @@ mod tests {
         let mut b = demo::Rng(7);
         let first: Vec<u64> = (0..5).map(|_| a.next()).collect();
         assert_eq!(first, (0..5).map(|_| b.next()).collect::<Vec<_>>());
-        assert_eq!(first.iter().collect::<std::collections::HashSet<_>>().len(), 5);
+        assert_eq!(
+            first.iter().collect::<std::collections::HashSet<_>>().len(),
+            5
+        );
     }
 }

@@ -104,7 +104,12 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         }
     }
     let s = s.strip_suffix('Z').unwrap_or(s);
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc());
         }
@@ -127,7 +132,9 @@ impl fmt::Display for Value {
                 f.write_str("\\x")?;
                 b.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
             }
-            Value::Timestamp(t) => f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            Value::Timestamp(t) => {
+                f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            }
             Value::Json(j) => write!(f, "{j}"),
             Value::Uuid(u) => write!(f, "{u}"),
         }
@@ -415,18 +422,25 @@ pub(crate) mod diesel_rows {
                 for i in 0..n {
                     let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
                     if same_names {
-                        same_names = field.field_name() == last.as_ref().map(|names| names[i].as_str());
+                        same_names =
+                            field.field_name() == last.as_ref().map(|names| names[i].as_str());
                     }
-                    let value = <Value as FromSql<Any, DB>>::from_nullable_sql(field.value()).map_err(
-                        |e| -> Box<dyn std::error::Error + Send + Sync> {
+                    let value = <Value as FromSql<Any, DB>>::from_nullable_sql(field.value())
+                        .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
                             format!("column `{}`: {e}", field.field_name().unwrap_or("?")).into()
-                        },
-                    )?;
+                        })?;
                     values.push(value);
                 }
                 if !same_names {
-                    let name = |i| diesel::row::Row::get(row, i).and_then(|f| f.field_name().map(str::to_owned));
-                    *last = Some((0..n).map(|i| name(i).unwrap_or_else(|| "?".into())).collect());
+                    let name = |i| {
+                        diesel::row::Row::get(row, i)
+                            .and_then(|f| f.field_name().map(str::to_owned))
+                    };
+                    *last = Some(
+                        (0..n)
+                            .map(|i| name(i).unwrap_or_else(|| "?".into()))
+                            .collect(),
+                    );
                 }
                 let columns = last.clone().expect("set above when missing");
                 Ok(Row::new(columns, values))
@@ -443,12 +457,18 @@ mod tests {
     fn timestamps_parse_in_both_databases_text_forms() {
         let t = parse_timestamp("2024-03-01 12:30:45.123456").unwrap();
         assert_eq!(t.timestamp_micros(), 1_709_296_245_123_456);
-        assert_eq!(parse_timestamp("2024-03-01T12:30:45Z"), parse_timestamp("2024-03-01 12:30:45"));
+        assert_eq!(
+            parse_timestamp("2024-03-01T12:30:45Z"),
+            parse_timestamp("2024-03-01 12:30:45")
+        );
         assert_eq!(
             parse_timestamp("2024-03-01 14:30:45+02").unwrap(),
             parse_timestamp("2024-03-01 12:30:45").unwrap()
         );
-        assert_eq!(parse_timestamp("2024-03-01").unwrap().timestamp(), 1_709_251_200);
+        assert_eq!(
+            parse_timestamp("2024-03-01").unwrap().timestamp(),
+            1_709_251_200
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 
@@ -458,17 +478,28 @@ mod tests {
         assert_eq!(format_sqlite_timestamp(&t), "2024-03-01 12:30:45.000001");
         assert_eq!(parse_timestamp(&format_sqlite_timestamp(&t)), Some(t));
         let whole = parse_timestamp("2024-03-01 12:30:45").unwrap();
-        assert_eq!(format_sqlite_timestamp(&whole), "2024-03-01 12:30:45.000000");
+        assert_eq!(
+            format_sqlite_timestamp(&whole),
+            "2024-03-01 12:30:45.000000"
+        );
     }
 
     #[test]
     fn typed_reads_bridge_storage_differences() {
         let row = Row::new(
             vec!["flag".to_string(), "at".into(), "doc".into(), "n".into()].into(),
-            vec![Value::Int(1), Value::Text("2024-01-02 03:04:05".into()), Value::Text("{\"a\":1}".into()), Value::Null],
+            vec![
+                Value::Int(1),
+                Value::Text("2024-01-02 03:04:05".into()),
+                Value::Text("{\"a\":1}".into()),
+                Value::Null,
+            ],
         );
         assert!(row.get::<bool, _>("flag").unwrap());
-        assert_eq!(row.get::<DateTime<Utc>, _>("at").unwrap().timestamp(), 1_704_164_645);
+        assert_eq!(
+            row.get::<DateTime<Utc>, _>("at").unwrap().timestamp(),
+            1_704_164_645
+        );
         assert_eq!(row.get::<serde_json::Value, _>("doc").unwrap()["a"], 1);
         assert_eq!(row.get::<Option<i64>, _>("n").unwrap(), None);
         let err = row.get::<i64, _>("at").unwrap_err().to_string();
@@ -478,7 +509,10 @@ mod tests {
 
     #[test]
     fn large_integers_are_not_read_as_inexact_floats() {
-        assert_eq!(f64::from_value(&Value::Int(1 << 53)), Some(9007199254740992.0));
+        assert_eq!(
+            f64::from_value(&Value::Int(1 << 53)),
+            Some(9007199254740992.0)
+        );
         assert_eq!(f64::from_value(&Value::Int((1 << 53) + 1)), None);
     }
 }

@@ -152,9 +152,15 @@ fn every_pooled_sqlite_connection_gets_wal_busy_timeout_and_foreign_keys() {
         assert_eq!(pragma(conn, "foreign_keys"), Value::Int(1));
         assert_eq!(pragma(conn, "synchronous"), Value::Int(1), "NORMAL");
         let err = conn
-            .execute("INSERT INTO mission_events (mission_id, kind) VALUES ($1, $2)", &[Value::Int(999), "x".into()])
+            .execute(
+                "INSERT INTO mission_events (mission_id, kind) VALUES ($1, $2)",
+                &[Value::Int(999), "x".into()],
+            )
             .unwrap_err();
-        assert!(err.to_string().contains("FOREIGN KEY constraint failed"), "{err}");
+        assert!(
+            err.to_string().contains("FOREIGN KEY constraint failed"),
+            "{err}"
+        );
     }
 }
 
@@ -165,7 +171,8 @@ fn a_sqlite_writer_waits_for_the_busy_timeout_then_fails_with_database_is_locked
         let mut config = DbConfig::sqlite(&file.path).with_max_connections(2);
         config.pool.busy_timeout_ms = busy_timeout_ms;
         let db = Registry::with_defaults().connect(&config).unwrap();
-        db.batch_execute("CREATE TABLE IF NOT EXISTS w (x INTEGER)").unwrap();
+        db.batch_execute("CREATE TABLE IF NOT EXISTS w (x INTEGER)")
+            .unwrap();
         let (locked_tx, locked) = mpsc::channel();
         let writer = {
             let db = db.clone();
@@ -195,19 +202,30 @@ fn a_sqlite_writer_waits_for_the_busy_timeout_then_fails_with_database_is_locked
     let err = result.unwrap_err();
     assert!(err.is_busy(), "{err}");
     assert!(err.to_string().contains("database is locked"), "{err}");
-    assert!(waited >= Duration::from_millis(90) && waited < Duration::from_millis(1400), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(90) && waited < Duration::from_millis(1400),
+        "{waited:?}"
+    );
 }
 
 #[test]
 fn an_in_memory_sqlite_database_is_shared_by_every_connection_and_thread() {
     let registry = Registry::with_defaults();
-    let db = registry.connect(&DbConfig::sqlite(":memory:").with_max_connections(4)).unwrap();
-    db.batch_execute("CREATE TABLE m (thread INTEGER NOT NULL, n INTEGER NOT NULL)").unwrap();
+    let db = registry
+        .connect(&DbConfig::sqlite(":memory:").with_max_connections(4))
+        .unwrap();
+    db.batch_execute("CREATE TABLE m (thread INTEGER NOT NULL, n INTEGER NOT NULL)")
+        .unwrap();
     {
         let sqlite = db.as_any().downcast_ref::<SqliteBackend>().unwrap();
         let mut conns: Vec<_> = (0..4).map(|_| sqlite.conn().unwrap()).collect();
         for (i, conn) in conns.iter_mut().enumerate() {
-            Executor::execute(&mut **conn, "INSERT INTO m (thread, n) VALUES ($1, -1)", &[Value::Int(i as i64)]).unwrap();
+            Executor::execute(
+                &mut **conn,
+                "INSERT INTO m (thread, n) VALUES ($1, -1)",
+                &[Value::Int(i as i64)],
+            )
+            .unwrap();
         }
         for conn in &mut conns {
             let rows = Executor::query(&mut **conn, "SELECT count(*) AS n FROM m", &[]).unwrap();
@@ -219,7 +237,11 @@ fn an_in_memory_sqlite_database_is_shared_by_every_connection_and_thread() {
             let db = db.clone();
             std::thread::spawn(move || {
                 for n in 0..50 {
-                    db.execute("INSERT INTO m (thread, n) VALUES ($1, $2)", &[Value::Int(t), Value::Int(n)]).unwrap();
+                    db.execute(
+                        "INSERT INTO m (thread, n) VALUES ($1, $2)",
+                        &[Value::Int(t), Value::Int(n)],
+                    )
+                    .unwrap();
                 }
             })
         })
@@ -227,9 +249,17 @@ fn an_in_memory_sqlite_database_is_shared_by_every_connection_and_thread() {
     for thread in threads {
         thread.join().unwrap();
     }
-    let row = db.query_one("SELECT count(*) AS n, sum(n) AS total FROM m WHERE n >= 0", &[]).unwrap();
+    let row = db
+        .query_one(
+            "SELECT count(*) AS n, sum(n) AS total FROM m WHERE n >= 0",
+            &[],
+        )
+        .unwrap();
     assert_eq!(row.get::<i64, _>("n").unwrap(), 400);
-    assert_eq!(row.get::<i64, _>("total").unwrap(), 8 * (0..50).sum::<i64>());
+    assert_eq!(
+        row.get::<i64, _>("total").unwrap(),
+        8 * (0..50).sum::<i64>()
+    );
     // Another `:memory:` backend is another database.
     let other = registry.connect(&DbConfig::sqlite(":memory:")).unwrap();
     let err = other.query("SELECT * FROM m", &[]).unwrap_err();
@@ -240,7 +270,9 @@ fn an_in_memory_sqlite_database_is_shared_by_every_connection_and_thread() {
 fn a_sqlite_file_in_a_missing_directory_is_a_connect_error() {
     let file = sqlite_db();
     let path = file.path.parent().unwrap().join("missing/dir/app.db");
-    let err = Registry::with_defaults().connect(&DbConfig::sqlite(&path).with_connect_timeout(Duration::from_secs(1))).unwrap_err();
+    let err = Registry::with_defaults()
+        .connect(&DbConfig::sqlite(&path).with_connect_timeout(Duration::from_secs(1)))
+        .unwrap_err();
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains("missing/dir/app.db"), "{err}");
 }
@@ -253,7 +285,11 @@ fn wrong_password_and_unreachable_port_are_connect_errors_without_the_password()
     if let Some(temp) = crate::support::server().temp() {
         cases.push((temp.port(), "password authentication failed"));
     }
-    let free_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     cases.push((free_port, "Connection refused"));
     for (port, reason) in cases {
         let config = DbConfig::postgres("127.0.0.1", port, "postgres", "postgres", Some(secret))
@@ -273,18 +309,29 @@ fn wrong_password_and_unreachable_port_are_connect_errors_without_the_password()
 #[cfg(not(feature = "postgres"))]
 #[test]
 fn connecting_to_postgres_without_the_feature_says_how_to_enable_it() {
-    let err = Registry::with_defaults().connect(&DbConfig::from_url("postgres://app:pw@localhost/app")).unwrap_err();
+    let err = Registry::with_defaults()
+        .connect(&DbConfig::from_url("postgres://app:pw@localhost/app"))
+        .unwrap_err();
     assert!(matches!(err, Error::NotCompiled(_)), "{err:?}");
-    assert_eq!(err.to_string(), "PostgreSQL support was not compiled in (enable feature `postgres`)");
+    assert_eq!(
+        err.to_string(),
+        "PostgreSQL support was not compiled in (enable feature `postgres`)"
+    );
 }
 
 #[test]
 fn sqlite_text_that_is_not_utf8_reads_as_bytes_and_a_stored_replacement_character_as_text() {
     let db = backend(Kind::Sqlite);
     let row = db
-        .query_one("SELECT CAST(x'66ff6f' AS TEXT) AS bad, $1 AS good, CAST(x'efbfbd' AS TEXT) AS fffd", &["é\u{FFFD}".into()])
+        .query_one(
+            "SELECT CAST(x'66ff6f' AS TEXT) AS bad, $1 AS good, CAST(x'efbfbd' AS TEXT) AS fffd",
+            &["é\u{FFFD}".into()],
+        )
         .unwrap();
-    assert_eq!(row.value("bad").unwrap(), &Value::Bytes(vec![0x66, 0xff, 0x6f]));
+    assert_eq!(
+        row.value("bad").unwrap(),
+        &Value::Bytes(vec![0x66, 0xff, 0x6f])
+    );
     assert_eq!(row.value("good").unwrap(), &Value::Text("é\u{FFFD}".into()));
     assert_eq!(row.value("fffd").unwrap(), &Value::Text("\u{FFFD}".into()));
 }

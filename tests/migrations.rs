@@ -19,13 +19,28 @@ fn folders(dir: &str) -> BTreeSet<String> {
         let name = entry.file_name().into_string().unwrap();
         assert!(entry.path().is_dir(), "{dir}/{name} is not a folder");
         // YYYY-MM-DD-HHMMSS_name, as diesel CLI reads them.
-        let (stamp, label) = name.split_once('_').unwrap_or_else(|| panic!("{dir}/{name}: no `_name` part"));
+        let (stamp, label) = name
+            .split_once('_')
+            .unwrap_or_else(|| panic!("{dir}/{name}: no `_name` part"));
         let shape_ok = stamp.len() == 17
-            && stamp.char_indices().all(|(i, c)| if [4, 7, 10].contains(&i) { c == '-' } else { c.is_ascii_digit() });
+            && stamp.char_indices().all(|(i, c)| {
+                if [4, 7, 10].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            });
         assert!(shape_ok, "{dir}/{name}: expected YYYY-MM-DD-HHMMSS_name");
-        assert!(!label.is_empty() && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "{dir}/{name}");
+        assert!(
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "{dir}/{name}"
+        );
         for file in ["up.sql", "down.sql"] {
-            let text = std::fs::read_to_string(entry.path().join(file)).unwrap_or_else(|e| panic!("{dir}/{name}/{file}: {e}"));
+            let text = std::fs::read_to_string(entry.path().join(file))
+                .unwrap_or_else(|e| panic!("{dir}/{name}/{file}: {e}"));
             assert!(!text.trim().is_empty(), "{dir}/{name}/{file} is empty");
         }
         names.insert(name);
@@ -37,8 +52,14 @@ fn folders(dir: &str) -> BTreeSet<String> {
 fn both_directories_hold_the_same_versions_in_diesel_layout() {
     let sqlite = folders("migrations_sqlite");
     let postgres = folders("migrations_postgres");
-    assert_eq!(sqlite, postgres, "the dialect directories must stay in step");
-    let versions: Vec<String> = sqlite.iter().map(|name| name[..17].replace('-', "")).collect();
+    assert_eq!(
+        sqlite, postgres,
+        "the dialect directories must stay in step"
+    );
+    let versions: Vec<String> = sqlite
+        .iter()
+        .map(|name| name[..17].replace('-', ""))
+        .collect();
     assert_eq!(versions, VERSIONS);
 }
 
@@ -51,7 +72,11 @@ fn schema_objects(db: &dyn Backend) -> Vec<String> {
                               AND table_name NOT LIKE '\\_\\_diesel%' \
                               UNION ALL SELECT typname::text FROM pg_type WHERE typname IN ('mission_status', 'mission_priority') ORDER BY name",
     };
-    db.query(sql, &[]).unwrap().iter().map(|r| r.get("name").unwrap()).collect()
+    db.query(sql, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get("name").unwrap())
+        .collect()
 }
 
 both_backends! {

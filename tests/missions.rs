@@ -4,7 +4,9 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 
 use crate::support::migrated;
-use dbshift::missions::{self, NewEvent, NewMission, Priority, Status, EVENT_CREATED, EVENT_STATUS_CHANGED};
+use dbshift::missions::{
+    self, NewEvent, NewMission, Priority, Status, EVENT_CREATED, EVENT_STATUS_CHANGED,
+};
 #[cfg(feature = "postgres")]
 use dbshift::Backend;
 use dbshift::Error;
@@ -172,12 +174,18 @@ both_backends! {
 
 /// Every mission, with its events and tags, in id order.
 #[cfg(feature = "postgres")]
-fn everything(db: &dyn Backend) -> Vec<(missions::Mission, Vec<missions::MissionEvent>, Vec<String>)> {
+fn everything(
+    db: &dyn Backend,
+) -> Vec<(missions::Mission, Vec<missions::MissionEvent>, Vec<String>)> {
     let mut all = Vec::new();
     for status in Status::ALL {
         for mission in missions::list_by_status(db, *status).unwrap() {
             let events = missions::events(db, mission.id).unwrap();
-            let tags = missions::tags(db, mission.id).unwrap().into_iter().map(|t| t.name).collect();
+            let tags = missions::tags(db, mission.id)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
             all.push((mission, events, tags));
         }
     }

@@ -14,11 +14,11 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod registry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-#[cfg(feature = "postgres")]
-pub mod postgres;
 
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBackend;
@@ -130,7 +130,9 @@ impl dyn Backend + '_ {
         let mut body = Some(body);
         let mut output = None;
         self.transaction_dyn(&mut |tx| {
-            let body = body.take().ok_or_else(|| Error::Statement("transaction body ran twice".into()))?;
+            let body = body
+                .take()
+                .ok_or_else(|| Error::Statement("transaction body ran twice".into()))?;
             output = Some(body(tx)?);
             Ok(())
         })?;
@@ -142,7 +144,9 @@ impl dyn Backend + '_ {
         let mut rows = self.query(sql, params)?;
         match rows.len() {
             1 => Ok(rows.remove(0)),
-            n => Err(Error::Statement(format!("expected exactly one row, got {n}"))),
+            n => Err(Error::Statement(format!(
+                "expected exactly one row, got {n}"
+            ))),
         }
     }
 
@@ -152,7 +156,9 @@ impl dyn Backend + '_ {
         match rows.len() {
             0 => Ok(None),
             1 => Ok(Some(rows.remove(0))),
-            n => Err(Error::Statement(format!("expected at most one row, got {n}"))),
+            n => Err(Error::Statement(format!(
+                "expected at most one row, got {n}"
+            ))),
         }
     }
 }
@@ -185,8 +191,13 @@ pub(crate) fn checkout_error(
         Error::PoolTimeout { timeout, max_size }
     } else {
         let message = error.to_string();
-        let message = message.strip_prefix("timed out waiting for connection: ").unwrap_or(&message);
-        Error::Connect { url: url.clone(), message: message.trim().to_string() }
+        let message = message
+            .strip_prefix("timed out waiting for connection: ")
+            .unwrap_or(&message);
+        Error::Connect {
+            url: url.clone(),
+            message: message.trim().to_string(),
+        }
     }
 }
 
@@ -196,7 +207,9 @@ pub(crate) mod migrations {
     use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
     fn error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
-        Error::Migration { message: e.to_string() }
+        Error::Migration {
+            message: e.to_string(),
+        }
     }
 
     pub(crate) fn run_pending<DB: diesel::backend::Backend>(
@@ -210,8 +223,15 @@ pub(crate) mod migrations {
         Ok(versions.iter().map(ToString::to_string).collect())
     }
 
-    pub(crate) fn applied<DB: diesel::backend::Backend>(conn: &mut impl MigrationHarness<DB>) -> Result<Vec<String>> {
-        let mut versions: Vec<String> = conn.applied_migrations().map_err(error)?.iter().map(ToString::to_string).collect();
+    pub(crate) fn applied<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+    ) -> Result<Vec<String>> {
+        let mut versions: Vec<String> = conn
+            .applied_migrations()
+            .map_err(error)?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         versions.sort();
         Ok(versions)
     }
@@ -223,8 +243,12 @@ pub(crate) mod migrations {
     where
         EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
     {
-        let mut versions: Vec<String> =
-            conn.pending_migrations(source).map_err(error)?.iter().map(|m| m.name().version().to_string()).collect();
+        let mut versions: Vec<String> = conn
+            .pending_migrations(source)
+            .map_err(error)?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
         versions.sort();
         Ok(versions)
     }

@@ -42,7 +42,10 @@ pub struct SqliteBackend {
 
 impl std::fmt::Debug for SqliteBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteBackend").field("url", &self.url).field("pool", &self.pool.state()).finish()
+        f.debug_struct("SqliteBackend")
+            .field("url", &self.url)
+            .field("pool", &self.pool.state())
+            .finish()
     }
 }
 
@@ -53,9 +56,15 @@ struct Pragmas {
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+    fn on_acquire(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
         // busy_timeout goes first: switching to WAL itself may wait on another connection.
-        let mut sql = format!("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;", self.busy_timeout_ms);
+        let mut sql = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+            self.busy_timeout_ms
+        );
         if !self.in_memory {
             sql.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
         }
@@ -75,7 +84,10 @@ pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
         // memdb databases whose name starts with '/' are shared by all connections of the
         // process, with ordinary locking (unlike shared-cache mode, which fails with
         // SQLITE_LOCKED instead of waiting on the busy timeout).
-        return (format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()), true);
+        return (
+            format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()),
+            true,
+        );
     }
     let in_memory = path.contains("mode=memory") || path.contains("vfs=memdb");
     (path.to_string(), in_memory)
@@ -88,7 +100,11 @@ impl SqliteBackend {
         let (target, in_memory) = sqlite_target(config.url.expose());
         let timeout = config.pool.connect_timeout();
         // An in-memory database lives while one connection is open: keep one idle always.
-        let min_idle = if in_memory { config.pool.min_idle.max(1) } else { config.pool.min_idle };
+        let min_idle = if in_memory {
+            config.pool.min_idle.max(1)
+        } else {
+            config.pool.min_idle
+        };
         // r2d2 runs `SELECT 1` on every checkout by default, to catch connections a server
         // dropped. A SQLite connection is a handle on a local file that nothing drops, so the
         // check found nothing and cost a point read about a sixth of its time.
@@ -102,11 +118,23 @@ impl SqliteBackend {
             builder = builder.max_lifetime(None).idle_timeout(None);
         }
         let pool = builder
-            .connection_customizer(Box::new(Pragmas { busy_timeout_ms: config.pool.busy_timeout_ms, in_memory }))
+            .connection_customizer(Box::new(Pragmas {
+                busy_timeout_ms: config.pool.busy_timeout_ms,
+                in_memory,
+            }))
             .build(ConnectionManager::<SqliteConnection>::new(target))
-            .map_err(|e| Error::Connect { url: url.clone(), message: e.to_string() })?;
+            .map_err(|e| Error::Connect {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
         tracing::debug!(%url, max_size = config.pool.max_size, "opened sqlite pool");
-        Ok(SqliteBackend { pool, url, max_size: config.pool.max_size, timeout, closed: Arc::new(AtomicBool::new(false)) })
+        Ok(SqliteBackend {
+            pool,
+            url,
+            max_size: config.pool.max_size,
+            timeout,
+            closed: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// A pooled connection, for callers inside the crate that need Diesel directly.
@@ -114,9 +142,9 @@ impl SqliteBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        self.pool
-            .get()
-            .map_err(|e| checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url))
+        self.pool.get().map_err(|e| {
+            checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
+        })
     }
 
     /// The underlying r2d2 pool (for typed Diesel code sharing the same connections).
@@ -189,13 +217,25 @@ impl Executor for SqliteConnection {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
         let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
         let binds = SqliteBind::all(params);
-        DynQuery { sql, parts: &parts, binds: &binds }.execute(self).map_err(Error::query)
+        DynQuery {
+            sql,
+            parts: &parts,
+            binds: &binds,
+        }
+        .execute(self)
+        .map_err(Error::query)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
         let binds = SqliteBind::all(params);
-        DynQuery { sql, parts: &parts, binds: &binds }.load(self).map_err(Error::query)
+        DynQuery {
+            sql,
+            parts: &parts,
+            binds: &binds,
+        }
+        .load(self)
+        .map_err(Error::query)
     }
 
     fn batch_execute(&mut self, sql: &str) -> Result<()> {
@@ -295,7 +335,9 @@ fn read_text(value: &mut SqliteValue<'_, '_, '_>) -> Value {
 impl FromSql<AnySql, Sqlite> for Value {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         Ok(match value.value_type() {
-            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => Value::Int(value.read_long()),
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {
+                Value::Int(value.read_long())
+            }
             Some(SqliteType::Double | SqliteType::Float) => Value::Float(value.read_double()),
             Some(SqliteType::Text) => read_text(&mut value),
             Some(SqliteType::Binary) => Value::Bytes(value.read_blob().to_vec()),

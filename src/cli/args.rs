@@ -8,11 +8,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// second.
 #[derive(Debug, Parser)]
 #[command(name = "dbshift", version, about, max_term_width = 100)]
-#[command(long_about = "dbshift: one data layer for SQLite and PostgreSQL, and a verified move from the first to the second.
+#[command(
+    long_about = "dbshift: one data layer for SQLite and PostgreSQL, and a verified move from the first to the second.
 
 The database comes from a config file (--config, else DBSHIFT_CONFIG, else ./dbshift.toml, else a SQLite file dbshift.db in the working directory); DATABASE_URL, when set, replaces its URL.
 
-Exit codes: 0 success, 1 verification found differences, 2 error (one `error: ...` line on stderr).")]
+Exit codes: 0 success, 1 verification found differences, 2 error (one `error: ...` line on stderr)."
+)]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]

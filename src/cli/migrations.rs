@@ -40,18 +40,44 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let versions = |v: &[String]| v.join(", ");
         match (&self.applied_now, &self.reverted_now, &self.migrations) {
-            (Some(applied), _, _) if applied.is_empty() => write!(f, "no pending migrations on {}", self.url),
-            (Some(applied), _, _) => {
-                write!(f, "applied {} migration(s) to {}: {}", applied.len(), self.url, versions(applied))
+            (Some(applied), _, _) if applied.is_empty() => {
+                write!(f, "no pending migrations on {}", self.url)
             }
-            (_, Some(reverted), _) if reverted.is_empty() => write!(f, "no applied migrations on {}", self.url),
+            (Some(applied), _, _) => {
+                write!(
+                    f,
+                    "applied {} migration(s) to {}: {}",
+                    applied.len(),
+                    self.url,
+                    versions(applied)
+                )
+            }
+            (_, Some(reverted), _) if reverted.is_empty() => {
+                write!(f, "no applied migrations on {}", self.url)
+            }
             (_, Some(reverted), _) => {
-                write!(f, "reverted {} migration(s) on {}: {}", reverted.len(), self.url, versions(reverted))
+                write!(
+                    f,
+                    "reverted {} migration(s) on {}: {}",
+                    reverted.len(),
+                    self.url,
+                    versions(reverted)
+                )
             }
             (_, _, Some(migrations)) => {
-                writeln!(f, "{} migrations on {} ({}):", self.dialect, self.url, migrations.len())?;
+                writeln!(
+                    f,
+                    "{} migrations on {} ({}):",
+                    self.dialect,
+                    self.url,
+                    migrations.len()
+                )?;
                 for (i, m) in migrations.iter().enumerate() {
-                    let state = if m.state == State::Applied { "applied" } else { "pending" };
+                    let state = if m.state == State::Applied {
+                        "applied"
+                    } else {
+                        "pending"
+                    };
                     write!(f, "  {}  {state}", m.version)?;
                     if i + 1 < migrations.len() {
                         writeln!(f)?;
@@ -66,7 +92,13 @@ impl fmt::Display for Report {
 
 pub fn run(global: &GlobalArgs, command: &MigrationsCommand) -> anyhow::Result<Outcome> {
     let (_, db) = connect(global)?;
-    let mut report = Report { url: db.url(), dialect: db.dialect(), applied_now: None, reverted_now: None, migrations: None };
+    let mut report = Report {
+        url: db.url(),
+        dialect: db.dialect(),
+        applied_now: None,
+        reverted_now: None,
+        migrations: None,
+    };
     match command {
         MigrationsCommand::Run => {
             report.applied_now = Some(db.run_pending_migrations().context("applying migrations")?);
@@ -76,15 +108,24 @@ pub fn run(global: &GlobalArgs, command: &MigrationsCommand) -> anyhow::Result<O
             let pending = db.pending_migrations()?;
             let mut all: Vec<Migration> = applied
                 .into_iter()
-                .map(|version| Migration { version, state: State::Applied })
-                .chain(pending.into_iter().map(|version| Migration { version, state: State::Pending }))
+                .map(|version| Migration {
+                    version,
+                    state: State::Applied,
+                })
+                .chain(pending.into_iter().map(|version| Migration {
+                    version,
+                    state: State::Pending,
+                }))
                 .collect();
             all.sort_by(|a, b| a.version.cmp(&b.version));
             report.migrations = Some(all);
         }
         MigrationsCommand::Revert { all } => {
             let mut reverted = Vec::new();
-            while let Some(version) = db.revert_last_migration().context("reverting a migration")? {
+            while let Some(version) = db
+                .revert_last_migration()
+                .context("reverting a migration")?
+            {
                 reverted.push(version);
                 if !all {
                     break;

@@ -19,7 +19,11 @@ struct Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ok: {} database {} answered in {:.2} ms", self.backend, self.url, self.round_trip_ms)
+        write!(
+            f,
+            "ok: {} database {} answered in {:.2} ms",
+            self.backend, self.url, self.round_trip_ms
+        )
     }
 }
 

@@ -32,7 +32,9 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 #[cfg(feature = "postgres")]
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL")),
+        Ok(url) if !url.is_empty() => {
+            Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL"))
+        }
         _ => Server::Temp(TempServer::start().unwrap_or_else(|e| {
             panic!("tests need a real PostgreSQL and could not start one: {e}")
         })),
@@ -63,7 +65,8 @@ impl Server {
 
     fn admin(&self) -> diesel::PgConnection {
         use diesel::Connection;
-        diesel::PgConnection::establish(&self.url("postgres")).expect("connect to the admin database")
+        diesel::PgConnection::establish(&self.url("postgres"))
+            .expect("connect to the admin database")
     }
 }
 
@@ -78,17 +81,30 @@ pub struct PgDb {
 #[cfg(feature = "postgres")]
 pub fn pg_db() -> PgDb {
     use diesel::connection::SimpleConnection;
-    let name = format!("t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "t_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     let server = server();
-    server.admin().batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
-    PgDb { url: server.url(&name), name }
+    server
+        .admin()
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .expect("create test database");
+    PgDb {
+        url: server.url(&name),
+        name,
+    }
 }
 
 #[cfg(feature = "postgres")]
 impl Drop for PgDb {
     fn drop(&mut self) {
         use diesel::connection::SimpleConnection;
-        let _ = server().admin().batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        let _ = server().admin().batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ));
     }
 }
 
@@ -164,7 +180,10 @@ impl std::ops::Deref for TestDb {
 /// A connected backend of `kind` on a fresh database.
 pub fn backend(kind: Kind) -> TestDb {
     let (config, guard) = config(kind);
-    TestDb { backend: Registry::with_defaults().connect(&config).expect("connect"), guard }
+    TestDb {
+        backend: Registry::with_defaults().connect(&config).expect("connect"),
+        guard,
+    }
 }
 
 /// A connected backend with the application schema migrated.
@@ -177,11 +196,17 @@ pub fn migrated(kind: Kind) -> TestDb {
 /// Checks out one pooled connection of a built-in backend and holds it until the box is dropped.
 pub fn hold_connection(db: &dyn Backend) -> Box<dyn std::any::Any> {
     #[cfg(feature = "sqlite")]
-    if let Some(sqlite) = db.as_any().downcast_ref::<dbshift::backend::SqliteBackend>() {
+    if let Some(sqlite) = db
+        .as_any()
+        .downcast_ref::<dbshift::backend::SqliteBackend>()
+    {
         return Box::new(sqlite.conn().expect("check out a SQLite connection"));
     }
     #[cfg(feature = "postgres")]
-    if let Some(postgres) = db.as_any().downcast_ref::<dbshift::backend::PostgresBackend>() {
+    if let Some(postgres) = db
+        .as_any()
+        .downcast_ref::<dbshift::backend::PostgresBackend>()
+    {
         return Box::new(postgres.conn().expect("check out a PostgreSQL connection"));
     }
     panic!("not a built-in backend: {db:?}")
@@ -189,8 +214,14 @@ pub fn hold_connection(db: &dyn Backend) -> Box<dyn std::any::Any> {
 
 /// Path of a fixture in `../shared/fixtures/`.
 pub fn shared_fixture(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name);
-    assert!(path.exists(), "fixture {} is missing (tests read it from ../shared/fixtures)", path.display());
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(name);
+    assert!(
+        path.exists(),
+        "fixture {} is missing (tests read it from ../shared/fixtures)",
+        path.display()
+    );
     path
 }
 
