@@ -14,6 +14,52 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
+/// Implements [`Executor`] for a Diesel connection whose backend module defines `$bind` (its
+/// form of a parameter, with `all(&[Value])`) and a [`dynamic::Bind`] impl for it. Written once
+/// here so both built-in backends run statements the same way.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! dynamic_executor {
+    ($conn:ty, $bind:ident, $dialect:expr) => {
+        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
+        fn run_dynamic<R>(
+            sql: &str,
+            params: &[Value],
+            run: impl FnOnce(
+                $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
+            ) -> diesel::QueryResult<R>,
+        ) -> Result<R> {
+            let parts = $crate::sql::cached_parts(sql, params.len()).map_err(Error::Statement)?;
+            let binds = $bind::all(params);
+            run($crate::backend::dynamic::DynQuery {
+                sql,
+                parts: &parts,
+                binds: &binds,
+            })
+            .map_err(Error::query)
+        }
+
+        impl $crate::backend::Executor for $conn {
+            fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+                run_dynamic(sql, params, |query| {
+                    diesel::RunQueryDsl::execute(query, self)
+                })
+            }
+
+            fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+                run_dynamic(sql, params, |query| diesel::RunQueryDsl::load(query, self))
+            }
+
+            fn batch_execute(&mut self, sql: &str) -> Result<()> {
+                diesel::connection::SimpleConnection::batch_execute(self, sql).map_err(Error::query)
+            }
+
+            fn dialect(&self) -> Dialect {
+                $dialect
+            }
+        }
+    };
+}
+
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod registry;
@@ -206,6 +252,13 @@ pub(crate) mod migrations {
     use crate::error::{Error, Result};
     use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
+    /// Versions oldest first: they are timestamps of one fixed width, so text order is time order.
+    fn sorted(versions: impl Iterator<Item = String>) -> Vec<String> {
+        let mut versions: Vec<String> = versions.collect();
+        versions.sort();
+        versions
+    }
+
     fn error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
         Error::Migration {
             message: e.to_string(),
@@ -226,14 +279,8 @@ pub(crate) mod migrations {
     pub(crate) fn applied<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
     ) -> Result<Vec<String>> {
-        let mut versions: Vec<String> = conn
-            .applied_migrations()
-            .map_err(error)?
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        versions.sort();
-        Ok(versions)
+        let applied = conn.applied_migrations().map_err(error)?;
+        Ok(sorted(applied.iter().map(ToString::to_string)))
     }
 
     pub(crate) fn pending<DB: diesel::backend::Backend>(
@@ -243,14 +290,10 @@ pub(crate) mod migrations {
     where
         EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
     {
-        let mut versions: Vec<String> = conn
-            .pending_migrations(source)
-            .map_err(error)?
-            .iter()
-            .map(|m| m.name().version().to_string())
-            .collect();
-        versions.sort();
-        Ok(versions)
+        let pending = conn.pending_migrations(source).map_err(error)?;
+        Ok(sorted(
+            pending.iter().map(|m| m.name().version().to_string()),
+        ))
     }
 
     pub(crate) fn revert_last<DB: diesel::backend::Backend>(
@@ -265,5 +308,54 @@ pub(crate) mod migrations {
         }
         let version = conn.revert_last_migration(source).map_err(error)?;
         Ok(Some(version.to_string()))
+    }
+}
+
+/// Runtime SQL with runtime parameters as a Diesel query, shared by the built-in backends.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod dynamic {
+    use diesel::backend::Backend as DieselBackend;
+    use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+    use diesel::sql_types::Untyped;
+    use diesel::{QueryResult, RunQueryDsl};
+
+    use crate::sql::Part;
+
+    /// A backend's form of one parameter, pushed where its `$N` stands.
+    pub(crate) trait Bind<DB: DieselBackend> {
+        /// Pushes this value as a bind parameter of its SQL type.
+        fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+    }
+
+    /// A statement cut at its placeholders ([`crate::sql::cached_parts`]) with the binds in
+    /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement by SQL text,
+    /// so running a statement again does not prepare it again.
+    pub(crate) struct DynQuery<'a, B> {
+        pub(crate) sql: &'a str,
+        pub(crate) parts: &'a [Part],
+        pub(crate) binds: &'a [B],
+    }
+
+    impl<B> QueryId for DynQuery<'_, B> {
+        type QueryId = ();
+        const HAS_STATIC_QUERY_ID: bool = false;
+    }
+
+    impl<B> Query for DynQuery<'_, B> {
+        type SqlType = Untyped;
+    }
+
+    impl<B, Conn> RunQueryDsl<Conn> for DynQuery<'_, B> {}
+
+    impl<DB: DieselBackend, B: Bind<DB>> QueryFragment<DB> for DynQuery<'_, B> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            for part in self.parts {
+                match part {
+                    Part::Sql(range) => out.push_sql(&self.sql[range.clone()]),
+                    Part::Param(n) => self.binds[n - 1].push(&mut out)?,
+                }
+            }
+            Ok(())
+        }
     }
 }

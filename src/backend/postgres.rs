@@ -14,21 +14,19 @@ use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::data_types::PgTimestamp;
 use diesel::pg::{Pg, PgConnection, PgValue};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::AstPass;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{
-    BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz, Untyped,
-};
-use diesel::{Connection, QueryResult, RunQueryDsl};
+use diesel::sql_types::{BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz};
+use diesel::{Connection, QueryResult};
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
+use super::dynamic::Bind;
 use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::{cached_parts, Part};
 use crate::value::{Row, Value};
 
 /// The schema migrations in `migrations_postgres/`, compiled into the binary.
@@ -215,39 +213,7 @@ impl Backend for PostgresBackend {
     }
 }
 
-impl Executor for PgConnection {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-        let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
-        let binds = PgBind::all(params);
-        DynQuery {
-            sql,
-            parts: &parts,
-            binds: &binds,
-        }
-        .execute(self)
-        .map_err(Error::query)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
-        let binds = PgBind::all(params);
-        DynQuery {
-            sql,
-            parts: &parts,
-            binds: &binds,
-        }
-        .load(self)
-        .map_err(Error::query)
-    }
-
-    fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        SimpleConnection::batch_execute(self, sql).map_err(Error::query)
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-}
+dynamic_executor!(PgConnection, PgBind, Dialect::Postgres);
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for
 /// `NULL`, which has no bytes for a wrong type's receive function to misread.
@@ -310,49 +276,21 @@ impl<'a> PgBind<'a> {
     }
 }
 
-/// Dynamic SQL with dynamic binds, cached by Diesel as a prepared statement per SQL text.
-struct DynQuery<'a> {
-    sql: &'a str,
-    parts: &'a [Part],
-    binds: &'a [PgBind<'a>],
-}
-
-impl QueryId for DynQuery<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for DynQuery<'_> {
-    type SqlType = Untyped;
-}
-
-impl<Conn> RunQueryDsl<Conn> for DynQuery<'_> {}
-
-impl QueryFragment<Pg> for DynQuery<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        for part in self.parts {
-            let n = match part {
-                Part::Sql(range) => {
-                    out.push_sql(&self.sql[range.clone()]);
-                    continue;
-                }
-                Part::Param(n) => *n,
-            };
-            match &self.binds[n - 1] {
-                PgBind::Null => {
-                    out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None)?
-                }
-                PgBind::Bool(b) => out.push_bind_param::<Bool, bool>(b)?,
-                PgBind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
-                PgBind::Float(x) => out.push_bind_param::<Double, f64>(x)?,
-                PgBind::Text(s) => out.push_bind_param::<Text, str>(s)?,
-                PgBind::Bytes(b) => out.push_bind_param::<Binary, [u8]>(b)?,
-                PgBind::Timestamp(t) => out.push_bind_param::<Timestamptz, PgTimestamp>(t)?,
-                PgBind::Json(j) => out.push_bind_param::<Jsonb, JsonbText>(j)?,
-                PgBind::Uuid(u) => out.push_bind_param::<diesel::sql_types::Uuid, uuid::Uuid>(u)?,
+impl<'a> Bind<Pg> for PgBind<'a> {
+    fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        match self {
+            PgBind::Null => {
+                out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None)
             }
+            PgBind::Bool(b) => out.push_bind_param::<Bool, bool>(b),
+            PgBind::Int(i) => out.push_bind_param::<BigInt, i64>(i),
+            PgBind::Float(x) => out.push_bind_param::<Double, f64>(x),
+            PgBind::Text(s) => out.push_bind_param::<Text, str>(s),
+            PgBind::Bytes(b) => out.push_bind_param::<Binary, [u8]>(b),
+            PgBind::Timestamp(t) => out.push_bind_param::<Timestamptz, PgTimestamp>(t),
+            PgBind::Json(j) => out.push_bind_param::<Jsonb, JsonbText>(j),
+            PgBind::Uuid(u) => out.push_bind_param::<diesel::sql_types::Uuid, uuid::Uuid>(u),
         }
-        Ok(())
     }
 }
 

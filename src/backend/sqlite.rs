@@ -12,19 +12,19 @@ use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::AstPass;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text, Untyped};
+use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::QueryResult;
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
+use super::dynamic::Bind;
 use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::{cached_parts, Part};
 use crate::value::{format_sqlite_timestamp, Row, Value};
 
 /// The schema migrations in `migrations_sqlite/`, compiled into the binary.
@@ -213,39 +213,7 @@ impl Backend for SqliteBackend {
     }
 }
 
-impl Executor for SqliteConnection {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-        let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
-        let binds = SqliteBind::all(params);
-        DynQuery {
-            sql,
-            parts: &parts,
-            binds: &binds,
-        }
-        .execute(self)
-        .map_err(Error::query)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let parts = cached_parts(sql, params.len()).map_err(Error::Statement)?;
-        let binds = SqliteBind::all(params);
-        DynQuery {
-            sql,
-            parts: &parts,
-            binds: &binds,
-        }
-        .load(self)
-        .map_err(Error::query)
-    }
-
-    fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        SimpleConnection::batch_execute(self, sql).map_err(Error::query)
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-}
+dynamic_executor!(SqliteConnection, SqliteBind, Dialect::Sqlite);
 
 /// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
 enum SqliteBind<'a> {
@@ -275,44 +243,15 @@ impl<'a> SqliteBind<'a> {
     }
 }
 
-/// Dynamic SQL with dynamic binds. Unlike `sql_query`, Diesel caches its prepared statement
-/// by SQL text, so repeating a statement does not prepare it again.
-struct DynQuery<'a> {
-    sql: &'a str,
-    parts: &'a [Part],
-    binds: &'a [SqliteBind<'a>],
-}
-
-impl QueryId for DynQuery<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for DynQuery<'_> {
-    type SqlType = Untyped;
-}
-
-impl<Conn> RunQueryDsl<Conn> for DynQuery<'_> {}
-
-impl QueryFragment<Sqlite> for DynQuery<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        for part in self.parts {
-            let n = match part {
-                Part::Sql(range) => {
-                    out.push_sql(&self.sql[range.clone()]);
-                    continue;
-                }
-                Part::Param(n) => *n,
-            };
-            match &self.binds[n - 1] {
-                SqliteBind::Null => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&None)?,
-                SqliteBind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
-                SqliteBind::Float(x) => out.push_bind_param::<Double, f64>(x)?,
-                SqliteBind::Text(s) => out.push_bind_param::<Text, str>(s.as_ref())?,
-                SqliteBind::Blob(b) => out.push_bind_param::<Binary, [u8]>(b)?,
-            }
+impl<'a> Bind<Sqlite> for SqliteBind<'a> {
+    fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        match self {
+            SqliteBind::Null => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&None),
+            SqliteBind::Int(i) => out.push_bind_param::<BigInt, i64>(i),
+            SqliteBind::Float(x) => out.push_bind_param::<Double, f64>(x),
+            SqliteBind::Text(s) => out.push_bind_param::<Text, str>(s.as_ref()),
+            SqliteBind::Blob(b) => out.push_bind_param::<Binary, [u8]>(b),
         }
-        Ok(())
     }
 }
 
