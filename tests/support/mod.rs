@@ -101,7 +101,20 @@ pub fn pg_db() -> PgDb {
 impl Drop for PgDb {
     fn drop(&mut self) {
         use diesel::connection::SimpleConnection;
-        let _ = server().admin().batch_execute(&format!(
+        let mut admin = server().admin();
+        // r2d2 may still be opening a connection to refill the pool when a test ends; it closes
+        // it a moment later. Waiting for that, instead of killing it with FORCE at once, keeps
+        // libpq's "FATAL: terminating connection" notices out of the test output.
+        for _ in 0..20 {
+            if admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\"", self.name))
+                .is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = admin.batch_execute(&format!(
             "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
             self.name
         ));
