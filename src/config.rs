@@ -12,7 +12,7 @@
 //!
 //! [pool]
 //! max_size = 10                 # connections kept at most
-//! min_idle = 1                  # connections kept open when idle
+//! min_idle = 0                  # connections opened ahead and kept open while idle
 //! connect_timeout_secs = 5      # waiting for a new connection or a free pooled one
 //! busy_timeout_ms = 5000        # SQLite: how long a writer waits for a lock
 //! ```
@@ -54,7 +54,11 @@ pub struct DbConfig {
 pub struct PoolConfig {
     /// The most connections the pool opens.
     pub max_size: u32,
-    /// Connections kept open while idle.
+    /// Connections opened ahead of need and kept open while idle. Default 0: connections that
+    /// were used stay pooled anyway (until r2d2's ten-minute idle timeout), and r2d2 opens the
+    /// ones kept ahead on its own threads, where a PostgreSQL connect still running when a
+    /// short-lived process exits can crash it in libpq's exit-time cleanup. A long-running
+    /// service that wants warm connections after a quiet spell may raise it.
     pub min_idle: u32,
     /// Seconds to wait for a new connection, or for a pooled one to come free.
     pub connect_timeout_secs: u64,
@@ -66,7 +70,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             max_size: 10,
-            min_idle: 1,
+            min_idle: 0,
             connect_timeout_secs: 5,
             busy_timeout_ms: 5000,
         }

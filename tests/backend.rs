@@ -275,6 +275,10 @@ fn a_sqlite_file_in_a_missing_directory_is_a_connect_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains("missing/dir/app.db"), "{err}");
+    assert!(
+        err.to_string().ends_with(": unable to open database file"),
+        "{err}"
+    );
 }
 
 #[cfg(feature = "postgres")]

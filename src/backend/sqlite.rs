@@ -127,6 +127,13 @@ impl SqliteBackend {
                 url: url.clone(),
                 message: e.to_string(),
             })?;
+        // With no idle minimum the pool opens nothing yet; one checkout makes a missing
+        // directory or an unreadable file fail here, as PostgreSQL's first connect does.
+        drop(
+            pool.get().map_err(|e| {
+                checkout_error(e, pool.state(), config.pool.max_size, timeout, &url)
+            })?,
+        );
         tracing::debug!(%url, max_size = config.pool.max_size, "opened sqlite pool");
         Ok(SqliteBackend {
             pool,

@@ -100,7 +100,12 @@ fn init_logging(global: &GlobalArgs) {
 
 /// Loads the configuration and connects to its database.
 pub fn connect(global: &GlobalArgs) -> anyhow::Result<(DbConfig, Box<dyn Backend>)> {
-    let config = DbConfig::load(global.config.as_deref())?;
+    let mut config = DbConfig::load(global.config.as_deref())?;
+    // A command runs a few statements and exits, so idle connections kept warm are of no use.
+    // Worse, r2d2 opens them on its own threads after a checkout, and a libpq connect still
+    // running when the process exits crashed it (SIGSEGV) in libpq's exit-time cleanup. With
+    // no idle minimum, every connect is one a caller waits for.
+    config.pool.min_idle = 0;
     let db = Registry::with_defaults().connect(&config)?;
     Ok((config, db))
 }
