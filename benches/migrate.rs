@@ -19,7 +19,11 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut args = Args { scale: "1".into(), runs: 3, jobs: 2 };
+    let mut args = Args {
+        scale: "1".into(),
+        runs: 3,
+        jobs: 2,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -36,7 +40,11 @@ fn args() -> Args {
 /// Wall seconds and peak RSS (KiB, the largest of the process tree's processes) of a command.
 fn measure(command: &mut Command) -> (f64, u64, bool) {
     let started = Instant::now();
-    let child = command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: rusage is plain data, zero is a valid value; wait4 fills it for our own child.
@@ -69,11 +77,18 @@ fn total_rows(db: &Path) -> u64 {
         .arg("SELECT (SELECT count(*) FROM missions) + (SELECT count(*) FROM mission_events) + (SELECT count(*) FROM tags) + (SELECT count(*) FROM mission_tags) + (SELECT count(*) FROM attachments)")
         .output()
         .expect("sqlite3");
-    String::from_utf8_lossy(&out.stdout).trim().parse().expect("a count")
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a count")
 }
 
 fn pipeline_script(db: &Path, server: &TempServer, database: &str, shared: &Path) -> String {
-    let psql = format!("psql -X -q -v ON_ERROR_STOP=1 -h {} -p {} -U postgres -d {database}", server.socket_dir().display(), server.port());
+    let psql = format!(
+        "psql -X -q -v ON_ERROR_STOP=1 -h {} -p {} -U postgres -d {database}",
+        server.socket_dir().display(),
+        server.port()
+    );
     let tables = [
         ("missions", "id, title, description, status, priority, is_archived, progress, metadata, created_at, updated_at"),
         ("mission_events", "id, mission_id, kind, payload, at"),
@@ -81,14 +96,20 @@ fn pipeline_script(db: &Path, server: &TempServer, database: &str, shared: &Path
         ("mission_tags", "mission_id, tag_id, added_at"),
         ("attachments", "id, mission_id, filename, mime_type, size_bytes, sha256, is_inline, '\\x' || hex(content), created_at"),
     ];
-    let mut script = format!("set -e -o pipefail\n{psql} -f {}\n", shared.join("bench/sql/typed-pre.sql").display());
+    let mut script = format!(
+        "set -e -o pipefail\n{psql} -f {}\n",
+        shared.join("bench/sql/typed-pre.sql").display()
+    );
     for (table, columns) in tables {
         script.push_str(&format!(
             "sqlite3 -csv {} \"SELECT {columns} FROM {table}\" | {psql} -c \"\\copy {table} FROM STDIN CSV\"\n",
             db.display()
         ));
     }
-    script.push_str(&format!("{psql} -f {}\n", shared.join("bench/sql/typed-post.sql").display()));
+    script.push_str(&format!(
+        "{psql} -f {}\n",
+        shared.join("bench/sql/typed-post.sql").display()
+    ));
     script
 }
 
@@ -100,7 +121,10 @@ fn main() {
     std::fs::create_dir_all(&data_dir).expect("bench data dir");
     let db = data_dir.join(format!("bench-s{}.sqlite", args.scale));
     if !db.exists() {
-        eprintln!("generating the benchmark database at scale {} ...", args.scale);
+        eprintln!(
+            "generating the benchmark database at scale {} ...",
+            args.scale
+        );
         let status = Command::new("python3")
             .arg(shared.join("bench/gen_bench_db.py"))
             .arg(&db)
@@ -111,31 +135,58 @@ fn main() {
     }
     let rows = total_rows(&db);
     let size = std::fs::metadata(&db).expect("db").len();
-    eprintln!("source: {} ({rows} rows, {:.0} MiB)", db.display(), size as f64 / 1048576.0);
+    eprintln!(
+        "source: {} ({rows} rows, {:.0} MiB)",
+        db.display(),
+        size as f64 / 1048576.0
+    );
     let server = TempServer::start().expect("a throwaway PostgreSQL");
     let dbshift = env!("CARGO_BIN_EXE_dbshift");
-    let have_pgloader = Command::new("pgloader").arg("--version").output().is_ok_and(|o| o.status.success());
+    let have_pgloader = Command::new("pgloader")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
 
-    let mut results: Vec<(&str, Vec<f64>, u64)> = vec![("dbshift", vec![], 0), ("sqlite3|psql (typed)", vec![], 0)];
+    let mut results: Vec<(&str, Vec<f64>, u64)> =
+        vec![("dbshift", vec![], 0), ("sqlite3|psql (typed)", vec![], 0)];
     if have_pgloader {
         results.push(("pgloader", vec![], 0));
     }
     let mut verify_times = Vec::new();
     for run in 0..args.runs {
         for (name, times, rss) in results.iter_mut() {
-            let database = format!("bench_{}_{run}", name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>());
+            let database = format!(
+                "bench_{}_{run}",
+                name.chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+            );
             let url = server.create_database(&database).expect("create database");
             server.psql("postgres", "CHECKPOINT").expect("checkpoint");
             let (seconds, max_rss, ok) = match *name {
-                "dbshift" => measure(Command::new(dbshift).args(["migrate", "--no-verify", "--jobs", &args.jobs.to_string()]).arg(&db).arg(&url)),
-                "pgloader" => measure(Command::new("pgloader").arg(format!("sqlite://{}", db.display())).arg(url.replace("postgres://", "postgresql://"))),
-                _ => measure(Command::new("bash").arg("-c").arg(pipeline_script(&db, &server, &database, &shared))),
+                "dbshift" => measure(
+                    Command::new(dbshift)
+                        .args(["migrate", "--no-verify", "--jobs", &args.jobs.to_string()])
+                        .arg(&db)
+                        .arg(&url),
+                ),
+                "pgloader" => measure(
+                    Command::new("pgloader")
+                        .arg(format!("sqlite://{}", db.display()))
+                        .arg(url.replace("postgres://", "postgresql://")),
+                ),
+                _ => measure(
+                    Command::new("bash")
+                        .arg("-c")
+                        .arg(pipeline_script(&db, &server, &database, &shared)),
+                ),
             };
             assert!(ok, "{name} failed");
             times.push(seconds);
             *rss = (*rss).max(max_rss);
             if *name == "dbshift" {
-                let (seconds, _, ok) = measure(Command::new(dbshift).arg("verify").arg(&db).arg(&url));
+                let (seconds, _, ok) =
+                    measure(Command::new(dbshift).arg("verify").arg(&db).arg(&url));
                 assert!(ok, "dbshift verify failed");
                 verify_times.push(seconds);
             }
@@ -143,11 +194,27 @@ fn main() {
         }
     }
     let dbshift_time = median(&mut results[0].1.clone());
-    println!("\nscale {} ({rows} rows, {:.0} MiB), {} runs, median wall time:", args.scale, size as f64 / 1048576.0, args.runs);
-    println!("{:<24} {:>9} {:>12} {:>13} {:>17}", "tool", "seconds", "rows/s", "peak RSS MiB", "time / dbshift");
+    println!(
+        "\nscale {} ({rows} rows, {:.0} MiB), {} runs, median wall time:",
+        args.scale,
+        size as f64 / 1048576.0,
+        args.runs
+    );
+    println!(
+        "{:<24} {:>9} {:>12} {:>13} {:>17}",
+        "tool", "seconds", "rows/s", "peak RSS MiB", "time / dbshift"
+    );
     for (name, times, rss) in &results {
         let t = median(&mut times.clone());
-        println!("{name:<24} {t:>9.2} {:>12.0} {:>13.1} {:>16.2}x", rows as f64 / t, *rss as f64 / 1024.0, t / dbshift_time);
+        println!(
+            "{name:<24} {t:>9.2} {:>12.0} {:>13.1} {:>16.2}x",
+            rows as f64 / t,
+            *rss as f64 / 1024.0,
+            t / dbshift_time
+        );
     }
-    println!("dbshift verify (separate): {:.2}s median", median(&mut verify_times));
+    println!(
+        "dbshift verify (separate): {:.2}s median",
+        median(&mut verify_times)
+    );
 }

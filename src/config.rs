@@ -12,7 +12,7 @@
 //!
 //! [pool]
 //! max_size = 10                 # connections kept at most
-//! min_idle = 1                  # connections kept open when idle
+//! min_idle = 0                  # connections opened ahead and kept open while idle
 //! connect_timeout_secs = 5      # waiting for a new connection or a free pooled one
 //! busy_timeout_ms = 5000        # SQLite: how long a writer waits for a lock
 //! ```
@@ -54,7 +54,11 @@ pub struct DbConfig {
 pub struct PoolConfig {
     /// The most connections the pool opens.
     pub max_size: u32,
-    /// Connections kept open while idle.
+    /// Connections opened ahead of need and kept open while idle. Default 0: connections that
+    /// were used stay pooled anyway (until r2d2's ten-minute idle timeout), and r2d2 opens the
+    /// ones kept ahead on its own threads, where a PostgreSQL connect still running when a
+    /// short-lived process exits can crash it in libpq's exit-time cleanup. A long-running
+    /// service that wants warm connections after a quiet spell may raise it.
     pub min_idle: u32,
     /// Seconds to wait for a new connection, or for a pooled one to come free.
     pub connect_timeout_secs: u64,
@@ -64,7 +68,12 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        PoolConfig { max_size: 10, min_idle: 1, connect_timeout_secs: 5, busy_timeout_ms: 5000 }
+        PoolConfig {
+            max_size: 10,
+            min_idle: 0,
+            connect_timeout_secs: 5,
+            busy_timeout_ms: 5000,
+        }
     }
 }
 
@@ -78,7 +87,12 @@ impl PoolConfig {
 impl DbConfig {
     /// A config for a URL with default pool settings.
     pub fn from_url(url: impl Into<String>) -> Self {
-        DbConfig { backend: None, url: DatabaseUrl::new(url), password_file: None, pool: PoolConfig::default() }
+        DbConfig {
+            backend: None,
+            url: DatabaseUrl::new(url),
+            password_file: None,
+            pool: PoolConfig::default(),
+        }
     }
 
     /// A SQLite database file (or `:memory:`).
@@ -89,7 +103,13 @@ impl DbConfig {
     }
 
     /// A PostgreSQL database; user and password are percent-encoded into the URL.
-    pub fn postgres(host: &str, port: u16, database: &str, user: &str, password: Option<&str>) -> Self {
+    pub fn postgres(
+        host: &str,
+        port: u16,
+        database: &str,
+        user: &str,
+        password: Option<&str>,
+    ) -> Self {
         let mut url = url::Url::parse("postgres://localhost").expect("static URL parses");
         let _ = url.set_host(Some(host));
         let _ = url.set_port(Some(port));
@@ -176,7 +196,9 @@ impl DbConfig {
 
     /// The URL with the password from `password_file` merged in, for the driver only.
     pub fn connect_url(&self) -> Result<String> {
-        let Some(path) = &self.password_file else { return Ok(self.url.expose().to_string()) };
+        let Some(path) = &self.password_file else {
+            return Ok(self.url.expose().to_string());
+        };
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             context: format!("cannot read password file `{}`", path.display()),
             source,
@@ -186,15 +208,21 @@ impl DbConfig {
             origin: "password_file".into(),
             message: format!("a password file needs a URL with a host: {e}"),
         })?;
-        url.set_password(Some(&password)).map_err(|()| Error::Config {
-            origin: "password_file".into(),
-            message: "the URL cannot carry a password".into(),
-        })?;
+        url.set_password(Some(&password))
+            .map_err(|()| Error::Config {
+                origin: "password_file".into(),
+                message: "the URL cannot carry a password".into(),
+            })?;
         Ok(url.into())
     }
 
     fn validate(&self, origin: &str) -> Result<()> {
-        let fail = |message: &str| Err(Error::Config { origin: origin.to_string(), message: message.to_string() });
+        let fail = |message: &str| {
+            Err(Error::Config {
+                origin: origin.to_string(),
+                message: message.to_string(),
+            })
+        };
         if self.url.expose().trim().is_empty() {
             return fail("`url` is empty");
         }
@@ -213,8 +241,13 @@ impl DbConfig {
 pub fn url_scheme(url: &str) -> Option<String> {
     let (scheme, _) = url.split_once(':')?;
     let valid = scheme.len() > 1
-        && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        && scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     valid.then(|| scheme.to_ascii_lowercase())
 }
 
@@ -287,7 +320,9 @@ fn redact(url: &str) -> String {
     let mut out = url.to_string();
     // userinfo: scheme://user:password@host -- find the last '@' before the path.
     if let Some(rest_at) = out.find("://").map(|i| i + 3) {
-        let authority_end = out[rest_at..].find(['/', '?', '#']).map_or(out.len(), |i| rest_at + i);
+        let authority_end = out[rest_at..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest_at + i);
         if let Some(at) = out[rest_at..authority_end].rfind('@').map(|i| rest_at + i) {
             if let Some(colon) = out[rest_at..at].find(':').map(|i| rest_at + i) {
                 out.replace_range(colon + 1..at, "***");
@@ -335,8 +370,14 @@ mod tests {
     fn passwords_never_survive_redaction() {
         for (url, secret) in [
             ("postgres://app:s3cr%40t@db:5432/app", "s3cr%40t"),
-            ("postgresql://app:hunter2@localhost/app?sslmode=require", "hunter2"),
-            ("postgres://app@db/app?password=hunter2&sslmode=disable", "hunter2"),
+            (
+                "postgresql://app:hunter2@localhost/app?sslmode=require",
+                "hunter2",
+            ),
+            (
+                "postgres://app@db/app?password=hunter2&sslmode=disable",
+                "hunter2",
+            ),
             ("host=db user=app password='x y\\' z' dbname=app", "x y"),
             ("host=db password=plain dbname=app", "plain"),
             ("postgres://us:er:pa@ss@host/db", "er:pa@ss"),
@@ -345,22 +386,32 @@ mod tests {
             assert!(!redacted.contains(secret), "{url} -> {redacted}");
             assert!(redacted.contains("***"), "{url} -> {redacted}");
         }
-        assert_eq!(RedactedUrl::new("postgres://app@db/app").as_str(), "postgres://app@db/app");
-        assert_eq!(RedactedUrl::new("/var/lib/app.db").as_str(), "/var/lib/app.db");
+        assert_eq!(
+            RedactedUrl::new("postgres://app@db/app").as_str(),
+            "postgres://app@db/app"
+        );
+        assert_eq!(
+            RedactedUrl::new("/var/lib/app.db").as_str(),
+            "/var/lib/app.db"
+        );
     }
 
     #[test]
     fn debug_of_a_config_hides_the_password() {
         let config = DbConfig::postgres("db", 5432, "app", "app", Some("p@ss word"));
         let debug = format!("{config:?}");
-        assert!(!debug.contains("p@ss") && !debug.contains("p%40ss"), "{debug}");
+        assert!(
+            !debug.contains("p@ss") && !debug.contains("p%40ss"),
+            "{debug}"
+        );
         assert!(config.url.expose().contains("p%40ss%20word"));
         assert_eq!(config.backend_name(), "postgres");
     }
 
     #[test]
     fn unknown_keys_are_named() {
-        let err = DbConfig::from_toml("url = \"x.db\"\nmax_conections = 3\n", "`t.toml`").unwrap_err();
+        let err =
+            DbConfig::from_toml("url = \"x.db\"\nmax_conections = 3\n", "`t.toml`").unwrap_err();
         assert!(err.to_string().contains("max_conections"), "{err}");
         let err = DbConfig::from_toml("url = \"x.db\"\n[pool]\nmax = 3\n", "`t.toml`").unwrap_err();
         assert!(err.to_string().contains("`max`"), "{err}");
@@ -368,10 +419,16 @@ mod tests {
 
     #[test]
     fn backend_comes_from_key_then_scheme_then_path() {
-        assert_eq!(DbConfig::from_url("postgresql://h/d").backend_name(), "postgresql");
+        assert_eq!(
+            DbConfig::from_url("postgresql://h/d").backend_name(),
+            "postgresql"
+        );
         assert_eq!(DbConfig::from_url("sqlite:app.db").backend_name(), "sqlite");
         assert_eq!(DbConfig::from_url("./data/app.db").backend_name(), "sqlite");
-        assert_eq!(DbConfig::from_url("C:\\data\\app.db").backend_name(), "sqlite");
+        assert_eq!(
+            DbConfig::from_url("C:\\data\\app.db").backend_name(),
+            "sqlite"
+        );
         let config = DbConfig::from_toml("backend = \"Counting\"\nurl = \"a.db\"", "t").unwrap();
         assert_eq!(config.backend_name(), "counting");
         let config = DbConfig::from_toml("url = \"a.db\"\n[pool]\nmax_size = 3\n", "t").unwrap();

@@ -76,6 +76,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// No row has the key that was asked for.
+    #[error("no row in `{table}` with {key}")]
+    NotFound {
+        /// The table that was searched.
+        table: &'static str,
+        /// The key, written as `column = value`.
+        key: String,
+    },
     /// A closure given to a transaction asked for a rollback.
     #[error("transaction rolled back: {0}")]
     Rollback(String),
@@ -113,7 +121,8 @@ impl Error {
     pub fn is_busy(&self) -> bool {
         match self {
             Error::Query { message, .. } => {
-                message.contains("database is locked") || message.contains("database table is locked")
+                message.contains("database is locked")
+                    || message.contains("database table is locked")
             }
             _ => false,
         }

@@ -24,6 +24,7 @@ pub mod backend;
 pub mod config;
 pub mod dialect;
 pub mod error;
+pub mod missions;
 pub mod pg_server;
 pub mod sql;
 #[cfg(all(feature = "sqlite", feature = "postgres"))]

@@ -1,1 +1,7 @@
-fn main() {}
+//! The `dbshift` command; everything it does lives in the library and in `cli/`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

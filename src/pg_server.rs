@@ -12,7 +12,8 @@ use std::process::{Command, Stdio};
 use crate::error::{Error, Result};
 
 /// The apt command that installs what this module needs.
-pub const INSTALL_HINT: &str = "install PostgreSQL's server binaries: `apt-get install -y postgresql`";
+pub const INSTALL_HINT: &str =
+    "install PostgreSQL's server binaries: `apt-get install -y postgresql`";
 
 /// A running throwaway PostgreSQL server. Dropping it stops the server and deletes its data.
 #[derive(Debug)]
@@ -46,10 +47,11 @@ pub fn find_bin_dir() -> Result<PathBuf> {
         .filter(|(_, dir)| has_tools(dir))
         .collect();
     versions.sort();
-    versions
-        .pop()
-        .map(|(_, dir)| dir)
-        .ok_or_else(|| server_error(format!("`initdb` and `pg_ctl` were not found; {INSTALL_HINT}")))
+    versions.pop().map(|(_, dir)| dir).ok_or_else(|| {
+        server_error(format!(
+            "`initdb` and `pg_ctl` were not found; {INSTALL_HINT}"
+        ))
+    })
 }
 
 fn server_error(message: String) -> Error {
@@ -76,9 +78,17 @@ fn user_ids(user: &str) -> Option<(u32, u32)> {
 }
 
 fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|source| Error::Io { context: "cannot find a free local port".into(), source })?;
-    Ok(listener.local_addr().map_err(|source| Error::Io { context: "cannot read a local port".into(), source })?.port())
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
+        context: "cannot find a free local port".into(),
+        source,
+    })?;
+    Ok(listener
+        .local_addr()
+        .map_err(|source| Error::Io {
+            context: "cannot read a local port".into(),
+            source,
+        })?
+        .port())
 }
 
 impl TempServer {
@@ -87,23 +97,37 @@ impl TempServer {
     /// TCP connections on 127.0.0.1 need the password (see [`TempServer::url`]).
     pub fn start() -> Result<Self> {
         let bin_dir = find_bin_dir()?;
-        let run_as = if is_root() { Some("postgres".to_string()) } else { None };
+        let run_as = if is_root() {
+            Some("postgres".to_string())
+        } else {
+            None
+        };
         let dir = std::env::temp_dir().join(format!(
             "dbshift-pg-{}-{}",
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
-        std::fs::create_dir_all(&dir)
-            .map_err(|source| Error::Io { context: format!("cannot create `{}`", dir.display()), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            context: format!("cannot create `{}`", dir.display()),
+            source,
+        })?;
         if let Some(user) = &run_as {
             let (uid, gid) = user_ids(user).ok_or_else(|| {
                 server_error(format!("running as root needs the `{user}` system user to own the server; {INSTALL_HINT}"))
             })?;
-            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
-                .map_err(|source| Error::Io { context: format!("cannot hand `{}` to `{user}`", dir.display()), source })?;
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|source| Error::Io {
+                context: format!("cannot hand `{}` to `{user}`", dir.display()),
+                source,
+            })?;
         }
         let password = uuid::Uuid::new_v4().simple().to_string();
-        let mut server = TempServer { dir, bin_dir, port: 0, password, run_as };
+        let mut server = TempServer {
+            dir,
+            bin_dir,
+            port: 0,
+            password,
+            run_as,
+        };
         server.spawn_watchdog()?;
         server.init()?;
         let mut last_error = None;
@@ -134,28 +158,56 @@ impl TempServer {
 
     /// A TCP URL for `database` as the superuser `postgres`, with the password.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres:{}@127.0.0.1:{}/{database}", self.password, self.port)
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
     }
 
     /// Creates a database and returns its URL.
     pub fn create_database(&self, name: &str) -> Result<String> {
-        self.psql("postgres", &format!("CREATE DATABASE {}", crate::dialect::quote_ident(name).map_err(server_error)?))?;
+        self.psql(
+            "postgres",
+            &format!(
+                "CREATE DATABASE {}",
+                crate::dialect::quote_ident(name).map_err(server_error)?
+            ),
+        )?;
         Ok(self.url(name))
     }
 
     /// Runs SQL through `psql` on the local socket as the superuser; returns its output.
     pub fn psql(&self, database: &str, sql: &str) -> Result<String> {
         let psql = self.bin_dir.join("psql");
-        let psql = if psql.is_file() { psql } else { PathBuf::from("psql") };
+        let psql = if psql.is_file() {
+            psql
+        } else {
+            PathBuf::from("psql")
+        };
         let output = self
             .command(&psql)
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h"])
             .arg(&self.dir)
-            .args(["-p", &self.port.to_string(), "-U", "postgres", "-d", database, "-c", sql])
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ])
             .output()
-            .map_err(|source| Error::Io { context: "cannot run `psql`".into(), source })?;
+            .map_err(|source| Error::Io {
+                context: "cannot run `psql`".into(),
+                source,
+            })?;
         if !output.status.success() {
-            return Err(server_error(format!("psql failed: {}", String::from_utf8_lossy(&output.stderr).trim())));
+            return Err(server_error(format!(
+                "psql failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
         }
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
@@ -189,7 +241,10 @@ impl TempServer {
             }
             None => Command::new(program),
         };
-        command.stdin(Stdio::null()).env_remove("PGPASSWORD").env_remove("PGDATABASE");
+        command
+            .stdin(Stdio::null())
+            .env_remove("PGPASSWORD")
+            .env_remove("PGDATABASE");
         command
     }
 
@@ -198,7 +253,10 @@ impl TempServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|source| Error::Io { context: format!("cannot run `{what}`; {INSTALL_HINT}"), source })?;
+            .map_err(|source| Error::Io {
+                context: format!("cannot run `{what}`; {INSTALL_HINT}"),
+                source,
+            })?;
         if output.status.success() {
             return Ok(());
         }
@@ -208,14 +266,23 @@ impl TempServer {
             "`{what}` failed: {} {}{}",
             String::from_utf8_lossy(&output.stderr).trim(),
             String::from_utf8_lossy(&output.stdout).trim(),
-            if tail.is_empty() { String::new() } else { format!(" (server log: {})", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")) }
+            if tail.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (server log: {})",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                )
+            }
         )))
     }
 
     fn init(&self) -> Result<()> {
         let pwfile = self.dir.join("pwfile");
-        std::fs::write(&pwfile, &self.password)
-            .map_err(|source| Error::Io { context: "cannot write the password file".into(), source })?;
+        std::fs::write(&pwfile, &self.password).map_err(|source| Error::Io {
+            context: "cannot write the password file".into(),
+            source,
+        })?;
         if let Some(user) = &self.run_as {
             if let Some((uid, gid)) = user_ids(user) {
                 let _ = std::os::unix::fs::chown(&pwfile, Some(uid), Some(gid));
@@ -225,7 +292,15 @@ impl TempServer {
         command
             .arg("-D")
             .arg(self.data_dir())
-            .args(["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256"])
+            .args([
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()));
         let result = self.run(command, "initdb");
         let _ = std::fs::remove_file(&pwfile);
@@ -260,8 +335,16 @@ impl TempServer {
     fn spawn_watchdog(&self) -> Result<()> {
         let pg_ctl = self.bin_dir.join("pg_ctl");
         let stop = match &self.run_as {
-            Some(user) => format!("runuser -u {user} -- '{}' -D '{}' -m immediate stop", pg_ctl.display(), self.data_dir().display()),
-            None => format!("'{}' -D '{}' -m immediate stop", pg_ctl.display(), self.data_dir().display()),
+            Some(user) => format!(
+                "runuser -u {user} -- '{}' -D '{}' -m immediate stop",
+                pg_ctl.display(),
+                self.data_dir().display()
+            ),
+            None => format!(
+                "'{}' -D '{}' -m immediate stop",
+                pg_ctl.display(),
+                self.data_dir().display()
+            ),
         };
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; if [ -d '{data}' ]; then {stop}; fi; rm -rf '{dir}'",
@@ -275,7 +358,10 @@ impl TempServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|source| Error::Io { context: "cannot start the server watchdog".into(), source })?;
+            .map_err(|source| Error::Io {
+                context: "cannot start the server watchdog".into(),
+                source,
+            })?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@
 //! | `Float`        | `REAL`                                          | `double precision`         | `real`, `double precision`    |
 //! | `Text`         | `TEXT`                                          | `text`                     | `text`, `varchar`, `char`, `name`, `numeric` (exact decimal text), `date` (`YYYY-MM-DD`), `time`, `inet`/`cidr`, enums and other user types that are valid UTF-8 |
 //! | `Bytes`        | `BLOB`                                          | `bytea`                    | `bytea`; SQLite text that is not valid UTF-8 |
-//! | `Timestamp`    | `TEXT` `YYYY-MM-DD HH:MM:SS[.ffffff]`, UTC      | `timestamptz`              | `timestamptz`, `timestamp` (taken as UTC) |
+//! | `Timestamp`    | `TEXT` `YYYY-MM-DD HH:MM:SS.ffffff`, UTC        | `timestamptz`              | `timestamptz`, `timestamp` (taken as UTC) |
 //! | `Json`         | `TEXT` holding the JSON document                | `jsonb`                    | `json`, `jsonb`               |
 //! | `Uuid`         | `TEXT`, lowercase hyphenated                    | `uuid`                     | `uuid`                        |
 //!
@@ -82,14 +82,12 @@ pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
 }
 
-/// The text form a timestamp takes in SQLite: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` when the
-/// fraction is not zero. It sorts as text in time order and matches `CURRENT_TIMESTAMP`.
+/// The text form a timestamp takes in SQLite: `YYYY-MM-DD HH:MM:SS.ffffff`, always six fraction
+/// digits, as [`crate::Dialect::now`] and the SQLite migrations' column defaults also write it.
+/// One fixed width means text order is time order and equal instants are equal text, so
+/// `ORDER BY`, `=` and `>` on the column behave as they do on a PostgreSQL `timestamptz`.
 pub fn format_sqlite_timestamp(t: &DateTime<Utc>) -> String {
-    if t.timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
-    }
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
 }
 
 /// Parses the timestamp texts both databases produce: `YYYY-MM-DD HH:MM:SS[.f]`, the same with
@@ -106,7 +104,12 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         }
     }
     let s = s.strip_suffix('Z').unwrap_or(s);
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(t.and_utc());
         }
@@ -129,7 +132,9 @@ impl fmt::Display for Value {
                 f.write_str("\\x")?;
                 b.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
             }
-            Value::Timestamp(t) => f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            Value::Timestamp(t) => {
+                f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            }
             Value::Json(j) => write!(f, "{j}"),
             Value::Uuid(u) => write!(f, "{u}"),
         }
@@ -392,43 +397,55 @@ pub(crate) mod diesel_rows {
     use diesel::deserialize::{self, FromSql, QueryableByName};
     use diesel::row::{Field, NamedRow};
     use diesel_dynamic_schema::dynamic_value::Any;
+    use std::cell::RefCell;
     use std::sync::Arc;
 
-    /// One row as loaded by Diesel, before the column names are shared across rows.
-    pub(crate) struct RawRow {
-        pub(crate) names: Vec<String>,
-        pub(crate) values: Vec<Value>,
+    thread_local! {
+        /// The column names of the last row read on this thread. Diesel builds each row on its
+        /// own, with no state shared by the rows of a result, so this is how those rows (and the
+        /// next run of the same statement) share one name list instead of allocating every name
+        /// for every row, which cost a point read a fifth of its time over typed Diesel.
+        static LAST_NAMES: RefCell<Option<Arc<[String]>>> = const { RefCell::new(None) };
     }
 
-    impl<DB: DieselBackend> QueryableByName<DB> for RawRow
+    impl<DB: DieselBackend> QueryableByName<DB> for Row
     where
         Value: FromSql<Any, DB>,
     {
         fn build<'a>(row: &impl NamedRow<'a, DB>) -> deserialize::Result<Self> {
             let n = diesel::row::Row::field_count(row);
-            let mut names = Vec::with_capacity(n);
             let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
-                names.push(field.field_name().unwrap_or("?").to_owned());
-                let value = <Value as FromSql<Any, DB>>::from_nullable_sql(field.value()).map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
-                    format!("column `{}`: {e}", field.field_name().unwrap_or("?")).into()
-                })?;
-                values.push(value);
-            }
-            Ok(RawRow { names, values })
-        }
-    }
-
-    /// Shares one column-name list between all rows of a result.
-    pub(crate) fn into_rows(raw: Vec<RawRow>) -> Vec<Row> {
-        let mut columns: Option<Arc<[String]>> = None;
-        raw.into_iter()
-            .map(|r| {
-                let cols = columns.get_or_insert_with(|| r.names.into()).clone();
-                Row::new(cols, r.values)
+            LAST_NAMES.with(|cell| {
+                let mut last = cell.borrow_mut();
+                // One pass reads the values and checks the names against the last row's.
+                let mut same_names = last.as_ref().is_some_and(|names| names.len() == n);
+                for i in 0..n {
+                    let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
+                    if same_names {
+                        same_names =
+                            field.field_name() == last.as_ref().map(|names| names[i].as_str());
+                    }
+                    let value = <Value as FromSql<Any, DB>>::from_nullable_sql(field.value())
+                        .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> {
+                            format!("column `{}`: {e}", field.field_name().unwrap_or("?")).into()
+                        })?;
+                    values.push(value);
+                }
+                if !same_names {
+                    let name = |i| {
+                        diesel::row::Row::get(row, i)
+                            .and_then(|f| f.field_name().map(str::to_owned))
+                    };
+                    *last = Some(
+                        (0..n)
+                            .map(|i| name(i).unwrap_or_else(|| "?".into()))
+                            .collect(),
+                    );
+                }
+                let columns = last.clone().expect("set above when missing");
+                Ok(Row::new(columns, values))
             })
-            .collect()
+        }
     }
 }
 
@@ -440,12 +457,18 @@ mod tests {
     fn timestamps_parse_in_both_databases_text_forms() {
         let t = parse_timestamp("2024-03-01 12:30:45.123456").unwrap();
         assert_eq!(t.timestamp_micros(), 1_709_296_245_123_456);
-        assert_eq!(parse_timestamp("2024-03-01T12:30:45Z"), parse_timestamp("2024-03-01 12:30:45"));
+        assert_eq!(
+            parse_timestamp("2024-03-01T12:30:45Z"),
+            parse_timestamp("2024-03-01 12:30:45")
+        );
         assert_eq!(
             parse_timestamp("2024-03-01 14:30:45+02").unwrap(),
             parse_timestamp("2024-03-01 12:30:45").unwrap()
         );
-        assert_eq!(parse_timestamp("2024-03-01").unwrap().timestamp(), 1_709_251_200);
+        assert_eq!(
+            parse_timestamp("2024-03-01").unwrap().timestamp(),
+            1_709_251_200
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 
@@ -455,17 +478,28 @@ mod tests {
         assert_eq!(format_sqlite_timestamp(&t), "2024-03-01 12:30:45.000001");
         assert_eq!(parse_timestamp(&format_sqlite_timestamp(&t)), Some(t));
         let whole = parse_timestamp("2024-03-01 12:30:45").unwrap();
-        assert_eq!(format_sqlite_timestamp(&whole), "2024-03-01 12:30:45");
+        assert_eq!(
+            format_sqlite_timestamp(&whole),
+            "2024-03-01 12:30:45.000000"
+        );
     }
 
     #[test]
     fn typed_reads_bridge_storage_differences() {
         let row = Row::new(
             vec!["flag".to_string(), "at".into(), "doc".into(), "n".into()].into(),
-            vec![Value::Int(1), Value::Text("2024-01-02 03:04:05".into()), Value::Text("{\"a\":1}".into()), Value::Null],
+            vec![
+                Value::Int(1),
+                Value::Text("2024-01-02 03:04:05".into()),
+                Value::Text("{\"a\":1}".into()),
+                Value::Null,
+            ],
         );
         assert!(row.get::<bool, _>("flag").unwrap());
-        assert_eq!(row.get::<DateTime<Utc>, _>("at").unwrap().timestamp(), 1_704_164_645);
+        assert_eq!(
+            row.get::<DateTime<Utc>, _>("at").unwrap().timestamp(),
+            1_704_164_645
+        );
         assert_eq!(row.get::<serde_json::Value, _>("doc").unwrap()["a"], 1);
         assert_eq!(row.get::<Option<i64>, _>("n").unwrap(), None);
         let err = row.get::<i64, _>("at").unwrap_err().to_string();
@@ -475,7 +509,10 @@ mod tests {
 
     #[test]
     fn large_integers_are_not_read_as_inexact_floats() {
-        assert_eq!(f64::from_value(&Value::Int(1 << 53)), Some(9007199254740992.0));
+        assert_eq!(
+            f64::from_value(&Value::Int(1 << 53)),
+            Some(9007199254740992.0)
+        );
         assert_eq!(f64::from_value(&Value::Int((1 << 53) + 1)), None);
     }
 }

@@ -1,11 +1,15 @@
 //! The `Backend` trait's behaviour, run by the same code on SQLite and PostgreSQL.
 
-use crate::support::{backend, migrated, Kind};
-use dbshift::{Dialect, Error, Value};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::{backend, config, hold_connection, migrated, sqlite_db, Kind};
+use dbshift::backend::SqliteBackend;
+use dbshift::{Backend, DbConfig, Dialect, Error, Executor, Registry, Value};
 
 both_backends! {
     fn executes_and_queries_with_dynamic_values(kind) {
-        let (db, _guard) = backend(kind);
+        let db = backend(kind);
         assert_eq!(db.dialect(), if kind == Kind::Sqlite { Dialect::Sqlite } else { Dialect::Postgres });
         db.batch_execute(&format!(
             "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, score {}, flag {}, at {}, doc {}, raw {}, u {})",
@@ -37,7 +41,7 @@ both_backends! {
     }
 
     fn placeholders_can_repeat_and_reorder(kind) {
-        let (db, _guard) = backend(kind);
+        let db = backend(kind);
         let row = db.query_one("SELECT $2 || '-' || $1 || '-' || $2 AS s, '$1' AS lit", &["a".into(), "b".into()]).unwrap();
         assert_eq!(row.get::<String, _>("s").unwrap(), "b-a-b");
         assert_eq!(row.get::<String, _>("lit").unwrap(), "$1");
@@ -46,7 +50,7 @@ both_backends! {
     }
 
     fn transactions_commit_roll_back_and_survive_panics(kind) {
-        let (db, _guard) = migrated(kind);
+        let db = migrated(kind);
         let id: i64 = db.transaction(|tx| {
             tx.execute("INSERT INTO tags (name) VALUES ($1)", &["kept".into()])?;
             tx.query("SELECT id FROM tags WHERE name = $1", &["kept".into()])?[0].get("id")
@@ -70,26 +74,288 @@ both_backends! {
         db.ping().unwrap();
     }
 
-    fn migrations_apply_list_and_revert(kind) {
-        let (db, _guard) = backend(kind);
-        let applied = db.run_pending_migrations().unwrap();
-        assert_eq!(applied, vec!["20260101000000".to_string(), "20260101000100".into()]);
-        assert!(db.run_pending_migrations().unwrap().is_empty());
-        assert_eq!(db.applied_migrations().unwrap(), applied);
-        assert_eq!(db.revert_last_migration().unwrap().as_deref(), Some("20260101000100"));
-        assert!(db.query("SELECT 1 FROM tags", &[]).is_err());
-        assert_eq!(db.revert_last_migration().unwrap().as_deref(), Some("20260101000000"));
-        assert_eq!(db.revert_last_migration().unwrap(), None);
-        assert_eq!(db.run_pending_migrations().unwrap().len(), 2);
-    }
-
     fn clones_share_the_pool_and_close_stops_them(kind) {
-        let (db, _guard) = backend(kind);
-        let clone = db.clone();
+        let db = backend(kind);
+        let clone = db.handle();
         db.batch_execute("CREATE TABLE c (x INTEGER)").unwrap();
         clone.execute("INSERT INTO c (x) VALUES ($1)", &[Value::Int(7)]).unwrap();
         assert_eq!(db.query_one("SELECT x FROM c", &[]).unwrap().get::<i64, _>(0).unwrap(), 7);
         db.close();
         assert!(matches!(clone.query("SELECT 1", &[]), Err(Error::Closed)));
+    }
+}
+
+both_backends! {
+    fn an_exhausted_pool_times_out_instead_of_hanging(kind) {
+        let (config, _guard) = config(kind);
+        let config = config.with_max_connections(2).with_connect_timeout(Duration::from_secs(1));
+        let db = Registry::with_defaults().connect(&config).unwrap();
+        // One connection is held by a transaction on another thread, the other by a plain
+        // checkout on a third thread; both wait for `release` before giving them back.
+        let (ready_tx, ready) = mpsc::channel();
+        let mut releases = Vec::new();
+        let mut holders = Vec::new();
+        for in_transaction in [true, false] {
+            let (release_tx, release) = mpsc::channel::<()>();
+            releases.push(release_tx);
+            let db = db.clone();
+            let ready_tx = ready_tx.clone();
+            holders.push(std::thread::spawn(move || {
+                if in_transaction {
+                    db.transaction(|tx| {
+                        tx.query("SELECT 1", &[])?;
+                        ready_tx.send(()).unwrap();
+                        let _ = release.recv();
+                        Ok(())
+                    })
+                    .unwrap();
+                } else {
+                    let _held = hold_connection(&*db);
+                    ready_tx.send(()).unwrap();
+                    let _ = release.recv();
+                }
+            }));
+        }
+        ready.recv().unwrap();
+        ready.recv().unwrap();
+        let started = Instant::now();
+        let err = db.query("SELECT 1", &[]).unwrap_err();
+        let waited = started.elapsed();
+        assert!(matches!(err, Error::PoolTimeout { max_size: 2, .. }), "{err:?}");
+        assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "{waited:?}");
+        assert!(err.to_string().contains("all 2 in use"), "{err}");
+        releases.clear();
+        for holder in holders {
+            holder.join().unwrap();
+        }
+        db.ping().unwrap();
+    }
+}
+
+fn pragma(conn: &mut dyn Executor, name: &str) -> Value {
+    conn.query(&format!("PRAGMA {name}"), &[]).unwrap()[0].values()[0].clone()
+}
+
+#[test]
+fn every_pooled_sqlite_connection_gets_wal_busy_timeout_and_foreign_keys() {
+    let file = sqlite_db();
+    let mut config = DbConfig::sqlite(&file.path).with_max_connections(4);
+    config.pool.busy_timeout_ms = 1234;
+    let db = SqliteBackend::connect(&config).unwrap();
+    db.run_pending_migrations().unwrap();
+    // Hold all four at once, so each check runs on a different connection.
+    let mut conns: Vec<_> = (0..4).map(|_| db.conn().unwrap()).collect();
+    for conn in &mut conns {
+        let conn: &mut dyn Executor = &mut **conn;
+        assert_eq!(pragma(conn, "journal_mode"), Value::Text("wal".into()));
+        assert_eq!(pragma(conn, "busy_timeout"), Value::Int(1234));
+        assert_eq!(pragma(conn, "foreign_keys"), Value::Int(1));
+        assert_eq!(pragma(conn, "synchronous"), Value::Int(1), "NORMAL");
+        let err = conn
+            .execute(
+                "INSERT INTO mission_events (mission_id, kind) VALUES ($1, $2)",
+                &[Value::Int(999), "x".into()],
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("FOREIGN KEY constraint failed"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_sqlite_writer_waits_for_the_busy_timeout_then_fails_with_database_is_locked() {
+    let file = sqlite_db();
+    let run = |busy_timeout_ms: u64, hold: Duration| -> (dbshift::Result<usize>, Duration) {
+        let mut config = DbConfig::sqlite(&file.path).with_max_connections(2);
+        config.pool.busy_timeout_ms = busy_timeout_ms;
+        let db = Registry::with_defaults().connect(&config).unwrap();
+        db.batch_execute("CREATE TABLE IF NOT EXISTS w (x INTEGER)")
+            .unwrap();
+        let (locked_tx, locked) = mpsc::channel();
+        let writer = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.transaction(|tx| {
+                    tx.execute("INSERT INTO w (x) VALUES (1)", &[])?;
+                    locked_tx.send(()).unwrap();
+                    std::thread::sleep(hold);
+                    Ok(())
+                })
+                .unwrap()
+            })
+        };
+        locked.recv().unwrap();
+        let started = Instant::now();
+        let result = db.execute("INSERT INTO w (x) VALUES (2)", &[]);
+        let waited = started.elapsed();
+        writer.join().unwrap();
+        (result, waited)
+    };
+    // The lock is released well within the timeout: the second writer waits and succeeds.
+    let (result, waited) = run(5000, Duration::from_millis(300));
+    assert_eq!(result.unwrap(), 1);
+    assert!(waited >= Duration::from_millis(200), "{waited:?}");
+    // The lock outlasts the timeout: the second writer gives up after about the timeout.
+    let (result, waited) = run(100, Duration::from_millis(1500));
+    let err = result.unwrap_err();
+    assert!(err.is_busy(), "{err}");
+    assert!(err.to_string().contains("database is locked"), "{err}");
+    assert!(
+        waited >= Duration::from_millis(90) && waited < Duration::from_millis(1400),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn an_in_memory_sqlite_database_is_shared_by_every_connection_and_thread() {
+    let registry = Registry::with_defaults();
+    let db = registry
+        .connect(&DbConfig::sqlite(":memory:").with_max_connections(4))
+        .unwrap();
+    db.batch_execute("CREATE TABLE m (thread INTEGER NOT NULL, n INTEGER NOT NULL)")
+        .unwrap();
+    {
+        let sqlite = db.as_any().downcast_ref::<SqliteBackend>().unwrap();
+        let mut conns: Vec<_> = (0..4).map(|_| sqlite.conn().unwrap()).collect();
+        for (i, conn) in conns.iter_mut().enumerate() {
+            Executor::execute(
+                &mut **conn,
+                "INSERT INTO m (thread, n) VALUES ($1, -1)",
+                &[Value::Int(i as i64)],
+            )
+            .unwrap();
+        }
+        for conn in &mut conns {
+            let rows = Executor::query(&mut **conn, "SELECT count(*) AS n FROM m", &[]).unwrap();
+            assert_eq!(rows[0].get::<i64, _>("n").unwrap(), 4);
+        }
+    }
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for n in 0..50 {
+                    db.execute(
+                        "INSERT INTO m (thread, n) VALUES ($1, $2)",
+                        &[Value::Int(t), Value::Int(n)],
+                    )
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let row = db
+        .query_one(
+            "SELECT count(*) AS n, sum(n) AS total FROM m WHERE n >= 0",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<i64, _>("n").unwrap(), 400);
+    assert_eq!(
+        row.get::<i64, _>("total").unwrap(),
+        8 * (0..50).sum::<i64>()
+    );
+    // Another `:memory:` backend is another database.
+    let other = registry.connect(&DbConfig::sqlite(":memory:")).unwrap();
+    let err = other.query("SELECT * FROM m", &[]).unwrap_err();
+    assert!(err.to_string().contains("no such table"), "{err}");
+}
+
+#[test]
+fn a_sqlite_file_in_a_missing_directory_is_a_connect_error() {
+    let file = sqlite_db();
+    let path = file.path.parent().unwrap().join("missing/dir/app.db");
+    let err = Registry::with_defaults()
+        .connect(&DbConfig::sqlite(&path).with_connect_timeout(Duration::from_secs(1)))
+        .unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("missing/dir/app.db"), "{err}");
+    assert!(
+        err.to_string().ends_with(": unable to open database file"),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn wrong_password_and_unreachable_port_are_connect_errors_without_the_password() {
+    let secret = "hunter2-wrong-Secret";
+    let mut cases = Vec::new();
+    if let Some(temp) = crate::support::server().temp() {
+        cases.push((temp.port(), "password authentication failed"));
+    }
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cases.push((free_port, "Connection refused"));
+    for (port, reason) in cases {
+        let config = DbConfig::postgres("127.0.0.1", port, "postgres", "postgres", Some(secret))
+            .with_connect_timeout(Duration::from_secs(2));
+        let started = Instant::now();
+        let err = Registry::with_defaults().connect(&config).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+        assert!(err.to_string().contains(reason), "{err}");
+        assert!(!err.to_string().contains('\n'), "{err}");
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn connecting_to_postgres_without_the_feature_says_how_to_enable_it() {
+    let err = Registry::with_defaults()
+        .connect(&DbConfig::from_url("postgres://app:pw@localhost/app"))
+        .unwrap_err();
+    assert!(matches!(err, Error::NotCompiled(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "PostgreSQL support was not compiled in (enable feature `postgres`)"
+    );
+}
+
+#[test]
+fn sqlite_text_that_is_not_utf8_reads_as_bytes_and_a_stored_replacement_character_as_text() {
+    let db = backend(Kind::Sqlite);
+    let row = db
+        .query_one(
+            "SELECT CAST(x'66ff6f' AS TEXT) AS bad, $1 AS good, CAST(x'efbfbd' AS TEXT) AS fffd",
+            &["é\u{FFFD}".into()],
+        )
+        .unwrap();
+    assert_eq!(
+        row.value("bad").unwrap(),
+        &Value::Bytes(vec![0x66, 0xff, 0x6f])
+    );
+    assert_eq!(row.value("good").unwrap(), &Value::Text("é\u{FFFD}".into()));
+    assert_eq!(row.value("fffd").unwrap(), &Value::Text("\u{FFFD}".into()));
+}
+
+both_backends! {
+    fn rows_of_different_statements_keep_their_own_column_names(kind) {
+        let db = backend(kind);
+        // The names of the last result are reused while they match; a result with other
+        // names, or the same count of other names, must get its own.
+        for _ in 0..2 {
+            let a = db.query_one("SELECT 1 AS a, 2 AS b", &[]).unwrap();
+            let c = db.query_one("SELECT 1 AS c, 2 AS d", &[]).unwrap();
+            let e = db.query_one("SELECT 1 AS c, 2 AS d, 3 AS e", &[]).unwrap();
+            assert_eq!(a.columns(), ["a", "b"]);
+            assert_eq!(c.columns(), ["c", "d"]);
+            assert_eq!(e.columns(), ["c", "d", "e"]);
+            assert_eq!(a.get::<i64, _>("b").unwrap(), 2);
+        }
+        let rows = db.query("SELECT n, n * 2 AS twice FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) t ORDER BY n", &[]).unwrap();
+        assert_eq!(rows.iter().map(|r| r.get::<i64, _>("twice").unwrap()).collect::<Vec<_>>(), [2, 4, 6]);
+        assert!(rows.iter().all(|r| r.columns() == ["n", "twice"]));
     }
 }

@@ -10,7 +10,14 @@ use dbshift::transfer::model::{ColumnMap, PgType, SourceKey, TableMap, ValuePoli
 use dbshift::transfer::verify::{rejected_keys, verify_table};
 
 fn column(name: &str, pg_type: PgType) -> ColumnMap {
-    ColumnMap { source: name.into(), target: name.into(), pg_type, not_null: false, policy: ValuePolicy::Reject, conversion: None }
+    ColumnMap {
+        source: name.into(),
+        target: name.into(),
+        pg_type,
+        not_null: false,
+        policy: ValuePolicy::Reject,
+        conversion: None,
+    }
 }
 
 fn things_map() -> TableMap {
@@ -51,7 +58,9 @@ fn source_with_rows(n: i64) -> crate::support::SqliteDb {
 }
 
 fn source_columns() -> Vec<String> {
-    ["id", "name", "score", "flag", "at", "doc", "raw"].map(String::from).to_vec()
+    ["id", "name", "score", "flag", "at", "doc", "raw"]
+        .map(String::from)
+        .to_vec()
 }
 
 #[test]
@@ -86,27 +95,62 @@ fn copies_verifies_and_rejects_with_reasons() {
     assert_eq!(reject["action"], "rejected");
     assert_eq!(reject["key"]["rowid"], 5);
     assert_eq!(reject["column"], "name");
-    assert!(reject["reason"].as_str().unwrap().contains("NUL"), "{reject}");
+    assert!(
+        reject["reason"].as_str().unwrap().contains("NUL"),
+        "{reject}"
+    );
     assert_eq!(reject["row"]["score"], "not a number");
 
     let skip = rejected_keys(rejects.path()).unwrap();
-    let check = verify_table(&mut conn, &source.path, &map, &columns, Some("id"), skip.get("things")).unwrap();
+    let check = verify_table(
+        &mut conn,
+        &source.path,
+        &map,
+        &columns,
+        Some("id"),
+        skip.get("things"),
+    )
+    .unwrap();
     assert!(check.ok(), "{check:?}");
     assert_eq!(check.source_rows, 2002);
 
     // A changed value is found and named, not only a missing row.
-    conn.batch_execute("UPDATE things SET score = score + 1e-9 WHERE id = 30").unwrap();
-    let check = verify_table(&mut conn, &source.path, &map, &columns, Some("id"), skip.get("things")).unwrap();
+    conn.batch_execute("UPDATE things SET score = score + 1e-9 WHERE id = 30")
+        .unwrap();
+    let check = verify_table(
+        &mut conn,
+        &source.path,
+        &map,
+        &columns,
+        Some("id"),
+        skip.get("things"),
+    )
+    .unwrap();
     assert!(!check.ok());
     assert_eq!(check.differences.len(), 1, "{check:?}");
     assert_eq!(check.differences[0].column.as_deref(), Some("score"));
     assert!(check.differences[0].key.is_some());
 
     // A missing row too, also without a key column.
-    conn.batch_execute("DELETE FROM things WHERE id = 60").unwrap();
-    let check = verify_table(&mut conn, &source.path, &map, &columns, None, skip.get("things")).unwrap();
+    conn.batch_execute("DELETE FROM things WHERE id = 60")
+        .unwrap();
+    let check = verify_table(
+        &mut conn,
+        &source.path,
+        &map,
+        &columns,
+        None,
+        skip.get("things"),
+    )
+    .unwrap();
     assert_eq!(check.target_rows, 2001);
-    assert!(check.differences.iter().any(|d| d.what.contains("no identical row")), "{check:?}");
+    assert!(
+        check
+            .differences
+            .iter()
+            .any(|d| d.what.contains("no identical row")),
+        "{check:?}"
+    );
 }
 
 #[test]
@@ -119,7 +163,9 @@ fn server_refusals_are_isolated_to_the_rows_that_cause_them() {
     map.columns[1].policy = ValuePolicy::Escape;
     let columns = source_columns();
     // A CHECK the converter knows nothing about: only the server can refuse these rows.
-    let before = vec![format!("{CREATE_PG}; ALTER TABLE things ADD CHECK (id % 1000 <> 0)")];
+    let before = vec![format!(
+        "{CREATE_PG}; ALTER TABLE things ADD CHECK (id % 1000 <> 0)"
+    )];
     let job = TableJob {
         source_path: &source.path,
         map: &map,
@@ -138,12 +184,28 @@ fn server_refusals_are_isolated_to_the_rows_that_cause_them() {
     assert_eq!(stats.values_repaired, 1);
     assert_eq!(stats.rows_written, 3000);
     let lines = std::fs::read_to_string(stats.reject_file.unwrap()).unwrap();
-    assert_eq!(lines.lines().filter(|l| l.contains("check constraint")).count(), 3, "{lines}");
-    let name: String = diesel::dsl::sql::<diesel::sql_types::Text>("SELECT name FROM things WHERE id = 7")
-        .get_result(&mut conn)
-        .unwrap();
+    assert_eq!(
+        lines
+            .lines()
+            .filter(|l| l.contains("check constraint"))
+            .count(),
+        3,
+        "{lines}"
+    );
+    let name: String =
+        diesel::dsl::sql::<diesel::sql_types::Text>("SELECT name FROM things WHERE id = 7")
+            .get_result(&mut conn)
+            .unwrap();
     assert_eq!(name, "a\\x00b\\x00");
     let skip = rejected_keys(rejects.path()).unwrap();
-    let check = verify_table(&mut conn, &source.path, &map, &columns, Some("id"), skip.get("things")).unwrap();
+    let check = verify_table(
+        &mut conn,
+        &source.path,
+        &map,
+        &columns,
+        Some("id"),
+        skip.get("things"),
+    )
+    .unwrap();
     assert!(check.ok(), "{check:?}");
 }

@@ -4,6 +4,15 @@
 mod support;
 
 mod backend;
+mod cli;
+#[cfg(feature = "postgres")]
 mod copy;
+mod dialect;
+mod load;
+mod migrations;
+mod missions;
+#[cfg(feature = "postgres")]
 mod plan;
+mod registry;
+#[cfg(feature = "postgres")]
 mod transfer;

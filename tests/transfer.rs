@@ -7,7 +7,12 @@ use dbshift::transfer::progress::Progress;
 use dbshift::transfer::run::{data_only_work, run, IfExists, Mode, Options};
 use dbshift::{DbConfig, Registry, Value};
 
-fn options(source: &std::path::Path, target: &str, mode: Mode, rejects: &std::path::Path) -> Options {
+fn options(
+    source: &std::path::Path,
+    target: &str,
+    mode: Mode,
+    rejects: &std::path::Path,
+) -> Options {
     Options {
         source: source.to_path_buf(),
         target: DbConfig::from_url(target),
@@ -24,7 +29,9 @@ fn options(source: &std::path::Path, target: &str, mode: Mode, rejects: &std::pa
 /// A SQLite missions database made by `migrations_sqlite/`, with awkward but valid rows.
 fn missions_source() -> crate::support::SqliteDb {
     let db = sqlite_db();
-    let sqlite = Registry::with_defaults().connect(&DbConfig::sqlite(&db.path)).unwrap();
+    let sqlite = Registry::with_defaults()
+        .connect(&DbConfig::sqlite(&db.path))
+        .unwrap();
     sqlite.run_pending_migrations().unwrap();
     sqlite
         .batch_execute(
@@ -43,11 +50,20 @@ fn missions_source() -> crate::support::SqliteDb {
 fn data_only_fills_a_schema_made_by_the_postgres_migrations() {
     let source = missions_source();
     let target = pg_db();
-    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
     pg.run_pending_migrations().unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    let work = data_only_work(
+        &options,
+        "public",
+        &[],
+        &["__diesel_schema_migrations".into()],
+        &HashMap::new(),
+    )
+    .unwrap();
     assert_eq!(work.tables.len(), 4, "{:?}", work.warnings);
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_written, 2 + 2 + 2 + 3, "{report}");
@@ -63,84 +79,178 @@ fn data_only_fills_a_schema_made_by_the_postgres_migrations() {
     assert_eq!(row.get::<String, _>("status").unwrap(), "active");
     assert_eq!(row.get::<String, _>("priority").unwrap(), "critical");
     assert_eq!(row.value("is_archived").unwrap(), &Value::Bool(false));
-    assert_eq!(row.get::<serde_json::Value, _>("metadata").unwrap()["crew"][1], "b");
     assert_eq!(
-        row.get::<chrono::DateTime<chrono::Utc>, _>("created_at").unwrap().to_rfc3339(),
+        row.get::<serde_json::Value, _>("metadata").unwrap()["crew"][1],
+        "b"
+    );
+    assert_eq!(
+        row.get::<chrono::DateTime<chrono::Utc>, _>("created_at")
+            .unwrap()
+            .to_rfc3339(),
         "2024-01-02T03:04:05.678+00:00"
     );
     // The identity moved past the copied ids: a new row does not collide.
-    pg.execute("INSERT INTO missions (title) VALUES ($1)", &["after".into()]).unwrap();
-    let id = pg.query_one("SELECT max(id) AS id FROM missions", &[]).unwrap().get::<i64, _>("id").unwrap();
+    pg.execute(
+        "INSERT INTO missions (title) VALUES ($1)",
+        &["after".into()],
+    )
+    .unwrap();
+    let id = pg
+        .query_one("SELECT max(id) AS id FROM missions", &[])
+        .unwrap()
+        .get::<i64, _>("id")
+        .unwrap();
     assert_eq!(id, 3);
     // The state schema is gone once the transfer finished.
-    assert!(pg.query_one("SELECT to_regclass('_dbshift.run') IS NULL AS gone", &[]).unwrap().get::<bool, _>("gone").unwrap());
+    assert!(pg
+        .query_one("SELECT to_regclass('_dbshift.run') IS NULL AS gone", &[])
+        .unwrap()
+        .get::<bool, _>("gone")
+        .unwrap());
 }
 
 #[test]
 fn data_only_refuses_a_non_empty_target_and_changes_nothing() {
     let source = missions_source();
     let target = pg_db();
-    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
     pg.run_pending_migrations().unwrap();
-    pg.execute("INSERT INTO tags (name) VALUES ($1)", &["already here".into()]).unwrap();
+    pg.execute(
+        "INSERT INTO tags (name) VALUES ($1)",
+        &["already here".into()],
+    )
+    .unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    let work = data_only_work(
+        &options,
+        "public",
+        &[],
+        &["__diesel_schema_migrations".into()],
+        &HashMap::new(),
+    )
+    .unwrap();
     let err = run(&options, work).unwrap_err().to_string();
     assert!(err.contains("not empty") && err.contains("`tags`"), "{err}");
-    assert_eq!(pg.query_one("SELECT count(*) AS n FROM missions", &[]).unwrap().get::<i64, _>("n").unwrap(), 0);
-    assert!(pg.query_one("SELECT to_regclass('_dbshift.run') IS NULL AS gone", &[]).unwrap().get::<bool, _>("gone").unwrap());
+    assert_eq!(
+        pg.query_one("SELECT count(*) AS n FROM missions", &[])
+            .unwrap()
+            .get::<i64, _>("n")
+            .unwrap(),
+        0
+    );
+    assert!(pg
+        .query_one("SELECT to_regclass('_dbshift.run') IS NULL AS gone", &[])
+        .unwrap()
+        .get::<bool, _>("gone")
+        .unwrap());
 }
 
 #[test]
 fn data_only_rejects_values_the_target_type_cannot_hold() {
     let source = missions_source();
     // SQLite's CHECKs hold the value sets; a hand-written row from before they existed does not.
-    let sqlite = Registry::with_defaults().connect(&DbConfig::sqlite(&source.path)).unwrap();
+    let sqlite = Registry::with_defaults()
+        .connect(&DbConfig::sqlite(&source.path))
+        .unwrap();
     sqlite.batch_execute("PRAGMA ignore_check_constraints = ON; INSERT INTO missions (title, status) VALUES ('legacy', 'in-progress')").unwrap();
     let target = pg_db();
-    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
     pg.run_pending_migrations().unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    let work = data_only_work(
+        &options,
+        "public",
+        &[],
+        &["__diesel_schema_migrations".into()],
+        &HashMap::new(),
+    )
+    .unwrap();
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_rejected, 1, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
-    let missions = report.tables.iter().find(|t| t.table == "missions").unwrap();
+    let missions = report
+        .tables
+        .iter()
+        .find(|t| t.table == "missions")
+        .unwrap();
     let text = std::fs::read_to_string(missions.stats.reject_file.as_ref().unwrap()).unwrap();
-    assert!(text.contains("in-progress") && text.contains("not a label of enum mission_status"), "{text}");
+    assert!(
+        text.contains("in-progress") && text.contains("not a label of enum mission_status"),
+        "{text}"
+    );
 }
 
 #[test]
 fn resume_finishes_a_transfer_that_stopped_without_duplicates() {
     let source = missions_source();
     let target = pg_db();
-    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
     pg.run_pending_migrations().unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let mut options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
     options.jobs = 1;
-    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    let work = data_only_work(
+        &options,
+        "public",
+        &[],
+        &["__diesel_schema_migrations".into()],
+        &HashMap::new(),
+    )
+    .unwrap();
     // Break one table after planning: its copy fails with an error that is not about the data.
-    pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN message TO msg").unwrap();
+    pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN message TO msg")
+        .unwrap();
     let err = run(&options, work.clone()).unwrap_err().to_string();
-    assert!(err.contains("mission_events") && err.contains("message"), "{err}");
-    let copied: i64 = pg.query_one("SELECT count(*) AS n FROM _dbshift.steps WHERE id LIKE 'copy:%'", &[]).unwrap().get("n").unwrap();
+    assert!(
+        err.contains("mission_events") && err.contains("message"),
+        "{err}"
+    );
+    let copied: i64 = pg
+        .query_one(
+            "SELECT count(*) AS n FROM _dbshift.steps WHERE id LIKE 'copy:%'",
+            &[],
+        )
+        .unwrap()
+        .get("n")
+        .unwrap();
     assert!(copied >= 1, "some tables were done before the failure");
-    assert_eq!(pg.query_one("SELECT count(*) AS n FROM mission_events", &[]).unwrap().get::<i64, _>("n").unwrap(), 0);
+    assert_eq!(
+        pg.query_one("SELECT count(*) AS n FROM mission_events", &[])
+            .unwrap()
+            .get::<i64, _>("n")
+            .unwrap(),
+        0
+    );
 
     // Without --resume the unfinished transfer is refused, changing nothing.
     let err = run(&options, work.clone()).unwrap_err().to_string();
     assert!(err.contains("--resume"), "{err}");
 
-    pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN msg TO message").unwrap();
+    pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN msg TO message")
+        .unwrap();
     options.resume = true;
     let report = run(&options, work).unwrap();
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
     assert!(report.tables.iter().any(|t| !t.copied_now), "{report}");
-    for (table, n) in [("missions", 2), ("mission_events", 2), ("tags", 2), ("mission_tags", 3)] {
-        let count: i64 = pg.query_one(&format!("SELECT count(*) AS n FROM {table}"), &[]).unwrap().get("n").unwrap();
+    for (table, n) in [
+        ("missions", 2),
+        ("mission_events", 2),
+        ("tags", 2),
+        ("mission_tags", 3),
+    ] {
+        let count: i64 = pg
+            .query_one(&format!("SELECT count(*) AS n FROM {table}"), &[])
+            .unwrap()
+            .get("n")
+            .unwrap();
         assert_eq!(count, n, "{table}");
     }
 }
@@ -160,7 +270,10 @@ fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
              INSERT INTO big SELECT i, printf('%080d', i) FROM n;",
         )
         .unwrap();
-    diesel::PgConnection::establish(&url).unwrap().batch_execute("CREATE TABLE big (id bigint PRIMARY KEY, payload text)").unwrap();
+    diesel::PgConnection::establish(&url)
+        .unwrap()
+        .batch_execute("CREATE TABLE big (id bigint PRIMARY KEY, payload text)")
+        .unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let mut options = options(&source.path, &url, Mode::DataOnly, rejects.path());
     options.verify = true;
@@ -172,7 +285,12 @@ fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
     // Wait until the COPY is running, then crash the server.
     let started = std::time::Instant::now();
     loop {
-        let active = server.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%'").unwrap_or_default();
+        let active = server
+            .psql(
+                "postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY%'",
+            )
+            .unwrap_or_default();
         if active.trim() != "0" && !active.trim().is_empty() {
             break;
         }
@@ -182,7 +300,10 @@ fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
     server.stop().unwrap();
     let err = handle.join().unwrap().unwrap_err().to_string();
     assert!(!err.contains(server.password()), "{err}");
-    assert!(err.contains("big") || err.contains("connection") || err.contains("server"), "{err}");
+    assert!(
+        err.contains("big") || err.contains("connection") || err.contains("server"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     server.start_again().unwrap();
     options.resume = true;
@@ -208,7 +329,9 @@ fn chinook_migrates_and_verifies() {
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
     assert_eq!(report.tables.len(), 11, "{report}");
     assert_eq!(report.totals.rows_rejected, 0, "{report}");
-    let pg = Registry::with_defaults().connect(&DbConfig::from_url(target.url.clone())).unwrap();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
     let keys: i64 = pg
         .query_one("SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND convalidated AND connamespace = 'public'::regnamespace", &[])
         .unwrap()
@@ -217,9 +340,21 @@ fn chinook_migrates_and_verifies() {
     assert_eq!(keys, 11);
     let pks: i64 = pg.query_one("SELECT count(*) AS n FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace", &[]).unwrap().get("n").unwrap();
     assert_eq!(pks, 11);
-    let tracks: i64 = pg.query_one("SELECT count(*) AS n FROM track", &[]).unwrap().get("n").unwrap();
-    let expected = std::process::Command::new("sqlite3").arg(&source).arg("SELECT count(*) FROM Track").output().unwrap();
-    assert_eq!(tracks.to_string(), String::from_utf8_lossy(&expected.stdout).trim());
+    let tracks: i64 = pg
+        .query_one("SELECT count(*) AS n FROM track", &[])
+        .unwrap()
+        .get("n")
+        .unwrap();
+    let expected = std::process::Command::new("sqlite3")
+        .arg(&source)
+        .arg("SELECT count(*) FROM Track")
+        .output()
+        .unwrap();
+    assert_eq!(
+        tracks.to_string(),
+        String::from_utf8_lossy(&expected.stdout).trim()
+    );
     // A new row takes an id after the copied ones.
-    pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()]).unwrap();
+    pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()])
+        .unwrap();
 }

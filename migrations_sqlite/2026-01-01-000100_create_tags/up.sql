@@ -2,7 +2,7 @@ CREATE TABLE tags (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 100),
     color      TEXT,
-    created_at TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+    created_at TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f000', 'now'))
 );
 
 CREATE TABLE mission_tags (

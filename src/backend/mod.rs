@@ -14,11 +14,57 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
+/// Implements [`Executor`] for a Diesel connection whose backend module defines `$bind` (its
+/// form of a parameter, with `all(&[Value])`) and a [`dynamic::Bind`] impl for it. Written once
+/// here so both built-in backends run statements the same way.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! dynamic_executor {
+    ($conn:ty, $bind:ident, $dialect:expr) => {
+        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
+        fn run_dynamic<R>(
+            sql: &str,
+            params: &[Value],
+            run: impl FnOnce(
+                $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
+            ) -> diesel::QueryResult<R>,
+        ) -> Result<R> {
+            let parts = $crate::sql::cached_parts(sql, params.len()).map_err(Error::Statement)?;
+            let binds = $bind::all(params);
+            run($crate::backend::dynamic::DynQuery {
+                sql,
+                parts: &parts,
+                binds: &binds,
+            })
+            .map_err(Error::query)
+        }
+
+        impl $crate::backend::Executor for $conn {
+            fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+                run_dynamic(sql, params, |query| {
+                    diesel::RunQueryDsl::execute(query, self)
+                })
+            }
+
+            fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+                run_dynamic(sql, params, |query| diesel::RunQueryDsl::load(query, self))
+            }
+
+            fn batch_execute(&mut self, sql: &str) -> Result<()> {
+                diesel::connection::SimpleConnection::batch_execute(self, sql).map_err(Error::query)
+            }
+
+            fn dialect(&self) -> Dialect {
+                $dialect
+            }
+        }
+    };
+}
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod registry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
-#[cfg(feature = "postgres")]
-pub mod postgres;
 
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBackend;
@@ -83,6 +129,12 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
         Ok(Vec::new())
     }
 
+    /// The versions of the embedded schema migrations that are not applied yet, oldest first.
+    /// The default has none.
+    fn pending_migrations(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
     /// Reverts the newest applied migration; returns its version, or `None` when none is
     /// applied. The default reverts nothing.
     fn revert_last_migration(&self) -> Result<Option<String>> {
@@ -124,7 +176,9 @@ impl dyn Backend + '_ {
         let mut body = Some(body);
         let mut output = None;
         self.transaction_dyn(&mut |tx| {
-            let body = body.take().ok_or_else(|| Error::Statement("transaction body ran twice".into()))?;
+            let body = body
+                .take()
+                .ok_or_else(|| Error::Statement("transaction body ran twice".into()))?;
             output = Some(body(tx)?);
             Ok(())
         })?;
@@ -136,7 +190,9 @@ impl dyn Backend + '_ {
         let mut rows = self.query(sql, params)?;
         match rows.len() {
             1 => Ok(rows.remove(0)),
-            n => Err(Error::Statement(format!("expected exactly one row, got {n}"))),
+            n => Err(Error::Statement(format!(
+                "expected exactly one row, got {n}"
+            ))),
         }
     }
 
@@ -146,7 +202,9 @@ impl dyn Backend + '_ {
         match rows.len() {
             0 => Ok(None),
             1 => Ok(Some(rows.remove(0))),
-            n => Err(Error::Statement(format!("expected at most one row, got {n}"))),
+            n => Err(Error::Statement(format!(
+                "expected at most one row, got {n}"
+            ))),
         }
     }
 }
@@ -179,8 +237,13 @@ pub(crate) fn checkout_error(
         Error::PoolTimeout { timeout, max_size }
     } else {
         let message = error.to_string();
-        let message = message.strip_prefix("timed out waiting for connection: ").unwrap_or(&message);
-        Error::Connect { url: url.clone(), message: message.trim().to_string() }
+        let message = message
+            .strip_prefix("timed out waiting for connection: ")
+            .unwrap_or(&message);
+        Error::Connect {
+            url: url.clone(),
+            message: message.trim().to_string(),
+        }
     }
 }
 
@@ -189,8 +252,17 @@ pub(crate) mod migrations {
     use crate::error::{Error, Result};
     use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
+    /// Versions oldest first: they are timestamps of one fixed width, so text order is time order.
+    fn sorted(versions: impl Iterator<Item = String>) -> Vec<String> {
+        let mut versions: Vec<String> = versions.collect();
+        versions.sort();
+        versions
+    }
+
     fn error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
-        Error::Migration { message: e.to_string() }
+        Error::Migration {
+            message: e.to_string(),
+        }
     }
 
     pub(crate) fn run_pending<DB: diesel::backend::Backend>(
@@ -204,10 +276,24 @@ pub(crate) mod migrations {
         Ok(versions.iter().map(ToString::to_string).collect())
     }
 
-    pub(crate) fn applied<DB: diesel::backend::Backend>(conn: &mut impl MigrationHarness<DB>) -> Result<Vec<String>> {
-        let mut versions: Vec<String> = conn.applied_migrations().map_err(error)?.iter().map(ToString::to_string).collect();
-        versions.sort();
-        Ok(versions)
+    pub(crate) fn applied<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+    ) -> Result<Vec<String>> {
+        let applied = conn.applied_migrations().map_err(error)?;
+        Ok(sorted(applied.iter().map(ToString::to_string)))
+    }
+
+    pub(crate) fn pending<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+    ) -> Result<Vec<String>>
+    where
+        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+    {
+        let pending = conn.pending_migrations(source).map_err(error)?;
+        Ok(sorted(
+            pending.iter().map(|m| m.name().version().to_string()),
+        ))
     }
 
     pub(crate) fn revert_last<DB: diesel::backend::Backend>(
@@ -222,5 +308,54 @@ pub(crate) mod migrations {
         }
         let version = conn.revert_last_migration(source).map_err(error)?;
         Ok(Some(version.to_string()))
+    }
+}
+
+/// Runtime SQL with runtime parameters as a Diesel query, shared by the built-in backends.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod dynamic {
+    use diesel::backend::Backend as DieselBackend;
+    use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+    use diesel::sql_types::Untyped;
+    use diesel::{QueryResult, RunQueryDsl};
+
+    use crate::sql::Part;
+
+    /// A backend's form of one parameter, pushed where its `$N` stands.
+    pub(crate) trait Bind<DB: DieselBackend> {
+        /// Pushes this value as a bind parameter of its SQL type.
+        fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
+    }
+
+    /// A statement cut at its placeholders ([`crate::sql::cached_parts`]) with the binds in
+    /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement by SQL text,
+    /// so running a statement again does not prepare it again.
+    pub(crate) struct DynQuery<'a, B> {
+        pub(crate) sql: &'a str,
+        pub(crate) parts: &'a [Part],
+        pub(crate) binds: &'a [B],
+    }
+
+    impl<B> QueryId for DynQuery<'_, B> {
+        type QueryId = ();
+        const HAS_STATIC_QUERY_ID: bool = false;
+    }
+
+    impl<B> Query for DynQuery<'_, B> {
+        type SqlType = Untyped;
+    }
+
+    impl<B, Conn> RunQueryDsl<Conn> for DynQuery<'_, B> {}
+
+    impl<DB: DieselBackend, B: Bind<DB>> QueryFragment<DB> for DynQuery<'_, B> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            for part in self.parts {
+                match part {
+                    Part::Sql(range) => out.push_sql(&self.sql[range.clone()]),
+                    Part::Param(n) => self.binds[n - 1].push(&mut out)?,
+                }
+            }
+            Ok(())
+        }
     }
 }

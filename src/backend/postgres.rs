@@ -14,20 +14,19 @@ use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::data_types::PgTimestamp;
 use diesel::pg::{Pg, PgConnection, PgValue};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::AstPass;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz, Untyped};
-use diesel::{Connection, QueryResult, RunQueryDsl};
+use diesel::sql_types::{BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz};
+use diesel::{Connection, QueryResult};
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
+use super::dynamic::Bind;
 use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::{segments, Segment};
-use crate::value::diesel_rows::{into_rows, RawRow};
 use crate::value::{Row, Value};
 
 /// The schema migrations in `migrations_postgres/`, compiled into the binary.
@@ -51,7 +50,10 @@ pub struct PostgresBackend {
 
 impl std::fmt::Debug for PostgresBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresBackend").field("url", &self.url).field("pool", &self.pool.state()).finish()
+        f.debug_struct("PostgresBackend")
+            .field("url", &self.url)
+            .field("pool", &self.pool.state())
+            .finish()
     }
 }
 
@@ -60,7 +62,10 @@ impl std::fmt::Debug for PostgresBackend {
 pub fn with_connect_options(url: &str, timeout_secs: u64) -> String {
     let mut out = url.to_string();
     let is_uri = url.contains("://");
-    for (key, value) in [("connect_timeout", timeout_secs.to_string()), ("application_name", "dbshift".to_string())] {
+    for (key, value) in [
+        ("connect_timeout", timeout_secs.to_string()),
+        ("application_name", "dbshift".to_string()),
+    ] {
         if url.contains(&format!("{key}=")) {
             continue;
         }
@@ -86,7 +91,10 @@ pub fn one_line(message: &str) -> String {
 
 /// Opens one connection to `url` (a secret), mapping failures to a one-line [`Error::Connect`].
 pub fn establish(url: &str, redacted: &RedactedUrl) -> Result<PgConnection> {
-    PgConnection::establish(url).map_err(|e| Error::Connect { url: redacted.clone(), message: one_line(&e.to_string()) })
+    PgConnection::establish(url).map_err(|e| Error::Connect {
+        url: redacted.clone(),
+        message: one_line(&e.to_string()),
+    })
 }
 
 impl PostgresBackend {
@@ -102,9 +110,18 @@ impl PostgresBackend {
             .min_idle(Some(config.pool.min_idle))
             .connection_timeout(timeout)
             .build(ConnectionManager::<PgConnection>::new(target))
-            .map_err(|e| Error::Connect { url: url.clone(), message: one_line(&e.to_string()) })?;
+            .map_err(|e| Error::Connect {
+                url: url.clone(),
+                message: one_line(&e.to_string()),
+            })?;
         tracing::debug!(%url, max_size = config.pool.max_size, "opened postgres pool");
-        Ok(PostgresBackend { pool, url, max_size: config.pool.max_size, timeout, closed: Arc::new(AtomicBool::new(false)) })
+        Ok(PostgresBackend {
+            pool,
+            url,
+            max_size: config.pool.max_size,
+            timeout,
+            closed: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// A pooled connection, for callers inside the crate that need Diesel directly (COPY).
@@ -112,9 +129,9 @@ impl PostgresBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        self.pool
-            .get()
-            .map_err(|e| checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url))
+        self.pool.get().map_err(|e| {
+            checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
+        })
     }
 
     /// The underlying r2d2 pool (for typed Diesel code sharing the same connections).
@@ -124,9 +141,11 @@ impl PostgresBackend {
 
     fn with_migration_lock<T>(&self, f: impl FnOnce(&mut PgConnection) -> Result<T>) -> Result<T> {
         let mut conn = self.conn()?;
-        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).map_err(Error::query)?;
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+            .map_err(Error::query)?;
         let result = f(&mut conn);
-        let unlock = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+        let unlock =
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
         let value = result?;
         unlock.map_err(Error::query)?;
         Ok(value)
@@ -177,6 +196,10 @@ impl Backend for PostgresBackend {
         migrations::applied(&mut *self.conn()?)
     }
 
+    fn pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+    }
+
     fn revert_last_migration(&self) -> Result<Option<String>> {
         self.with_migration_lock(|conn| migrations::revert_last(conn, MIGRATIONS))
     }
@@ -190,28 +213,7 @@ impl Backend for PostgresBackend {
     }
 }
 
-impl Executor for PgConnection {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
-        let binds = PgBind::all(params);
-        DynQuery { segments: &segments, binds: &binds }.execute(self).map_err(Error::query)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
-        let binds = PgBind::all(params);
-        let raw: Vec<RawRow> = DynQuery { segments: &segments, binds: &binds }.load(self).map_err(Error::query)?;
-        Ok(into_rows(raw))
-    }
-
-    fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        SimpleConnection::batch_execute(self, sql).map_err(Error::query)
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-}
+dynamic_executor!(PgConnection, PgBind, Dialect::Postgres);
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for
 /// `NULL`, which has no bytes for a wrong type's receive function to misread.
@@ -264,7 +266,9 @@ impl<'a> PgBind<'a> {
                 Value::Float(x) => PgBind::Float(*x),
                 Value::Text(s) => PgBind::Text(s),
                 Value::Bytes(b) => PgBind::Bytes(b),
-                Value::Timestamp(t) => PgBind::Timestamp(PgTimestamp(t.timestamp_micros() - PG_EPOCH_OFFSET_MICROS)),
+                Value::Timestamp(t) => {
+                    PgBind::Timestamp(PgTimestamp(t.timestamp_micros() - PG_EPOCH_OFFSET_MICROS))
+                }
                 Value::Json(j) => PgBind::Json(JsonbText(j.to_string())),
                 Value::Uuid(u) => PgBind::Uuid(*u),
             })
@@ -272,46 +276,21 @@ impl<'a> PgBind<'a> {
     }
 }
 
-/// Dynamic SQL with dynamic binds, cached by Diesel as a prepared statement per SQL text.
-struct DynQuery<'a> {
-    segments: &'a [Segment<'a>],
-    binds: &'a [PgBind<'a>],
-}
-
-impl QueryId for DynQuery<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for DynQuery<'_> {
-    type SqlType = Untyped;
-}
-
-impl<Conn> RunQueryDsl<Conn> for DynQuery<'_> {}
-
-impl QueryFragment<Pg> for DynQuery<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        for segment in self.segments {
-            let n = match segment {
-                Segment::Sql(text) => {
-                    out.push_sql(text);
-                    continue;
-                }
-                Segment::Param(n) => *n,
-            };
-            match &self.binds[n - 1] {
-                PgBind::Null => out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None)?,
-                PgBind::Bool(b) => out.push_bind_param::<Bool, bool>(b)?,
-                PgBind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
-                PgBind::Float(x) => out.push_bind_param::<Double, f64>(x)?,
-                PgBind::Text(s) => out.push_bind_param::<Text, str>(s)?,
-                PgBind::Bytes(b) => out.push_bind_param::<Binary, [u8]>(b)?,
-                PgBind::Timestamp(t) => out.push_bind_param::<Timestamptz, PgTimestamp>(t)?,
-                PgBind::Json(j) => out.push_bind_param::<Jsonb, JsonbText>(j)?,
-                PgBind::Uuid(u) => out.push_bind_param::<diesel::sql_types::Uuid, uuid::Uuid>(u)?,
+impl<'a> Bind<Pg> for PgBind<'a> {
+    fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        match self {
+            PgBind::Null => {
+                out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None)
             }
+            PgBind::Bool(b) => out.push_bind_param::<Bool, bool>(b),
+            PgBind::Int(i) => out.push_bind_param::<BigInt, i64>(i),
+            PgBind::Float(x) => out.push_bind_param::<Double, f64>(x),
+            PgBind::Text(s) => out.push_bind_param::<Text, str>(s),
+            PgBind::Bytes(b) => out.push_bind_param::<Binary, [u8]>(b),
+            PgBind::Timestamp(t) => out.push_bind_param::<Timestamptz, PgTimestamp>(t),
+            PgBind::Json(j) => out.push_bind_param::<Jsonb, JsonbText>(j),
+            PgBind::Uuid(u) => out.push_bind_param::<diesel::sql_types::Uuid, uuid::Uuid>(u),
         }
-        Ok(())
     }
 }
 
@@ -370,7 +349,13 @@ pub fn decode_numeric(bytes: &[u8]) -> deserialize::Result<String> {
     let digits: Vec<i32> = (0..ndigits)
         .map(|i| read_be::<2>(&bytes[8 + 2 * i..]).map(|d| i16::from_be_bytes(d) as i32))
         .collect::<deserialize::Result<_>>()?;
-    let digit = |i: i32| if i >= 0 && (i as usize) < digits.len() { digits[i as usize] } else { 0 };
+    let digit = |i: i32| {
+        if i >= 0 && (i as usize) < digits.len() {
+            digits[i as usize]
+        } else {
+            0
+        }
+    };
     let mut out = String::new();
     if sign == 0x4000 {
         out.push('-');
@@ -408,7 +393,10 @@ fn format_date(days_since_2000: i32) -> String {
             let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
             epoch
                 .checked_add_signed(chrono::Duration::days(days.into()))
-                .map_or_else(|| format!("{days} days after 2000-01-01"), |d| d.format("%Y-%m-%d").to_string())
+                .map_or_else(
+                    || format!("{days} days after 2000-01-01"),
+                    |d| d.format("%Y-%m-%d").to_string(),
+                )
         }
     }
 }
@@ -416,7 +404,12 @@ fn format_date(days_since_2000: i32) -> String {
 fn format_time_of_day(micros: i64) -> String {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000);
-    let base = format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    let base = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
     if frac == 0 {
         base
     } else {
@@ -452,15 +445,24 @@ fn format_inet(bytes: &[u8]) -> deserialize::Result<String> {
         _ => return Err("unknown inet family".into()),
     };
     let full = if family == 2 { 32 } else { 128 };
-    Ok(if is_cidr == 1 || bits != full { format!("{text}/{bits}") } else { text })
+    Ok(if is_cidr == 1 || bits != full {
+        format!("{text}/{bits}")
+    } else {
+        text
+    })
 }
 
 fn timestamp_value(micros_since_2000: i64) -> Value {
     match micros_since_2000 {
         i64::MAX => Value::Text("infinity".into()),
         i64::MIN => Value::Text("-infinity".into()),
-        micros => chrono::DateTime::from_timestamp_micros(micros.saturating_add(PG_EPOCH_OFFSET_MICROS))
-            .map_or_else(|| Value::Text(format!("{micros} µs after 2000-01-01")), Value::Timestamp),
+        micros => {
+            chrono::DateTime::from_timestamp_micros(micros.saturating_add(PG_EPOCH_OFFSET_MICROS))
+                .map_or_else(
+                    || Value::Text(format!("{micros} µs after 2000-01-01")),
+                    Value::Timestamp,
+                )
+        }
     }
 }
 
@@ -488,7 +490,9 @@ impl FromSql<AnySql, Pg> for Value {
             oid::BYTEA => Value::Bytes(bytes.to_vec()),
             oid::JSON => json_value(bytes)?,
             oid::JSONB => json_value(bytes.get(1..).ok_or("empty jsonb")?)?,
-            oid::TIMESTAMP | oid::TIMESTAMPTZ => timestamp_value(i64::from_be_bytes(read_be(bytes)?)),
+            oid::TIMESTAMP | oid::TIMESTAMPTZ => {
+                timestamp_value(i64::from_be_bytes(read_be(bytes)?))
+            }
             oid::DATE => Value::Text(format_date(i32::from_be_bytes(read_be(bytes)?))),
             oid::TIME => Value::Text(format_time_of_day(i64::from_be_bytes(read_be(bytes)?))),
             oid::INTERVAL => Value::Text(format_interval(bytes)?),
@@ -497,9 +501,19 @@ impl FromSql<AnySql, Pg> for Value {
             // Enums, citext and other user types send their text form in binary mode.
             user if user >= oid::FIRST_USER_OID => match std::str::from_utf8(bytes) {
                 Ok(text) if !text.contains('\0') => Value::Text(text.to_owned()),
-                _ => return Err(format!("unsupported PostgreSQL type oid {user}; cast the column to text").into()),
+                _ => {
+                    return Err(format!(
+                        "unsupported PostgreSQL type oid {user}; cast the column to text"
+                    )
+                    .into())
+                }
             },
-            other => return Err(format!("unsupported PostgreSQL type oid {other}; cast the column to text").into()),
+            other => {
+                return Err(format!(
+                    "unsupported PostgreSQL type oid {other}; cast the column to text"
+                )
+                .into())
+            }
         })
     }
 
@@ -530,11 +544,23 @@ mod tests {
 
     #[test]
     fn numeric_decodes_exactly() {
-        assert_eq!(decode_numeric(&numeric(2, 0, 0, 2, &[12, 3400])).unwrap(), "12.34");
-        assert_eq!(decode_numeric(&numeric(2, 1, 0x4000, 0, &[1, 0])).unwrap(), "-10000");
-        assert_eq!(decode_numeric(&numeric(1, -1, 0, 5, &[50])).unwrap(), "0.00500");
+        assert_eq!(
+            decode_numeric(&numeric(2, 0, 0, 2, &[12, 3400])).unwrap(),
+            "12.34"
+        );
+        assert_eq!(
+            decode_numeric(&numeric(2, 1, 0x4000, 0, &[1, 0])).unwrap(),
+            "-10000"
+        );
+        assert_eq!(
+            decode_numeric(&numeric(1, -1, 0, 5, &[50])).unwrap(),
+            "0.00500"
+        );
         assert_eq!(decode_numeric(&numeric(0, 0, 0, 3, &[])).unwrap(), "0.000");
-        assert_eq!(decode_numeric(&numeric(0, 0, 0xC000, 0, &[])).unwrap(), "NaN");
+        assert_eq!(
+            decode_numeric(&numeric(0, 0, 0xC000, 0, &[])).unwrap(),
+            "NaN"
+        );
         assert!(decode_numeric(&[0, 1]).is_err());
     }
 
@@ -548,7 +574,10 @@ mod tests {
             with_connect_options("postgres://h/db?sslmode=require&connect_timeout=2", 5),
             "postgres://h/db?sslmode=require&connect_timeout=2&application_name=dbshift"
         );
-        assert_eq!(with_connect_options("host=h dbname=d", 3), "host=h dbname=d connect_timeout=3 application_name=dbshift");
+        assert_eq!(
+            with_connect_options("host=h dbname=d", 3),
+            "host=h dbname=d connect_timeout=3 application_name=dbshift"
+        );
     }
 
     #[test]
@@ -560,7 +589,10 @@ mod tests {
         interval.extend_from_slice(&3_600_000_000i64.to_be_bytes());
         interval.extend_from_slice(&2i32.to_be_bytes());
         interval.extend_from_slice(&14i32.to_be_bytes());
-        assert_eq!(format_interval(&interval).unwrap(), "1 year 2 mons 2 days 01:00:00");
+        assert_eq!(
+            format_interval(&interval).unwrap(),
+            "1 year 2 mons 2 days 01:00:00"
+        );
         assert_eq!(one_line("a\n\tb  c\n"), "a; b c");
     }
 }

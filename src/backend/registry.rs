@@ -36,20 +36,28 @@ impl Registry {
     pub fn with_defaults() -> Self {
         let mut registry = Self::new();
         #[cfg(feature = "sqlite")]
-        let sqlite: Factory = Arc::new(|config| Ok(Box::new(super::SqliteBackend::connect(config)?)));
+        let sqlite: Factory =
+            Arc::new(|config| Ok(Box::new(super::SqliteBackend::connect(config)?)));
         #[cfg(not(feature = "sqlite"))]
         let sqlite: Factory = Arc::new(|_| {
-            Err(Error::NotCompiled("SQLite support was not compiled in (enable feature `sqlite`)"))
+            Err(Error::NotCompiled(
+                "SQLite support was not compiled in (enable feature `sqlite`)",
+            ))
         });
         #[cfg(feature = "postgres")]
-        let postgres: Factory = Arc::new(|config| Ok(Box::new(super::PostgresBackend::connect(config)?)));
+        let postgres: Factory =
+            Arc::new(|config| Ok(Box::new(super::PostgresBackend::connect(config)?)));
         #[cfg(not(feature = "postgres"))]
         let postgres: Factory = Arc::new(|_| {
-            Err(Error::NotCompiled("PostgreSQL support was not compiled in (enable feature `postgres`)"))
+            Err(Error::NotCompiled(
+                "PostgreSQL support was not compiled in (enable feature `postgres`)",
+            ))
         });
         registry.factories.insert("sqlite".into(), sqlite.clone());
         registry.factories.insert("file".into(), sqlite);
-        registry.factories.insert("postgres".into(), postgres.clone());
+        registry
+            .factories
+            .insert("postgres".into(), postgres.clone());
         registry.factories.insert("postgresql".into(), postgres);
         registry
     }
@@ -60,7 +68,8 @@ impl Registry {
     where
         F: Fn(&DbConfig) -> Result<Box<dyn Backend>> + Send + Sync + 'static,
     {
-        self.factories.insert(scheme.to_ascii_lowercase(), Arc::new(factory));
+        self.factories
+            .insert(scheme.to_ascii_lowercase(), Arc::new(factory));
         self
     }
 
@@ -72,10 +81,13 @@ impl Registry {
     /// Connects to the database of `config` with the factory its backend name selects.
     pub fn connect(&self, config: &DbConfig) -> Result<Box<dyn Backend>> {
         let name = config.backend_name();
-        let factory = self.factories.get(&name).ok_or_else(|| Error::UnknownScheme {
-            scheme: name.clone(),
-            available: self.schemes().join(", "),
-        })?;
+        let factory = self
+            .factories
+            .get(&name)
+            .ok_or_else(|| Error::UnknownScheme {
+                scheme: name.clone(),
+                available: self.schemes().join(", "),
+            })?;
         tracing::debug!(backend = %name, url = %config.url, "connecting");
         factory(config)
     }

@@ -12,20 +12,19 @@ use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::AstPass;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
-use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text, Untyped};
+use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::QueryResult;
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
+use super::dynamic::Bind;
 use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::{segments, Segment};
-use crate::value::diesel_rows::{into_rows, RawRow};
 use crate::value::{format_sqlite_timestamp, Row, Value};
 
 /// The schema migrations in `migrations_sqlite/`, compiled into the binary.
@@ -43,7 +42,10 @@ pub struct SqliteBackend {
 
 impl std::fmt::Debug for SqliteBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteBackend").field("url", &self.url).field("pool", &self.pool.state()).finish()
+        f.debug_struct("SqliteBackend")
+            .field("url", &self.url)
+            .field("pool", &self.pool.state())
+            .finish()
     }
 }
 
@@ -54,9 +56,15 @@ struct Pragmas {
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+    fn on_acquire(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
         // busy_timeout goes first: switching to WAL itself may wait on another connection.
-        let mut sql = format!("PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;", self.busy_timeout_ms);
+        let mut sql = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+            self.busy_timeout_ms
+        );
         if !self.in_memory {
             sql.push_str(" PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
         }
@@ -76,7 +84,10 @@ pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
         // memdb databases whose name starts with '/' are shared by all connections of the
         // process, with ordinary locking (unlike shared-cache mode, which fails with
         // SQLITE_LOCKED instead of waiting on the busy timeout).
-        return (format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()), true);
+        return (
+            format!("file:/dbshift-memory-{}-{n}?vfs=memdb", std::process::id()),
+            true,
+        );
     }
     let in_memory = path.contains("mode=memory") || path.contains("vfs=memdb");
     (path.to_string(), in_memory)
@@ -89,21 +100,48 @@ impl SqliteBackend {
         let (target, in_memory) = sqlite_target(config.url.expose());
         let timeout = config.pool.connect_timeout();
         // An in-memory database lives while one connection is open: keep one idle always.
-        let min_idle = if in_memory { config.pool.min_idle.max(1) } else { config.pool.min_idle };
+        let min_idle = if in_memory {
+            config.pool.min_idle.max(1)
+        } else {
+            config.pool.min_idle
+        };
+        // r2d2 runs `SELECT 1` on every checkout by default, to catch connections a server
+        // dropped. A SQLite connection is a handle on a local file that nothing drops, so the
+        // check found nothing and cost a point read about a sixth of its time.
         let mut builder = Pool::builder()
             .max_size(config.pool.max_size)
             .min_idle(Some(min_idle))
+            .test_on_check_out(false)
             .connection_timeout(timeout);
         if in_memory {
             // Recycling every connection at once would free the in-memory database.
             builder = builder.max_lifetime(None).idle_timeout(None);
         }
         let pool = builder
-            .connection_customizer(Box::new(Pragmas { busy_timeout_ms: config.pool.busy_timeout_ms, in_memory }))
+            .connection_customizer(Box::new(Pragmas {
+                busy_timeout_ms: config.pool.busy_timeout_ms,
+                in_memory,
+            }))
             .build(ConnectionManager::<SqliteConnection>::new(target))
-            .map_err(|e| Error::Connect { url: url.clone(), message: e.to_string() })?;
+            .map_err(|e| Error::Connect {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        // With no idle minimum the pool opens nothing yet; one checkout makes a missing
+        // directory or an unreadable file fail here, as PostgreSQL's first connect does.
+        drop(
+            pool.get().map_err(|e| {
+                checkout_error(e, pool.state(), config.pool.max_size, timeout, &url)
+            })?,
+        );
         tracing::debug!(%url, max_size = config.pool.max_size, "opened sqlite pool");
-        Ok(SqliteBackend { pool, url, max_size: config.pool.max_size, timeout, closed: Arc::new(AtomicBool::new(false)) })
+        Ok(SqliteBackend {
+            pool,
+            url,
+            max_size: config.pool.max_size,
+            timeout,
+            closed: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// A pooled connection, for callers inside the crate that need Diesel directly.
@@ -111,9 +149,9 @@ impl SqliteBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        self.pool
-            .get()
-            .map_err(|e| checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url))
+        self.pool.get().map_err(|e| {
+            checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
+        })
     }
 
     /// The underlying r2d2 pool (for typed Diesel code sharing the same connections).
@@ -165,6 +203,10 @@ impl Backend for SqliteBackend {
         migrations::applied(&mut *self.conn()?)
     }
 
+    fn pending_migrations(&self) -> Result<Vec<String>> {
+        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+    }
+
     fn revert_last_migration(&self) -> Result<Option<String>> {
         migrations::revert_last(&mut *self.conn()?, MIGRATIONS)
     }
@@ -178,28 +220,7 @@ impl Backend for SqliteBackend {
     }
 }
 
-impl Executor for SqliteConnection {
-    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
-        let binds = SqliteBind::all(params);
-        DynQuery { segments: &segments, binds: &binds }.execute(self).map_err(Error::query)
-    }
-
-    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let segments = segments(sql, params.len()).map_err(Error::Statement)?;
-        let binds = SqliteBind::all(params);
-        let raw: Vec<RawRow> = DynQuery { segments: &segments, binds: &binds }.load(self).map_err(Error::query)?;
-        Ok(into_rows(raw))
-    }
-
-    fn batch_execute(&mut self, sql: &str) -> Result<()> {
-        SimpleConnection::batch_execute(self, sql).map_err(Error::query)
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-}
+dynamic_executor!(SqliteConnection, SqliteBind, Dialect::Sqlite);
 
 /// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
 enum SqliteBind<'a> {
@@ -229,57 +250,42 @@ impl<'a> SqliteBind<'a> {
     }
 }
 
-/// Dynamic SQL with dynamic binds. Unlike `sql_query`, Diesel caches its prepared statement
-/// by SQL text, so repeating a statement does not prepare it again.
-struct DynQuery<'a> {
-    segments: &'a [Segment<'a>],
-    binds: &'a [SqliteBind<'a>],
-}
-
-impl QueryId for DynQuery<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for DynQuery<'_> {
-    type SqlType = Untyped;
-}
-
-impl<Conn> RunQueryDsl<Conn> for DynQuery<'_> {}
-
-impl QueryFragment<Sqlite> for DynQuery<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        for segment in self.segments {
-            let n = match segment {
-                Segment::Sql(text) => {
-                    out.push_sql(text);
-                    continue;
-                }
-                Segment::Param(n) => *n,
-            };
-            match &self.binds[n - 1] {
-                SqliteBind::Null => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&None)?,
-                SqliteBind::Int(i) => out.push_bind_param::<BigInt, i64>(i)?,
-                SqliteBind::Float(x) => out.push_bind_param::<Double, f64>(x)?,
-                SqliteBind::Text(s) => out.push_bind_param::<Text, str>(s.as_ref())?,
-                SqliteBind::Blob(b) => out.push_bind_param::<Binary, [u8]>(b)?,
-            }
+impl<'a> Bind<Sqlite> for SqliteBind<'a> {
+    fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        match self {
+            SqliteBind::Null => out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&None),
+            SqliteBind::Int(i) => out.push_bind_param::<BigInt, i64>(i),
+            SqliteBind::Float(x) => out.push_bind_param::<Double, f64>(x),
+            SqliteBind::Text(s) => out.push_bind_param::<Text, str>(s.as_ref()),
+            SqliteBind::Blob(b) => out.push_bind_param::<Binary, [u8]>(b),
         }
-        Ok(())
+    }
+}
+
+/// A TEXT value as `Value::Text`, or as `Value::Bytes` when it is not valid UTF-8, so nothing
+/// changes on the way. Diesel's `read_text` replaces invalid UTF-8 with U+FFFD silently, while
+/// its `read_blob` on text copies the value first (about a quarter of what a point read cost
+/// over typed Diesel). So text is read with `read_text`, and only a result holding U+FFFD,
+/// rare in real data, is read again as raw bytes to tell a stored U+FFFD from a replaced byte.
+fn read_text(value: &mut SqliteValue<'_, '_, '_>) -> Value {
+    let text = value.read_text();
+    if !text.contains('\u{FFFD}') {
+        return Value::Text(text.to_owned());
+    }
+    match std::str::from_utf8(value.read_blob()) {
+        Ok(text) => Value::Text(text.to_owned()),
+        Err(_) => Value::Bytes(value.read_blob().to_vec()),
     }
 }
 
 impl FromSql<AnySql, Sqlite> for Value {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         Ok(match value.value_type() {
-            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => Value::Int(value.read_long()),
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {
+                Value::Int(value.read_long())
+            }
             Some(SqliteType::Double | SqliteType::Float) => Value::Float(value.read_double()),
-            // Diesel's read_text replaces invalid UTF-8 silently; read the raw bytes instead and
-            // keep text that is not UTF-8 as bytes, so nothing changes on the way.
-            Some(SqliteType::Text) => match std::str::from_utf8(value.read_blob()) {
-                Ok(text) => Value::Text(text.to_owned()),
-                Err(_) => Value::Bytes(value.read_blob().to_vec()),
-            },
+            Some(SqliteType::Text) => read_text(&mut value),
             Some(SqliteType::Binary) => Value::Bytes(value.read_blob().to_vec()),
             None => Value::Null,
         })

@@ -80,7 +80,12 @@ struct Exists {
 
 /// Reads every table of `schema`.
 pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTable>> {
-    let fail = |e: diesel::result::Error| Error::Invalid(format!("reading the target's catalog failed: {}", server_message(&e)));
+    let fail = |e: diesel::result::Error| {
+        Error::Invalid(format!(
+            "reading the target's catalog failed: {}",
+            server_message(&e)
+        ))
+    };
     let columns: Vec<ColumnRow> = diesel::sql_query(
         "SELECT c.relname AS table_name, a.attname AS column_name,
                 format_type(a.atttypid, a.atttypmod) AS type_text,
@@ -136,7 +141,8 @@ pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTa
     }
     for reference in references {
         if let Some(table) = tables.iter_mut().find(|t| t.name == reference.child) {
-            if reference.parent != reference.child && !table.references.contains(&reference.parent) {
+            if reference.parent != reference.child && !table.references.contains(&reference.parent)
+            {
                 table.references.push(reference.parent);
             }
         }
@@ -156,13 +162,18 @@ pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTa
 /// Maps `format_type` text (and `pg_type.typtype`) to a [`PgType`].
 pub fn pg_type_of(type_text: &str, type_kind: &str, labels: Option<Vec<String>>) -> PgType {
     if type_kind == "e" {
-        return PgType::Enum { name: type_text.to_string(), labels: labels.unwrap_or_default() };
+        return PgType::Enum {
+            name: type_text.to_string(),
+            labels: labels.unwrap_or_default(),
+        };
     }
     let (base, modifier) = match type_text.split_once('(') {
         Some((base, rest)) => (base.trim(), Some(rest.trim_end_matches(')'))),
         None => (type_text.trim(), None),
     };
-    let numbers: Vec<u32> = modifier.map(|m| m.split(',').filter_map(|n| n.trim().parse().ok()).collect()).unwrap_or_default();
+    let numbers: Vec<u32> = modifier
+        .map(|m| m.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_default();
     match base {
         "boolean" => PgType::Boolean,
         "smallint" => PgType::SmallInt,
@@ -199,10 +210,24 @@ mod tests {
 
     #[test]
     fn catalog_types_map_to_pg_types() {
-        assert_eq!(pg_type_of("numeric(10,2)", "b", None), PgType::Numeric(Some((10, 2))));
-        assert_eq!(pg_type_of("character varying(20)", "b", None), PgType::Varchar(Some(20)));
-        assert_eq!(pg_type_of("timestamp with time zone", "b", None), PgType::Timestamptz);
-        assert_eq!(pg_type_of("integer[]", "b", None), PgType::Other("integer[]".into()));
-        assert!(matches!(pg_type_of("mission_status", "e", Some(vec!["draft".into()])), PgType::Enum { labels, .. } if labels == ["draft"]));
+        assert_eq!(
+            pg_type_of("numeric(10,2)", "b", None),
+            PgType::Numeric(Some((10, 2)))
+        );
+        assert_eq!(
+            pg_type_of("character varying(20)", "b", None),
+            PgType::Varchar(Some(20))
+        );
+        assert_eq!(
+            pg_type_of("timestamp with time zone", "b", None),
+            PgType::Timestamptz
+        );
+        assert_eq!(
+            pg_type_of("integer[]", "b", None),
+            PgType::Other("integer[]".into())
+        );
+        assert!(
+            matches!(pg_type_of("mission_status", "e", Some(vec!["draft".into()])), PgType::Enum { labels, .. } if labels == ["draft"])
+        );
     }
 }

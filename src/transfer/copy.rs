@@ -97,8 +97,16 @@ pub fn copy_in(
     COPY_TARGET.with(|t| *t.borrow_mut() = target.to_string());
     let query = diesel::copy_from(diesel_dynamic_schema::table(String::new()))
         .from_raw_data(DynCopyTarget, produce)
-        .with_format(if binary { CopyFormat::Binary } else { CopyFormat::Text });
-    let query = if freeze { query.with_freeze(true) } else { query };
+        .with_format(if binary {
+            CopyFormat::Binary
+        } else {
+            CopyFormat::Text
+        });
+    let query = if freeze {
+        query.with_freeze(true)
+    } else {
+        query
+    };
     query.execute(conn)
 }
 
@@ -110,7 +118,9 @@ pub fn copy_out<T>(
 ) -> QueryResult<T> {
     COPY_TARGET.with(|t| *t.borrow_mut() = format!("({query})"));
     let output = {
-        let mut stream = diesel::copy_to(DynCopyTarget).with_format(CopyFormat::Binary).load_raw(conn)?;
+        let mut stream = diesel::copy_to(DynCopyTarget)
+            .with_format(CopyFormat::Binary)
+            .load_raw(conn)?;
         consume(&mut stream)
     };
     // Diesel's raw COPY TO reader does not fetch the command's final result after the stream
@@ -283,12 +293,25 @@ pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableSt
 }
 
 fn target_error(job: &TableJob<'_>, e: &DieselError) -> Error {
-    Error::Invalid(format!("copying table `{}` failed: {}", job.map.source, server_message(e)))
+    Error::Invalid(format!(
+        "copying table `{}` failed: {}",
+        job.map.source,
+        server_message(e)
+    ))
 }
 
 fn copy_target(map: &TableMap) -> Result<String> {
-    let columns: Vec<String> = map.columns.iter().map(|c| quote_ident(&c.target)).collect::<std::result::Result<_, _>>().map_err(Error::Invalid)?;
-    Ok(format!("{} ({})", map.qualified_target(), columns.join(", ")))
+    let columns: Vec<String> = map
+        .columns
+        .iter()
+        .map(|c| quote_ident(&c.target))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(Error::Invalid)?;
+    Ok(format!(
+        "{} ({})",
+        map.qualified_target(),
+        columns.join(", ")
+    ))
 }
 
 /// Converts one row; `Ok(None)` when it was rejected (and recorded).
@@ -309,19 +332,40 @@ fn convert_row<'r>(
                 repairs.push((column, value, reason));
             }
             Outcome::Reject(reason) => {
-                sink.push(&record(map, row, &column.source, value_json(value), reason, "rejected"))?;
+                sink.push(&record(
+                    map,
+                    row,
+                    &column.source,
+                    value_json(value),
+                    reason,
+                    "rejected",
+                ))?;
                 return Ok(false);
             }
         }
     }
     for (column, value, reason) in repairs {
         Counters::add(&counters.repaired, 1);
-        sink.push(&record(map, row, &column.source, value_json(value), reason, "repaired"))?;
+        sink.push(&record(
+            map,
+            row,
+            &column.source,
+            value_json(value),
+            reason,
+            "repaired",
+        ))?;
     }
     Ok(true)
 }
 
-fn record(map: &TableMap, row: &SrcRow, column: &str, value: serde_json::Value, reason: String, action: &str) -> Reject {
+fn record(
+    map: &TableMap,
+    row: &SrcRow,
+    column: &str,
+    value: serde_json::Value,
+    reason: String,
+    action: &str,
+) -> Reject {
     let key_names: Vec<String> = match &map.key {
         super::model::SourceKey::Rowid => vec!["rowid".to_string()],
         super::model::SourceKey::PrimaryKey(columns) => columns.clone(),
@@ -427,7 +471,9 @@ fn copy_streaming(
                     }
                     if buf.len() >= CHUNK_BYTES {
                         Counters::add(&counters.bytes, buf.len() as u64);
-                        out.write_all(&buf).map_err(|e| CopyError::Server(DieselError::SerializationError(Box::new(e))))?;
+                        out.write_all(&buf).map_err(|e| {
+                            CopyError::Server(DieselError::SerializationError(Box::new(e)))
+                        })?;
                         buf.clear();
                     }
                 }
@@ -437,7 +483,8 @@ fn copy_streaming(
                 buf.extend_from_slice(BINARY_TRAILER);
             }
             Counters::add(&counters.bytes, buf.len() as u64);
-            out.write_all(&buf).map_err(|e| CopyError::Server(DieselError::SerializationError(Box::new(e))))?;
+            out.write_all(&buf)
+                .map_err(|e| CopyError::Server(DieselError::SerializationError(Box::new(e))))?;
             Ok(())
         };
         let result = copy_in(conn, target, binary, job.freeze, produce);
@@ -446,9 +493,14 @@ fn copy_streaming(
     });
     match result {
         Ok(_) => Ok(counters),
-        Err(CopyError::Producer) => Err(Attempt::Other(failure.into_inner().unwrap_or_else(|| {
-            Error::Invalid(format!("copying table `{}` stopped without a reason", job.map.source))
-        }))),
+        Err(CopyError::Producer) => {
+            Err(Attempt::Other(failure.into_inner().unwrap_or_else(|| {
+                Error::Invalid(format!(
+                    "copying table `{}` stopped without a reason",
+                    job.map.source
+                ))
+            })))
+        }
         Err(CopyError::Server(e)) => Err(Attempt::Server(e)),
     }
 }
@@ -462,7 +514,8 @@ fn copy_isolating(
 ) -> std::result::Result<Counters, Attempt> {
     let binary = job.map.binary_copy();
     let counters = Counters::default();
-    let reader = TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
+    let reader =
+        TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
     for page in reader {
         let page = page.map_err(Attempt::Other)?;
         let mut encoded: Vec<(usize, Vec<u8>)> = Vec::with_capacity(page.len());
@@ -478,7 +531,14 @@ fn copy_isolating(
         for chunk in encoded.chunks(ISOLATION_CHUNK_ROWS) {
             let mut on_refused = |index: usize, message: String| -> Result<()> {
                 let row = &page[index];
-                sink.push(&record(job.map, row, "?", serde_json::Value::Null, format!("refused by PostgreSQL: {message}"), "rejected"))
+                sink.push(&record(
+                    job.map,
+                    row,
+                    "?",
+                    serde_json::Value::Null,
+                    format!("refused by PostgreSQL: {message}"),
+                    "rejected",
+                ))
             };
             let written = insert_chunk(conn, target, binary, chunk, &mut on_refused, &counters)?;
             Counters::add(&counters.written, written);
@@ -501,7 +561,8 @@ fn insert_chunk(
     }
     conn.batch_execute("SAVEPOINT dbshift_chunk")?;
     let produce = |out: &mut dyn Write| -> std::result::Result<(), CopyError> {
-        let io = |e: std::io::Error| CopyError::Server(DieselError::SerializationError(Box::new(e)));
+        let io =
+            |e: std::io::Error| CopyError::Server(DieselError::SerializationError(Box::new(e)));
         if binary {
             out.write_all(BINARY_HEADER).map_err(io)?;
         }
@@ -516,20 +577,29 @@ fn insert_chunk(
     match copy_in(conn, target, binary, false, produce) {
         Ok(_) => {
             conn.batch_execute("RELEASE SAVEPOINT dbshift_chunk")?;
-            Counters::add(&counters.bytes, rows.iter().map(|(_, b)| b.len() as u64).sum());
+            Counters::add(
+                &counters.bytes,
+                rows.iter().map(|(_, b)| b.len() as u64).sum(),
+            );
             Ok(rows.len() as u64)
         }
         Err(CopyError::Server(e)) if is_data_error(&e) => {
-            conn.batch_execute("ROLLBACK TO SAVEPOINT dbshift_chunk; RELEASE SAVEPOINT dbshift_chunk")?;
+            conn.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_chunk; RELEASE SAVEPOINT dbshift_chunk",
+            )?;
             if rows.len() == 1 {
                 on_refused(rows[0].0, server_message(&e)).map_err(Attempt::Other)?;
                 return Ok(0);
             }
             let (left, right) = rows.split_at(rows.len() / 2);
-            Ok(insert_chunk(conn, target, binary, left, on_refused, counters)?
-                + insert_chunk(conn, target, binary, right, on_refused, counters)?)
+            Ok(
+                insert_chunk(conn, target, binary, left, on_refused, counters)?
+                    + insert_chunk(conn, target, binary, right, on_refused, counters)?,
+            )
         }
         Err(CopyError::Server(e)) => Err(Attempt::Server(e)),
-        Err(CopyError::Producer) => Err(Attempt::Other(Error::Invalid("writing a chunk failed".into()))),
+        Err(CopyError::Producer) => Err(Attempt::Other(Error::Invalid(
+            "writing a chunk failed".into(),
+        ))),
     }
 }

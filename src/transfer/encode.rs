@@ -71,9 +71,22 @@ pub fn text_field(buf: &mut Vec<u8>, cell: &Cell<'_>) {
         Cell::Days(d) => buf.extend_from_slice(format_days(*d).as_bytes()),
         Cell::TimeOfDay(t) => {
             let (secs, frac) = (t / 1_000_000, t % 1_000_000);
-            buf.extend_from_slice(format!("{:02}:{:02}:{:02}.{frac:06}", secs / 3600, secs / 60 % 60, secs % 60).as_bytes());
+            buf.extend_from_slice(
+                format!(
+                    "{:02}:{:02}:{:02}.{frac:06}",
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60
+                )
+                .as_bytes(),
+            );
         }
-        Cell::Uuid(u) => buf.extend_from_slice(uuid::Uuid::from_bytes(*u).hyphenated().to_string().as_bytes()),
+        Cell::Uuid(u) => buf.extend_from_slice(
+            uuid::Uuid::from_bytes(*u)
+                .hyphenated()
+                .to_string()
+                .as_bytes(),
+        ),
     }
 }
 

@@ -102,7 +102,14 @@ impl PgType {
     /// Whether the copier has a binary COPY encoder for this type. A table with any other
     /// column is copied in COPY's text format instead.
     pub fn has_binary_encoding(&self) -> bool {
-        !matches!(self, PgType::Numeric(_) | PgType::Interval | PgType::Inet | PgType::Other(_) | PgType::Citext)
+        !matches!(
+            self,
+            PgType::Numeric(_)
+                | PgType::Interval
+                | PgType::Inet
+                | PgType::Other(_)
+                | PgType::Citext
+        )
     }
 }
 

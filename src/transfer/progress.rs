@@ -39,8 +39,15 @@ impl Progress {
 
     /// Bars when stderr is a terminal, log lines otherwise.
     pub fn auto() -> Self {
-        let bars = std::io::stderr().is_terminal().then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Progress { inner: Some(Arc::new(Inner { bars, tables: Mutex::new(HashMap::new()) })) }
+        let bars = std::io::stderr()
+            .is_terminal()
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Progress {
+            inner: Some(Arc::new(Inner {
+                bars,
+                tables: Mutex::new(HashMap::new()),
+            })),
+        }
     }
 
     /// A table starts copying.
@@ -50,9 +57,11 @@ impl Progress {
             Some(multi) => {
                 let bar = multi.add(ProgressBar::new(total_rows.max(1)));
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} rows {per_sec} ETA {eta}")
-                        .expect("valid template")
-                        .progress_chars("=> "),
+                    ProgressStyle::with_template(
+                        "{prefix:>24} [{bar:30}] {pos}/{len} rows {per_sec} ETA {eta}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
                 );
                 bar.set_prefix(table.chars().take(24).collect::<String>());
                 bar.enable_steady_tick(Duration::from_millis(200));
@@ -63,7 +72,11 @@ impl Progress {
                 ProgressBar::hidden()
             }
         };
-        inner.tables.lock().expect("lock").insert(table.to_string(), (bar, Instant::now()));
+        inner
+            .tables
+            .lock()
+            .expect("lock")
+            .insert(table.to_string(), (bar, Instant::now()));
     }
 
     /// Rows read so far for a table.

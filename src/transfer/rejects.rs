@@ -47,9 +47,13 @@ pub fn value_json(value: &SrcValue) -> Json {
         SrcValue::Float(x) => json!({ "real": float_text(*x) }),
         SrcValue::Text(bytes) => match std::str::from_utf8(bytes) {
             Ok(text) => json!(text),
-            Err(_) => json!({ "text_base64": base64::engine::general_purpose::STANDARD.encode(bytes) }),
+            Err(_) => {
+                json!({ "text_base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
+            }
         },
-        SrcValue::Blob(bytes) => json!({ "blob_base64": base64::engine::general_purpose::STANDARD.encode(bytes) }),
+        SrcValue::Blob(bytes) => {
+            json!({ "blob_base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
+        }
     }
 }
 
@@ -74,7 +78,12 @@ impl RejectSink {
     /// A sink for `table` under `dir`; `None` keeps rejects only in the counts (used by
     /// verification, which writes nothing).
     pub fn new(dir: Option<&Path>, table: &str) -> Self {
-        RejectSink { dir: dir.map(Path::to_path_buf), table: table.to_string(), writer: None, count: 0 }
+        RejectSink {
+            dir: dir.map(Path::to_path_buf),
+            table: table.to_string(),
+            writer: None,
+            count: 0,
+        }
     }
 
     /// Rejected rows so far.
@@ -86,9 +95,18 @@ impl RejectSink {
         let safe: String = self
             .table
             .chars()
-            .map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
-        format!("{safe}-{:08x}", xxhash_rust::xxh3::xxh3_64(self.table.as_bytes()) as u32)
+        format!(
+            "{safe}-{:08x}",
+            xxhash_rust::xxh3::xxh3_64(self.table.as_bytes()) as u32
+        )
     }
 
     fn partial_path(&self, dir: &Path) -> PathBuf {
@@ -97,13 +115,17 @@ impl RejectSink {
 
     /// The final path of this table's reject file.
     pub fn final_path(&self) -> Option<PathBuf> {
-        self.dir.as_ref().map(|dir| dir.join(format!("{}.rejects.jsonl", self.file_stem())))
+        self.dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{}.rejects.jsonl", self.file_stem())))
     }
 
     /// Records one rejected row.
     pub fn push(&mut self, reject: &Reject) -> Result<()> {
         self.count += 1;
-        let Some(dir) = self.dir.clone() else { return Ok(()) };
+        let Some(dir) = self.dir.clone() else {
+            return Ok(());
+        };
         if self.writer.is_none() {
             std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
                 context: format!("cannot create the reject directory `{}`", dir.display()),
@@ -144,7 +166,10 @@ impl RejectSink {
     pub fn flush(&mut self) -> Result<()> {
         if let Some(writer) = self.writer.as_mut() {
             let table = self.table.clone();
-            let io = |source| Error::Io { context: format!("cannot write the reject file of `{table}`"), source };
+            let io = |source| Error::Io {
+                context: format!("cannot write the reject file of `{table}`"),
+                source,
+            };
             writer.flush().map_err(io)?;
             writer.get_ref().sync_all().map_err(io)?;
         }
@@ -154,13 +179,18 @@ impl RejectSink {
     /// Renames the partial file into place; call after the table's transaction committed.
     pub fn commit(&mut self) -> Result<Option<PathBuf>> {
         self.writer = None;
-        let (Some(dir), Some(final_path)) = (self.dir.clone(), self.final_path()) else { return Ok(None) };
+        let (Some(dir), Some(final_path)) = (self.dir.clone(), self.final_path()) else {
+            return Ok(None);
+        };
         let partial = self.partial_path(&dir);
         if !partial.exists() {
             return Ok(None);
         }
         std::fs::rename(&partial, &final_path).map_err(|source| Error::Io {
-            context: format!("cannot move the reject file into place at `{}`", final_path.display()),
+            context: format!(
+                "cannot move the reject file into place at `{}`",
+                final_path.display()
+            ),
             source,
         })?;
         Ok(Some(final_path))

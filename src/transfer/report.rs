@@ -105,8 +105,18 @@ fn mib(bytes: u64) -> String {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "dbshift {}: {} -> {}", self.mode, self.source, self.target)?;
-        let width = self.tables.iter().map(|t| t.table.chars().count()).max().unwrap_or(5).clamp(5, 40);
+        writeln!(
+            f,
+            "dbshift {}: {} -> {}",
+            self.mode, self.source, self.target
+        )?;
+        let width = self
+            .tables
+            .iter()
+            .map(|t| t.table.chars().count())
+            .max()
+            .unwrap_or(5)
+            .clamp(5, 40);
         writeln!(
             f,
             "{:<width$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>10}  {:>7}",
@@ -124,21 +134,41 @@ impl fmt::Display for Report {
             writeln!(
                 f,
                 "{:<width$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>10}  {:>7.2}{note}",
-                t.table, s.rows_read, s.rows_written, s.rows_rejected, s.values_repaired, mib(s.bytes), s.seconds
+                t.table,
+                s.rows_read,
+                s.rows_written,
+                s.rows_rejected,
+                s.values_repaired,
+                mib(s.bytes),
+                s.seconds
             )?;
         }
         let tot = &self.totals;
         writeln!(
             f,
             "{:<width$}  {:>10}  {:>10}  {:>8}  {:>8}  {:>10}  {:>7.2}",
-            "total", tot.rows_read, tot.rows_written, tot.rows_rejected, tot.values_repaired, mib(tot.bytes), self.seconds
+            "total",
+            tot.rows_read,
+            tot.rows_written,
+            tot.rows_rejected,
+            tot.values_repaired,
+            mib(tot.bytes),
+            self.seconds
         )?;
         if !self.phases.is_empty() {
-            let phases: Vec<String> = self.phases.iter().map(|(name, s)| format!("{name} {s:.2}s")).collect();
+            let phases: Vec<String> = self
+                .phases
+                .iter()
+                .map(|(name, s)| format!("{name} {s:.2}s"))
+                .collect();
             writeln!(f, "phases: {}", phases.join(", "))?;
         }
         if self.seconds > 0.0 && tot.rows_written > 0 {
-            writeln!(f, "throughput: {:.0} rows/s", tot.rows_written as f64 / self.seconds)?;
+            writeln!(
+                f,
+                "throughput: {:.0} rows/s",
+                tot.rows_written as f64 / self.seconds
+            )?;
         }
         if let Some(dir) = &self.reject_dir {
             if self.has_rejects() {
@@ -159,7 +189,11 @@ impl fmt::Display for Report {
             Some(v) => {
                 writeln!(f, "verification: FAILED ({:.2}s)", v.seconds)?;
                 for check in v.tables.iter().filter(|c| !c.ok()) {
-                    writeln!(f, "  {}: source {} rows, target {} rows", check.table, check.source_rows, check.target_rows)?;
+                    writeln!(
+                        f,
+                        "  {}: source {} rows, target {} rows",
+                        check.table, check.source_rows, check.target_rows
+                    )?;
                     for d in &check.differences {
                         writeln!(
                             f,

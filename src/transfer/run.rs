@@ -162,7 +162,8 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 
 /// Whether `table` passes `--tables` (empty: all) and `--exclude`.
 pub fn selected(table: &str, include: &[String], exclude: &[String]) -> bool {
-    (include.is_empty() || include.iter().any(|p| glob_match(p, table))) && !exclude.iter().any(|p| glob_match(p, table))
+    (include.is_empty() || include.iter().any(|p| glob_match(p, table)))
+        && !exclude.iter().any(|p| glob_match(p, table))
 }
 
 #[derive(QueryableByName)]
@@ -208,19 +209,29 @@ pub fn data_only_work(
     let targets = read_schema(&mut target, schema)?;
     let mut work = Work::default();
     let mut used_settings = HashSet::new();
-    for table in tables.into_iter().map(|t| t.name).filter(|t| selected(t, include, exclude)) {
+    for table in tables
+        .into_iter()
+        .map(|t| t.name)
+        .filter(|t| selected(t, include, exclude))
+    {
         let Some(target_table) = find_by_name(&targets, &table, |t| &t.name) else {
-            work.warnings.push(format!("source table `{table}` has no table in the target and is not copied"));
+            work.warnings.push(format!(
+                "source table `{table}` has no table in the target and is not copied"
+            ));
             continue;
         };
-        let columns: Vec<SourceColumnRow> =
-            diesel::sql_query(format!("SELECT name, pk FROM pragma_table_info({})", quote_literal(&table)))
-                .load(&mut source)
-                .map_err(err)?;
+        let columns: Vec<SourceColumnRow> = diesel::sql_query(format!(
+            "SELECT name, pk FROM pragma_table_info({})",
+            quote_literal(&table)
+        ))
+        .load(&mut source)
+        .map_err(err)?;
         let source_columns: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let mut maps = Vec::new();
         for column in &columns {
-            let Some(target_column) = find_by_name(&target_table.columns, &column.name, |c| &c.name) else {
+            let Some(target_column) =
+                find_by_name(&target_table.columns, &column.name, |c| &c.name)
+            else {
                 let values: Vec<SourceCount> = diesel::sql_query(format!(
                     "SELECT count({}) AS n FROM {}",
                     quote_ident(&column.name).map_err(Error::Invalid)?,
@@ -238,7 +249,10 @@ pub fn data_only_work(
                 continue;
             };
             if target_column.generated {
-                work.warnings.push(format!("column `{table}.{}` maps to a generated column and is not copied", column.name));
+                work.warnings.push(format!(
+                    "column `{table}.{}` maps to a generated column and is not copied",
+                    column.name
+                ));
                 continue;
             }
             let key = format!("{table}.{}", column.name);
@@ -271,19 +285,35 @@ pub fn data_only_work(
             ))
             .load(&mut source)
             .map_err(err)?;
-            sql.first().is_some_and(|s| s.name.to_ascii_uppercase().split_whitespace().collect::<String>().ends_with("WITHOUTROWID"))
+            sql.first().is_some_and(|s| {
+                s.name
+                    .to_ascii_uppercase()
+                    .split_whitespace()
+                    .collect::<String>()
+                    .ends_with("WITHOUTROWID")
+            })
         };
         let mut pk: Vec<&SourceColumnRow> = columns.iter().filter(|c| c.pk > 0).collect();
         pk.sort_by_key(|c| c.pk);
-        let key = if without_rowid { SourceKey::PrimaryKey(pk.iter().map(|c| c.name.clone()).collect()) } else { SourceKey::Rowid };
+        let key = if without_rowid {
+            SourceKey::PrimaryKey(pk.iter().map(|c| c.name.clone()).collect())
+        } else {
+            SourceKey::Rowid
+        };
         let rowid_column = super::source::rowid_alias_column(&mut source, &table).map_err(err)?;
-        let count: Vec<SourceCount> =
-            diesel::sql_query(format!("SELECT count(*) AS n FROM {}", quote_ident(&table).map_err(Error::Invalid)?))
-                .load(&mut source)
-                .map_err(err)?;
+        let count: Vec<SourceCount> = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM {}",
+            quote_ident(&table).map_err(Error::Invalid)?
+        ))
+        .load(&mut source)
+        .map_err(err)?;
         for column in target_table.columns.iter().filter(|c| c.sequence.is_some()) {
             if maps.iter().any(|m| m.target == column.name) {
-                let qualified = format!("{}.{}", quote_ident(schema).map_err(Error::Invalid)?, quote_ident(&target_table.name).map_err(Error::Invalid)?);
+                let qualified = format!(
+                    "{}.{}",
+                    quote_ident(schema).map_err(Error::Invalid)?,
+                    quote_ident(&target_table.name).map_err(Error::Invalid)?
+                );
                 let name = quote_ident(&column.name).map_err(Error::Invalid)?;
                 work.finish.push(Step {
                     id: format!("sequence:{}.{}", target_table.name, column.name),
@@ -313,7 +343,9 @@ pub fn data_only_work(
         });
     }
     for key in settings.keys().filter(|k| !used_settings.contains(*k)) {
-        return Err(Error::Invalid(format!("the plan file sets column `{key}`, which is not a copied column")));
+        return Err(Error::Invalid(format!(
+            "the plan file sets column `{key}`, which is not a copied column"
+        )));
     }
     Ok(work)
 }
@@ -322,7 +354,10 @@ pub fn data_only_work(
 /// each table's CREATE and post-load DDL, then identities, foreign keys and views. A plan with
 /// blocking review items is refused with the items listed.
 pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
-    let blocking: Vec<String> = plan.blocking().map(|item| format!("{}: {}", item.object, item.message)).collect();
+    let blocking: Vec<String> = plan
+        .blocking()
+        .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
     if !blocking.is_empty() {
         return Err(Error::Invalid(format!(
             "the plan cannot run as it stands: {}; change the plan file (or the source) and try again",
@@ -331,7 +366,10 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
     }
     let mut source = super::source::open(source_path)?;
     let err = |e: diesel::result::Error| super::source::source_error(source_path, None, e);
-    let mut work = Work { preamble: plan.before.clone(), ..Work::default() };
+    let mut work = Work {
+        preamble: plan.before.clone(),
+        ..Work::default()
+    };
     for table in &plan.tables {
         let columns: Vec<SourceColumnRow> = diesel::sql_query(format!(
             "SELECT name, pk FROM pragma_table_xinfo({})",
@@ -342,7 +380,8 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
         work.tables.push(WorkTable {
             map: table.map.clone(),
             source_columns: columns.into_iter().map(|c| c.name).collect(),
-            rowid_column: super::source::rowid_alias_column(&mut source, &table.map.source).map_err(err)?,
+            rowid_column: super::source::rowid_alias_column(&mut source, &table.map.source)
+                .map_err(err)?,
             create: table.create.clone(),
             after_load: table.after_load.clone(),
             parents: Vec::new(),
@@ -351,7 +390,10 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
         if let Some(identity) = &table.identity {
             work.finish.push(Step {
                 id: format!("identity:{}", table.map.source),
-                what: format!("restart the identity of `{}.{}` at {}", table.map.target, identity.column, identity.restart_with),
+                what: format!(
+                    "restart the identity of `{}.{}` at {}",
+                    table.map.target, identity.column, identity.restart_with
+                ),
                 sql: vec![identity.sql.clone()],
             });
         }
@@ -367,7 +409,11 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
     }
     for view in &plan.views {
         if let Some(sql) = &view.sql {
-            work.finish.push(Step { id: format!("view:{}", view.source), what: format!("view `{}`", view.target), sql: vec![sql.clone()] });
+            work.finish.push(Step {
+                id: format!("view:{}", view.source),
+                what: format!("view `{}`", view.target),
+                sql: vec![sql.clone()],
+            });
         }
     }
     work.warnings = plan
@@ -393,12 +439,21 @@ fn find_by_name<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) 
 }
 
 fn connect(config: &DbConfig) -> Result<PgConnection> {
-    let url = crate::backend::postgres::with_connect_options(&config.connect_url()?, config.pool.connect_timeout_secs);
-    Ok(crate::backend::postgres::establish(&url, &config.url.redacted())?)
+    let url = crate::backend::postgres::with_connect_options(
+        &config.connect_url()?,
+        config.pool.connect_timeout_secs,
+    );
+    Ok(crate::backend::postgres::establish(
+        &url,
+        &config.url.redacted(),
+    )?)
 }
 
 fn target_error(options: &Options, what: &str, e: diesel::result::Error) -> Error {
-    Error::Target { url: options.target.url.redacted(), message: format!("{what}: {}", server_message(&e)) }
+    Error::Target {
+        url: options.target.url.redacted(),
+        message: format!("{what}: {}", server_message(&e)),
+    }
 }
 
 #[derive(QueryableByName)]
@@ -418,7 +473,10 @@ fn mark_sql(id: &str, detail: Option<&str>) -> String {
     format!(
         "INSERT INTO {STATE_SCHEMA}.steps (id, detail) VALUES ({}, {})",
         quote_literal(id),
-        detail.map_or("NULL".to_string(), |d| format!("{}::jsonb", quote_literal(d)))
+        detail.map_or("NULL".to_string(), |d| format!(
+            "{}::jsonb",
+            quote_literal(d)
+        ))
     )
 }
 
@@ -426,15 +484,28 @@ fn mark_sql(id: &str, detail: Option<&str>) -> String {
 pub fn run(options: &Options, work: Work) -> Result<Report> {
     let started = Instant::now();
     let mut conn = connect(&options.target)?;
-    let state_exists = query_text(&mut conn, &format!("SELECT to_regclass('{STATE_SCHEMA}.run')::text AS value"))
-        .map_err(|e| target_error(options, "reading the transfer state", e))?
-        .is_some();
+    let state_exists = query_text(
+        &mut conn,
+        &format!("SELECT to_regclass('{STATE_SCHEMA}.run')::text AS value"),
+    )
+    .map_err(|e| target_error(options, "reading the transfer state", e))?
+    .is_some();
     let work = if state_exists && options.resume {
-        let text = query_text(&mut conn, &format!("SELECT work::text AS value FROM {STATE_SCHEMA}.run"))
-            .map_err(|e| target_error(options, "reading the recorded transfer", e))?
-            .ok_or_else(|| Error::Invalid("the recorded transfer is empty; start over with --if-exists drop".into()))?;
-        let recorded: Work = serde_json::from_str(&text)
-            .map_err(|e| Error::Invalid(format!("the recorded transfer is unreadable ({e}); start over with --if-exists drop")))?;
+        let text = query_text(
+            &mut conn,
+            &format!("SELECT work::text AS value FROM {STATE_SCHEMA}.run"),
+        )
+        .map_err(|e| target_error(options, "reading the recorded transfer", e))?
+        .ok_or_else(|| {
+            Error::Invalid(
+                "the recorded transfer is empty; start over with --if-exists drop".into(),
+            )
+        })?;
+        let recorded: Work = serde_json::from_str(&text).map_err(|e| {
+            Error::Invalid(format!(
+                "the recorded transfer is unreadable ({e}); start over with --if-exists drop"
+            ))
+        })?;
         tracing::info!("resuming the transfer recorded in the target");
         recorded
     } else {
@@ -450,11 +521,18 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     };
     execute(options, &mut conn, &work, started).map_err(|e| match e {
         e @ Error::Stopped { .. } => e,
-        e => Error::Stopped { source: Box::new(e) },
+        e => Error::Stopped {
+            source: Box::new(e),
+        },
     })
 }
 
-fn execute(options: &Options, conn: &mut PgConnection, work: &Work, started: Instant) -> Result<Report> {
+fn execute(
+    options: &Options,
+    conn: &mut PgConnection,
+    work: &Work,
+    started: Instant,
+) -> Result<Report> {
     let conn = &mut *conn;
     let done = done_steps(options, conn)?;
     let mut report = Report {
@@ -471,24 +549,52 @@ fn execute(options: &Options, conn: &mut PgConnection, work: &Work, started: Ins
     };
 
     let phase = Instant::now();
-    run_step(options, conn, &done, &Step { id: "preamble".into(), what: "types and extensions".into(), sql: work.preamble.clone() })?;
+    run_step(
+        options,
+        conn,
+        &done,
+        &Step {
+            id: "preamble".into(),
+            what: "types and extensions".into(),
+            sql: work.preamble.clone(),
+        },
+    )?;
     if options.mode == Mode::DataOnly && options.if_exists == IfExists::Truncate {
-        let names: Vec<String> = work.tables.iter().map(|t| t.map.qualified_target()).collect();
+        let names: Vec<String> = work
+            .tables
+            .iter()
+            .map(|t| t.map.qualified_target())
+            .collect();
         if !names.is_empty() {
-            run_step(options, conn, &done, &Step { id: "truncate".into(), what: "empty the target tables".into(), sql: vec![format!("TRUNCATE {}", names.join(", "))] })?;
+            run_step(
+                options,
+                conn,
+                &done,
+                &Step {
+                    id: "truncate".into(),
+                    what: "empty the target tables".into(),
+                    sql: vec![format!("TRUNCATE {}", names.join(", "))],
+                },
+            )?;
         }
     }
-    report.phases.push(("prepare".into(), phase.elapsed().as_secs_f64()));
+    report
+        .phases
+        .push(("prepare".into(), phase.elapsed().as_secs_f64()));
 
     let phase = Instant::now();
     report.tables = copy_tables(options, work, &done)?;
-    report.phases.push(("data".into(), phase.elapsed().as_secs_f64()));
+    report
+        .phases
+        .push(("data".into(), phase.elapsed().as_secs_f64()));
 
     let phase = Instant::now();
     for step in &work.finish {
         run_step(options, conn, &done, step)?;
     }
-    report.phases.push(("constraints".into(), phase.elapsed().as_secs_f64()));
+    report
+        .phases
+        .push(("constraints".into(), phase.elapsed().as_secs_f64()));
 
     report.sum();
     report.seconds = started.elapsed().as_secs_f64();
@@ -518,12 +624,23 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
                     }
                 };
                 loop {
-                    let Some(table) = queue.lock().expect("lock").pop() else { return };
+                    let Some(table) = queue.lock().expect("lock").pop() else {
+                        return;
+                    };
                     if failure.lock().expect("lock").is_some() {
                         return;
                     }
-                    options.progress.message(&format!("verifying {}", table.map.source));
-                    match verify_table(&mut conn, &options.source, &table.map, &table.source_columns, table.rowid_column.as_deref(), skip.get(&table.map.source)) {
+                    options
+                        .progress
+                        .message(&format!("verifying {}", table.map.source));
+                    match verify_table(
+                        &mut conn,
+                        &options.source,
+                        &table.map,
+                        &table.source_columns,
+                        table.rowid_column.as_deref(),
+                        skip.get(&table.map.source),
+                    ) {
                         Ok(check) => results.lock().expect("lock").push(check),
                         Err(e) => {
                             failure.lock().expect("lock").get_or_insert(e);
@@ -539,24 +656,47 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     }
     let mut tables = results.into_inner().expect("lock");
     tables.sort_by(|a, b| a.table.cmp(&b.table));
-    Ok(Verification { ok: tables.iter().all(|t| t.ok()), seconds: started.elapsed().as_secs_f64(), tables })
+    Ok(Verification {
+        ok: tables.iter().all(|t| t.ok()),
+        seconds: started.elapsed().as_secs_f64(),
+        tables,
+    })
 }
 
 fn check_target(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
-    let schema = work.tables.first().map_or("public".to_string(), |t| t.map.target_schema.clone());
+    let schema = work
+        .tables
+        .first()
+        .map_or("public".to_string(), |t| t.map.target_schema.clone());
     let existing = read_schema(conn, &schema)?;
     let blocking: Vec<String> = match options.mode {
-        Mode::DataOnly => existing.iter().filter(|t| t.has_rows && work.tables.iter().any(|w| w.map.target == t.name)).map(|t| t.name.clone()).collect(),
-        Mode::Full | Mode::SchemaOnly => existing.iter().filter(|t| work.tables.iter().any(|w| w.map.target == t.name)).map(|t: &TargetTable| t.name.clone()).collect(),
+        Mode::DataOnly => existing
+            .iter()
+            .filter(|t| t.has_rows && work.tables.iter().any(|w| w.map.target == t.name))
+            .map(|t| t.name.clone())
+            .collect(),
+        Mode::Full | Mode::SchemaOnly => existing
+            .iter()
+            .filter(|t| work.tables.iter().any(|w| w.map.target == t.name))
+            .map(|t: &TargetTable| t.name.clone())
+            .collect(),
     };
     if blocking.is_empty() || options.if_exists != IfExists::Fail {
         return Ok(());
     }
-    let mut tables = blocking.iter().take(5).map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ");
+    let mut tables = blocking
+        .iter()
+        .take(5)
+        .map(|t| format!("`{t}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if blocking.len() > 5 {
         tables.push_str(&format!(" and {} more", blocking.len() - 5));
     }
-    Err(Error::TargetNotEmpty { url: options.target.url.redacted(), tables })
+    Err(Error::TargetNotEmpty {
+        url: options.target.url.redacted(),
+        tables,
+    })
 }
 
 fn start_state(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
@@ -571,7 +711,8 @@ fn start_state(options: &Options, conn: &mut PgConnection, work: &Work) -> Resul
         quote_literal(options.mode.as_str()),
         quote_literal(&json)
     );
-    conn.transaction(|conn| conn.batch_execute(&sql)).map_err(|e| target_error(options, "recording the transfer", e))
+    conn.transaction(|conn| conn.batch_execute(&sql))
+        .map_err(|e| target_error(options, "recording the transfer", e))
 }
 
 #[derive(QueryableByName)]
@@ -582,14 +723,24 @@ struct StepRow {
     detail: Option<String>,
 }
 
-fn done_steps(options: &Options, conn: &mut PgConnection) -> Result<HashMap<String, Option<String>>> {
-    let rows: Vec<StepRow> = diesel::sql_query(format!("SELECT id, detail::text AS detail FROM {STATE_SCHEMA}.steps"))
-        .load(conn)
-        .map_err(|e| target_error(options, "reading the transfer state", e))?;
+fn done_steps(
+    options: &Options,
+    conn: &mut PgConnection,
+) -> Result<HashMap<String, Option<String>>> {
+    let rows: Vec<StepRow> = diesel::sql_query(format!(
+        "SELECT id, detail::text AS detail FROM {STATE_SCHEMA}.steps"
+    ))
+    .load(conn)
+    .map_err(|e| target_error(options, "reading the transfer state", e))?;
     Ok(rows.into_iter().map(|r| (r.id, r.detail)).collect())
 }
 
-fn run_step(options: &Options, conn: &mut PgConnection, done: &HashMap<String, Option<String>>, step: &Step) -> Result<()> {
+fn run_step(
+    options: &Options,
+    conn: &mut PgConnection,
+    done: &HashMap<String, Option<String>>,
+    step: &Step,
+) -> Result<()> {
     if done.contains_key(&step.id) || step.sql.is_empty() {
         return Ok(());
     }
@@ -610,12 +761,21 @@ struct Scheduler {
     failure: Option<Error>,
 }
 
-fn copy_tables(options: &Options, work: &Work, done: &HashMap<String, Option<String>>) -> Result<Vec<TableReport>> {
+fn copy_tables(
+    options: &Options,
+    work: &Work,
+    done: &HashMap<String, Option<String>>,
+) -> Result<Vec<TableReport>> {
     let in_transfer: HashSet<&str> = work.tables.iter().map(|t| t.map.target.as_str()).collect();
     let mut order: Vec<usize> = (0..work.tables.len()).collect();
     // Largest first, so the last table to finish is a small one.
     order.sort_by_key(|&i| std::cmp::Reverse(work.tables[i].source_rows));
-    let scheduler = Mutex::new(Scheduler { pending: order, loaded: HashSet::new(), running: 0, failure: None });
+    let scheduler = Mutex::new(Scheduler {
+        pending: order,
+        loaded: HashSet::new(),
+        running: 0,
+        failure: None,
+    });
     let wake = Condvar::new();
     let reports = Mutex::new(Vec::new());
     let pool = PostgresBackend::connect(&{
@@ -634,7 +794,11 @@ fn copy_tables(options: &Options, work: &Work, done: &HashMap<String, Option<Str
                             return;
                         }
                         let ready = s.pending.iter().position(|&i| {
-                            work.tables[i].parents.iter().all(|p| !in_transfer.contains(p.as_str()) || s.loaded.contains(p) || *p == work.tables[i].map.target)
+                            work.tables[i].parents.iter().all(|p| {
+                                !in_transfer.contains(p.as_str())
+                                    || s.loaded.contains(p)
+                                    || *p == work.tables[i].map.target
+                            })
                         });
                         match ready {
                             Some(position) => {
@@ -681,7 +845,12 @@ fn copy_tables(options: &Options, work: &Work, done: &HashMap<String, Option<Str
     Ok(reports.into_inner().expect("lock"))
 }
 
-fn copy_one(options: &Options, conn: &mut PgConnection, table: &WorkTable, done: &HashMap<String, Option<String>>) -> Result<TableReport> {
+fn copy_one(
+    options: &Options,
+    conn: &mut PgConnection,
+    table: &WorkTable,
+    done: &HashMap<String, Option<String>>,
+) -> Result<TableReport> {
     let copy_id = format!("copy:{}", table.map.source);
     let index_id = format!("index:{}", table.map.source);
     let qualified = table.map.qualified_target();
@@ -693,12 +862,21 @@ fn copy_one(options: &Options, conn: &mut PgConnection, table: &WorkTable, done:
     };
     let mut skip_after_load = false;
     let result = if let Some(detail) = done.get(&copy_id) {
-        let stats = detail.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+        let stats = detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
         report(stats, false)
     } else {
-        let exists = query_text(conn, &format!("SELECT to_regclass({})::text AS value", quote_literal(&qualified)))
-            .map_err(|e| target_error(options, "looking up a table", e))?
-            .is_some();
+        let exists = query_text(
+            conn,
+            &format!(
+                "SELECT to_regclass({})::text AS value",
+                quote_literal(&qualified)
+            ),
+        )
+        .map_err(|e| target_error(options, "looking up a table", e))?
+        .is_some();
         let mut before = Vec::new();
         let freeze = match options.mode {
             Mode::DataOnly => false,
@@ -726,7 +904,13 @@ fn copy_one(options: &Options, conn: &mut PgConnection, table: &WorkTable, done:
                 }
                 Ok(TableStats::default())
             })
-            .map_err(|e| target_error(options, &format!("creating table `{}`", table.map.target), e))?
+            .map_err(|e| {
+                target_error(
+                    options,
+                    &format!("creating table `{}`", table.map.target),
+                    e,
+                )
+            })?
         } else {
             let job = TableJob {
                 source_path: &options.source,
@@ -752,11 +936,24 @@ fn copy_one(options: &Options, conn: &mut PgConnection, table: &WorkTable, done:
     };
     // Keys, indexes and statistics right after the table's rows, on this worker, so they
     // overlap with other tables still loading.
-    let mut sql = if skip_after_load { Vec::new() } else { table.after_load.clone() };
+    let mut sql = if skip_after_load {
+        Vec::new()
+    } else {
+        table.after_load.clone()
+    };
     if options.mode != Mode::SchemaOnly {
         sql.push(format!("ANALYZE {qualified}"));
     }
-    run_step(options, conn, done, &Step { id: index_id, what: format!("keys, indexes and statistics of `{}`", table.map.target), sql })?;
+    run_step(
+        options,
+        conn,
+        done,
+        &Step {
+            id: index_id,
+            what: format!("keys, indexes and statistics of `{}`", table.map.target),
+            sql,
+        },
+    )?;
     Ok(result)
 }
 

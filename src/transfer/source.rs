@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql, QueryableByName};
 use diesel::row::{Field, NamedRow};
@@ -43,7 +42,10 @@ pub(crate) fn source_error(path: &Path, table: Option<&str>, e: impl std::fmt::D
 
 /// The column of `table` that aliases its rowid (a single-column `INTEGER PRIMARY KEY` of a
 /// rowid table), if any.
-pub fn rowid_alias_column(conn: &mut SqliteConnection, table: &str) -> Result<Option<String>, diesel::result::Error> {
+pub fn rowid_alias_column(
+    conn: &mut SqliteConnection,
+    table: &str,
+) -> Result<Option<String>, diesel::result::Error> {
     #[derive(diesel::QueryableByName)]
     struct Info {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -65,15 +67,21 @@ pub fn rowid_alias_column(conn: &mut SqliteConnection, table: &str) -> Result<Op
     ))
     .load(conn)?;
     let keys: Vec<&Info> = columns.iter().filter(|c| c.pk > 0).collect();
-    let [key] = keys.as_slice() else { return Ok(None) };
+    let [key] = keys.as_slice() else {
+        return Ok(None);
+    };
     if !key.declared.eq_ignore_ascii_case("INTEGER") {
         return Ok(None);
     }
-    let sql: Vec<Sql> = diesel::sql_query(format!("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {quoted}")).load(conn)?;
-    let without_rowid = sql
-        .first()
-        .and_then(|s| s.sql.as_deref())
-        .is_some_and(|s| s.to_ascii_uppercase().replace(char::is_whitespace, "").ends_with("WITHOUTROWID"));
+    let sql: Vec<Sql> = diesel::sql_query(format!(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {quoted}"
+    ))
+    .load(conn)?;
+    let without_rowid = sql.first().and_then(|s| s.sql.as_deref()).is_some_and(|s| {
+        s.to_ascii_uppercase()
+            .replace(char::is_whitespace, "")
+            .ends_with("WITHOUTROWID")
+    });
     Ok((!without_rowid).then(|| key.name.clone()))
 }
 
@@ -107,7 +115,9 @@ impl QueryableByName<Sqlite> for RawRow {
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
             let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
-            values.push(<SrcValue as FromSql<AnySql, Sqlite>>::from_nullable_sql(field.value())?);
+            values.push(<SrcValue as FromSql<AnySql, Sqlite>>::from_nullable_sql(
+                field.value(),
+            )?);
         }
         Ok(RawRow(values))
     }
@@ -116,7 +126,9 @@ impl QueryableByName<Sqlite> for RawRow {
 impl FromSql<AnySql, Sqlite> for SrcValue {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         Ok(match value.value_type() {
-            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => SrcValue::Int(value.read_long()),
+            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {
+                SrcValue::Int(value.read_long())
+            }
             Some(SqliteType::Double | SqliteType::Float) => SrcValue::Float(value.read_double()),
             // read_blob returns the stored bytes of a TEXT value unchanged (read_text would
             // replace invalid UTF-8).
@@ -174,11 +186,20 @@ impl TableReader {
             select.push_str(expr);
             select.push_str(", ");
         }
-        let columns: Vec<String> = map.columns.iter().map(|c| quote(&c.source)).collect::<Result<_>>()?;
-        select.push_str(&if columns.is_empty() { "NULL".to_string() } else { columns.join(", ") });
+        let columns: Vec<String> = map
+            .columns
+            .iter()
+            .map(|c| quote(&c.source))
+            .collect::<Result<_>>()?;
+        select.push_str(&if columns.is_empty() {
+            "NULL".to_string()
+        } else {
+            columns.join(", ")
+        });
         select.push_str(" FROM ");
         select.push_str(&quote(&map.source)?);
-        conn.batch_execute("BEGIN").map_err(|e| source_error(path, Some(&map.source), e))?;
+        conn.batch_execute("BEGIN")
+            .map_err(|e| source_error(path, Some(&map.source), e))?;
         Ok(TableReader {
             conn,
             path: path.to_path_buf(),
@@ -208,7 +229,10 @@ impl TableReader {
                 })
                 .collect();
             if self.key_exprs.len() == 1 {
-                sql.push_str(&format!(" WHERE {} > {}", self.key_exprs[0], placeholders[0]));
+                sql.push_str(&format!(
+                    " WHERE {} > {}",
+                    self.key_exprs[0], placeholders[0]
+                ));
             } else {
                 sql.push_str(&format!(" WHERE ({order}) > ({})", placeholders.join(", ")));
             }
@@ -235,9 +259,13 @@ impl TableReader {
                 .load_iter::<RawRow, diesel::connection::DefaultLoadingMode>(&mut self.conn)
                 .map_err(|e| source_error(&self.path, Some(&self.table), e))?;
             for raw in iter {
-                let RawRow(mut values) = raw.map_err(|e| source_error(&self.path, Some(&self.table), e))?;
+                let RawRow(mut values) =
+                    raw.map_err(|e| source_error(&self.path, Some(&self.table), e))?;
                 let rest = values.split_off(n_keys);
-                let row = SrcRow { key: values, values: rest };
+                let row = SrcRow {
+                    key: values,
+                    values: rest,
+                };
                 bytes += row.weight();
                 rows.push(row);
                 if bytes >= PAGE_BYTES {

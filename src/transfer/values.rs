@@ -106,15 +106,27 @@ fn apply_policy<'a>(value: &'a SrcValue, column: &ColumnMap, problem: Problem) -
     match column.policy {
         ValuePolicy::Reject => Outcome::Reject(reason),
         ValuePolicy::Null if !column.not_null => Outcome::Repaired(Cell::Null, reason),
-        ValuePolicy::Null => Outcome::Reject(format!("{reason} (policy `null` cannot apply to a NOT NULL column)")),
+        ValuePolicy::Null => Outcome::Reject(format!(
+            "{reason} (policy `null` cannot apply to a NOT NULL column)"
+        )),
         ValuePolicy::Replace | ValuePolicy::Escape if text_like && problem.is_encoding() => {
             let bytes = match value {
                 SrcValue::Text(b) | SrcValue::Blob(b) => b,
                 _ => return Outcome::Reject(reason),
             };
-            let repaired = if column.policy == ValuePolicy::Replace { replace_invalid(bytes) } else { escape_invalid(bytes) };
-            match to_cell(&SrcValue::Text(repaired.into_bytes()), &column.pg_type, None) {
-                Ok(Cell::Text(text)) => Outcome::Repaired(Cell::Text(Cow::Owned(text.into_owned())), reason),
+            let repaired = if column.policy == ValuePolicy::Replace {
+                replace_invalid(bytes)
+            } else {
+                escape_invalid(bytes)
+            };
+            match to_cell(
+                &SrcValue::Text(repaired.into_bytes()),
+                &column.pg_type,
+                None,
+            ) {
+                Ok(Cell::Text(text)) => {
+                    Outcome::Repaired(Cell::Text(Cow::Owned(text.into_owned())), reason)
+                }
                 _ => Outcome::Reject(reason),
             }
         }
@@ -165,7 +177,9 @@ impl Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Nul => f.write_str("text contains a NUL byte, which PostgreSQL text cannot hold"),
+            Problem::Nul => {
+                f.write_str("text contains a NUL byte, which PostgreSQL text cannot hold")
+            }
             Problem::InvalidUtf8 => f.write_str("text is not valid UTF-8"),
             Problem::Other(reason) => f.write_str(reason),
         }
@@ -205,13 +219,21 @@ pub fn float_text(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else {
         format!("{x:?}")
     }
 }
 
-fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Conversion>) -> Result<Cell<'a>, Problem> {
+fn to_cell<'a>(
+    value: &'a SrcValue,
+    pg_type: &PgType,
+    conversion: Option<Conversion>,
+) -> Result<Cell<'a>, Problem> {
     if let SrcValue::Null = value {
         return Ok(Cell::Null);
     }
@@ -221,10 +243,14 @@ fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Convers
     match pg_type {
         PgType::Boolean => to_bool(value).map(Cell::Bool),
         PgType::SmallInt => to_int(value).and_then(|i| {
-            i16::try_from(i).map(Cell::I16).map_err(|_| other(format!("{i} is out of range for smallint")))
+            i16::try_from(i)
+                .map(Cell::I16)
+                .map_err(|_| other(format!("{i} is out of range for smallint")))
         }),
         PgType::Integer => to_int(value).and_then(|i| {
-            i32::try_from(i).map(Cell::I32).map_err(|_| other(format!("{i} is out of range for integer")))
+            i32::try_from(i)
+                .map(Cell::I32)
+                .map_err(|_| other(format!("{i} is out of range for integer")))
         }),
         PgType::BigInt => to_int(value).map(Cell::I64),
         PgType::Double => to_f64(value).map(Cell::F64),
@@ -233,17 +259,26 @@ fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Convers
             if f64::from(narrow) == x || x.is_nan() {
                 Ok(Cell::F32(narrow))
             } else {
-                Err(other(format!("{} does not fit real (4-byte float) exactly", float_text(x))))
+                Err(other(format!(
+                    "{} does not fit real (4-byte float) exactly",
+                    float_text(x)
+                )))
             }
         }),
-        PgType::Numeric(precision) => to_numeric_text(value, *precision).map(|t| Cell::Text(Cow::Owned(t))),
+        PgType::Numeric(precision) => {
+            to_numeric_text(value, *precision).map(|t| Cell::Text(Cow::Owned(t)))
+        }
         PgType::Text | PgType::Citext => to_text(value).map(Cell::Text),
-        PgType::Varchar(limit) | PgType::Char(limit) => to_text(value).and_then(|text| match limit {
-            Some(n) if text.chars().count() > *n as usize => {
-                Err(other(format!("{} characters do not fit {}", text.chars().count(), pg_type.sql())))
-            }
-            _ => Ok(Cell::Text(text)),
-        }),
+        PgType::Varchar(limit) | PgType::Char(limit) => {
+            to_text(value).and_then(|text| match limit {
+                Some(n) if text.chars().count() > *n as usize => Err(other(format!(
+                    "{} characters do not fit {}",
+                    text.chars().count(),
+                    pg_type.sql()
+                ))),
+                _ => Ok(Cell::Text(text)),
+            })
+        }
         PgType::Bytea => Ok(Cell::Bytes(match value {
             SrcValue::Text(b) | SrcValue::Blob(b) => Cow::Borrowed(b.as_slice()),
             number => Cow::Owned(number_text(number).unwrap_or_default().into_bytes()),
@@ -251,26 +286,39 @@ fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Convers
         PgType::Timestamptz | PgType::Timestamp => to_micros(value).map(Cell::Micros),
         PgType::Date => to_days(value).map(Cell::Days),
         PgType::Time => match value {
-            SrcValue::Text(b) => parse_time_of_day(pg_text(b)?).map(Cell::TimeOfDay).ok_or_else(|| other("not a time of day")),
-            _ => Err(other(format!("a {} is not a time of day", value.storage_class()))),
+            SrcValue::Text(b) => parse_time_of_day(pg_text(b)?)
+                .map(Cell::TimeOfDay)
+                .ok_or_else(|| other("not a time of day")),
+            _ => Err(other(format!(
+                "a {} is not a time of day",
+                value.storage_class()
+            ))),
         },
         PgType::Json | PgType::Jsonb => {
             let text: Cow<'a, str> = match value {
                 SrcValue::Text(b) => Cow::Borrowed(pg_text(b)?),
                 SrcValue::Int(_) | SrcValue::Float(_) => match value {
-                    SrcValue::Float(x) if !x.is_finite() => return Err(other("NaN and infinities are not JSON")),
+                    SrcValue::Float(x) if !x.is_finite() => {
+                        return Err(other("NaN and infinities are not JSON"))
+                    }
                     number => Cow::Owned(number_text(number).unwrap_or_default()),
                 },
                 _ => return Err(other("a blob is not JSON")),
             };
             check_json(&text, matches!(pg_type, PgType::Jsonb))?;
-            Ok(if matches!(pg_type, PgType::Jsonb) { Cell::Jsonb(text) } else { Cell::Text(text) })
+            Ok(if matches!(pg_type, PgType::Jsonb) {
+                Cell::Jsonb(text)
+            } else {
+                Cell::Text(text)
+            })
         }
         PgType::Uuid => match value {
             SrcValue::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
                 .map(|u| Cell::Uuid(*u.as_bytes()))
                 .map_err(|_| other("not a UUID")),
-            SrcValue::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.as_slice().try_into().expect("16 bytes"))),
+            SrcValue::Blob(b) if b.len() == 16 => {
+                Ok(Cell::Uuid(b.as_slice().try_into().expect("16 bytes")))
+            }
             _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
         },
         PgType::Enum { name, labels } => {
@@ -278,7 +326,10 @@ fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Convers
             if labels.iter().any(|l| l == text.as_ref()) {
                 Ok(Cell::Text(text))
             } else {
-                Err(other(format!("`{text}` is not a label of enum {name} ({})", labels.join(", "))))
+                Err(other(format!(
+                    "`{text}` is not a label of enum {name} ({})",
+                    labels.join(", ")
+                )))
             }
         }
         PgType::Inet => {
@@ -295,11 +346,18 @@ fn to_cell<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Option<Convers
     }
 }
 
-fn convert_with<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Conversion) -> Result<Cell<'a>, Problem> {
+fn convert_with<'a>(
+    value: &'a SrcValue,
+    pg_type: &PgType,
+    conversion: Conversion,
+) -> Result<Cell<'a>, Problem> {
     let number = match value {
         SrcValue::Int(i) => *i as f64,
         SrcValue::Float(x) => *x,
-        SrcValue::Text(b) => pg_text(b)?.trim().parse::<f64>().map_err(|_| other("not a number"))?,
+        SrcValue::Text(b) => pg_text(b)?
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| other("not a number"))?,
         SrcValue::Blob(_) | SrcValue::Null => return Err(other("a blob is not a number")),
     };
     let exact_int = |what: &str| -> Result<i64, Problem> {
@@ -310,8 +368,14 @@ fn convert_with<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Conversio
         }
     };
     match conversion {
-        Conversion::MicrosecondsToInterval => Ok(Cell::Text(Cow::Owned(format!("{} microseconds", exact_int("microseconds")?)))),
-        Conversion::SecondsToInterval => Ok(Cell::Text(Cow::Owned(format!("{} seconds", float_text(number))))),
+        Conversion::MicrosecondsToInterval => Ok(Cell::Text(Cow::Owned(format!(
+            "{} microseconds",
+            exact_int("microseconds")?
+        )))),
+        Conversion::SecondsToInterval => Ok(Cell::Text(Cow::Owned(format!(
+            "{} seconds",
+            float_text(number)
+        )))),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
@@ -326,12 +390,17 @@ fn convert_with<'a>(value: &'a SrcValue, pg_type: &PgType, conversion: Conversio
             match pg_type {
                 PgType::Date => {
                     if micros.rem_euclid(86_400_000_000) != 0 {
-                        return Err(other("instant is not at midnight, a date would drop the time"));
+                        return Err(other(
+                            "instant is not at midnight, a date would drop the time",
+                        ));
                     }
                     Ok(Cell::Days(micros.div_euclid(86_400_000_000) as i32))
                 }
                 PgType::Timestamp | PgType::Timestamptz => Ok(Cell::Micros(micros)),
-                other_type => Err(other(format!("an instant cannot go into {}", other_type.sql()))),
+                other_type => Err(other(format!(
+                    "an instant cannot go into {}",
+                    other_type.sql()
+                ))),
             }
         }
     }
@@ -346,7 +415,9 @@ fn to_bool(value: &SrcValue) -> Result<bool, Problem> {
         SrcValue::Text(b) => match pg_text(b)?.trim().to_ascii_lowercase().as_str() {
             "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
             "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
-            _ => Err(other("not a boolean (0/1, true/false, t/f, yes/no, on/off)")),
+            _ => Err(other(
+                "not a boolean (0/1, true/false, t/f, yes/no, on/off)",
+            )),
         },
         other_value => Err(other(format!("{} is not a boolean", describe(other_value)))),
     }
@@ -355,12 +426,22 @@ fn to_bool(value: &SrcValue) -> Result<bool, Problem> {
 fn to_int(value: &SrcValue) -> Result<i64, Problem> {
     match value {
         SrcValue::Int(i) => Ok(*i),
-        SrcValue::Float(x) if x.fract() == 0.0 && *x >= -9.223_372_036_854_775e18 && *x < 9.223_372_036_854_775e18 => Ok(*x as i64),
+        SrcValue::Float(x)
+            if x.fract() == 0.0
+                && *x >= -9.223_372_036_854_775e18
+                && *x < 9.223_372_036_854_775e18 =>
+        {
+            Ok(*x as i64)
+        }
         SrcValue::Text(b) => {
             let text = pg_text(b)?.trim();
-            text.parse::<i64>().map_err(|_| other(format!("`{}` is not an integer", shorten(text))))
+            text.parse::<i64>()
+                .map_err(|_| other(format!("`{}` is not an integer", shorten(text))))
         }
-        other_value => Err(other(format!("{} is not an integer", describe(other_value)))),
+        other_value => Err(other(format!(
+            "{} is not an integer",
+            describe(other_value)
+        ))),
     }
 }
 
@@ -368,10 +449,14 @@ fn to_f64(value: &SrcValue) -> Result<f64, Problem> {
     match value {
         SrcValue::Float(x) => Ok(*x),
         SrcValue::Int(i) if i.unsigned_abs() <= 1 << 53 => Ok(*i as f64),
-        SrcValue::Int(i) => Err(other(format!("{i} is not exactly representable as double precision"))),
+        SrcValue::Int(i) => Err(other(format!(
+            "{i} is not exactly representable as double precision"
+        ))),
         SrcValue::Text(b) => {
             let text = pg_text(b)?.trim();
-            let x: f64 = text.parse().map_err(|_| other(format!("`{}` is not a number", shorten(text))))?;
+            let x: f64 = text
+                .parse()
+                .map_err(|_| other(format!("`{}` is not a number", shorten(text))))?;
             Ok(x)
         }
         SrcValue::Blob(_) | SrcValue::Null => Err(other("a blob is not a number")),
@@ -382,7 +467,9 @@ fn to_text(value: &SrcValue) -> Result<Cow<'_, str>, Problem> {
     match value {
         SrcValue::Text(b) => pg_text(b).map(Cow::Borrowed),
         SrcValue::Blob(b) => pg_text(b).map(Cow::Borrowed).map_err(|p| match p {
-            Problem::InvalidUtf8 => other("a blob that is not UTF-8 text cannot go into a text column"),
+            Problem::InvalidUtf8 => {
+                other("a blob that is not UTF-8 text cannot go into a text column")
+            }
             p => p,
         }),
         number => Ok(Cow::Owned(number_text(number).unwrap_or_default())),
@@ -394,13 +481,20 @@ fn to_text(value: &SrcValue) -> Result<Cow<'_, str>, Problem> {
 fn to_numeric_text(value: &SrcValue, precision: Option<(u32, u32)>) -> Result<String, Problem> {
     let text = match value {
         SrcValue::Float(x) if x.is_nan() => return Ok("NaN".into()),
-        SrcValue::Float(x) if x.is_infinite() => return Err(other("infinity does not fit numeric")),
+        SrcValue::Float(x) if x.is_infinite() => {
+            return Err(other("infinity does not fit numeric"))
+        }
         SrcValue::Text(b) => pg_text(b)?.trim().to_string(),
         SrcValue::Blob(_) => return Err(other("a blob is not a number")),
         number => number_text(number).unwrap_or_default(),
     };
     let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().map_err(|_| other(format!("`{}` is not a number", shorten(&text))))?),
+        Some(i) => (
+            &text[..i],
+            text[i + 1..]
+                .parse::<i32>()
+                .map_err(|_| other(format!("`{}` is not a number", shorten(&text))))?,
+        ),
         None => (text.as_str(), 0),
     };
     let unsigned = mantissa.strip_prefix(['-', '+']).unwrap_or(mantissa);
@@ -415,10 +509,16 @@ fn to_numeric_text(value: &SrcValue, precision: Option<(u32, u32)>) -> Result<St
         let int_digits = int_part.trim_start_matches('0').len() as i64 + i64::from(exponent);
         let frac_digits = frac_part.trim_end_matches('0').len() as i64 - i64::from(exponent);
         if frac_digits > i64::from(s) {
-            return Err(other(format!("`{}` has more than {s} decimal places", shorten(&text))));
+            return Err(other(format!(
+                "`{}` has more than {s} decimal places",
+                shorten(&text)
+            )));
         }
         if int_digits > i64::from(p) - i64::from(s) {
-            return Err(other(format!("`{}` does not fit numeric({p},{s})", shorten(&text))));
+            return Err(other(format!(
+                "`{}` does not fit numeric({p},{s})",
+                shorten(&text)
+            )));
         }
     }
     Ok(text)
@@ -439,14 +539,18 @@ fn to_micros(value: &SrcValue) -> Result<i64, Problem> {
     match value {
         SrcValue::Text(b) => {
             let text = pg_text(b)?;
-            let micros = parse_datetime(text).ok_or_else(|| other(format!("`{}` is not a date/time", shorten(text))))?;
+            let micros = parse_datetime(text)
+                .ok_or_else(|| other(format!("`{}` is not a date/time", shorten(text))))?;
             check_pg_range(micros)?;
             Ok(micros)
         }
         // A bare number in a timestamp column: Unix seconds or milliseconds when plausible.
         SrcValue::Int(_) | SrcValue::Float(_) => {
             let conversion = guess_epoch(value).ok_or_else(|| {
-                other(format!("{} is not a plausible Unix time; set a conversion for this column in the plan", describe(value)))
+                other(format!(
+                    "{} is not a plausible Unix time; set a conversion for this column in the plan",
+                    describe(value)
+                ))
             })?;
             match convert_with(value, &PgType::Timestamptz, conversion)? {
                 Cell::Micros(m) => Ok(m),
@@ -481,7 +585,10 @@ pub fn guess_epoch(value: &SrcValue) -> Option<Conversion> {
 fn to_days(value: &SrcValue) -> Result<i32, Problem> {
     let micros = to_micros(value)?;
     if micros.rem_euclid(86_400_000_000) != 0 {
-        return Err(other(format!("{} has a time of day, a date would drop it", describe(value))));
+        return Err(other(format!(
+            "{} has a time of day, a date would drop it",
+            describe(value)
+        )));
     }
     i32::try_from(micros.div_euclid(86_400_000_000)).map_err(|_| other("date out of range"))
 }
@@ -495,7 +602,10 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         return Some(micros);
     }
     let s = text.trim();
-    if s.len() < 8 || s.len() > 64 || !s.as_bytes()[0].is_ascii_digit() && !s.starts_with(['M', 'T', 'W', 'F', 'S']) {
+    if s.len() < 8
+        || s.len() > 64
+        || !s.as_bytes()[0].is_ascii_digit() && !s.starts_with(['M', 'T', 'W', 'F', 'S'])
+    {
         return None;
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -518,8 +628,16 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
             return Some(t.timestamp_micros());
         }
     }
-    let naive = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")).unwrap_or(s);
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    let naive = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix(" UTC"))
+        .unwrap_or(s);
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
             return Some(t.and_utc().timestamp_micros());
         }
@@ -527,7 +645,9 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     if let Ok(d) = NaiveDate::parse_from_str(naive, "%Y-%m-%d") {
         return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros());
     }
-    DateTime::parse_from_rfc2822(s).ok().map(|t| t.timestamp_micros())
+    DateTime::parse_from_rfc2822(s)
+        .ok()
+        .map(|t| t.timestamp_micros())
 }
 
 /// The common ISO-8601 forms, parsed byte by byte (the general parser tries several formats
@@ -537,7 +657,9 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
 fn parse_iso_fast(b: &[u8]) -> Option<i64> {
     fn num(b: &[u8], at: usize, len: usize) -> Option<i64> {
         let digits = b.get(at..at + len)?;
-        digits.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+        digits.iter().try_fold(0i64, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+        })
     }
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -606,7 +728,11 @@ fn parse_iso_fast(b: &[u8]) -> Option<i64> {
                 return None;
             }
             let offset = (oh * 3600 + om * 60) * 1_000_000;
-            Some(if sign == b'+' { micros - offset } else { micros + offset })
+            Some(if sign == b'+' {
+                micros - offset
+            } else {
+                micros + offset
+            })
         }
         _ => None,
     }
@@ -635,17 +761,23 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 /// Parses `HH:MM[:SS[.ffffff]]` into microseconds since midnight.
 pub fn parse_time_of_day(text: &str) -> Option<i64> {
     let s = text.trim();
-    ["%H:%M:%S%.f", "%H:%M"].iter().find_map(|fmt| NaiveTime::parse_from_str(s, fmt).ok()).map(|t| {
-        i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1000)
-    })
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .find_map(|fmt| NaiveTime::parse_from_str(s, fmt).ok())
+        .map(|t| {
+            i64::from(t.num_seconds_from_midnight()) * 1_000_000 + i64::from(t.nanosecond() / 1000)
+        })
 }
 
 /// Checks JSON text the way PostgreSQL's `json`/`jsonb` input does; `jsonb` also refuses
 /// `\u0000`, which it cannot store.
 fn check_json(text: &str, jsonb: bool) -> Result<(), Problem> {
-    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| other(format!("not valid JSON: {e}")))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| other(format!("not valid JSON: {e}")))?;
     if jsonb && text.contains("\\u0000") {
-        return Err(other("JSON text contains \\u0000, which jsonb cannot store"));
+        return Err(other(
+            "JSON text contains \\u0000, which jsonb cannot store",
+        ));
     }
     Ok(())
 }
@@ -655,7 +787,9 @@ fn is_inet(text: &str) -> bool {
         Some((addr, prefix)) => (addr, Some(prefix)),
         None => (text, None),
     };
-    let Ok(ip) = addr.parse::<std::net::IpAddr>() else { return false };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
     let max = if ip.is_ipv4() { 32 } else { 128 };
     prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|p| p <= max))
 }
@@ -714,7 +848,10 @@ mod tests {
 
     #[test]
     fn integers_keep_their_value_or_are_refused() {
-        assert_eq!(exact(&SrcValue::Int(i64::MIN), PgType::BigInt), Cell::I64(i64::MIN));
+        assert_eq!(
+            exact(&SrcValue::Int(i64::MIN), PgType::BigInt),
+            Cell::I64(i64::MIN)
+        );
         assert_eq!(exact(&text(" 42 "), PgType::BigInt), Cell::I64(42));
         assert_eq!(exact(&SrcValue::Float(3.0), PgType::Integer), Cell::I32(3));
         assert!(rejected(&SrcValue::Int(1 << 40), PgType::Integer).contains("out of range"));
@@ -749,15 +886,26 @@ mod tests {
         assert!(rejected(&bad, PgType::Text).contains("UTF-8"));
         let mut column = col(PgType::Text);
         column.policy = ValuePolicy::Escape;
-        assert!(matches!(convert(&bad, &column), Outcome::Repaired(Cell::Text(t), _) if t == "a\\xffb"));
+        assert!(
+            matches!(convert(&bad, &column), Outcome::Repaired(Cell::Text(t), _) if t == "a\\xffb")
+        );
         column.policy = ValuePolicy::Replace;
         assert!(matches!(convert(&nul, &column), Outcome::Repaired(Cell::Text(t), _) if t == "ab"));
         column.policy = ValuePolicy::Null;
-        assert!(matches!(convert(&nul, &column), Outcome::Repaired(Cell::Null, _)));
+        assert!(matches!(
+            convert(&nul, &column),
+            Outcome::Repaired(Cell::Null, _)
+        ));
         column.not_null = true;
         assert!(matches!(convert(&nul, &column), Outcome::Reject(_)));
-        assert_eq!(exact(&bad, PgType::Bytea), Cell::Bytes(Cow::Owned(vec![b'a', 0xff, b'b'])));
-        assert_eq!(exact(&SrcValue::Int(7), PgType::Text), Cell::Text("7".into()));
+        assert_eq!(
+            exact(&bad, PgType::Bytea),
+            Cell::Bytes(Cow::Owned(vec![b'a', 0xff, b'b']))
+        );
+        assert_eq!(
+            exact(&SrcValue::Int(7), PgType::Text),
+            Cell::Text("7".into())
+        );
     }
 
     #[test]
@@ -770,30 +918,60 @@ mod tests {
             "2024-03-01T14:30:45.123456+0200",
             "2024/03/01 12:30:45.123456",
         ] {
-            assert_eq!(exact(&text(form), PgType::Timestamptz), Cell::Micros(expected), "{form}");
+            assert_eq!(
+                exact(&text(form), PgType::Timestamptz),
+                Cell::Micros(expected),
+                "{form}"
+            );
         }
-        assert_eq!(exact(&SrcValue::Int(1_709_296_245), PgType::Timestamptz), Cell::Micros(1_709_296_245_000_000));
-        assert_eq!(exact(&SrcValue::Int(1_709_296_245_123), PgType::Timestamptz), Cell::Micros(1_709_296_245_123_000));
-        assert_eq!(exact(&SrcValue::Float(2_440_588.0), PgType::Timestamptz), Cell::Micros(43_200_000_000));
+        assert_eq!(
+            exact(&SrcValue::Int(1_709_296_245), PgType::Timestamptz),
+            Cell::Micros(1_709_296_245_000_000)
+        );
+        assert_eq!(
+            exact(&SrcValue::Int(1_709_296_245_123), PgType::Timestamptz),
+            Cell::Micros(1_709_296_245_123_000)
+        );
+        assert_eq!(
+            exact(&SrcValue::Float(2_440_588.0), PgType::Timestamptz),
+            Cell::Micros(43_200_000_000)
+        );
         assert!(rejected(&text("yesterday"), PgType::Timestamptz).contains("date/time"));
         assert!(rejected(&text("2024-02-30"), PgType::Date).contains("date/time"));
         assert_eq!(exact(&text("1970-01-02"), PgType::Date), Cell::Days(1));
         assert!(rejected(&text("1970-01-02 10:00"), PgType::Date).contains("time of day"));
-        assert_eq!(exact(&text("01:02:03.5"), PgType::Time), Cell::TimeOfDay(3_723_500_000));
+        assert_eq!(
+            exact(&text("01:02:03.5"), PgType::Time),
+            Cell::TimeOfDay(3_723_500_000)
+        );
     }
 
     #[test]
     fn the_fast_iso_parser_agrees_with_the_general_one() {
         for form in [
-            "2024-03-01", "2024-02-29 23:59:59", "2024-03-01T12:30:45.1Z", "2024-03-01 12:30:45.123456789",
-            "1969-12-31 23:59:59.999999", "2024-03-01T14:30:45+02", "2024-03-01T14:30:45-0230", "2024-03-01 14:30:45+02:30",
-            "0001-01-01 00:00:00", "2024-03-01 12:30",
+            "2024-03-01",
+            "2024-02-29 23:59:59",
+            "2024-03-01T12:30:45.1Z",
+            "2024-03-01 12:30:45.123456789",
+            "1969-12-31 23:59:59.999999",
+            "2024-03-01T14:30:45+02",
+            "2024-03-01T14:30:45-0230",
+            "2024-03-01 14:30:45+02:30",
+            "0001-01-01 00:00:00",
+            "2024-03-01 12:30",
         ] {
             let general = {
                 let s = form;
                 let fast = parse_iso_fast(s.as_bytes());
-                let slow = DateTime::parse_from_rfc3339(s).map(|t| t.timestamp_micros()).ok().or_else(|| {
-                    ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%#z", "%Y-%m-%d %H:%M:%S%#z"]
+                let slow = DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.timestamp_micros())
+                    .ok()
+                    .or_else(|| {
+                        [
+                            "%Y-%m-%d %H:%M:%S%.f%#z",
+                            "%Y-%m-%dT%H:%M:%S%#z",
+                            "%Y-%m-%d %H:%M:%S%#z",
+                        ]
                         .iter()
                         .find_map(|f| DateTime::parse_from_str(s, f).ok())
                         .map(|t| t.timestamp_micros())
@@ -803,8 +981,12 @@ mod tests {
                                 .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
                                 .map(|t| t.and_utc().timestamp_micros())
                         })
-                        .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros()))
-                });
+                        .or_else(|| {
+                            NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| {
+                                d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros()
+                            })
+                        })
+                    });
                 (fast, slow)
             };
             assert!(general.0.is_some(), "{form} not parsed by the fast path");
@@ -812,38 +994,77 @@ mod tests {
                 assert_eq!(general.0, general.1, "{form}");
             }
         }
-        for bad in ["2024-02-30", "2024-13-01", "2024-03-01 24:00:00", "2024-03-01X", "2024-03-01 12:30:45.", "20240301"] {
+        for bad in [
+            "2024-02-30",
+            "2024-13-01",
+            "2024-03-01 24:00:00",
+            "2024-03-01X",
+            "2024-03-01 12:30:45.",
+            "20240301",
+        ] {
             assert_eq!(parse_iso_fast(bad.as_bytes()), None, "{bad}");
         }
     }
 
     #[test]
     fn json_uuid_enum_inet_numeric() {
-        assert_eq!(exact(&text("{\"a\": [1, 2]}"), PgType::Jsonb), Cell::Jsonb("{\"a\": [1, 2]}".into()));
+        assert_eq!(
+            exact(&text("{\"a\": [1, 2]}"), PgType::Jsonb),
+            Cell::Jsonb("{\"a\": [1, 2]}".into())
+        );
         assert!(rejected(&text("{a:1}"), PgType::Jsonb).contains("JSON"));
         assert!(rejected(&text("\"\\u0000\""), PgType::Jsonb).contains("u0000"));
-        assert_eq!(exact(&SrcValue::Int(5), PgType::Jsonb), Cell::Jsonb("5".into()));
+        assert_eq!(
+            exact(&SrcValue::Int(5), PgType::Jsonb),
+            Cell::Jsonb("5".into())
+        );
         let u = uuid::Uuid::new_v4();
-        assert_eq!(exact(&text(&u.to_string()), PgType::Uuid), Cell::Uuid(*u.as_bytes()));
-        let status = PgType::Enum { name: "mission_status".into(), labels: vec!["draft".into(), "active".into()] };
-        assert_eq!(exact(&text("active"), status.clone()), Cell::Text("active".into()));
+        assert_eq!(
+            exact(&text(&u.to_string()), PgType::Uuid),
+            Cell::Uuid(*u.as_bytes())
+        );
+        let status = PgType::Enum {
+            name: "mission_status".into(),
+            labels: vec!["draft".into(), "active".into()],
+        };
+        assert_eq!(
+            exact(&text("active"), status.clone()),
+            Cell::Text("active".into())
+        );
         assert!(rejected(&text("ACTIVE"), status).contains("not a label"));
-        assert_eq!(exact(&text("10.0.0.1/8"), PgType::Inet), Cell::Text("10.0.0.1/8".into()));
+        assert_eq!(
+            exact(&text("10.0.0.1/8"), PgType::Inet),
+            Cell::Text("10.0.0.1/8".into())
+        );
         assert!(rejected(&text("10.0.0.300"), PgType::Inet).contains("IP"));
-        assert_eq!(exact(&text("12.50"), PgType::Numeric(Some((5, 2)))), Cell::Text("12.50".into()));
+        assert_eq!(
+            exact(&text("12.50"), PgType::Numeric(Some((5, 2)))),
+            Cell::Text("12.50".into())
+        );
         assert!(rejected(&text("1.234"), PgType::Numeric(Some((5, 2)))).contains("decimal places"));
         assert!(rejected(&text("12345"), PgType::Numeric(Some((5, 2)))).contains("does not fit"));
         assert!(rejected(&text("1,5"), PgType::Numeric(None)).contains("not a number"));
-        assert_eq!(exact(&SrcValue::Float(1e20), PgType::Numeric(None)), Cell::Text("1e20".into()));
+        assert_eq!(
+            exact(&SrcValue::Float(1e20), PgType::Numeric(None)),
+            Cell::Text("1e20".into())
+        );
     }
 
     #[test]
     fn conversions_from_the_plan_apply_first() {
         let mut column = col(PgType::Interval);
         column.conversion = Some(Conversion::MicrosecondsToInterval);
-        assert!(matches!(convert(&SrcValue::Int(1_500_000), &column), Outcome::Exact(Cell::Text(t)) if t == "1500000 microseconds"));
-        assert!(matches!(convert(&SrcValue::Null, &column), Outcome::Exact(Cell::Null)));
+        assert!(
+            matches!(convert(&SrcValue::Int(1_500_000), &column), Outcome::Exact(Cell::Text(t)) if t == "1500000 microseconds")
+        );
+        assert!(matches!(
+            convert(&SrcValue::Null, &column),
+            Outcome::Exact(Cell::Null)
+        ));
         column.not_null = true;
-        assert!(matches!(convert(&SrcValue::Null, &column), Outcome::Reject(_)));
+        assert!(matches!(
+            convert(&SrcValue::Null, &column),
+            Outcome::Reject(_)
+        ));
     }
 }

@@ -68,7 +68,9 @@ pub struct TableCheck {
 impl TableCheck {
     /// Whether the table matched.
     pub fn ok(&self) -> bool {
-        self.source_rows == self.target_rows && self.source_checksum == self.target_checksum && self.differences.is_empty()
+        self.source_rows == self.target_rows
+            && self.source_checksum == self.target_checksum
+            && self.differences.is_empty()
     }
 }
 
@@ -79,19 +81,26 @@ pub type SkipKeys = HashMap<String, HashSet<String>>;
 /// Reads the reject files in `dir` into the keys verification must skip.
 pub fn rejected_keys(dir: &Path) -> Result<SkipKeys> {
     let mut keys = SkipKeys::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(keys) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(keys);
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if !path.to_string_lossy().ends_with(".rejects.jsonl") {
             continue;
         }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| Error::Io { context: format!("cannot read `{}`", path.display()), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            context: format!("cannot read `{}`", path.display()),
+            source,
+        })?;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let reject: Reject = serde_json::from_str(line)
-                .map_err(|e| Error::Invalid(format!("`{}` is not a reject file: {e}", path.display())))?;
+            let reject: Reject = serde_json::from_str(line).map_err(|e| {
+                Error::Invalid(format!("`{}` is not a reject file: {e}", path.display()))
+            })?;
             if reject.action == "rejected" {
-                keys.entry(reject.table).or_default().insert(reject.key.to_string());
+                keys.entry(reject.table)
+                    .or_default()
+                    .insert(reject.key.to_string());
             }
         }
     }
@@ -120,11 +129,24 @@ fn canonical_json(value: &serde_json::Value) -> String {
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let body: Vec<String> = entries
                 .into_iter()
-                .map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap_or_default(), canonical_json(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::to_string(k).unwrap_or_default(),
+                        canonical_json(v)
+                    )
+                })
                 .collect();
             format!("{{{}}}", body.join(","))
         }
-        J::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        J::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         J::Number(n) => match n.as_f64() {
             Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => format!("{}", x as i64),
             Some(x) => format!("{x:?}"),
@@ -155,7 +177,11 @@ fn digest(cells: &[Cell<'_>], key: Option<String>, keep_columns: bool) -> RowDig
             columns.push(all[start..].to_vec());
         }
     }
-    RowDigest { key, hash: xxhash_rust::xxh3::xxh3_128(&all), columns }
+    RowDigest {
+        key,
+        hash: xxhash_rust::xxh3::xxh3_128(&all),
+        columns,
+    }
 }
 
 /// Verifies one table.
@@ -172,7 +198,15 @@ pub fn verify_table(
 ) -> Result<TableCheck> {
     let started = Instant::now();
     let key_columns = target_key_columns(map, rowid_column);
-    let (source_count, source_sum) = scan_source(conn, source_path, map, source_columns, skip, &key_columns, &mut |_| {})?;
+    let (source_count, source_sum) = scan_source(
+        conn,
+        source_path,
+        map,
+        source_columns,
+        skip,
+        &key_columns,
+        &mut |_| {},
+    )?;
     let (target_count, target_sum) = scan_target(conn, map, &key_columns, &mut |_| {})?;
     let mut check = TableCheck {
         table: map.source.clone(),
@@ -205,12 +239,18 @@ fn target_key_columns(map: &TableMap, rowid_column: Option<&str>) -> Option<Vec<
         SourceKey::PrimaryKey(columns) => columns.clone(),
         SourceKey::Rowid => vec![rowid_column?.to_string()],
     };
-    names.iter().map(|n| map.columns.iter().position(|c| &c.source == n)).collect()
+    names
+        .iter()
+        .map(|n| map.columns.iter().position(|c| &c.source == n))
+        .collect()
 }
 
 fn key_of(columns: &[Vec<u8>], key_columns: &Option<Vec<usize>>) -> Option<String> {
     key_columns.as_ref().map(|idx| {
-        idx.iter().map(|&i| columns.get(i).map(hex).unwrap_or_default()).collect::<Vec<_>>().join("/")
+        idx.iter()
+            .map(|&i| columns.get(i).map(hex).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("/")
     })
 }
 
@@ -234,7 +274,9 @@ fn scan_source(
         SourceKey::Rowid => vec!["rowid".to_string()],
         SourceKey::PrimaryKey(columns) => columns.clone(),
     };
-    let normalised: Vec<usize> = (0..map.columns.len()).filter(|&i| server_normalised(&map.columns[i].pg_type)).collect();
+    let normalised: Vec<usize> = (0..map.columns.len())
+        .filter(|&i| server_normalised(&map.columns[i].pg_type))
+        .collect();
     let (mut count, mut sum) = (0u64, 0u128);
     for page in reader {
         let page: Vec<SrcRow> = page?;
@@ -291,7 +333,11 @@ struct Normalised {
 }
 
 /// Has the server parse and print values of a text-compared type.
-fn normalise(conn: &mut PgConnection, pg_type: &PgType, texts: Vec<Option<String>>) -> Result<Vec<Option<String>>> {
+fn normalise(
+    conn: &mut PgConnection,
+    pg_type: &PgType,
+    texts: Vec<Option<String>>,
+) -> Result<Vec<Option<String>>> {
     let sql = format!(
         "SELECT (u.t::{})::text AS value FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY u.n",
         pg_type.sql()
@@ -299,7 +345,13 @@ fn normalise(conn: &mut PgConnection, pg_type: &PgType, texts: Vec<Option<String
     let rows: Vec<Normalised> = diesel::sql_query(sql)
         .bind::<Array<Nullable<Text>>, _>(texts)
         .load(conn)
-        .map_err(|e| Error::Invalid(format!("normalising {} values failed: {}", pg_type.sql(), server_message(&e))))?;
+        .map_err(|e| {
+            Error::Invalid(format!(
+                "normalising {} values failed: {}",
+                pg_type.sql(),
+                server_message(&e)
+            ))
+        })?;
     Ok(rows.into_iter().map(|r| r.value).collect())
 }
 
@@ -314,12 +366,20 @@ fn scan_target(
         .iter()
         .map(|c| {
             let name = quote_ident(&c.target).map_err(Error::Invalid)?;
-            Ok(if server_normalised(&c.pg_type) { format!("{name}::text") } else { name })
+            Ok(if server_normalised(&c.pg_type) {
+                format!("{name}::text")
+            } else {
+                name
+            })
         })
         .collect::<Result<_>>()?;
     let query = format!(
         "SELECT {} FROM {}",
-        if select.is_empty() { "NULL".to_string() } else { select.join(", ") },
+        if select.is_empty() {
+            "NULL".to_string()
+        } else {
+            select.join(", ")
+        },
         map.qualified_target()
     );
     let keep = key_columns.is_some();
@@ -341,14 +401,28 @@ fn scan_target(
         }
         Ok((count, sum))
     })
-    .map_err(|e| Error::Invalid(format!("reading table `{}` back failed: {}", map.target, server_message(&e))))?;
+    .map_err(|e| {
+        Error::Invalid(format!(
+            "reading table `{}` back failed: {}",
+            map.target,
+            server_message(&e)
+        ))
+    })?;
     result
 }
 
 /// Decodes one binary COPY field of a column into the cell the copier would have sent.
 fn decode<'a>(field: Option<&'a [u8]>, pg_type: &PgType) -> Result<Cell<'a>> {
-    let Some(bytes) = field else { return Ok(Cell::Null) };
-    let bad = || Error::Invalid(format!("unexpected {} bytes for {}", bytes.len(), pg_type.sql()));
+    let Some(bytes) = field else {
+        return Ok(Cell::Null);
+    };
+    let bad = || {
+        Error::Invalid(format!(
+            "unexpected {} bytes for {}",
+            bytes.len(),
+            pg_type.sql()
+        ))
+    };
     let fixed = |n: usize| -> Result<&[u8]> { (bytes.len() == n).then_some(bytes).ok_or_else(bad) };
     const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
     Ok(match pg_type {
@@ -359,14 +433,23 @@ fn decode<'a>(field: Option<&'a [u8]>, pg_type: &PgType) -> Result<Cell<'a>> {
         PgType::Real => Cell::F32(f32::from_be_bytes(fixed(4)?.try_into().map_err(|_| bad())?)),
         PgType::Double => Cell::F64(f64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?)),
         PgType::Bytea => Cell::Bytes(Cow::Borrowed(bytes)),
-        PgType::Timestamp | PgType::Timestamptz => {
-            Cell::Micros(i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?).saturating_add(PG_EPOCH_MICROS))
+        PgType::Timestamp | PgType::Timestamptz => Cell::Micros(
+            i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?)
+                .saturating_add(PG_EPOCH_MICROS),
+        ),
+        PgType::Date => Cell::Days(
+            i32::from_be_bytes(fixed(4)?.try_into().map_err(|_| bad())?).saturating_add(10_957),
+        ),
+        PgType::Time => {
+            Cell::TimeOfDay(i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?))
         }
-        PgType::Date => Cell::Days(i32::from_be_bytes(fixed(4)?.try_into().map_err(|_| bad())?).saturating_add(10_957)),
-        PgType::Time => Cell::TimeOfDay(i64::from_be_bytes(fixed(8)?.try_into().map_err(|_| bad())?)),
         PgType::Uuid => Cell::Uuid(fixed(16)?.try_into().map_err(|_| bad())?),
-        PgType::Jsonb => Cell::Jsonb(Cow::Borrowed(std::str::from_utf8(bytes.get(1..).ok_or_else(bad)?).map_err(|_| bad())?)),
-        _ => Cell::Text(Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| bad())?)),
+        PgType::Jsonb => Cell::Jsonb(Cow::Borrowed(
+            std::str::from_utf8(bytes.get(1..).ok_or_else(bad)?).map_err(|_| bad())?,
+        )),
+        _ => Cell::Text(Cow::Borrowed(
+            std::str::from_utf8(bytes).map_err(|_| bad())?,
+        )),
     })
 }
 
@@ -380,7 +463,9 @@ impl<'a> BinaryRows<'a> {
         let mut header = [0u8; 19];
         read_exact(stream, &mut header)?;
         if &header[..11] != b"PGCOPY\n\xff\r\n\0" {
-            return Err(Error::Invalid("the server's COPY stream has no binary header".into()));
+            return Err(Error::Invalid(
+                "the server's COPY stream has no binary header".into(),
+            ));
         }
         let extension = u32::from_be_bytes(header[15..19].try_into().expect("4 bytes")) as usize;
         let mut skip = vec![0u8; extension];
@@ -399,7 +484,10 @@ impl<'a> BinaryRows<'a> {
             let mut rest = Vec::new();
             self.stream
                 .read_to_end(&mut rest)
-                .map_err(|source| Error::Io { context: "reading the server's COPY stream".into(), source })?;
+                .map_err(|source| Error::Io {
+                    context: "reading the server's COPY stream".into(),
+                    source,
+                })?;
             return Ok(false);
         }
         fields.clear();
@@ -420,13 +508,21 @@ impl<'a> BinaryRows<'a> {
 }
 
 fn read_exact(stream: &mut dyn BufRead, buf: &mut [u8]) -> Result<()> {
-    stream
-        .read_exact(buf)
-        .map_err(|source| Error::Io { context: "reading the server's COPY stream".into(), source })
+    stream.read_exact(buf).map_err(|source| Error::Io {
+        context: "reading the server's COPY stream".into(),
+        source,
+    })
 }
 
 fn read_exact_or_eof(stream: &mut dyn BufRead, buf: &mut [u8]) -> Result<bool> {
-    if stream.fill_buf().map_err(|source| Error::Io { context: "reading the server's COPY stream".into(), source })?.is_empty() {
+    if stream
+        .fill_buf()
+        .map_err(|source| Error::Io {
+            context: "reading the server's COPY stream".into(),
+            source,
+        })?
+        .is_empty()
+    {
         return Ok(false);
     }
     read_exact(stream, buf)?;
@@ -444,25 +540,49 @@ fn diff(
 ) -> Result<Vec<Difference>> {
     let mut differences = Vec::new();
     let table = map.source.clone();
-    let push = |differences: &mut Vec<Difference>, key: Option<String>, column: Option<String>, what: String| {
+    let push = |differences: &mut Vec<Difference>,
+                key: Option<String>,
+                column: Option<String>,
+                what: String| {
         if differences.len() < MAX_DIFFERENCES {
-            differences.push(Difference { table: table.clone(), key, column, what });
+            differences.push(Difference {
+                table: table.clone(),
+                key,
+                column,
+                what,
+            });
         }
     };
     if key_columns.is_some() {
         let mut source: HashMap<String, RowDigest> = HashMap::new();
-        scan_source(conn, path, map, source_columns, skip, key_columns, &mut |row| {
-            source.insert(row.key.clone().unwrap_or_default(), row);
-        })?;
+        scan_source(
+            conn,
+            path,
+            map,
+            source_columns,
+            skip,
+            key_columns,
+            &mut |row| {
+                source.insert(row.key.clone().unwrap_or_default(), row);
+            },
+        )?;
         let mut found: Vec<(Option<String>, Option<String>, String)> = Vec::new();
         scan_target(conn, map, key_columns, &mut |row| {
             let key = row.key.clone().unwrap_or_default();
             match source.remove(&key) {
-                None => found.push((Some(key), None, "row is in the target but not in the source".into())),
+                None => found.push((
+                    Some(key),
+                    None,
+                    "row is in the target but not in the source".into(),
+                )),
                 Some(expected) if expected.hash != row.hash => {
                     for (i, (a, b)) in expected.columns.iter().zip(&row.columns).enumerate() {
                         if a != b {
-                            found.push((Some(key.clone()), Some(map.columns[i].source.clone()), "value differs".into()));
+                            found.push((
+                                Some(key.clone()),
+                                Some(map.columns[i].source.clone()),
+                                "value differs".into(),
+                            ));
                         }
                     }
                 }
@@ -477,20 +597,43 @@ fn diff(
         }
     } else {
         let mut source: HashMap<u128, u64> = HashMap::new();
-        scan_source(conn, path, map, source_columns, skip, key_columns, &mut |row| {
-            *source.entry(row.hash).or_default() += 1;
-        })?;
+        scan_source(
+            conn,
+            path,
+            map,
+            source_columns,
+            skip,
+            key_columns,
+            &mut |row| {
+                *source.entry(row.hash).or_default() += 1;
+            },
+        )?;
         let mut extra = 0u64;
-        scan_target(conn, map, key_columns, &mut |row| match source.get_mut(&row.hash) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => extra += 1,
-        })?;
+        scan_target(
+            conn,
+            map,
+            key_columns,
+            &mut |row| match source.get_mut(&row.hash) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => extra += 1,
+            },
+        )?;
         let missing: u64 = source.values().sum();
         if missing > 0 {
-            push(&mut differences, None, None, format!("{missing} source row(s) have no identical row in the target"));
+            push(
+                &mut differences,
+                None,
+                None,
+                format!("{missing} source row(s) have no identical row in the target"),
+            );
         }
         if extra > 0 {
-            push(&mut differences, None, None, format!("{extra} target row(s) have no identical row in the source"));
+            push(
+                &mut differences,
+                None,
+                None,
+                format!("{extra} target row(s) have no identical row in the source"),
+            );
         }
     }
     Ok(differences)

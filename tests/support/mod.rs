@@ -5,13 +5,17 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+#[cfg(feature = "postgres")]
 use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(feature = "postgres")]
 use std::sync::OnceLock;
 
+#[cfg(feature = "postgres")]
 use dbshift::pg_server::TempServer;
 use dbshift::{Backend, DbConfig, Registry};
 
 /// The PostgreSQL the tests use.
+#[cfg(feature = "postgres")]
 pub enum Server {
     /// Started by this test binary.
     Temp(TempServer),
@@ -19,19 +23,25 @@ pub enum Server {
     External(url::Url),
 }
 
+#[cfg(feature = "postgres")]
 static SERVER: OnceLock<Server> = OnceLock::new();
+#[cfg(feature = "postgres")]
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// The shared server, started on first use. A missing PostgreSQL install fails loudly.
+#[cfg(feature = "postgres")]
 pub fn server() -> &'static Server {
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL")),
+        Ok(url) if !url.is_empty() => {
+            Server::External(url::Url::parse(&url).expect("DATABASE_URL is a URL"))
+        }
         _ => Server::Temp(TempServer::start().unwrap_or_else(|e| {
             panic!("tests need a real PostgreSQL and could not start one: {e}")
         })),
     })
 }
 
+#[cfg(feature = "postgres")]
 impl Server {
     /// The URL of `database` on this server.
     pub fn url(&self, database: &str) -> String {
@@ -55,29 +65,59 @@ impl Server {
 
     fn admin(&self) -> diesel::PgConnection {
         use diesel::Connection;
-        diesel::PgConnection::establish(&self.url("postgres")).expect("connect to the admin database")
+        diesel::PgConnection::establish(&self.url("postgres"))
+            .expect("connect to the admin database")
     }
 }
 
 /// A database of its own for one test, dropped when the value is.
+#[cfg(feature = "postgres")]
 pub struct PgDb {
     pub name: String,
     pub url: String,
 }
 
 /// A fresh, empty PostgreSQL database.
+#[cfg(feature = "postgres")]
 pub fn pg_db() -> PgDb {
     use diesel::connection::SimpleConnection;
-    let name = format!("t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "t_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
     let server = server();
-    server.admin().batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
-    PgDb { url: server.url(&name), name }
+    server
+        .admin()
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .expect("create test database");
+    PgDb {
+        url: server.url(&name),
+        name,
+    }
 }
 
+#[cfg(feature = "postgres")]
 impl Drop for PgDb {
     fn drop(&mut self) {
         use diesel::connection::SimpleConnection;
-        let _ = server().admin().batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name));
+        let mut admin = server().admin();
+        // r2d2 may still be opening a connection to refill the pool when a test ends; it closes
+        // it a moment later. Waiting for that, instead of killing it with FORCE at once, keeps
+        // libpq's "FATAL: terminating connection" notices out of the test output.
+        for _ in 0..20 {
+            if admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\"", self.name))
+                .is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = admin.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ));
     }
 }
 
@@ -97,6 +137,7 @@ pub fn sqlite_db() -> SqliteDb {
 /// Keeps a test database alive as long as the backend using it.
 pub enum Guard {
     Sqlite(SqliteDb),
+    #[cfg(feature = "postgres")]
     Postgres(PgDb),
 }
 
@@ -114,30 +155,86 @@ pub fn config(kind: Kind) -> (DbConfig, Guard) {
             let db = sqlite_db();
             (DbConfig::sqlite(&db.path), Guard::Sqlite(db))
         }
+        #[cfg(feature = "postgres")]
         Kind::Postgres => {
             let db = pg_db();
             (DbConfig::from_url(db.url.clone()), Guard::Postgres(db))
         }
+        #[cfg(not(feature = "postgres"))]
+        Kind::Postgres => unreachable!("PostgreSQL tests are not built without feature `postgres`"),
+    }
+}
+
+/// A connected backend on a test database of its own. Derefs to `dyn Backend`.
+///
+/// The backend is dropped before the database, so PostgreSQL never has to terminate pooled
+/// connections of a dropped test database (which libpq reports as `FATAL` noise on stderr).
+pub struct TestDb {
+    /// The backend; fields drop in order, so it goes first.
+    pub backend: Box<dyn Backend>,
+    /// Keeps the database alive.
+    pub guard: Guard,
+}
+
+impl TestDb {
+    /// Another handle on the same pool.
+    pub fn handle(&self) -> Box<dyn Backend> {
+        self.backend.clone()
+    }
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = dyn Backend;
+    fn deref(&self) -> &Self::Target {
+        &*self.backend
     }
 }
 
 /// A connected backend of `kind` on a fresh database.
-pub fn backend(kind: Kind) -> (Box<dyn Backend>, Guard) {
+pub fn backend(kind: Kind) -> TestDb {
     let (config, guard) = config(kind);
-    (Registry::with_defaults().connect(&config).expect("connect"), guard)
+    TestDb {
+        backend: Registry::with_defaults().connect(&config).expect("connect"),
+        guard,
+    }
 }
 
 /// A connected backend with the application schema migrated.
-pub fn migrated(kind: Kind) -> (Box<dyn Backend>, Guard) {
-    let (db, guard) = backend(kind);
+pub fn migrated(kind: Kind) -> TestDb {
+    let db = backend(kind);
     db.run_pending_migrations().expect("migrations apply");
-    (db, guard)
+    db
+}
+
+/// Checks out one pooled connection of a built-in backend and holds it until the box is dropped.
+pub fn hold_connection(db: &dyn Backend) -> Box<dyn std::any::Any> {
+    #[cfg(feature = "sqlite")]
+    if let Some(sqlite) = db
+        .as_any()
+        .downcast_ref::<dbshift::backend::SqliteBackend>()
+    {
+        return Box::new(sqlite.conn().expect("check out a SQLite connection"));
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(postgres) = db
+        .as_any()
+        .downcast_ref::<dbshift::backend::PostgresBackend>()
+    {
+        return Box::new(postgres.conn().expect("check out a PostgreSQL connection"));
+    }
+    panic!("not a built-in backend: {db:?}")
 }
 
 /// Path of a fixture in `../shared/fixtures/`.
 pub fn shared_fixture(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(name);
-    assert!(path.exists(), "fixture {} is missing (tests read it from ../shared/fixtures)", path.display());
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(name);
+    assert!(
+        path.exists(),
+        "fixture {} is missing (tests read it from ../shared/fixtures)",
+        path.display()
+    );
     path
 }
 
@@ -152,6 +249,7 @@ macro_rules! both_backends {
             fn run($kind: $crate::support::Kind) $body
             #[test]
             fn sqlite() { run($crate::support::Kind::Sqlite) }
+            #[cfg(feature = "postgres")]
             #[test]
             fn postgres() { run($crate::support::Kind::Postgres) }
         }

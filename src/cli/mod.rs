@@ -1,0 +1,120 @@
+//! The command line: parse the arguments, set up logging, connect, run one command, print its
+//! result as text or JSON, and map the outcome to an exit code. The library does the work.
+
+use std::fmt::Display;
+use std::process::ExitCode;
+
+use clap::Parser;
+use serde::Serialize;
+
+use dbshift::{Backend, DbConfig, Registry};
+
+pub mod args;
+mod migrations;
+mod ping;
+
+use args::{Cli, Command, Format, GlobalArgs};
+
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit code 0.
+    Success,
+    /// Exit code 1: a verification found differences.
+    #[allow(dead_code)] // Returned by `verify` once the transfer lands.
+    Differences,
+}
+
+/// Runs the command line and returns the process's exit code: 0 success, 1 differences found,
+/// 2 error. An error is printed as one `error: ...` line on stderr.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors; usage errors exit with 2 as clap does.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(&cli.global);
+    match execute(&cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line, `: `-separated. A cause whose text the line already
+/// holds is left out: several library errors quote their driver's message.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+fn execute(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Migrations(command) => migrations::run(&cli.global, command),
+        Command::Ping => ping::run(&cli.global),
+    }
+}
+
+/// Logs go to stderr, so stdout stays the command's result. `--log-level` wins over `-v`,
+/// which wins over `RUST_LOG`; the default is warnings only.
+fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let level = global.log_level.or(match global.verbose {
+        0 => None,
+        1 => Some(tracing::Level::INFO),
+        2 => Some(tracing::Level::DEBUG),
+        _ => Some(tracing::Level::TRACE),
+    });
+    let filter = match level {
+        Some(level) => EnvFilter::new(level.as_str()),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Loads the configuration and connects to its database.
+pub fn connect(global: &GlobalArgs) -> anyhow::Result<(DbConfig, Box<dyn Backend>)> {
+    let mut config = DbConfig::load(global.config.as_deref())?;
+    // A command runs a few statements and exits, so idle connections kept warm are of no use.
+    // Worse, r2d2 opens them on its own threads after a checkout, and a libpq connect still
+    // running when the process exits crashed it (SIGSEGV) in libpq's exit-time cleanup. With
+    // no idle minimum, every connect is one a caller waits for.
+    config.pool.min_idle = 0;
+    let db = Registry::with_defaults().connect(&config)?;
+    Ok((config, db))
+}
+
+/// Prints a command's report on stdout: its `Display` for text, its `Serialize` for JSON.
+pub fn print<R: Display + Serialize>(format: Format, report: &R) -> anyhow::Result<()> {
+    match format {
+        Format::Text => println!("{report}"),
+        Format::Json => println!("{}", serde_json::to_string_pretty(report)?),
+    }
+    Ok(())
+}
