@@ -722,9 +722,7 @@ fn check_condition(tokens: &[Token<'_>]) -> Result<(), String> {
     };
     // A number standing alone as an operand of AND, OR or NOT.
     let bound = |i: Option<usize>| {
-        i.map_or(true, |i| {
-            tokens[i].is_punct("(") || tokens[i].is_punct(")") || logical(i)
-        })
+        i.is_none_or(|i| tokens[i].is_punct("(") || tokens[i].is_punct(")") || logical(i))
     };
     let truthy = (0..tokens.len()).any(|i| {
         tokens[i].kind == TokenKind::Number

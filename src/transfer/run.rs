@@ -342,7 +342,7 @@ pub fn data_only_work(
             source_rows: count.first().map_or(0, |c| c.n as u64),
         });
     }
-    for key in settings.keys().filter(|k| !used_settings.contains(*k)) {
+    if let Some(key) = settings.keys().find(|k| !used_settings.contains(*k)) {
         return Err(Error::Invalid(format!(
             "the plan file sets column `{key}`, which is not a copied column"
         )));

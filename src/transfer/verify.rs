@@ -248,13 +248,13 @@ fn target_key_columns(map: &TableMap, rowid_column: Option<&str>) -> Option<Vec<
 fn key_of(columns: &[Vec<u8>], key_columns: &Option<Vec<usize>>) -> Option<String> {
     key_columns.as_ref().map(|idx| {
         idx.iter()
-            .map(|&i| columns.get(i).map(hex).unwrap_or_default())
+            .map(|&i| columns.get(i).map(|c| hex(c)).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("/")
     })
 }
 
-fn hex(bytes: &Vec<u8>) -> String {
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
