@@ -56,13 +56,10 @@ fn measure(command: &mut Command) -> (f64, u64, bool) {
     // maximum includes them.
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     if !ok {
-        let mut stderr = String::new();
-        use std::io::Read;
-        if let Some(mut e) = child.stderr {
-            let _ = e.read_to_string(&mut stderr);
-        }
+        let stderr = std::fs::read_to_string(log.path()).unwrap_or_default();
         eprintln!("command failed: {command:?}\n{stderr}");
     }
+    drop(child);
     (seconds, usage.ru_maxrss as u64, ok)
 }
 
