@@ -38,11 +38,15 @@ fn args() -> Args {
 }
 
 /// Wall seconds and peak RSS (KiB, the largest of the process tree's processes) of a command.
+// The child is reaped by wait4 (which also reports its peak RSS), not by Child::wait.
+#[allow(clippy::zombie_processes)]
 fn measure(command: &mut Command) -> (f64, u64, bool) {
+    // stderr goes to a file: a pipe read only after exit would block a chatty child.
+    let log = tempfile::NamedTempFile::new().expect("temp file");
     let started = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(log.reopen().expect("reopen"))
         .spawn()
         .expect("spawn");
     let pid = child.id() as libc::pid_t;

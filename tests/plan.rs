@@ -865,7 +865,7 @@ fn files_that_are_not_sqlite_are_refused_with_a_reason() {
         path
     };
     let mut corrupt = b"SQLite format 3\0".to_vec();
-    corrupt.extend(std::iter::repeat(0xAB).take(8192));
+    corrupt.extend(std::iter::repeat_n(0xAB, 8192));
     let cases = [
         (dir.path().join("missing.db"), "no such file"),
         (dir.path().to_path_buf(), "directory"),
