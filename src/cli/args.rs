@@ -68,6 +68,212 @@ pub enum Command {
 
     /// Check that the configured database answers, and how fast.
     Ping,
+
+    /// Show how a SQLite database would become a PostgreSQL schema, before anything runs.
+    ///
+    /// Reads SOURCE read-only, profiles what every column really holds, and prints the
+    /// PostgreSQL DDL in execution order with every decision and its reason: the type chosen for
+    /// each column, columns widened because their values do not fit the declared type (with
+    /// counts and examples), and objects flagged for review (triggers, untranslatable views,
+    /// CHECKs and defaults) with their original SQL. Warnings never stop the plan.
+    ///
+    /// `--out plan.toml` saves the plan; edit it and give it back with `dbshift migrate --plan`.
+    Plan(PlanArgs),
+
+    /// Copy a SQLite database into PostgreSQL, verify it, and report.
+    ///
+    /// Steps: plan, create tables, copy rows (binary COPY, tables in parallel), keys and
+    /// indexes, foreign keys, sequences, ANALYZE, verification. A value PostgreSQL cannot hold as
+    /// planned goes, with its whole row, to a reject file (table, key, column, reason); the
+    /// report counts it and the exit code is 1. Progress is recorded in the target, so a
+    /// transfer that stopped (a crash, kill -9, a lost server) is finished with `--resume`.
+    ///
+    /// TARGET is a postgres:// URL; its password may instead come from PGPASSWORD, ~/.pgpass or
+    /// the config's `password_file`. With `--rehearse`, the transfer runs into a throwaway local
+    /// PostgreSQL that is removed afterwards.
+    ///
+    /// Exit codes: 0 every row arrived and verified, 1 rows rejected or verification found
+    /// differences, 2 error (nothing is changed when the target is refused).
+    Migrate(MigrateArgs),
+
+    /// Compare a SQLite database with the PostgreSQL copy of it: row counts and content
+    /// checksums per table; differences name the table, key and column. Exit code 1 when they
+    /// differ.
+    Verify(VerifyArgs),
+
+    /// Write a sample missions database through the data layer (migrations_sqlite/ and the
+    /// missions store) and, with `--rehearse`, migrate it into a throwaway PostgreSQL.
+    Demo(DemoArgs),
+}
+
+/// Which tables a transfer takes.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
+    /// Only these tables (SQLite names; globs with * and ?; repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_name = "PATTERN")]
+    pub tables: Vec<String>,
+
+    /// Leave these tables out (SQLite names; globs with * and ?; repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+
+    /// The PostgreSQL schema the tables go in.
+    #[arg(long, default_value = "public", value_name = "NAME")]
+    pub schema: String,
+}
+
+/// `dbshift plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The SQLite database (a path or a sqlite: URL). It is opened read-only.
+    pub source: String,
+
+    /// Save the plan as TOML here (to edit and pass to `migrate --plan`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Start from the options of this plan file (its overrides, schema, case, tables).
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// Keep identifiers' case instead of lowercasing them (they are quoted either way).
+    #[arg(long)]
+    pub keep_case: bool,
+
+    /// Foreign keys whose child rows have no parent: add them NOT VALID (report the orphans),
+    /// or fail.
+    #[arg(long, value_enum, default_value_t = OrphanArg::NotValid)]
+    pub on_orphans: OrphanArg,
+
+    /// Which tables.
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// What to do with foreign keys whose child rows have no parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrphanArg {
+    /// Add the key NOT VALID: new rows are checked, old orphans are reported.
+    NotValid,
+    /// Stop the plan with a blocking item.
+    Fail,
+}
+
+/// `dbshift migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The SQLite database (a path or a sqlite: URL). It is opened read-only, never modified.
+    pub source: String,
+
+    /// The PostgreSQL database, as a postgres:// URL (not needed with --rehearse).
+    #[arg(required_unless_present = "rehearse")]
+    pub target: Option<String>,
+
+    /// Run into a throwaway local PostgreSQL (started from the installed server binaries and
+    /// removed afterwards) to see what a real run would do.
+    #[arg(long, conflicts_with = "target")]
+    pub rehearse: bool,
+
+    /// Use this plan file (from `dbshift plan --out`, possibly edited). With --data-only, a file
+    /// of per-column settings: `[columns."table.column"] conversion = "..." policy = "..."`.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// Copy only rows, into tables that already exist (made by the application's own
+    /// migrations): columns matched by name, values converted to the target's types.
+    #[arg(long, conflicts_with = "schema_only")]
+    pub data_only: bool,
+
+    /// Create only the schema (tables, keys, indexes, foreign keys, views), no rows.
+    #[arg(long)]
+    pub schema_only: bool,
+
+    /// Tables copied at once, each on its own connection.
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// When the target already has the tables: fail (change nothing), truncate them, or drop
+    /// and recreate them.
+    #[arg(long, value_enum, default_value_t = dbshift::transfer::IfExists::Fail)]
+    pub if_exists: dbshift::transfer::IfExists,
+
+    /// Finish a transfer that stopped: tables already done are kept, the rest are redone.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Skip the verification after copying.
+    #[arg(long)]
+    pub no_verify: bool,
+
+    /// Plan and check the target, print what would happen, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where reject files go (created only when a row is rejected).
+    #[arg(long, default_value = "dbshift-rejects", value_name = "DIR")]
+    pub reject_dir: PathBuf,
+
+    /// No progress bars or progress lines on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+
+    /// Keep identifiers' case instead of lowercasing them.
+    #[arg(long)]
+    pub keep_case: bool,
+
+    /// Which tables.
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `dbshift verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The SQLite database.
+    pub source: String,
+
+    /// The PostgreSQL database, as a postgres:// URL.
+    pub target: String,
+
+    /// The plan file the transfer used, if any.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// The transfer was --data-only: map tables by the target's own schema.
+    #[arg(long)]
+    pub data_only: bool,
+
+    /// Reject files of the transfer: rows listed there are expected to be absent.
+    #[arg(long, default_value = "dbshift-rejects", value_name = "DIR")]
+    pub reject_dir: PathBuf,
+
+    /// Tables compared at once.
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// Which tables.
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `dbshift demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the sample SQLite database.
+    #[arg(long, default_value = "dbshift-demo.db", value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// How many missions to write (with their events and tags).
+    #[arg(long, default_value_t = 2000)]
+    pub missions: usize,
+
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Then migrate it into a throwaway PostgreSQL and print the report.
+    #[arg(long)]
+    pub rehearse: bool,
 }
 
 /// What `dbshift migrations` does.

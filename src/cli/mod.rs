@@ -10,8 +10,13 @@ use serde::Serialize;
 use dbshift::{Backend, DbConfig, Registry};
 
 pub mod args;
+mod demo;
+mod migrate;
 mod migrations;
 mod ping;
+mod plan;
+mod transfer;
+mod verify;
 
 use args::{Cli, Command, Format, GlobalArgs};
 
@@ -20,8 +25,7 @@ use args::{Cli, Command, Format, GlobalArgs};
 pub enum Outcome {
     /// Exit code 0.
     Success,
-    /// Exit code 1: a verification found differences.
-    #[allow(dead_code)] // Returned by `verify` once the transfer lands.
+    /// Exit code 1: rows were rejected, or a verification found differences.
     Differences,
 }
 
@@ -75,6 +79,10 @@ fn execute(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Migrations(command) => migrations::run(&cli.global, command),
         Command::Ping => ping::run(&cli.global),
+        Command::Plan(args) => plan::run(&cli.global, args),
+        Command::Migrate(args) => migrate::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Demo(args) => demo::run(&cli.global, args),
     }
 }
 

@@ -969,6 +969,9 @@ enum Now {
     DateTime,
     /// `YYYY-MM-DD HH:MM:SS.SSS` (`strftime('%Y-%m-%d %H:%M:%f', 'now')`).
     DateTimeMillis,
+    /// `YYYY-MM-DD HH:MM:SS.SSS000` (`strftime('%Y-%m-%d %H:%M:%f000', 'now')`: six
+    /// fractional digits, the fixed-width form dbshift's own data layer writes).
+    DateTimeMicros,
     /// `YYYY-MM-DDTHH:MM:SS.SSSZ`.
     IsoMillisZ,
     /// `YYYY-MM-DDTHH:MM:SSZ`.
@@ -1002,6 +1005,7 @@ fn now_form(canonical: &str) -> Option<Now> {
         | "UNIXEPOCH()*1000" => Now::UnixMillis,
         _ if c == strftime("%Y-%m-%d %H:%M:%S") => Now::DateTime,
         _ if c == strftime("%Y-%m-%d %H:%M:%f") => Now::DateTimeMillis,
+        _ if c == strftime("%Y-%m-%d %H:%M:%f000") => Now::DateTimeMicros,
         _ if c == strftime("%Y-%m-%dT%H:%M:%fZ") => Now::IsoMillisZ,
         _ if c == strftime("%Y-%m-%dT%H:%M:%SZ") => Now::IsoZ,
         _ if c == strftime("%Y-%m-%d") => Now::Date,
@@ -1024,6 +1028,7 @@ fn render_now(form: Now, pg_type: &PgType, conversion: Option<Conversion>) -> Op
         (PgType::Text | PgType::Varchar(_) | PgType::Citext, form) => match form {
             Now::DateTime => text("YYYY-MM-DD HH24:MI:SS"),
             Now::DateTimeMillis => text("YYYY-MM-DD HH24:MI:SS.MS"),
+            Now::DateTimeMicros => text("YYYY-MM-DD HH24:MI:SS.MS\"000\""),
             Now::IsoMillisZ => text("YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\""),
             Now::IsoZ => text("YYYY-MM-DD\"T\"HH24:MI:SS\"Z\""),
             Now::Date => text("YYYY-MM-DD"),
@@ -1672,6 +1677,14 @@ mod tests {
             Sql(format!(
                 "to_char({UTC_NOW}, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
             ))
+        );
+        assert_eq!(
+            translate_default(
+                "strftime('%Y-%m-%d %H:%M:%f000', 'now')",
+                &PgType::Timestamptz,
+                None
+            ),
+            DefaultSql::Sql("CURRENT_TIMESTAMP".into())
         );
         assert_eq!(
             translate_default("strftime('%s','now')", &PgType::BigInt, None),

@@ -68,7 +68,7 @@ impl Progress {
                 bar
             }
             None => {
-                tracing::info!(table, rows = total_rows, "copying");
+                eprintln!("dbshift: copying {table} ({total_rows} rows)");
                 ProgressBar::hidden()
             }
         };
@@ -86,7 +86,7 @@ impl Progress {
         if let Some((bar, last_log)) = tables.get_mut(table) {
             bar.set_position(rows);
             if inner.bars.is_none() && last_log.elapsed() > Duration::from_secs(5) {
-                tracing::info!(table, rows, "copying");
+                eprintln!("dbshift: {table}: {rows} rows read");
                 *last_log = Instant::now();
             }
         }
@@ -106,7 +106,7 @@ impl Progress {
             Some(multi) => {
                 let _ = multi.println(message);
             }
-            None => tracing::info!("{message}"),
+            None => eprintln!("dbshift: {message}"),
         }
     }
 
@@ -117,7 +117,7 @@ impl Progress {
             Some(multi) => {
                 let _ = multi.println(text);
             }
-            None => tracing::info!("{text}"),
+            None => eprintln!("dbshift: {text}"),
         }
     }
 }

@@ -606,6 +606,29 @@ fn execute(
     Ok(report)
 }
 
+/// Checks, without changing anything, that `run` would accept this target: it is reachable,
+/// no unfinished transfer is recorded there (unless resuming), and the tables are absent or
+/// empty as `--if-exists` requires.
+pub fn preflight(options: &Options, work: &Work) -> Result<()> {
+    let mut conn = connect(&options.target)?;
+    let state_exists = query_text(
+        &mut conn,
+        &format!("SELECT to_regclass('{STATE_SCHEMA}.run')::text AS value"),
+    )
+    .map_err(|e| target_error(options, "reading the transfer state", e))?
+    .is_some();
+    if state_exists && !options.resume && options.if_exists != IfExists::Drop {
+        return Err(Error::Invalid(format!(
+            "a previous transfer into {} did not finish; run again with --resume to finish it, or with --if-exists drop to start over",
+            options.target.url.redacted()
+        )));
+    }
+    if !(state_exists && options.resume) {
+        check_target(options, &mut conn, work)?;
+    }
+    Ok(())
+}
+
 /// Verifies every table of `work` against the source.
 pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     let started = Instant::now();

@@ -1,0 +1,77 @@
+//! `dbshift verify`: compare a SQLite database with its PostgreSQL copy.
+
+use dbshift::transfer::progress::Progress;
+use dbshift::transfer::{Mode, Options};
+use dbshift::DbConfig;
+
+use super::args::{GlobalArgs, VerifyArgs};
+use super::transfer::{build_work, source_path};
+use super::{print, Outcome};
+
+pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let mut config = DbConfig::from_url(args.target.clone());
+    config.pool.min_idle = 0;
+    let mode = if args.data_only {
+        Mode::DataOnly
+    } else {
+        Mode::Full
+    };
+    let options = Options {
+        source: source_path(&args.source),
+        target: config,
+        mode,
+        jobs: usize::from(args.jobs),
+        if_exists: Default::default(),
+        resume: false,
+        verify: true,
+        reject_dir: args.reject_dir.clone(),
+        progress: Progress::quiet(),
+    };
+    let (work, _) = build_work(mode, &options, args.plan.as_deref(), &args.select, false)?;
+    let verification = dbshift::transfer::run::verify_work(&options, &work)?;
+    let ok = verification.ok;
+    print(global.format, &VerifyReport(verification))?;
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Differences
+    })
+}
+
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct VerifyReport(dbshift::transfer::report::Verification);
+
+impl std::fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = &self.0;
+        for check in &v.tables {
+            writeln!(
+                f,
+                "{:<30} {:>10} rows  {}",
+                check.table,
+                check.target_rows,
+                if check.ok() {
+                    "ok".to_string()
+                } else {
+                    format!("DIFFERS (source {} rows)", check.source_rows)
+                }
+            )?;
+            for d in &check.differences {
+                writeln!(
+                    f,
+                    "    key {} column {}: {}",
+                    d.key.as_deref().unwrap_or("-"),
+                    d.column.as_deref().unwrap_or("-"),
+                    d.what
+                )?;
+            }
+        }
+        write!(
+            f,
+            "verification: {} ({:.2}s)",
+            if v.ok { "ok" } else { "FAILED" },
+            v.seconds
+        )
+    }
+}
