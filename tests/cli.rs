@@ -45,7 +45,7 @@ fn help_explains_the_commands_config_and_exit_codes() {
         .stdout(predicate::str::contains("DBSHIFT_CONFIG"))
         .stdout(predicate::str::contains("DATABASE_URL"))
         .stdout(predicate::str::contains(
-            "Exit codes: 0 success, 1 verification found differences, 2 error",
+            "Exit codes: 0 success, 1 rows were rejected or verification found differences, 2 error",
         ));
     dbshift(dir.path())
         .args(["migrations", "--help"])

@@ -6,6 +6,8 @@ mod support;
 mod backend;
 mod cli;
 #[cfg(feature = "postgres")]
+mod cli_transfer;
+#[cfg(feature = "postgres")]
 mod copy;
 mod dialect;
 mod load;

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 The database comes from a config file (--config, else DBSHIFT_CONFIG, else ./dbshift.toml, else a SQLite file dbshift.db in the working directory); DATABASE_URL, when set, replaces its URL.
 
-Exit codes: 0 success, 1 verification found differences, 2 error (one `error: ...` line on stderr)."
+Exit codes: 0 success, 1 rows were rejected or verification found differences, 2 error (one `error: ...` line on stderr)."
 )]
 pub struct Cli {
     /// Options every command takes.

@@ -1,0 +1,360 @@
+//! `dbshift plan|migrate|verify` as a user runs them: exit codes, reports, reject files, a
+//! refused target left untouched, `kill -9` then `--resume`, and no password in any output.
+
+use std::process::{Command, Output, Stdio};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+
+use crate::support::{pg_db, server, shared_fixture, sqlite_db};
+
+fn dbshift(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dbshift"));
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("DBSHIFT_CONFIG")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// Asserts no output of `output` holds the test server's password.
+fn no_password(output: &Output) {
+    if let Some(temp) = server().temp() {
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!all.contains(temp.password()), "the password leaked: {all}");
+    }
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn count(url: &str, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rows: Vec<N> = diesel::sql_query(sql)
+        .load(&mut PgConnection::establish(url).unwrap())
+        .unwrap();
+    rows[0].n
+}
+
+#[test]
+fn migrate_chinook_reports_json_and_verify_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let source = shared_fixture("chinook.sqlite");
+    let output = dbshift(dir.path())
+        .args(["migrate", "--format", "json", "--quiet"])
+        .arg(&source)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_eq!(report["tables"].as_array().unwrap().len(), 11);
+    assert_eq!(report["verification"]["ok"], true);
+    assert_eq!(report["totals"]["rows_rejected"], 0);
+    assert!(report["target"].as_str().unwrap().contains("***"));
+
+    let output = dbshift(dir.path())
+        .arg("verify")
+        .arg(&source)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // A changed value makes verify exit 1 and name the table, key and column.
+    PgConnection::establish(&target.url)
+        .unwrap()
+        .batch_execute("UPDATE track SET name = 'changed' WHERE trackid = 7")
+        .unwrap();
+    let output = dbshift(dir.path())
+        .arg("verify")
+        .arg(&source)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Track") && text.contains("column Name") && text.contains("DIFFERS"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_non_empty_target_is_refused_in_one_line_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    PgConnection::establish(&target.url)
+        .unwrap()
+        .batch_execute("CREATE TABLE artist (x int); INSERT INTO artist VALUES (1)")
+        .unwrap();
+    let output = dbshift(dir.path())
+        .arg("migrate")
+        .arg(shared_fixture("chinook.sqlite"))
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains("not empty")
+            && stderr.contains("--if-exists"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        1
+    );
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM artist"), 1);
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname = '_dbshift'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn bad_sources_get_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    std::fs::write(dir.path().join("notes.txt"), "hello, not a database\n").unwrap();
+    std::fs::write(dir.path().join("empty.db"), "").unwrap();
+    for (source, expected) in [
+        ("missing.db", "no such file"),
+        ("notes.txt", "SQLite 3 header"),
+        ("empty.db", "empty"),
+        (".", "directory"),
+    ] {
+        let output = dbshift(dir.path())
+            .args(["migrate", source, &target.url])
+            .output()
+            .unwrap();
+        no_password(&output);
+        assert_eq!(output.status.code(), Some(2), "{source}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{source}: {stderr}");
+    }
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        0
+    );
+}
+
+#[test]
+fn rejected_rows_are_in_the_report_the_reject_file_and_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO t VALUES (1, 10), (2, 'twenty'), (3, 30);")
+        .unwrap();
+    let target = pg_db();
+    PgConnection::establish(&target.url)
+        .unwrap()
+        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)")
+        .unwrap();
+    let output = dbshift(dir.path())
+        .args([
+            "migrate",
+            "--data-only",
+            "--format",
+            "json",
+            "--reject-dir",
+            "rejects",
+        ])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_eq!(report["totals"]["rows_rejected"], 1);
+    assert_eq!(report["verification"]["ok"], true);
+    let file = report["tables"][0]["reject_file"].as_str().unwrap();
+    let line = std::fs::read_to_string(dir.path().join(file)).unwrap();
+    let reject: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(reject["key"]["rowid"], 2);
+    assert_eq!(reject["column"], "n");
+    assert_eq!(reject["value"], "twenty");
+    assert!(reject["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not an integer"));
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM t"), 2);
+}
+
+#[test]
+fn kill_9_during_the_copy_then_resume_verifies_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT);
+             INSERT INTO small VALUES (1, 'a'), (2, 'b');
+             CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT, at TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000)
+             INSERT INTO big SELECT i, printf('%0100d', i), datetime(1700000000 + i, 'unixepoch') FROM n;",
+        )
+        .unwrap();
+    let target = pg_db();
+    let mut child = dbshift(dir.path())
+        .args(["migrate", "--quiet", "--jobs", "1"])
+        .arg(&source.path)
+        .arg(&target.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while `big` is being copied.
+    let started = std::time::Instant::now();
+    loop {
+        let copying = count(
+            &target.url,
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY%big%'",
+        );
+        if copying > 0 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the migration ended before it could be killed"
+        );
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the copy of `big` never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // Without --resume the unfinished transfer is refused.
+    let output = dbshift(dir.path())
+        .arg("migrate")
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--resume"));
+
+    let output = dbshift(dir.path())
+        .args(["migrate", "--resume", "--format", "json", "--quiet"])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_eq!(report["verification"]["ok"], true, "{report}");
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM big"), 600_000);
+    assert_eq!(
+        count(&target.url, "SELECT count(DISTINCT id) AS n FROM big"),
+        600_000
+    );
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM small"), 2);
+}
+
+#[test]
+fn dry_run_and_plan_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let source = shared_fixture("chinook.sqlite");
+    let output = dbshift(dir.path())
+        .args(["migrate", "--dry-run"])
+        .arg(&source)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("nothing was changed"));
+    let output = dbshift(dir.path())
+        .args(["plan", "--out", "plan.toml"])
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("CREATE TABLE"));
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        0
+    );
+    // The saved plan drives a migration.
+    let output = dbshift(dir.path())
+        .args(["migrate", "--plan", "plan.toml", "--quiet"])
+        .arg(&source)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        11
+    );
+}
