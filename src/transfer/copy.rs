@@ -435,7 +435,7 @@ fn copy_streaming(
     let failure: RefCell<Option<Error>> = RefCell::new(None);
     let sink = RefCell::new(sink);
     let result = std::thread::scope(|scope| {
-        let (sender, receiver) = sync_channel::<Result<Vec<SrcRow>>>(2);
+        let (sender, receiver) = sync_channel::<Result<Vec<SrcRow>>>(1);
         scope.spawn(move || {
             let reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
                 Ok(reader) => reader,

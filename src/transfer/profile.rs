@@ -208,10 +208,12 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
         let mut handles = Vec::new();
         for _ in 0..threads {
             let mut conn = source.connect_again()?;
-            // Reading through a memory map saves copying every page out of the page cache.
+            // A memory map saves copying pages out of the page cache, but mapped pages count
+            // as the process's resident memory: a window of 32 MiB keeps most of the gain while
+            // peak memory stays flat whatever the file's size.
             let _ = diesel::connection::SimpleConnection::batch_execute(
                 &mut conn,
-                "PRAGMA mmap_size = 1099511627776",
+                "PRAGMA mmap_size = 33554432",
             );
             let queue = &queue;
             let path = source.path.clone();
