@@ -345,15 +345,15 @@ fn chinook_migrates_and_verifies() {
         .unwrap()
         .get("n")
         .unwrap();
-    let expected = std::process::Command::new("sqlite3")
-        .arg(&source)
-        .arg("SELECT count(*) FROM Track")
-        .output()
-        .unwrap();
-    assert_eq!(
-        tracks.to_string(),
-        String::from_utf8_lossy(&expected.stdout).trim()
-    );
+    // Counted read-only: the shared fixture must never be written.
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut sqlite = dbshift::transfer::source::open(&source).unwrap();
+    let expected: Vec<N> = diesel::RunQueryDsl::load(diesel::sql_query("SELECT count(*) AS n FROM Track"), &mut sqlite).unwrap();
+    assert_eq!(tracks, expected[0].n);
     // A new row takes an id after the copied ones.
     pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()])
         .unwrap();
