@@ -358,3 +358,50 @@ fn dry_run_and_plan_change_nothing() {
         11
     );
 }
+
+/// A crash at each point of a transfer (the process aborts there, as with `kill -9`), then
+/// `--resume`: the transfer finishes, verifies, and holds every row exactly once.
+#[test]
+fn a_crash_at_every_step_is_finished_by_resume() {
+    let source = sqlite_db();
+    SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+             CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id), at TEXT);
+             CREATE INDEX child_parent ON child (parent_id);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO parent SELECT i, 'p' || i FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+             INSERT INTO child SELECT i, i % 300 + 1, datetime(1700000000 + i, 'unixepoch') FROM n;",
+        )
+        .unwrap();
+    for point in ["created:child", "copying:child", "copied:parent", "indexing:child", "finishing", "verifying"] {
+        let dir = tempfile::tempdir().unwrap();
+        let target = pg_db();
+        let output = dbshift(dir.path())
+            .args(["migrate", "--quiet", "--jobs", "1"])
+            .arg(&source.path)
+            .arg(&target.url)
+            .env("DBSHIFT_FAULT", point)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), None, "{point}: the process should have died: {}", String::from_utf8_lossy(&output.stderr));
+        let output = dbshift(dir.path())
+            .args(["migrate", "--resume", "--quiet", "--format", "json"])
+            .arg(&source.path)
+            .arg(&target.url)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{point}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(json(&output)["verification"]["ok"], true, "{point}");
+        assert_eq!(count(&target.url, "SELECT count(*) AS n FROM child"), 30_000, "{point}");
+        assert_eq!(count(&target.url, "SELECT count(*) AS n FROM parent"), 300, "{point}");
+        assert_eq!(
+            count(&target.url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+            1,
+            "{point}"
+        );
+        assert_eq!(count(&target.url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname = '_dbshift'"), 0, "{point}");
+    }
+}

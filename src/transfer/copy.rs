@@ -410,6 +410,7 @@ fn attempt(
         for sql in job.before {
             conn.batch_execute(sql)?;
         }
+        super::fault_point(&format!("created:{}", job.map.source));
         let counters = if isolate {
             copy_isolating(conn, job, target, sink)?
         } else {
@@ -478,6 +479,7 @@ fn copy_streaming(
                     }
                 }
                 (job.progress)(counters.read.get());
+                super::fault_point(&format!("copying:{}", job.map.source));
             }
             if binary {
                 buf.extend_from_slice(BINARY_TRAILER);

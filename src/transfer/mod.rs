@@ -36,3 +36,16 @@ pub use plan::{plan, OrphanPolicy, Plan, PlanOptions};
 pub use render::render_text;
 pub use report::Report;
 pub use run::{IfExists, Mode, Options, Work};
+
+/// Fault injection for tests of crash recovery: when the environment variable `DBSHIFT_FAULT`
+/// names this point, the process aborts here at once (no destructor runs, as with `kill -9`).
+/// Points: `created:<table>` (inside a table's transaction, after CREATE, before COPY),
+/// `copying:<table>` (after the first page was sent), `copied:<table>` (after the table's
+/// commit, before its indexes), `indexing:<table>` (inside the index transaction, before its
+/// commit), `finishing` (before foreign keys), `verifying` (during verification).
+pub(crate) fn fault_point(point: &str) {
+    if std::env::var_os("DBSHIFT_FAULT").is_some_and(|wanted| wanted == point) {
+        eprintln!("dbshift: fault injected at {point}");
+        std::process::abort();
+    }
+}

@@ -589,6 +589,7 @@ fn execute(
         .push(("data".into(), phase.elapsed().as_secs_f64()));
 
     let phase = Instant::now();
+    super::fault_point("finishing");
     for step in &work.finish {
         run_step(options, conn, &done, step)?;
     }
@@ -656,6 +657,7 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
                     options
                         .progress
                         .message(&format!("verifying {}", table.map.source));
+                    super::fault_point("verifying");
                     match verify_table(
                         &mut conn,
                         &options.source,
@@ -771,6 +773,9 @@ fn run_step(
     conn.transaction(|conn| {
         for sql in &step.sql {
             conn.batch_execute(sql)?;
+        }
+        if let Some(table) = step.id.strip_prefix("index:") {
+            super::fault_point(&format!("indexing:{table}"));
         }
         conn.batch_execute(&mark_sql(&step.id, None))
     })
@@ -948,6 +953,7 @@ fn copy_one(
             copy_table(conn, &job)?
         };
         options.progress.finish(&label, &stats);
+        super::fault_point(&format!("copied:{}", table.map.source));
         let detail = serde_json::to_string(&stats).expect("stats serialize");
         conn.batch_execute(&format!(
             "UPDATE {STATE_SCHEMA}.steps SET detail = {}::jsonb WHERE id = {}",
