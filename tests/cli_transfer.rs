@@ -376,7 +376,14 @@ fn a_crash_at_every_step_is_finished_by_resume() {
              INSERT INTO child SELECT i, i % 300 + 1, datetime(1700000000 + i, 'unixepoch') FROM n;",
         )
         .unwrap();
-    for point in ["created:child", "copying:child", "copied:parent", "indexing:child", "finishing", "verifying"] {
+    for point in [
+        "created:child",
+        "copying:child",
+        "copied:parent",
+        "indexing:child",
+        "finishing",
+        "verifying",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let target = pg_db();
         let output = dbshift(dir.path())
@@ -386,22 +393,108 @@ fn a_crash_at_every_step_is_finished_by_resume() {
             .env("DBSHIFT_FAULT", point)
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), None, "{point}: the process should have died: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            None,
+            "{point}: the process should have died: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let output = dbshift(dir.path())
             .args(["migrate", "--resume", "--quiet", "--format", "json"])
             .arg(&source.path)
             .arg(&target.url)
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{point}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{point}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert_eq!(json(&output)["verification"]["ok"], true, "{point}");
-        assert_eq!(count(&target.url, "SELECT count(*) AS n FROM child"), 30_000, "{point}");
-        assert_eq!(count(&target.url, "SELECT count(*) AS n FROM parent"), 300, "{point}");
+        assert_eq!(
+            count(&target.url, "SELECT count(*) AS n FROM child"),
+            30_000,
+            "{point}"
+        );
+        assert_eq!(
+            count(&target.url, "SELECT count(*) AS n FROM parent"),
+            300,
+            "{point}"
+        );
         assert_eq!(
             count(&target.url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
             1,
             "{point}"
         );
-        assert_eq!(count(&target.url, "SELECT count(*) AS n FROM pg_namespace WHERE nspname = '_dbshift'"), 0, "{point}");
+        assert_eq!(
+            count(
+                &target.url,
+                "SELECT count(*) AS n FROM pg_namespace WHERE nspname = '_dbshift'"
+            ),
+            0,
+            "{point}"
+        );
     }
+}
+
+#[test]
+fn a_full_disk_under_the_reject_directory_fails_the_table_and_claims_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5000)
+             INSERT INTO t SELECT i, CASE WHEN i % 10 = 0 THEN 'bad' ELSE i END FROM k;",
+        )
+        .unwrap();
+    let target = pg_db();
+    PgConnection::establish(&target.url)
+        .unwrap()
+        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)")
+        .unwrap();
+    // The reject file of `t` is a way into /dev/full: every write fails with ENOSPC.
+    let rejects = dir.path().join("rejects");
+    std::fs::create_dir(&rejects).unwrap();
+    let final_path = dbshift::transfer::rejects::RejectSink::new(Some(&rejects), "t")
+        .final_path()
+        .unwrap();
+    let partial = format!("{}.partial", final_path.display());
+    std::os::unix::fs::symlink("/dev/full", &partial).unwrap();
+    let output = dbshift(dir.path())
+        .args([
+            "migrate",
+            "--data-only",
+            "--quiet",
+            "--reject-dir",
+            "rejects",
+            "--format",
+            "json",
+        ])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    no_password(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("reject file") && stderr.contains("No space left"),
+        "{stderr}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "no report claims a copy: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM t"), 0);
+    assert!(!final_path.exists());
 }

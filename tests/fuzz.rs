@@ -5,22 +5,79 @@
 //! longer run; `scripts` in the note record the figures).
 
 use dbshift::transfer::convert::{affinity, declared_kind, parse_pg_type};
-use dbshift::transfer::ddl::{translate, translate_condition, translate_default, Scope, ScopeColumn};
+use dbshift::transfer::ddl::{
+    translate, translate_condition, translate_default, Scope, ScopeColumn,
+};
 use dbshift::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
 use dbshift::transfer::values::{convert, parse_datetime, Cell, Outcome, SrcValue};
 use proptest::prelude::*;
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(2000)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(2000)
 }
 
 /// SQL-ish text: keywords, punctuation, quotes, numbers, odd unicode and control bytes.
 fn sqlish() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
-        "SELECT", "CASE", "WHEN", "THEN", "END", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "GLOB", "COLLATE",
-        "NOCASE", "datetime", "strftime", "'now'", "CURRENT_TIMESTAMP", "(", ")", ",", "'", "\"", "`", "[", "]", "--",
-        "/*", "*/", "$1", "?", "||", "%", "-", "+", "*", "/", "=", "<>", "0", "1", "-1.5e308", "x'00ff'", "a", "b",
-        "\u{0}", "é", "🦀", "\n", " ", ";", "json_valid", "typeof", "length", "substr",
+        "SELECT",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "END",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "IS",
+        "NULL",
+        "LIKE",
+        "GLOB",
+        "COLLATE",
+        "NOCASE",
+        "datetime",
+        "strftime",
+        "'now'",
+        "CURRENT_TIMESTAMP",
+        "(",
+        ")",
+        ",",
+        "'",
+        "\"",
+        "`",
+        "[",
+        "]",
+        "--",
+        "/*",
+        "*/",
+        "$1",
+        "?",
+        "||",
+        "%",
+        "-",
+        "+",
+        "*",
+        "/",
+        "=",
+        "<>",
+        "0",
+        "1",
+        "-1.5e308",
+        "x'00ff'",
+        "a",
+        "b",
+        "\u{0}",
+        "é",
+        "🦀",
+        "\n",
+        " ",
+        ";",
+        "json_valid",
+        "typeof",
+        "length",
+        "substr",
     ]);
     prop::collection::vec(atoms, 0..40).prop_map(|parts| parts.concat())
 }
@@ -28,8 +85,18 @@ fn sqlish() -> impl Strategy<Value = String> {
 fn scope() -> Scope {
     Scope {
         columns: vec![
-            ScopeColumn { source: "a".into(), target: "a".into(), pg_type: PgType::BigInt, comparable: true },
-            ScopeColumn { source: "b".into(), target: "b".into(), pg_type: PgType::Text, comparable: true },
+            ScopeColumn {
+                source: "a".into(),
+                target: "a".into(),
+                pg_type: PgType::BigInt,
+                comparable: true,
+            },
+            ScopeColumn {
+                source: "b".into(),
+                target: "b".into(),
+                pg_type: PgType::Text,
+                comparable: true,
+            },
         ],
         ..Scope::default()
     }
@@ -57,7 +124,10 @@ fn pg_types() -> impl Strategy<Value = PgType> {
         PgType::Jsonb,
         PgType::Uuid,
         PgType::Inet,
-        PgType::Enum { name: "e".into(), labels: vec!["a".into(), "b".into()] },
+        PgType::Enum {
+            name: "e".into(),
+            labels: vec!["a".into(), "b".into()],
+        },
     ])
 }
 

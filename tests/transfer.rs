@@ -352,7 +352,11 @@ fn chinook_migrates_and_verifies() {
         n: i64,
     }
     let mut sqlite = dbshift::transfer::source::open(&source).unwrap();
-    let expected: Vec<N> = diesel::RunQueryDsl::load(diesel::sql_query("SELECT count(*) AS n FROM Track"), &mut sqlite).unwrap();
+    let expected: Vec<N> = diesel::RunQueryDsl::load(
+        diesel::sql_query("SELECT count(*) AS n FROM Track"),
+        &mut sqlite,
+    )
+    .unwrap();
     assert_eq!(tracks, expected[0].n);
     // A new row takes an id after the copied ones.
     pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()])

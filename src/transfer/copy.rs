@@ -493,6 +493,11 @@ fn copy_streaming(
         // Dropping the receiver (with the closure) stops the reader if the COPY ended early.
         result
     });
+    // Diesel ends the COPY with the producer's error and then reports the server's
+    // "COPY from stdin failed": the producer's own error is the one to report.
+    if let Some(e) = failure.borrow_mut().take() {
+        return Err(Attempt::Other(e));
+    }
     match result {
         Ok(_) => Ok(counters),
         Err(CopyError::Producer) => {
