@@ -362,3 +362,56 @@ fn chinook_migrates_and_verifies() {
     pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()])
         .unwrap();
 }
+
+/// The application path: a service on SQLite (schema from `migrations_sqlite/`, data written by
+/// the missions store) moves to PostgreSQL (schema from `migrations_postgres/`) with
+/// `--data-only`, switches its config, and reads the same missions through the same store.
+#[test]
+fn the_application_moves_to_postgres_and_reads_the_same_missions() {
+    use dbshift::missions::{self, NewEvent, NewMission, Status};
+    let source = sqlite_db();
+    let sqlite = Registry::with_defaults().connect(&DbConfig::sqlite(&source.path)).unwrap();
+    missions::seed_demo(sqlite.as_ref(), 60).unwrap();
+    let extra = missions::create(sqlite.as_ref(), &NewMission::new("50% off: 'quotes' and \"more\" 🚀")).unwrap();
+    let event = NewEvent { message: Some("added on SQLite".into()), payload: Some(serde_json::json!({"n": 1.5})), ..NewEvent::new("note") };
+    missions::add_event(sqlite.as_ref(), extra.id, &event).unwrap();
+    missions::tag(sqlite.as_ref(), extra.id, "late-addition").unwrap();
+    missions::change_status(sqlite.as_ref(), extra.id, Status::Active, Some("go")).unwrap();
+    let snapshot = |db: &dyn dbshift::Backend| {
+        let mut all = Vec::new();
+        for status in Status::ALL {
+            for mission in missions::list_by_status(db, *status).unwrap() {
+                let events = missions::events(db, mission.id).unwrap();
+                let tags = missions::tags(db, mission.id).unwrap();
+                all.push((mission, events, tags));
+            }
+        }
+        all.sort_by_key(|(m, _, _)| m.id);
+        all
+    };
+    let before = snapshot(sqlite.as_ref());
+    assert_eq!(before.len(), 61);
+    drop(sqlite);
+
+    // The application's own schema on PostgreSQL, then the rows.
+    let target = pg_db();
+    let config_file = source.dir.path().join("dbshift.toml");
+    std::fs::write(&config_file, format!("url = \"{}\"\n", target.url)).unwrap();
+    let postgres = Registry::with_defaults().connect(&DbConfig::from_file(&config_file).unwrap()).unwrap();
+    postgres.run_pending_migrations().unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    assert_eq!(report.totals.rows_rejected, 0, "{report}");
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+
+    // Same store, same code, other database: the same missions, events and tags.
+    let after = snapshot(postgres.as_ref());
+    assert_eq!(after, before);
+    assert_eq!(missions::search_titles(postgres.as_ref(), "50% OFF").unwrap().len(), 1);
+    // And the service goes on writing: new ids do not collide with copied ones.
+    let new = missions::create(postgres.as_ref(), &NewMission::new("first on PostgreSQL")).unwrap();
+    assert!(new.id > extra.id);
+    missions::tag(postgres.as_ref(), new.id, "late-addition").unwrap();
+}
