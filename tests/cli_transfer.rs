@@ -234,7 +234,7 @@ fn kill_9_during_the_copy_then_resume_verifies_without_duplicates() {
             "CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT);
              INSERT INTO small VALUES (1, 'a'), (2, 'b');
              CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT, at TEXT);
-             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000)
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250000)
              INSERT INTO big SELECT i, printf('%0100d', i), datetime(1700000000 + i, 'unixepoch') FROM n;",
         )
         .unwrap();
@@ -296,7 +296,7 @@ fn kill_9_during_the_copy_then_resume_verifies_without_duplicates() {
     );
     let report = json(&output);
     assert_eq!(report["verification"]["ok"], true, "{report}");
-    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM big"), 600_000);
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM big"), 250_000);
     assert_eq!(
         count(&target.url, "SELECT count(DISTINCT id) AS n FROM big"),
         600_000
@@ -497,4 +497,144 @@ fn a_full_disk_under_the_reject_directory_fails_the_table_and_claims_nothing() {
     );
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM t"), 0);
     assert!(!final_path.exists());
+}
+
+#[test]
+fn if_exists_drop_reruns_a_migration_and_truncate_needs_data_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let source = shared_fixture("chinook.sqlite");
+    let run = |extra: &[&str]| {
+        let output = dbshift(dir.path())
+            .args(["migrate", "--quiet"])
+            .args(extra)
+            .arg(&source)
+            .arg(&target.url)
+            .output()
+            .unwrap();
+        no_password(&output);
+        output
+    };
+    assert_eq!(run(&[]).status.code(), Some(0));
+    PgConnection::establish(&target.url)
+        .unwrap()
+        .batch_execute("INSERT INTO genre (name) VALUES ('extra')")
+        .unwrap();
+    assert_eq!(
+        run(&[]).status.code(),
+        Some(2),
+        "a second run must be refused"
+    );
+    let output = run(&["--if-exists", "truncate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--data-only"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Twice: dropping what the first drop-run made works the same.
+    for attempt in ["first", "second"] {
+        let output = run(&["--if-exists", "drop"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{attempt}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            count(
+                &target.url,
+                "SELECT count(*) AS n FROM genre WHERE name = 'extra'"
+            ),
+            0,
+            "{attempt}"
+        );
+        assert_eq!(
+            count(&target.url, "SELECT count(*) AS n FROM track"),
+            3503,
+            "{attempt}"
+        );
+        assert_eq!(
+            count(&target.url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
+            11,
+            "{attempt}"
+        );
+    }
+}
+
+#[test]
+fn data_only_takes_column_conversions_from_a_plan_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, took INTEGER, seen INTEGER); INSERT INTO runs VALUES (1, 1500000, 1700000000), (2, 86400000000, 1700000000123);")
+        .unwrap();
+    let target = pg_db();
+    PgConnection::establish(&target.url)
+        .unwrap()
+        .batch_execute("CREATE TABLE runs (id bigint PRIMARY KEY, took interval, seen timestamptz)")
+        .unwrap();
+    std::fs::write(
+        dir.path().join("columns.toml"),
+        "[columns.\"runs.took\"]\nconversion = \"microseconds_to_interval\"\n[columns.\"runs.seen\"]\npolicy = \"null\"\n",
+    )
+    .unwrap();
+    let output = dbshift(dir.path())
+        .args([
+            "migrate",
+            "--data-only",
+            "--quiet",
+            "--plan",
+            "columns.toml",
+            "--format",
+            "json",
+        ])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(json(&output)["verification"]["ok"], true);
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM runs WHERE took = interval '1.5 seconds'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM runs WHERE took = interval '1 day'"
+        ),
+        1
+    );
+    // Unix seconds and milliseconds are recognised by magnitude.
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM runs WHERE seen >= '2023-11-14 22:13:20+00'"
+        ),
+        2
+    );
+    // A setting for a column that does not exist is an error, not ignored.
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "[columns.\"runs.tok\"]\nconversion = \"seconds_to_interval\"\n",
+    )
+    .unwrap();
+    let output = dbshift(dir.path())
+        .args(["migrate", "--data-only", "--plan", "typo.toml"])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("runs.tok"));
 }

@@ -370,10 +370,20 @@ fn chinook_migrates_and_verifies() {
 fn the_application_moves_to_postgres_and_reads_the_same_missions() {
     use dbshift::missions::{self, NewEvent, NewMission, Status};
     let source = sqlite_db();
-    let sqlite = Registry::with_defaults().connect(&DbConfig::sqlite(&source.path)).unwrap();
+    let sqlite = Registry::with_defaults()
+        .connect(&DbConfig::sqlite(&source.path))
+        .unwrap();
     missions::seed_demo(sqlite.as_ref(), 60).unwrap();
-    let extra = missions::create(sqlite.as_ref(), &NewMission::new("50% off: 'quotes' and \"more\" 🚀")).unwrap();
-    let event = NewEvent { message: Some("added on SQLite".into()), payload: Some(serde_json::json!({"n": 1.5})), ..NewEvent::new("note") };
+    let extra = missions::create(
+        sqlite.as_ref(),
+        &NewMission::new("50% off: 'quotes' and \"more\" 🚀"),
+    )
+    .unwrap();
+    let event = NewEvent {
+        message: Some("added on SQLite".into()),
+        payload: Some(serde_json::json!({"n": 1.5})),
+        ..NewEvent::new("note")
+    };
     missions::add_event(sqlite.as_ref(), extra.id, &event).unwrap();
     missions::tag(sqlite.as_ref(), extra.id, "late-addition").unwrap();
     missions::change_status(sqlite.as_ref(), extra.id, Status::Active, Some("go")).unwrap();
@@ -397,11 +407,20 @@ fn the_application_moves_to_postgres_and_reads_the_same_missions() {
     let target = pg_db();
     let config_file = source.dir.path().join("dbshift.toml");
     std::fs::write(&config_file, format!("url = \"{}\"\n", target.url)).unwrap();
-    let postgres = Registry::with_defaults().connect(&DbConfig::from_file(&config_file).unwrap()).unwrap();
+    let postgres = Registry::with_defaults()
+        .connect(&DbConfig::from_file(&config_file).unwrap())
+        .unwrap();
     postgres.run_pending_migrations().unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &["__diesel_schema_migrations".into()], &HashMap::new()).unwrap();
+    let work = data_only_work(
+        &options,
+        "public",
+        &[],
+        &["__diesel_schema_migrations".into()],
+        &HashMap::new(),
+    )
+    .unwrap();
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_rejected, 0, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
@@ -409,7 +428,12 @@ fn the_application_moves_to_postgres_and_reads_the_same_missions() {
     // Same store, same code, other database: the same missions, events and tags.
     let after = snapshot(postgres.as_ref());
     assert_eq!(after, before);
-    assert_eq!(missions::search_titles(postgres.as_ref(), "50% OFF").unwrap().len(), 1);
+    assert_eq!(
+        missions::search_titles(postgres.as_ref(), "50% OFF")
+            .unwrap()
+            .len(),
+        1
+    );
     // And the service goes on writing: new ids do not collide with copied ones.
     let new = missions::create(postgres.as_ref(), &NewMission::new("first on PostgreSQL")).unwrap();
     assert!(new.id > extra.id);

@@ -483,6 +483,7 @@ fn mark_sql(id: &str, detail: Option<&str>) -> String {
 /// Runs a transfer of `work` (ignored on `--resume`, where the recorded work is used).
 pub fn run(options: &Options, work: Work) -> Result<Report> {
     let started = Instant::now();
+    check_options(options)?;
     let mut conn = connect(&options.target)?;
     let state_exists = query_text(
         &mut conn,
@@ -559,6 +560,27 @@ fn execute(
             sql: work.preamble.clone(),
         },
     )?;
+    if options.mode != Mode::DataOnly && options.if_exists == IfExists::Drop {
+        // All at once: a DROP ... CASCADE per worker would lock the tables that reference the
+        // dropped one, and two workers doing so deadlock.
+        let names: Vec<String> = work
+            .tables
+            .iter()
+            .map(|t| t.map.qualified_target())
+            .collect();
+        if !names.is_empty() {
+            run_step(
+                options,
+                conn,
+                &done,
+                &Step {
+                    id: "drop".into(),
+                    what: "drop the existing tables".into(),
+                    sql: vec![format!("DROP TABLE IF EXISTS {} CASCADE", names.join(", "))],
+                },
+            )?;
+        }
+    }
     if options.mode == Mode::DataOnly && options.if_exists == IfExists::Truncate {
         let names: Vec<String> = work
             .tables
@@ -611,6 +633,7 @@ fn execute(
 /// no unfinished transfer is recorded there (unless resuming), and the tables are absent or
 /// empty as `--if-exists` requires.
 pub fn preflight(options: &Options, work: &Work) -> Result<()> {
+    check_options(options)?;
     let mut conn = connect(&options.target)?;
     let state_exists = query_text(
         &mut conn,
@@ -626,6 +649,17 @@ pub fn preflight(options: &Options, work: &Work) -> Result<()> {
     }
     if !(state_exists && options.resume) {
         check_target(options, &mut conn, work)?;
+    }
+    Ok(())
+}
+
+/// `--if-exists truncate` keeps the target's tables with their keys, indexes and constraints,
+/// which only a data-only transfer can use; a full transfer replaces them with `drop`.
+fn check_options(options: &Options) -> Result<()> {
+    if options.if_exists == IfExists::Truncate && options.mode != Mode::DataOnly {
+        return Err(Error::Invalid(
+            "--if-exists truncate keeps the existing tables and needs --data-only; to replace them in a full migration use --if-exists drop".into(),
+        ));
     }
     Ok(())
 }
@@ -888,7 +922,6 @@ fn copy_one(
         copied_now,
         stats,
     };
-    let mut skip_after_load = false;
     let result = if let Some(detail) = done.get(&copy_id) {
         let stats = detail
             .as_deref()
@@ -908,12 +941,8 @@ fn copy_one(
         let mut before = Vec::new();
         let freeze = match options.mode {
             Mode::DataOnly => false,
-            _ if exists && options.if_exists == IfExists::Truncate && !options.resume => {
-                before.push(format!("TRUNCATE {qualified}"));
-                skip_after_load = true;
-                true
-            }
             _ => {
+                // Only a table left by an earlier, unrecorded attempt can be here.
                 if exists {
                     before.push(format!("DROP TABLE {qualified} CASCADE"));
                 }
@@ -965,11 +994,7 @@ fn copy_one(
     };
     // Keys, indexes and statistics right after the table's rows, on this worker, so they
     // overlap with other tables still loading.
-    let mut sql = if skip_after_load {
-        Vec::new()
-    } else {
-        table.after_load.clone()
-    };
+    let mut sql = table.after_load.clone();
     if options.mode != Mode::SchemaOnly {
         sql.push(format!("ANALYZE {qualified}"));
     }
