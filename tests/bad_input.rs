@@ -9,24 +9,14 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
+use crate::cli_transfer::{count, dbshift};
 use crate::support::{pg_db, server, sqlite_db, SqliteDb};
-
-fn dbshift(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dbshift"));
-    command
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DBSHIFT_CONFIG")
-        .env_remove("RUST_LOG")
-        .env_remove("PGPASSWORD");
-    command
-}
 
 fn text(output: &Output) -> String {
     format!(
@@ -109,18 +99,6 @@ fn target_state(url: &str) -> Vec<String> {
     .load(&mut PgConnection::establish(url).unwrap())
     .unwrap();
     rows.into_iter().map(|r| r.name).collect()
-}
-
-fn count(url: &str, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let rows: Vec<N> = diesel::sql_query(sql)
-        .load(&mut PgConnection::establish(url).unwrap())
-        .unwrap();
-    rows[0].n
 }
 
 /// A real source: two tables, `t` spanning some 60 pages of 4 KiB.
@@ -308,6 +286,19 @@ fn with(url: &str, change: impl FnOnce(&mut url::Url)) -> String {
     url.to_string()
 }
 
+/// Like [`migrate_refused`] for a target that cannot be looked at: only the source is checked.
+fn refused_without_target(source: &Path, url: &str, expected: &[&str]) {
+    let before = source_state(source);
+    let output = dbshift(Path::new("."))
+        .arg("migrate")
+        .arg(source)
+        .arg(url)
+        .output()
+        .unwrap();
+    refused(&output, expected);
+    assert_eq!(source_state(source), before, "the source changed");
+}
+
 #[test]
 fn an_unreachable_server_is_refused() {
     let source = real_source();
@@ -319,15 +310,11 @@ fn an_unreachable_server_is_refused() {
     let url = with(&target.url, |u| {
         u.set_port(Some(port)).unwrap();
     });
-    let before = source_state(&source.path);
-    let output = dbshift(Path::new("."))
-        .args(["migrate"])
-        .arg(&source.path)
-        .arg(&url)
-        .output()
-        .unwrap();
-    refused(&output, &["connection refused", "is the server running"]);
-    assert_eq!(source_state(&source.path), before);
+    refused_without_target(
+        &source.path,
+        &url,
+        &["connection refused", "is the server running"],
+    );
 }
 
 #[test]
@@ -346,15 +333,11 @@ fn a_database_that_does_not_exist_is_refused() {
     let source = real_source();
     let target = pg_db();
     let url = with(&target.url, |u| u.set_path("no_such_database_4711"));
-    let before = source_state(&source.path);
-    let output = dbshift(Path::new("."))
-        .arg("migrate")
-        .arg(&source.path)
-        .arg(&url)
-        .output()
-        .unwrap();
-    refused(&output, &["no_such_database_4711", "does not exist"]);
-    assert_eq!(source_state(&source.path), before);
+    refused_without_target(
+        &source.path,
+        &url,
+        &["no_such_database_4711", "does not exist"],
+    );
 }
 
 #[test]
