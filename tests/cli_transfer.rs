@@ -8,13 +8,15 @@ use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::support::{pg_db, server, shared_fixture, sqlite_db};
 
-fn dbshift(dir: &std::path::Path) -> Command {
+/// The built binary, run in `dir` without the environment variables that would change it.
+pub(crate) fn dbshift(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dbshift"));
     command
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("DBSHIFT_CONFIG")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env_remove("PGPASSWORD");
     command
 }
 
@@ -35,7 +37,8 @@ fn json(output: &Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
-fn count(url: &str, sql: &str) -> i64 {
+/// The one `n` an SQL statement returns on `url`.
+pub(crate) fn count(url: &str, sql: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]

@@ -4,6 +4,8 @@
 mod support;
 
 mod backend;
+#[cfg(feature = "postgres")]
+mod bad_input;
 mod cli;
 #[cfg(feature = "postgres")]
 mod cli_transfer;

@@ -2,10 +2,9 @@
 
 use dbshift::transfer::progress::Progress;
 use dbshift::transfer::{Mode, Options};
-use dbshift::DbConfig;
 
 use super::args::{Format, GlobalArgs, MigrateArgs};
-use super::transfer::{build_work, source_path, Rehearsal};
+use super::transfer::{build_work, source_path, target_config, Rehearsal};
 use super::{print, Outcome};
 
 pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
@@ -26,8 +25,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         (None, Some(target)) => target.clone(),
         (None, None) => anyhow::bail!("give a TARGET postgres:// URL, or --rehearse"),
     };
-    let mut config = DbConfig::from_url(target);
-    config.pool.min_idle = 0;
+    let config = target_config(global, target)?;
     if !matches!(config.backend_name().as_str(), "postgres" | "postgresql") {
         anyhow::bail!("the target must be a postgres:// URL, not {}", config.url);
     }

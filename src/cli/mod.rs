@@ -36,9 +36,24 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; usage errors exit with 2 as clap does.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            {
+                let _ = e.print();
+                return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            }
+            // A usage error is one line like every other error: clap's own lines (what is
+            // wrong, the possible values, the hint to try --help) joined.
+            let rendered = e.render().to_string();
+            let mut line = String::new();
+            for part in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                if !line.is_empty() {
+                    line.push_str(if line.ends_with(':') { " " } else { "; " });
+                }
+                line.push_str(part);
+            }
+            eprintln!("{line}");
+            return ExitCode::from(2);
         }
     };
     init_logging(&cli.global);

@@ -8,7 +8,9 @@ use anyhow::Context;
 use dbshift::transfer::run::{data_only_work, plan_work, ColumnSetting, Work};
 use dbshift::transfer::{Mode, OrphanPolicy, Plan, PlanOptions};
 
-use super::args::{OrphanArg, SelectArgs};
+use dbshift::DbConfig;
+
+use super::args::{GlobalArgs, OrphanArg, SelectArgs};
 
 /// The SQLite path of a SOURCE argument (a path, or a `sqlite:` / `sqlite://` URL).
 pub fn source_path(source: &str) -> PathBuf {
@@ -17,6 +19,19 @@ pub fn source_path(source: &str) -> PathBuf {
         .or_else(|| source.strip_prefix("sqlite:"))
         .unwrap_or(source);
     PathBuf::from(path)
+}
+
+/// The config of a TARGET URL given on the command line. When the URL carries no password and
+/// the config file (`--config`, `DBSHIFT_CONFIG`, `./dbshift.toml`) names a `password_file`,
+/// the password comes from that file, as the command's help promises.
+pub fn target_config(global: &GlobalArgs, url: String) -> anyhow::Result<DbConfig> {
+    let has_password = url::Url::parse(&url).is_ok_and(|u| u.password().is_some());
+    let mut config = DbConfig::from_url(url);
+    config.pool.min_idle = 0;
+    if !has_password {
+        config.password_file = DbConfig::load(global.config.as_deref())?.password_file;
+    }
+    Ok(config)
 }
 
 /// Plan options from the command line, starting from a plan file's when one is given.

@@ -2,15 +2,13 @@
 
 use dbshift::transfer::progress::Progress;
 use dbshift::transfer::{Mode, Options};
-use dbshift::DbConfig;
 
 use super::args::{GlobalArgs, VerifyArgs};
-use super::transfer::{build_work, source_path};
+use super::transfer::{build_work, source_path, target_config};
 use super::{print, Outcome};
 
 pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
-    let mut config = DbConfig::from_url(args.target.clone());
-    config.pool.min_idle = 0;
+    let config = target_config(global, args.target.clone())?;
     let mode = if args.data_only {
         Mode::DataOnly
     } else {

@@ -293,6 +293,10 @@ impl Source {
     /// opened with `mode=ro` so the WAL's committed pages are read; otherwise `mode=ro` is
     /// tried first and `immutable=1` when read-only locking is impossible (a read-only
     /// directory holding a WAL-mode file without its `-wal`).
+    ///
+    /// A file locked by a writer is waited for ([`BUSY_TIMEOUT_MS`]), then refused: it is never
+    /// read around the lock with `immutable=1`, which would see a half-written file or miss the
+    /// writer's rows.
     pub fn open(path: &Path) -> Result<Source> {
         check_header(path)?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -307,7 +311,11 @@ impl Source {
         let mut last_error = String::new();
         for uri in attempts {
             match SqliteConnection::establish(&uri) {
-                Ok(conn) => {
+                Ok(mut conn) => {
+                    let _ = diesel::connection::SimpleConnection::batch_execute(
+                        &mut conn,
+                        &format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"),
+                    );
                     let mut source = Source {
                         path: path.to_path_buf(),
                         uri,
@@ -315,6 +323,15 @@ impl Source {
                     };
                     match source.query("SELECT count(*) FROM sqlite_master", &[]) {
                         Ok(_) => return Ok(source),
+                        Err(e) if is_locked(&e.to_string()) => {
+                            return Err(Error::Source {
+                                path: path.to_path_buf(),
+                                message: format!(
+                                    "another process holds a lock on it (waited {} s); try again once its writer has finished",
+                                    BUSY_TIMEOUT_MS / 1000
+                                ),
+                            })
+                        }
                         Err(e) => last_error = e.to_string(),
                     }
                 }
@@ -352,6 +369,14 @@ impl Source {
     pub(crate) fn error(&self, message: String) -> Error {
         source_error(&self.path, message)
     }
+}
+
+/// How long a read of the source waits for a writer's lock before it fails.
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+fn is_locked(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("database is locked") || lower.contains("database table is locked")
 }
 
 /// A SQLite failure on `path` as a transfer error: corruption is [`Error::NotSqlite`].

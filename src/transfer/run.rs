@@ -727,6 +727,7 @@ fn check_target(options: &Options, conn: &mut PgConnection, work: &Work) -> Resu
         .tables
         .first()
         .map_or("public".to_string(), |t| t.map.target_schema.clone());
+    check_rights(options, conn, &schema)?;
     let existing = read_schema(conn, &schema)?;
     let blocking: Vec<String> = match options.mode {
         Mode::DataOnly => existing
@@ -756,6 +757,69 @@ fn check_target(options: &Options, conn: &mut PgConnection, work: &Work) -> Resu
         url: options.target.url.redacted(),
         tables,
     })
+}
+
+#[derive(QueryableByName)]
+struct Rights {
+    #[diesel(sql_type = Text)]
+    user: String,
+    #[diesel(sql_type = Text)]
+    database: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    on_database: bool,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Bool>)]
+    on_schema: Option<bool>,
+}
+
+/// Refuses, before anything is written, a user who may not create what the transfer creates:
+/// the `_dbshift` schema (always) and, unless the tables exist already (`--data-only`), tables
+/// in the target schema. The server's own "permission denied" would come midway and not say
+/// which grant is missing.
+fn check_rights(options: &Options, conn: &mut PgConnection, schema: &str) -> Result<()> {
+    let rights: Vec<Rights> = diesel::sql_query(format!(
+        "SELECT current_user::text AS user, current_database()::text AS database,
+                has_database_privilege(current_database(), 'CREATE') AS on_database,
+                (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = {})
+                  AS on_schema",
+        quote_literal(schema)
+    ))
+    .load(conn)
+    .map_err(|e| target_error(options, "reading the user's rights", e))?;
+    let Some(rights) = rights.into_iter().next() else {
+        return Ok(());
+    };
+    let refuse = |missing: String, grant: String| {
+        Err(Error::Target {
+            url: options.target.url.redacted(),
+            message: format!(
+                "user `{}` {missing}; {grant} (as its owner or a superuser), or connect as a user who may",
+                rights.user
+            ),
+        })
+    };
+    let user = quote_ident(&rights.user).map_err(Error::Invalid)?;
+    if !rights.on_database {
+        return refuse(
+            format!(
+                "may not create schemas in database `{}` (the transfer keeps its progress in schema `{STATE_SCHEMA}`)",
+                rights.database
+            ),
+            format!(
+                "GRANT CREATE ON DATABASE {} TO {user}",
+                quote_ident(&rights.database).map_err(Error::Invalid)?
+            ),
+        );
+    }
+    if options.mode != Mode::DataOnly && rights.on_schema == Some(false) {
+        return refuse(
+            format!("may not create tables in schema `{schema}`"),
+            format!(
+                "GRANT CREATE ON SCHEMA {} TO {user}",
+                quote_ident(schema).map_err(Error::Invalid)?
+            ),
+        );
+    }
+    Ok(())
 }
 
 fn start_state(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {

@@ -27,8 +27,11 @@ pub const MAX_PAGE_ROWS: usize = 20_000;
 /// a writer holding a lock delays the read instead of failing it.
 pub fn open(path: &Path) -> Result<SqliteConnection> {
     let mut conn = super::introspect::Source::open(path)?.into_connection();
-    conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;")
-        .map_err(|e| source_error(path, None, e))?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}; PRAGMA query_only = ON;",
+        super::introspect::BUSY_TIMEOUT_MS
+    ))
+    .map_err(|e| source_error(path, None, e))?;
     Ok(conn)
 }
 
