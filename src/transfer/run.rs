@@ -560,45 +560,39 @@ fn execute(
             sql: work.preamble.clone(),
         },
     )?;
-    if options.mode != Mode::DataOnly && options.if_exists == IfExists::Drop {
-        // All at once: a DROP ... CASCADE per worker would lock the tables that reference the
-        // dropped one, and two workers doing so deadlock.
-        let names: Vec<String> = work
-            .tables
-            .iter()
-            .map(|t| t.map.qualified_target())
-            .collect();
-        if !names.is_empty() {
-            run_step(
-                options,
-                conn,
-                &done,
-                &Step {
-                    id: "drop".into(),
-                    what: "drop the existing tables".into(),
-                    sql: vec![format!("DROP TABLE IF EXISTS {} CASCADE", names.join(", "))],
-                },
-            )?;
-        }
-    }
-    if options.mode == Mode::DataOnly && options.if_exists == IfExists::Truncate {
-        let names: Vec<String> = work
-            .tables
-            .iter()
-            .map(|t| t.map.qualified_target())
-            .collect();
-        if !names.is_empty() {
-            run_step(
-                options,
-                conn,
-                &done,
-                &Step {
-                    id: "truncate".into(),
-                    what: "empty the target tables".into(),
-                    sql: vec![format!("TRUNCATE {}", names.join(", "))],
-                },
-            )?;
-        }
+    // Existing tables are dropped or emptied in one statement before any copy: a
+    // DROP ... CASCADE or TRUNCATE per worker would lock the tables that reference its table,
+    // and two workers doing so deadlock.
+    let names = work
+        .tables
+        .iter()
+        .map(|t| t.map.qualified_target())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let clear = match (options.mode, options.if_exists) {
+        (Mode::DataOnly, IfExists::Truncate) => Some((
+            "truncate",
+            "empty the target tables",
+            format!("TRUNCATE {names}"),
+        )),
+        (Mode::Full | Mode::SchemaOnly, IfExists::Drop) => Some((
+            "drop",
+            "drop the existing tables",
+            format!("DROP TABLE IF EXISTS {names} CASCADE"),
+        )),
+        _ => None,
+    };
+    if let Some((id, what, sql)) = clear.filter(|_| !work.tables.is_empty()) {
+        run_step(
+            options,
+            conn,
+            &done,
+            &Step {
+                id: id.into(),
+                what: what.into(),
+                sql: vec![sql],
+            },
+        )?;
     }
     report
         .phases
