@@ -10,6 +10,8 @@ mod cli_transfer;
 #[cfg(feature = "postgres")]
 mod copy;
 mod dialect;
+#[cfg(feature = "postgres")]
+mod hostile;
 mod load;
 mod migrations;
 mod missions;
