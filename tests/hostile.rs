@@ -233,3 +233,143 @@ fn every_storage_class_in_every_declared_type_arrives() {
         }
     }
 }
+
+#[test]
+fn values_at_the_edges_arrive_exactly() {
+    let source = source(
+        "CREATE TABLE ints (id INTEGER PRIMARY KEY, n INT);
+         INSERT INTO ints VALUES (1, 9223372036854775807), (2, -9223372036854775808), (3, 0);
+         CREATE TABLE reals (id INTEGER PRIMARY KEY, x REAL, any_x);
+         INSERT INTO reals VALUES (1, -0.0, -0.0), (2, 1e308, 1e308), (3, 5e-324, 5e-324),
+             (4, 0.30000000000000004, 0.30000000000000004), (5, 9e999, 9e999),
+             (6, -9e999, -9e999), (7, NULL, NULL);
+         CREATE TABLE texts (id INTEGER PRIMARY KEY, t TEXT);
+         INSERT INTO texts VALUES (1, 'emoji 😀 and 𝄞'), (2, 'plain'),
+             (3, '10 MB:' || replace(hex(zeroblob(5242880)), '00', 'ab'));
+         CREATE TABLE nul_text (id INTEGER PRIMARY KEY, t TEXT);
+         INSERT INTO nul_text VALUES (1, CAST(x'610062' AS TEXT)), (2, 'fine');
+         CREATE TABLE bad_utf8 (id INTEGER PRIMARY KEY, t TEXT);
+         INSERT INTO bad_utf8 VALUES (1, CAST(x'61ff80fe62' AS TEXT)), (2, 'fine');",
+    );
+    let migrated = migrate_clean(&source);
+
+    assert_eq!(migrated.column_type("ints", "n"), "bigint");
+    assert_eq!(
+        migrated.text("SELECT string_agg(n::text, ',' ORDER BY id) AS v FROM ints"),
+        "9223372036854775807,-9223372036854775808,0"
+    );
+
+    // Every real keeps its bits: the subnormal and 17-digit values their digits, -0.0 its sign
+    // where SQLite keeps it (a REAL column stores a whole real as an integer, so SQLite itself
+    // reads that one back as 0.0; a column without affinity keeps -0.0).
+    let expected = [
+        -0.0f64,
+        1e308,
+        5e-324,
+        0.30000000000000004,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let hex = |values: &[f64]| {
+        values
+            .iter()
+            .map(|x| format!("{:016x}", x.to_bits()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for column in ["x", "any_x"] {
+        assert_eq!(migrated.column_type("reals", column), "double precision");
+        let from_sqlite: Vec<f64> = (1..=6)
+            .map(|id| {
+                match sqlite_value(
+                    &source,
+                    &format!("SELECT {column} AS v FROM reals WHERE id = {id}"),
+                ) {
+                    Value::Float(x) => x,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(hex(&from_sqlite[1..]), hex(&expected[1..]), "{column}");
+        assert_eq!(
+            migrated.text(&format!(
+                "SELECT string_agg(encode(float8send({column}), 'hex'), ',' ORDER BY id) AS v FROM reals"
+            )),
+            hex(&from_sqlite),
+            "{column}"
+        );
+    }
+    assert_eq!(
+        migrated.text("SELECT encode(float8send(any_x), 'hex') AS v FROM reals WHERE id = 1"),
+        "8000000000000000",
+        "-0.0 lost its sign"
+    );
+
+    assert_eq!(migrated.column_type("texts", "t"), "text");
+    assert_eq!(
+        migrated.text("SELECT t AS v FROM texts WHERE id = 1"),
+        "emoji 😀 and 𝄞"
+    );
+    assert_eq!(
+        migrated.text("SELECT length(t)::text || md5(t) AS v FROM texts WHERE id = 3"),
+        match sqlite_value(&source, "SELECT length(t) AS v FROM texts WHERE id = 3") {
+            Value::Int(n) => format!(
+                "{n}{}",
+                migrated.text(&format!(
+                    "SELECT md5('10 MB:' || repeat('ab', 5242880)) AS v WHERE {n} = 6 + 10485760"
+                ))
+            ),
+            other => panic!("{other:?}"),
+        }
+    );
+
+    // PostgreSQL text holds neither NUL nor invalid UTF-8: those columns became bytea, with the
+    // exact bytes.
+    assert_eq!(migrated.column_type("nul_text", "t"), "bytea");
+    assert_eq!(
+        migrated.value("SELECT t AS v FROM nul_text WHERE id = 1"),
+        Value::Bytes(b"a\0b".to_vec())
+    );
+    assert_eq!(migrated.column_type("bad_utf8", "t"), "bytea");
+    assert_eq!(
+        migrated.value("SELECT t AS v FROM bad_utf8 WHERE id = 1"),
+        Value::Bytes(b"a\xff\x80\xfeb".to_vec())
+    );
+    assert_eq!(
+        migrated.value("SELECT t AS v FROM bad_utf8 WHERE id = 2"),
+        Value::Bytes(b"fine".to_vec())
+    );
+}
+
+#[test]
+fn blobs_of_zero_bytes_and_fifty_megabytes_arrive_exactly() {
+    // A 50 MB blob that is not all one byte ("a5a5..."), so a shifted or truncated page would
+    // change the digest.
+    let source = source(
+        "CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB);
+         INSERT INTO blobs VALUES (1, x''), (2, zeroblob(0)), (3, NULL),
+             (4, CAST(replace(hex(zeroblob(26214400)), '00', 'a5') AS BLOB));",
+    );
+    assert_eq!(
+        sqlite_value(&source, "SELECT group_concat(typeof(b)) AS v FROM blobs"),
+        Value::Text("blob,blob,null,blob".into())
+    );
+    let expected_len = match sqlite_value(&source, "SELECT length(b) AS v FROM blobs WHERE id = 4")
+    {
+        Value::Int(n) => n,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(expected_len, 52_428_800);
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.column_type("blobs", "b"), "bytea");
+    assert_eq!(
+        migrated.text(
+            "SELECT string_agg(coalesce(length(b)::text, 'null'), ',' ORDER BY id) AS v FROM blobs"
+        ),
+        format!("0,0,null,{expected_len}")
+    );
+    assert_eq!(
+        migrated.text("SELECT md5(b) AS v FROM blobs WHERE id = 4"),
+        migrated.text("SELECT md5(convert_to(repeat('a5', 26214400), 'UTF8')) AS v")
+    );
+}
