@@ -140,6 +140,10 @@ fn sqlite_value(source: &SqliteDb, sql: &str) -> Value {
         .clone()
 }
 
+fn quote(name: &str) -> String {
+    dbshift::dialect::quote_ident(name).unwrap()
+}
+
 const DECLARED_TYPES: [&str; 19] = [
     "INTEGER",
     "INT",
@@ -485,4 +489,167 @@ fn json_and_non_json_in_one_column_arrive() {
         migrated.value(r#"SELECT pure = '"str"'::jsonb AS v FROM docs WHERE id = 3"#),
         Value::Bool(true)
     );
+}
+
+#[test]
+fn wide_empty_and_long_tables_arrive() {
+    let columns: Vec<String> = (0..200).map(|i| format!("c{i} INTEGER")).collect();
+    let values: Vec<String> = (0..200).map(|i| format!("{i} * n")).collect();
+    let source = source(&format!(
+        "CREATE TABLE wide (id INTEGER PRIMARY KEY, {});
+         WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 50)
+         INSERT INTO wide SELECT n, {} FROM s;
+         CREATE TABLE empty (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE long (id INTEGER PRIMARY KEY, v TEXT);
+         WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 100001)
+         INSERT INTO long SELECT n * 7 - 3000000, 'v' || n FROM s;
+         DELETE FROM long WHERE id % 5 = 0;
+         WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 20001)
+         INSERT INTO long SELECT 9000000000000 + n * 13, 'late' || n FROM s;
+         CREATE TABLE rowid_only (v TEXT);
+         WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 100001)
+         INSERT INTO rowid_only (rowid, v) SELECT n * 3, 'r' || n FROM s;",
+        columns.join(", "),
+        values.join(", ")
+    ));
+    let long_rows = match sqlite_value(&source, "SELECT count(*) AS v FROM long") {
+        Value::Int(n) => n,
+        other => panic!("{other:?}"),
+    };
+    let migrated = migrate_clean(&source);
+    assert_eq!(
+        migrated
+            .int("SELECT count(*) AS v FROM information_schema.columns WHERE table_name = 'wide'"),
+        201
+    );
+    assert_eq!(
+        migrated.int("SELECT c199 AS v FROM wide WHERE id = 50"),
+        199 * 50
+    );
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM empty"), 0);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM long"), long_rows);
+    assert_eq!(
+        migrated.text("SELECT min(id)::text || ' ' || max(id)::text AS v FROM long"),
+        "-2999993 9000000260013"
+    );
+    assert_eq!(
+        migrated.int("SELECT count(*) AS v FROM rowid_only"),
+        100_001
+    );
+    assert_eq!(
+        migrated.int("SELECT count(DISTINCT v) AS v FROM rowid_only"),
+        100_001
+    );
+    let long = migrated
+        .report
+        .tables
+        .iter()
+        .find(|t| t.table == "long")
+        .unwrap();
+    assert_eq!(long.stats.rows_read, long_rows as u64);
+}
+
+#[test]
+fn hostile_names_arrive_distinct_and_usable() {
+    let long_name = "a_table_name_that_is_much_longer_than_sixty_three_bytes_in_total_length";
+    let source = source(&format!(
+        r#"CREATE TABLE "order" ("select" INTEGER PRIMARY KEY, "user" TEXT, "Mixed Case" TEXT);
+         INSERT INTO "order" VALUES (1, 'u', 'm');
+         CREATE TABLE "with space; DROP TABLE x; --" ("col ""q"" 'a'" TEXT, "über ✓" TEXT);
+         INSERT INTO "with space; DROP TABLE x; --" VALUES ('q', 'ü');
+         CREATE TABLE "{long_name}" ("{long_name}_column_one" INTEGER, "{long_name}_column_two" INTEGER);
+         INSERT INTO "{long_name}" VALUES (1, 2);
+         CREATE TABLE casing ("Émile" TEXT, "émile" TEXT, "emile" TEXT);
+         INSERT INTO casing VALUES ('upper first', 'lower', 'all upper');
+         CREATE TABLE "Ä" (v TEXT);
+         CREATE TABLE "ä" (v TEXT);
+         INSERT INTO "Ä" VALUES ('upper');
+         INSERT INTO "ä" VALUES ('lower');"#
+    ));
+    // SQLite folds only ASCII case (it refuses `Name` beside `name`), so names that differ in
+    // the case of other letters are distinct there and collide once lowercased.
+    let tables = match sqlite_value(
+        &source,
+        "SELECT count(*) AS v FROM sqlite_master WHERE type = 'table'",
+    ) {
+        Value::Int(n) => n,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(tables, 6);
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.report.tables.len(), 6, "{}", migrated.report);
+    // Every column arrived, with names PostgreSQL accepts (at most 63 bytes) and distinct.
+    let names = migrated.text(
+        "SELECT string_agg(table_name || '.' || column_name, '|' ORDER BY table_name, ordinal_position) AS v \
+         FROM information_schema.columns WHERE table_schema = 'public'",
+    );
+    let names: Vec<&str> = names.split('|').collect();
+    assert_eq!(names.len(), 3 + 2 + 2 + 3 + 1 + 1, "{names:?}");
+    let casing: Vec<&str> = names
+        .iter()
+        .filter(|n| n.starts_with("casing."))
+        .copied()
+        .collect();
+    assert_eq!(casing.len(), 3, "{names:?}");
+    // The values are where they were: each casing column holds its own value.
+    let plan = dbshift::transfer::plan(&source.path, &PlanOptions::default()).unwrap();
+    let casing_plan = plan.table("casing").unwrap();
+    let expected = ["upper first", "lower", "all upper"];
+    for (column, value) in casing_plan.map.columns.iter().zip(expected) {
+        assert_eq!(
+            migrated.text(&format!(
+                "SELECT {} AS v FROM casing",
+                quote(&column.target)
+            )),
+            value,
+            "{column:?}"
+        );
+    }
+    for table in &plan.tables {
+        assert!(table.map.target.len() <= 63, "{}", table.map.target);
+        for column in &table.map.columns {
+            assert!(column.target.len() <= 63, "{}", column.target);
+        }
+    }
+    for (table, value) in [("Ä", "upper"), ("ä", "lower")] {
+        let target = &plan.table(table).unwrap().map.target;
+        assert_eq!(
+            migrated.text(&format!("SELECT v AS v FROM {}", quote(target))),
+            value,
+            "{table} -> {target}"
+        );
+    }
+    let spaced = plan.table("with space; DROP TABLE x; --").unwrap();
+    assert_eq!(
+        migrated.text(&format!(
+            "SELECT {} || {} AS v FROM {}",
+            quote(&spaced.map.columns[0].target),
+            quote(&spaced.map.columns[1].target),
+            quote(&spaced.map.target),
+        )),
+        "qü"
+    );
+}
+
+#[test]
+fn orphans_arrive_and_their_keys_are_added_not_valid() {
+    let source = source(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), note TEXT);
+         INSERT INTO parent VALUES (1, 'one');
+         INSERT INTO child VALUES (1, 1, 'has a parent'), (2, 99, 'orphan'), (3, NULL, 'no parent');",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM child"), 3);
+    assert_eq!(
+        migrated.value(
+            "SELECT convalidated AS v FROM pg_constraint WHERE contype = 'f' AND conrelid = 'child'::regclass"
+        ),
+        Value::Bool(false)
+    );
+    // The key holds from now on.
+    assert!(migrated
+        .pg
+        .execute("INSERT INTO child (id, parent_id) VALUES (4, 98)", &[])
+        .is_err());
 }
