@@ -3,12 +3,14 @@
 //! every value arrives equal in PostgreSQL or is in the reject file with its reason, and
 //! verification agrees. The fixtures are built here, never committed.
 
+use std::collections::HashMap;
+
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
 use crate::support::{pg_db, sqlite_db, PgDb, SqliteDb};
 use dbshift::transfer::progress::Progress;
-use dbshift::transfer::run::{plan_work, run, IfExists, Mode, Options};
+use dbshift::transfer::run::{data_only_work, plan_work, run, IfExists, Mode, Options};
 use dbshift::transfer::{PlanOptions, Report};
 use dbshift::{Backend, DbConfig, Registry, Value};
 
@@ -652,4 +654,108 @@ fn orphans_arrive_and_their_keys_are_added_not_valid() {
         .pg
         .execute("INSERT INTO child (id, parent_id) VALUES (4, 98)", &[])
         .is_err());
+}
+
+#[test]
+fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
+    let source = source(
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, n, flag, doc, at, ref, mood, note);
+         INSERT INTO typed VALUES
+             (1, 7, 1, '{\"a\": 1}', '2024-01-02 03:04:05Z', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'happy', 'ok'),
+             (2, 'seven', 1, '{}', NULL, NULL, 'sad', 'n is text'),
+             (3, 2.5, 0, '[]', NULL, NULL, NULL, 'n is a fraction'),
+             (4, 9223372036854775807, 0, NULL, NULL, NULL, NULL, 'n overflows integer'),
+             (5, x'01', 1, NULL, NULL, NULL, NULL, 'n is a blob'),
+             (6, 1, 2, NULL, NULL, NULL, NULL, 'flag is 2'),
+             (7, 1, 'maybe', NULL, NULL, NULL, NULL, 'flag is maybe'),
+             (8, 1, 1, '{\"unterminated\": ', NULL, NULL, NULL, 'doc is not JSON'),
+             (9, 1, 1, x'7b7d', NULL, NULL, NULL, 'doc is a blob'),
+             (10, 1, 1, NULL, 'yesterday', NULL, NULL, 'at is not a time'),
+             (11, 1, 1, NULL, '2024-02-30 00:00:00', NULL, NULL, 'at is not a date'),
+             (12, 1, 1, NULL, NULL, 'not-a-uuid', NULL, 'ref is not a uuid'),
+             (13, 1, 1, NULL, NULL, x'0102', NULL, 'ref is a short blob'),
+             (14, 1, 1, NULL, NULL, NULL, 'HAPPY', 'mood is not a label'),
+             (15, 1, 1, NULL, NULL, NULL, NULL, CAST(x'6100' AS TEXT)),
+             (16, 1, 1, NULL, NULL, NULL, NULL, CAST(x'ff' AS TEXT)),
+             (17, NULL, NULL, NULL, NULL, NULL, NULL, NULL);",
+    );
+    let target = pg_db();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    pg.batch_execute(
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');
+         CREATE TABLE typed (id bigint PRIMARY KEY, n integer, flag boolean, doc jsonb,
+             at timestamptz, ref uuid, mood mood, note text);",
+    )
+    .unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source, &target, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_read, 17, "{report}");
+    assert_eq!(report.totals.rows_written, 2, "{report}");
+    assert_eq!(report.totals.rows_rejected, 15, "{report}");
+    assert_eq!(
+        pg.query_one(
+            "SELECT string_agg(id::text, ',' ORDER BY id) AS v FROM typed",
+            &[]
+        )
+        .unwrap()
+        .get::<String, _>("v")
+        .unwrap(),
+        "1,17"
+    );
+    let row = pg
+        .query_one(
+            "SELECT n, flag, doc->>'a' AS a, extract(epoch FROM at)::bigint AS at, ref::text AS ref, mood::text AS mood FROM typed WHERE id = 1",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<i64, _>("n").unwrap(), 7);
+    assert_eq!(row.value("flag").unwrap(), &Value::Bool(true));
+    assert_eq!(row.get::<String, _>("a").unwrap(), "1");
+    assert_eq!(row.get::<i64, _>("at").unwrap(), 1_704_164_645);
+    assert_eq!(
+        row.get::<String, _>("ref").unwrap(),
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+    );
+    assert_eq!(row.get::<String, _>("mood").unwrap(), "happy");
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reason = |id: i64| -> String {
+        let record = lines
+            .iter()
+            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
+            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {lines:?}"));
+        format!("{} {}", record["column"], record["reason"])
+    };
+    for (id, column, words) in [
+        (2, "n", "not an integer"),
+        (3, "n", "integer"),
+        (4, "n", "out of range"),
+        (5, "n", "blob"),
+        (6, "flag", "boolean"),
+        (7, "flag", "boolean"),
+        (8, "doc", "JSON"),
+        (9, "doc", "JSON"),
+        (10, "at", "`yesterday` is not a date/time"),
+        (11, "at", "`2024-02-30 00:00:00` is not a date/time"),
+        (12, "ref", "UUID"),
+        (13, "ref", "UUID"),
+        (14, "mood", "not a label of enum"),
+        (15, "note", "NUL"),
+        (16, "note", "UTF-8"),
+    ] {
+        let got = reason(id);
+        assert!(
+            got.contains(&format!("\"{column}\"")) && got.contains(words),
+            "row {id}: {got}"
+        );
+    }
 }
