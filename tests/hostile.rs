@@ -759,3 +759,75 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
         );
     }
 }
+
+/// `dbshift` run from the built binary in `dir`.
+fn dbshift(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dbshift"));
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("DBSHIFT_CONFIG")
+        .env_remove("RUST_LOG");
+    command
+}
+
+#[test]
+fn cli_migrates_and_verifies_a_hostile_file() {
+    let source = source(
+        r#"CREATE TABLE "select" ("from" INTEGER PRIMARY KEY, "we;ird --name" TEXT, x, "Ü" REAL);
+         INSERT INTO "select" VALUES
+             (1, 'emoji 😀', CAST(x'00ff' AS TEXT), -0.0),
+             (2, CAST(x'c328' AS TEXT), 9223372036854775807, 9e999),
+             (3, NULL, x'', 5e-324),
+             (-9223372036854775808, '', 'text', 0.30000000000000004);
+         CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE kid (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));
+         INSERT INTO kid VALUES (1, 404);
+         CREATE TABLE vacant (id INTEGER PRIMARY KEY);"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let output = dbshift(dir.path())
+        .args(["migrate", "--format", "json", "--quiet"])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["verification"]["ok"], true, "{report}");
+    assert_eq!(report["totals"]["rows_rejected"], 0, "{report}");
+    assert_eq!(report["totals"]["rows_read"], 5, "{report}");
+    assert_eq!(report["totals"]["rows_written"], 5, "{report}");
+    assert_eq!(report["tables"].as_array().unwrap().len(), 4, "{report}");
+
+    let output = dbshift(dir.path())
+        .arg("verify")
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    let row = pg
+        .query_one(
+            r#"SELECT x, encode(float8send("ü"), 'hex') AS bits FROM "select" WHERE "from" = 1"#,
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.value("x").unwrap(), &Value::Bytes(b"\0\xff".to_vec()));
+    assert_eq!(row.get::<String, _>("bits").unwrap(), "0000000000000000");
+}
