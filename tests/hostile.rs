@@ -838,3 +838,98 @@ fn cli_migrates_and_verifies_a_hostile_file() {
     assert_eq!(row.value("x").unwrap(), &Value::Bytes(b"\0\xff".to_vec()));
     assert_eq!(row.get::<String, _>("bits").unwrap(), "0000000000000000");
 }
+
+#[test]
+fn values_beyond_their_declared_type_widen_the_column() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, short VARCHAR(5), small SMALLINT, dec DECIMAL(10,2),
+             flag BOOLEAN, whole INT);
+         INSERT INTO t VALUES
+             (1, 'abcde', 1, 1.25, 0, 1),
+             (2, '😀😀😀😀😀', 100000, 123456789.125, 1, 1e19),
+             (3, 'abcdefghij', -32769, 1e20, 2, -1e19),
+             (4, '', NULL, 0.30000000000000004, 'yes', 2.5);",
+    );
+    let migrated = migrate_clean(&source);
+    for (column, expected) in [
+        ("short", "abcde|😀😀😀😀😀|abcdefghij|"),
+        ("small", "1|100000|-32769|null"),
+        ("flag", "0|1|2|yes"),
+    ] {
+        assert_eq!(
+            migrated.text(&format!(
+                "SELECT string_agg(coalesce({column}::text, 'null'), '|' ORDER BY id) AS v FROM t"
+            )),
+            expected,
+            "{column} became {}",
+            migrated.column_type("t", column)
+        );
+    }
+    // Reals keep their bits whatever type the column became.
+    let dec = migrated.column_type("t", "dec");
+    let whole = migrated.column_type("t", "whole");
+    for (column, pg_type, values) in [
+        (
+            "dec",
+            &dec,
+            [1.25f64, 123456789.125, 1e20, 0.30000000000000004],
+        ),
+        ("whole", &whole, [1.0, 1e19, -1e19, 2.5]),
+    ] {
+        for (id, x) in (1..).zip(values) {
+            let got = migrated.text(&format!(
+                "SELECT {column}::text AS v FROM t WHERE id = {id}"
+            ));
+            let back: f64 = got
+                .parse()
+                .unwrap_or_else(|e| panic!("{column} ({pg_type}) {got}: {e}"));
+            assert_eq!(back.to_bits(), x.to_bits(), "{column} ({pg_type}): {got}");
+        }
+    }
+}
+
+#[test]
+fn keys_that_differ_only_in_storage_class_are_caught_by_the_plan() {
+    // SQLite compares 1, '1' and x'31' as different values, so all three fit one PRIMARY KEY
+    // column without a type; as text or bytes they are one value and PostgreSQL would refuse
+    // the key after the copy. The plan says so before anything runs.
+    let source = source(
+        "CREATE TABLE k (code PRIMARY KEY, label UNIQUE);
+         INSERT INTO k VALUES (1, 'a'), ('1', 'b'), (x'31', 'c'), (2.5, 'd'), ('2.50', 'e');
+         CREATE TABLE w (name TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;
+         INSERT INTO w VALUES (CAST(x'610062' AS TEXT), 1), ('a', 2), (CAST(x'ff' AS TEXT), 3), ('😀', 4);",
+    );
+    let plan = dbshift::transfer::plan(&source.path, &PlanOptions::default()).unwrap();
+    let blocking: Vec<String> = plan
+        .blocking()
+        .map(|i| format!("{}: {}", i.object, i.message))
+        .collect();
+    assert_eq!(blocking.len(), 1, "{blocking:?}");
+    assert!(
+        blocking[0].contains("`k`")
+            && blocking[0].contains("(code)")
+            && blocking[0].contains("2 row(s)"),
+        "{blocking:?}"
+    );
+    let err = plan_work(&plan, &source.path).unwrap_err().to_string();
+    assert!(err.contains("cannot run"), "{err}");
+
+    // Once the rows are fixed the keys arrive, with text keys that are not UTF-8 as bytes.
+    diesel::SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute("UPDATE k SET code = 'one' WHERE label = 'b'; UPDATE k SET code = 'uno' WHERE label = 'c';")
+        .unwrap();
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM k"), 5);
+    assert_eq!(migrated.column_type("w", "name"), "bytea");
+    assert_eq!(
+        migrated.int(
+            "SELECT count(*) AS v FROM pg_constraint WHERE contype IN ('p', 'u') AND conrelid IN ('k'::regclass, 'w'::regclass)"
+        ),
+        3
+    );
+    assert_eq!(
+        migrated.value("SELECT v AS v FROM w WHERE name = '\\x610062'::bytea"),
+        Value::Int(1)
+    );
+}
