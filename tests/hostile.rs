@@ -189,7 +189,7 @@ fn every_storage_class_in_every_declared_type_arrives() {
     }
     sql.push_str("PRAGMA writable_schema = OFF;");
     let source = source(&sql);
-    for i in 0..DECLARED_TYPES.len() {
+    for (i, declared) in DECLARED_TYPES.iter().enumerate() {
         let classes = sqlite_value(
             &source,
             &format!(
@@ -199,9 +199,8 @@ fn every_storage_class_in_every_declared_type_arrives() {
         assert!(
             matches!(&classes, Value::Text(t) if t == "null,integer,real,text,blob"
                 // SQLite reads an integer stored in a REAL-affinity column as a real.
-                || t == "null,real,real,text,blob" && ["REAL", "DOUBLE", "FLOAT"].contains(&DECLARED_TYPES[i])),
-            "{}: {classes:?}",
-            DECLARED_TYPES[i]
+                || t == "null,real,real,text,blob" && ["REAL", "DOUBLE", "FLOAT"].contains(declared)),
+            "{declared}: {classes:?}"
         );
     }
     let migrated = migrate_clean(&source);
