@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
-use crate::support::{pg_db, sqlite_db, PgDb, SqliteDb};
-use dbshift::transfer::progress::Progress;
-use dbshift::transfer::run::{data_only_work, plan_work, run, IfExists, Mode, Options};
+use crate::support::{dbshift, pg_db, sqlite_db, PgDb, SqliteDb};
+use crate::transfer::options;
+use dbshift::transfer::run::{data_only_work, plan_work, run, Mode};
 use dbshift::transfer::{PlanOptions, Report};
 use dbshift::{Backend, DbConfig, Registry, Value};
 
@@ -22,20 +22,6 @@ fn source(sql: &str) -> SqliteDb {
         .batch_execute(sql)
         .unwrap();
     db
-}
-
-fn options(source: &SqliteDb, target: &PgDb, mode: Mode, rejects: &std::path::Path) -> Options {
-    Options {
-        source: source.path.clone(),
-        target: DbConfig::from_url(target.url.clone()),
-        mode,
-        jobs: 2,
-        if_exists: IfExists::Fail,
-        resume: false,
-        verify: true,
-        reject_dir: rejects.to_path_buf(),
-        progress: Progress::quiet(),
-    }
 }
 
 /// A full migration of `source` with the default plan, and a connection to its target.
@@ -55,7 +41,11 @@ fn migrate_with(source: &SqliteDb, plan_options: &PlanOptions) -> Migrated {
     let rejects = tempfile::tempdir().unwrap();
     let plan = dbshift::transfer::plan(&source.path, plan_options).unwrap();
     let work = plan_work(&plan, &source.path).unwrap();
-    let report = run(&options(source, &target, Mode::Full, rejects.path()), work).unwrap();
+    let report = run(
+        &options(&source.path, &target.url, Mode::Full, rejects.path()),
+        work,
+    )
+    .unwrap();
     balanced(&report);
     let pg = Registry::with_defaults()
         .connect(&DbConfig::from_url(target.url.clone()))
@@ -696,7 +686,7 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
     )
     .unwrap();
     let rejects = tempfile::tempdir().unwrap();
-    let options = options(&source, &target, Mode::DataOnly, rejects.path());
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
     let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
     let report = run(&options, work).unwrap();
     balanced(&report);
@@ -766,15 +756,15 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
     }
 }
 
-/// `dbshift` run from the built binary in `dir`.
-fn dbshift(dir: &std::path::Path) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dbshift"));
-    command
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DBSHIFT_CONFIG")
-        .env_remove("RUST_LOG");
-    command
+/// Asserts the run exited 0, showing its output when not.
+fn succeeded(output: &std::process::Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -799,13 +789,7 @@ fn cli_migrates_and_verifies_a_hostile_file() {
         .arg(&target.url)
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&output);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["verification"]["ok"], true, "{report}");
     assert_eq!(report["totals"]["rows_rejected"], 0, "{report}");
@@ -819,12 +803,7 @@ fn cli_migrates_and_verifies_a_hostile_file() {
         .arg(&target.url)
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    succeeded(&output);
     let pg = Registry::with_defaults()
         .connect(&DbConfig::from_url(target.url.clone()))
         .unwrap();
