@@ -20,6 +20,9 @@ use crate::value::{Row, Value};
 /// The first 16 bytes of every SQLite 3 database file.
 pub const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// How long a read waits for another connection's lock before it fails.
+const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 10000";
+
 /// A SQLite database opened read-only for planning.
 pub struct Source {
     /// The file as given.
@@ -292,7 +295,8 @@ impl Source {
     /// Opens `path` read-only after checking its header. A file with a `-wal` beside it is
     /// opened with `mode=ro` so the WAL's committed pages are read; otherwise `mode=ro` is
     /// tried first and `immutable=1` when read-only locking is impossible (a read-only
-    /// directory holding a WAL-mode file without its `-wal`).
+    /// directory holding a WAL-mode file without its `-wal`). Reads wait up to 10 s for a lock
+    /// another connection holds.
     pub fn open(path: &Path) -> Result<Source> {
         check_header(path)?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -307,7 +311,15 @@ impl Source {
         let mut last_error = String::new();
         for uri in attempts {
             match SqliteConnection::establish(&uri) {
-                Ok(conn) => {
+                Ok(mut conn) => {
+                    // Before the first read: a writer's lock, or the checkpoint of a WAL file
+                    // when another connection closes, delays the read instead of failing it.
+                    if let Err(e) =
+                        diesel::connection::SimpleConnection::batch_execute(&mut conn, BUSY_TIMEOUT)
+                    {
+                        last_error = e.to_string();
+                        continue;
+                    }
                     let mut source = Source {
                         path: path.to_path_buf(),
                         uri,
@@ -339,7 +351,11 @@ impl Source {
 
     /// Another read-only connection to the same file (for reading in parallel).
     pub fn connect_again(&self) -> Result<SqliteConnection> {
-        SqliteConnection::establish(&self.uri).map_err(|e| self.error(e.to_string()))
+        let mut conn =
+            SqliteConnection::establish(&self.uri).map_err(|e| self.error(e.to_string()))?;
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, BUSY_TIMEOUT)
+            .map_err(|e| self.error(e.to_string()))?;
+        Ok(conn)
     }
 
     /// Runs a query with `$N` parameters on the source.
