@@ -911,3 +911,26 @@ fn keys_that_differ_only_in_storage_class_are_caught_by_the_plan() {
         Value::Int(1)
     );
 }
+
+#[test]
+fn a_source_locked_by_a_writer_is_waited_for() {
+    // An application still writing its SQLite file holds a lock for a moment; planning and
+    // copying wait for it instead of calling the file unreadable.
+    let source =
+        source("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a');");
+    let mut writer = diesel::SqliteConnection::establish(source.path.to_str().unwrap()).unwrap();
+    writer
+        .batch_execute("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2, 'b');")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        writer.batch_execute("COMMIT").unwrap();
+    });
+    let plan = dbshift::transfer::plan(&source.path, &PlanOptions::default());
+    release.join().unwrap();
+    // It waited for the commit: the plan counted the writer's row too (reading past the lock,
+    // as `immutable=1` would, sees a file mid-change).
+    assert_eq!(plan.unwrap().tables[0].source_rows, 2);
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM t"), 2);
+}
