@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
-use crate::cli_transfer::{count, dbshift};
+use crate::cli_transfer::count;
+use crate::support::dbshift;
 use crate::support::{pg_db, server, sqlite_db, SqliteDb};
 
 fn text(output: &Output) -> String {

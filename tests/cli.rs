@@ -6,15 +6,9 @@ use predicates::prelude::*;
 
 use crate::support::sqlite_db;
 
-/// The built binary in `dir`, with none of the variables that choose a database or logging.
+/// The built binary in `dir` (see [`support::dbshift`](crate::support::dbshift)).
 fn dbshift(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dbshift"));
-    command
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DBSHIFT_CONFIG")
-        .env_remove("RUST_LOG");
-    command
+    Command::from_std(crate::support::dbshift(dir))
 }
 
 fn stdout_json(output: &std::process::Output) -> serde_json::Value {

@@ -1,24 +1,12 @@
 //! `dbshift plan|migrate|verify` as a user runs them: exit codes, reports, reject files, a
 //! refused target left untouched, `kill -9` then `--resume`, and no password in any output.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
-use crate::support::{pg_db, server, shared_fixture, sqlite_db};
-
-/// The built binary, run in `dir` without the environment variables that would change it.
-pub(crate) fn dbshift(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dbshift"));
-    command
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DBSHIFT_CONFIG")
-        .env_remove("RUST_LOG")
-        .env_remove("PGPASSWORD");
-    command
-}
+use crate::support::{dbshift, pg_db, server, shared_fixture, sqlite_db};
 
 /// Asserts no output of `output` holds the test server's password.
 fn no_password(output: &Output) {

@@ -14,6 +14,8 @@ mod copy;
 mod dialect;
 #[cfg(feature = "postgres")]
 mod fuzz;
+#[cfg(feature = "postgres")]
+mod hostile;
 mod load;
 mod migrations;
 mod missions;

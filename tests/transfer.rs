@@ -7,7 +7,8 @@ use dbshift::transfer::progress::Progress;
 use dbshift::transfer::run::{data_only_work, run, IfExists, Mode, Options};
 use dbshift::{DbConfig, Registry, Value};
 
-fn options(
+/// Transfer options for tests: two jobs, verification on, quiet.
+pub fn options(
     source: &std::path::Path,
     target: &str,
     mode: Mode,

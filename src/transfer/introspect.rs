@@ -312,10 +312,15 @@ impl Source {
         for uri in attempts {
             match SqliteConnection::establish(&uri) {
                 Ok(mut conn) => {
-                    let _ = diesel::connection::SimpleConnection::batch_execute(
+                    // Before the first read: a writer's lock, or the checkpoint of a WAL file
+                    // when another connection closes, delays the read instead of failing it.
+                    if let Err(e) = diesel::connection::SimpleConnection::batch_execute(
                         &mut conn,
                         &format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"),
-                    );
+                    ) {
+                        last_error = e.to_string();
+                        continue;
+                    }
                     let mut source = Source {
                         path: path.to_path_buf(),
                         uri,
@@ -356,7 +361,14 @@ impl Source {
 
     /// Another read-only connection to the same file (for reading in parallel).
     pub fn connect_again(&self) -> Result<SqliteConnection> {
-        SqliteConnection::establish(&self.uri).map_err(|e| self.error(e.to_string()))
+        let mut conn =
+            SqliteConnection::establish(&self.uri).map_err(|e| self.error(e.to_string()))?;
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            &format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"),
+        )
+        .map_err(|e| self.error(e.to_string()))?;
+        Ok(conn)
     }
 
     /// Runs a query with `$N` parameters on the source.

@@ -1121,7 +1121,9 @@ impl Planner<'_> {
     /// approximation, then exactly, the way the values will be converted.
     fn check_unique_collisions(&mut self, db: &mut Source) -> Result<()> {
         let mut findings = Vec::new();
-        for planned in &self.planned {
+        let empty = TableProfile::default();
+        for (index, planned) in self.planned.iter().enumerate() {
+            let profile = self.profiles.get(index).unwrap_or(&empty);
             for set in &planned.unique_sets {
                 let key: Vec<(&ScopeColumn, Option<super::model::Conversion>)> = set
                     .iter()
@@ -1139,10 +1141,11 @@ impl Planner<'_> {
                 let converted =
                     |(c, conversion): &(&ScopeColumn, Option<super::model::Conversion>)| {
                         conversion.is_none()
-                            && matches!(
+                            && (matches!(
                                 c.pg_type,
                                 PgType::Timestamptz | PgType::Timestamp | PgType::Boolean
-                            )
+                            ) || spelled_alike(&c.pg_type)
+                                && profile.column(&c.source).is_some_and(mixed_classes))
                     };
                 if key.len() != set.len() || !key.iter().any(converted) {
                     continue;
@@ -1166,8 +1169,18 @@ impl Planner<'_> {
                         Severity::Blocking,
                         format!("table `{}`", planned.plan.map.source),
                         format!(
-                            "the unique key ({}) holds in SQLite but {collisions} row(s) repeat another row's key once converted (the same instant or boolean written differently); PostgreSQL will refuse the key: fix those rows, or override the column's type to text",
-                            names.join(", ")
+                            "the unique key ({}) holds in SQLite but {collisions} row(s) repeat another row's key once converted ({}); PostgreSQL will refuse the key: fix those rows{}",
+                            names.join(", "),
+                            if key.iter().any(|(c, _)| spelled_alike(&c.pg_type)) {
+                                "SQLite keeps 1, '1' and x'31' apart by storage class; as text or bytes they are one value"
+                            } else {
+                                "the same instant or boolean written differently"
+                            },
+                            if key.iter().all(|(c, _)| spelled_alike(&c.pg_type)) {
+                                ""
+                            } else {
+                                ", or override the column's type to text"
+                            }
                         ),
                         None,
                     ));
@@ -1537,9 +1550,17 @@ fn unique_candidates(
             (PgType::Boolean, None) => format!(
                 "CASE WHEN typeof({q}) = 'text' THEN lower(trim({q})) IN ('1', 't', 'true', 'y', 'yes', 'on') ELSE {q} <> 0 END"
             ),
+            // Candidates only: SQLite spells some reals differently from the copier, and
+            // `normalize_for_key` decides.
+            (pg_type, None) if spelled_alike(pg_type) => format!("CAST({q} AS BLOB)"),
             _ => q.clone(),
         });
-        columns.push(q);
+        // Text is read as bytes: it need not be UTF-8 in a column headed for bytea.
+        columns.push(if spelled_alike(&column.pg_type) {
+            format!("CASE WHEN typeof({q}) = 'text' THEN CAST({q} AS BLOB) ELSE {q} END")
+        } else {
+            q
+        });
     }
     let (columns, groups, present) = (columns.join(", "), groups.join(", "), present.join(" AND "));
     let table = quote(table)?;
@@ -1549,9 +1570,46 @@ fn unique_candidates(
     db.query(&sql, &[])
 }
 
+/// Whether a column of this type holds numbers as their text, so `1` and `'1'` become one value.
+fn spelled_alike(pg_type: &PgType) -> bool {
+    matches!(
+        pg_type,
+        PgType::Text | PgType::Varchar(_) | PgType::Char(_) | PgType::Citext | PgType::Bytea
+    )
+}
+
+/// Whether a column holds more than one kind of value among numbers, texts and blobs: only then
+/// can two values SQLite keeps apart be spelled alike.
+fn mixed_classes(profile: &super::profile::ColumnProfile) -> bool {
+    [
+        profile.integers + profile.reals,
+        profile.texts,
+        profile.blobs,
+    ]
+    .iter()
+    .filter(|&&n| n > 0)
+    .count()
+        > 1
+}
+
 /// A key value as PostgreSQL will compare it.
 fn normalize_for_key(pg_type: &PgType, value: &crate::value::Value) -> String {
     use crate::value::Value;
+    if spelled_alike(pg_type) {
+        // The bytes the copier writes: numbers as their text, text and blobs as stored.
+        let bytes = match value {
+            Value::Int(i) => i.to_string().into_bytes(),
+            Value::Float(x) => super::values::float_text(*x).into_bytes(),
+            Value::Text(text) => text.clone().into_bytes(),
+            Value::Bytes(bytes) => bytes.clone(),
+            other => format!("{other:?}").into_bytes(),
+        };
+        return if matches!(pg_type, PgType::Citext) {
+            String::from_utf8_lossy(&bytes).to_lowercase()
+        } else {
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        };
+    }
     match (pg_type, value) {
         (PgType::Timestamptz | PgType::Timestamp, Value::Text(text)) => {
             crate::value::parse_timestamp(text)
@@ -1593,6 +1651,43 @@ fn count_orphans(db: &mut Source, table: &Table, fk: &introspect::ForeignKey) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_spelled_alike_in_text_or_bytes_collide() {
+        use crate::value::Value;
+        for pg_type in [PgType::Text, PgType::Bytea, PgType::Varchar(Some(9))] {
+            let key = |v: Value| normalize_for_key(&pg_type, &v);
+            assert_eq!(key(Value::Int(1)), key(Value::Bytes(b"1".to_vec())));
+            assert_eq!(key(Value::Float(2.5)), key(Value::Bytes(b"2.5".to_vec())));
+            assert_eq!(
+                key(Value::Float(0.30000000000000004)),
+                key(Value::Bytes(b"0.30000000000000004".to_vec()))
+            );
+            assert_ne!(
+                key(Value::Float(0.30000000000000004)),
+                key(Value::Float(0.3))
+            );
+            assert_ne!(
+                key(Value::Bytes(b"a".to_vec())),
+                key(Value::Bytes(b"A".to_vec()))
+            );
+        }
+        let citext = |v: Value| normalize_for_key(&PgType::Citext, &v);
+        assert_eq!(
+            citext(Value::Bytes(b"a".to_vec())),
+            citext(Value::Bytes(b"A".to_vec()))
+        );
+        let profile = |integers, texts, blobs| ColumnProfile {
+            integers,
+            texts,
+            blobs,
+            ..ColumnProfile::default()
+        };
+        assert!(!mixed_classes(&profile(5, 0, 0)));
+        assert!(!mixed_classes(&profile(0, 5, 0)));
+        assert!(mixed_classes(&profile(1, 5, 0)));
+        assert!(mixed_classes(&profile(0, 5, 1)));
+    }
 
     #[test]
     fn globs_match_case_insensitively() {

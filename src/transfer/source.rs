@@ -23,15 +23,12 @@ pub const PAGE_BYTES: usize = 4 << 20;
 pub const MAX_PAGE_ROWS: usize = 20_000;
 
 /// Opens `path` read-only (see [`super::introspect::Source::open`]: the header is checked, a
-/// `-wal` file is read, corruption is reported as [`Error::NotSqlite`]), with a busy timeout so
-/// a writer holding a lock delays the read instead of failing it.
+/// `-wal` file is read, corruption is reported as [`Error::NotSqlite`], a writer holding a lock
+/// delays the read instead of failing it).
 pub fn open(path: &Path) -> Result<SqliteConnection> {
     let mut conn = super::introspect::Source::open(path)?.into_connection();
-    conn.batch_execute(&format!(
-        "PRAGMA busy_timeout = {}; PRAGMA query_only = ON;",
-        super::introspect::BUSY_TIMEOUT_MS
-    ))
-    .map_err(|e| source_error(path, None, e))?;
+    conn.batch_execute("PRAGMA query_only = ON;")
+        .map_err(|e| source_error(path, None, e))?;
     Ok(conn)
 }
 

@@ -380,7 +380,10 @@ fn convert_with<'a>(
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
                 Conversion::UnixMilliseconds => number * 1e3,
-                _ => (number - 2_440_587.5) * 86_400e6,
+                // As SQLite reads a Julian day: to the nearest millisecond (an f64 near 2.46e6
+                // holds only about 50 microseconds, so finer digits are rounding noise), then
+                // from the Julian epoch.
+                _ => ((number * 86_400_000.0 + 0.5).floor() - 210_866_760_000_000.0) * 1e3,
             };
             if !micros.is_finite() || micros.abs() > 9.0e18 {
                 return Err(other("instant out of range"));
@@ -905,6 +908,22 @@ mod tests {
         assert_eq!(
             exact(&SrcValue::Int(7), PgType::Text),
             Cell::Text("7".into())
+        );
+    }
+
+    #[test]
+    fn julian_days_are_the_instant_sqlite_reads() {
+        let mut column = col(PgType::Timestamptz);
+        column.conversion = Some(Conversion::JulianDay);
+        // julianday('2024-01-02 03:04:05'): SQLite divides its milliseconds by 86400000.
+        let day = SrcValue::Float(212_570_924_645_000.0 / 86_400_000.0);
+        assert_eq!(
+            convert(&day, &column),
+            Outcome::Exact(Cell::Micros(1_704_164_645_000_000))
+        );
+        assert_eq!(
+            convert(&SrcValue::Float(2_440_587.5), &column),
+            Outcome::Exact(Cell::Micros(0))
         );
     }
 

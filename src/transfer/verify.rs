@@ -111,16 +111,93 @@ pub fn rejected_keys(dir: &Path) -> Result<SkipKeys> {
 fn canonical(cell: &Cell<'_>, out: &mut Vec<u8>) {
     match cell {
         Cell::Jsonb(text) => {
-            let normal = serde_json::from_str::<serde_json::Value>(text)
-                .map(|v| canonical_json(&v))
-                .unwrap_or_else(|_| text.to_string());
-            binary_field(out, &Cell::Text(Cow::Owned(normal)));
+            binary_field(out, &Cell::Text(Cow::Owned(canonical_jsonb(text))));
         }
         other => binary_field(out, other),
     }
 }
 
-/// JSON with sorted keys and numbers compared by value, as `jsonb` compares them.
+/// JSON as `jsonb` compares it: keys sorted (the last of duplicate keys wins), numbers by
+/// decimal value. Numbers are compared as exact decimals, not as `f64`: `jsonb` keeps them as
+/// `numeric`, so `1.0e400` arrives (printed as 1 and 400 zeros) and 20-digit integers keep
+/// every digit. Text that does not parse is compared as it is.
+fn canonical_jsonb(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(&numbers_as_strings(text))
+        .map(|v| canonical_json(&v))
+        .unwrap_or_else(|_| text.to_string())
+}
+
+/// Replaces every JSON number outside strings by a string holding its [`canonical_decimal`],
+/// prefixed with U+0000 so it cannot equal a real string: `jsonb` cannot store U+0000 in text.
+fn numbers_as_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.char_indices().peekable();
+    let mut in_string = false;
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => {
+                    if let Some((_, escaped)) = chars.next() {
+                        out.push(escaped);
+                    }
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '-' || c.is_ascii_digit() {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-') {
+                    end = j + 1;
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            out.push_str("\"\\u0000");
+            out.push_str(&canonical_decimal(&text[i..end]));
+            out.push('"');
+        } else {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A JSON number as `[-]digits e exponent` with no leading or trailing zeros (`0` for zero of
+/// either sign), so numbers equal in value have equal text. Not a number: returned as it is.
+fn canonical_decimal(number: &str) -> String {
+    let (negative, unsigned) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => match unsigned[at + 1..].parse::<i64>() {
+            Ok(exponent) => (&unsigned[..at], exponent),
+            Err(_) => return number.to_string(),
+        },
+        None => (unsigned, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !(int_part.bytes().all(|b| b.is_ascii_digit())
+        && frac_part.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return number.to_string();
+    }
+    let all = format!("{int_part}{frac_part}");
+    let significant = all.trim_start_matches('0');
+    let digits = significant.trim_end_matches('0');
+    if digits.is_empty() {
+        return "0".into();
+    }
+    let trailing = (significant.len() - digits.len()) as i64;
+    let exponent = exponent - frac_part.len() as i64 + trailing;
+    format!("{}{digits}e{exponent}", if negative { "-" } else { "" })
+}
+
+/// JSON with sorted keys, numbers already made strings by [`numbers_as_strings`].
 fn canonical_json(value: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match value {
@@ -147,11 +224,6 @@ fn canonical_json(value: &serde_json::Value) -> String {
                 .collect::<Vec<_>>()
                 .join(",")
         ),
-        J::Number(n) => match n.as_f64() {
-            Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => format!("{}", x as i64),
-            Some(x) => format!("{x:?}"),
-            None => n.to_string(),
-        },
         other => other.to_string(),
     }
 }
@@ -637,4 +709,59 @@ fn diff(
         }
     }
     Ok(differences)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonb_compares_as_postgres_stores_it() {
+        let same = [
+            // Key order, whitespace and duplicate keys (the last wins).
+            (
+                r#"{"b": 1, "a": [true, null]}"#,
+                r#"{"a":[true,null],"b":1}"#,
+            ),
+            (r#"{"k": 1, "k": 2}"#, r#"{"k":2}"#),
+            // Numbers by decimal value, beyond f64's range and precision.
+            (
+                r#"{"n": 1.0e400}"#,
+                &format!(r#"{{"n": 1{}}}"#, "0".repeat(400)),
+            ),
+            ("[2.50, -0, 1E2, 0.001]", "[2.5, 0, 100, 1e-3]"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890.0",
+            ),
+            // Numbers inside strings are text.
+            (r#"{"s": "1.0 \" 2"}"#, r#"{"s":"1.0 \" 2"}"#),
+        ];
+        for (source, target) in same {
+            assert_eq!(canonical_jsonb(source), canonical_jsonb(target), "{source}");
+        }
+        let different = [
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567891",
+            ),
+            (r#"{"s": "1"}"#, r#"{"s": 1}"#),
+            ("[1, 2]", "[2, 1]"),
+            ("1e400", "1e401"),
+        ];
+        for (a, b) in different {
+            assert_ne!(canonical_jsonb(a), canonical_jsonb(b), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_canonical() {
+        assert_eq!(
+            canonical_decimal("0.30000000000000004"),
+            "30000000000000004e-17"
+        );
+        assert_eq!(canonical_decimal("-1200"), "-12e2");
+        assert_eq!(canonical_decimal("-0.0e5"), "0");
+        assert_eq!(canonical_decimal("1.5E+3"), "15e2");
+    }
 }

@@ -225,6 +225,18 @@ pub fn hold_connection(db: &dyn Backend) -> Box<dyn std::any::Any> {
     panic!("not a built-in backend: {db:?}")
 }
 
+/// The built binary in `dir`, with none of the variables that choose a database or logging.
+pub fn dbshift(dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dbshift"));
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("DBSHIFT_CONFIG")
+        .env_remove("RUST_LOG")
+        .env_remove("PGPASSWORD");
+    command
+}
+
 /// Path of a fixture in `../shared/fixtures/`.
 pub fn shared_fixture(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
