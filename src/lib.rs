@@ -27,7 +27,7 @@ pub mod error;
 pub mod missions;
 pub mod pg_server;
 pub mod sql;
-#[cfg(all(feature = "sqlite", feature = "postgres"))]
+#[cfg(transfer)]
 pub mod transfer;
 pub mod value;
 

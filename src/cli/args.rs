@@ -78,6 +78,7 @@ pub enum Command {
     /// CHECKs and defaults) with their original SQL. Warnings never stop the plan.
     ///
     /// `--out plan.toml` saves the plan; edit it and give it back with `dbshift migrate --plan`.
+    #[cfg(transfer)]
     Plan(PlanArgs),
 
     /// Copy a SQLite database into PostgreSQL, verify it, and report.
@@ -94,18 +95,22 @@ pub enum Command {
     ///
     /// Exit codes: 0 every row arrived and verified, 1 rows rejected or verification found
     /// differences, 2 error (nothing is changed when the target is refused).
+    #[cfg(transfer)]
     Migrate(MigrateArgs),
 
     /// Compare a SQLite database with the PostgreSQL copy of it: row counts and content
     /// checksums per table; differences name the table, key and column. Exit code 1 when they
     /// differ.
+    #[cfg(transfer)]
     Verify(VerifyArgs),
 
     /// Write a sample missions database through the data layer (migrations_sqlite/ and the
     /// missions store) and, with `--rehearse`, migrate it into a throwaway PostgreSQL.
+    #[cfg(transfer)]
     Demo(DemoArgs),
 }
 
+#[cfg(transfer)]
 /// Which tables a transfer takes.
 #[derive(Debug, Args, Clone)]
 pub struct SelectArgs {
@@ -122,6 +127,7 @@ pub struct SelectArgs {
     pub schema: String,
 }
 
+#[cfg(transfer)]
 /// `dbshift plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -150,6 +156,7 @@ pub struct PlanArgs {
     pub select: SelectArgs,
 }
 
+#[cfg(transfer)]
 /// What to do with foreign keys whose child rows have no parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OrphanArg {
@@ -159,6 +166,7 @@ pub enum OrphanArg {
     Fail,
 }
 
+#[cfg(transfer)]
 /// `dbshift migrate`.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -226,6 +234,7 @@ pub struct MigrateArgs {
     pub select: SelectArgs,
 }
 
+#[cfg(transfer)]
 /// `dbshift verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -256,6 +265,7 @@ pub struct VerifyArgs {
     pub select: SelectArgs,
 }
 
+#[cfg(transfer)]
 /// `dbshift demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {

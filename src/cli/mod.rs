@@ -10,12 +10,17 @@ use serde::Serialize;
 use dbshift::{Backend, DbConfig, Registry};
 
 pub mod args;
+#[cfg(transfer)]
 mod demo;
+#[cfg(transfer)]
 mod migrate;
 mod migrations;
 mod ping;
+#[cfg(transfer)]
 mod plan;
+#[cfg(transfer)]
 mod transfer;
+#[cfg(transfer)]
 mod verify;
 
 use args::{Cli, Command, Format, GlobalArgs};
@@ -26,6 +31,7 @@ pub enum Outcome {
     /// Exit code 0.
     Success,
     /// Exit code 1: rows were rejected, or a verification found differences.
+    #[cfg_attr(not(transfer), allow(dead_code))] // Only the transfer commands return it.
     Differences,
 }
 
@@ -94,9 +100,13 @@ fn execute(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Migrations(command) => migrations::run(&cli.global, command),
         Command::Ping => ping::run(&cli.global),
+        #[cfg(transfer)]
         Command::Plan(args) => plan::run(&cli.global, args),
+        #[cfg(transfer)]
         Command::Migrate(args) => migrate::run(&cli.global, args),
+        #[cfg(transfer)]
         Command::Verify(args) => verify::run(&cli.global, args),
+        #[cfg(transfer)]
         Command::Demo(args) => demo::run(&cli.global, args),
     }
 }

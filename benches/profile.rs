@@ -1,15 +1,17 @@
 //! Prints how long introspecting and profiling a SQLite file takes, on one and on two threads.
 //!
-//! `cargo run --release --example profile_timing -- /tmp/bench1.sqlite`
+//! `cargo bench --bench profile -- FILE.sqlite` (prints figures, asserts nothing).
 
 use std::time::Instant;
 
 use dbshift::transfer::{introspect, profile};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // cargo bench passes `--bench`; the first other argument is the file.
     let path = std::env::args()
-        .nth(1)
-        .ok_or("usage: profile_timing SQLITE_FILE")?;
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .ok_or("usage: cargo bench --bench profile -- SQLITE_FILE")?;
     let started = Instant::now();
     let mut source = introspect::Source::open(path.as_ref())?;
     let schema = introspect::introspect(&mut source)?;
