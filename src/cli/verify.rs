@@ -56,13 +56,7 @@ impl std::fmt::Display for VerifyReport {
                 }
             )?;
             for d in &check.differences {
-                writeln!(
-                    f,
-                    "    key {} column {}: {}",
-                    d.key.as_deref().unwrap_or("-"),
-                    d.column.as_deref().unwrap_or("-"),
-                    d.what
-                )?;
+                writeln!(f, "    {d}")?;
             }
         }
         write!(

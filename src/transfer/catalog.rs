@@ -159,7 +159,8 @@ pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTa
     Ok(tables)
 }
 
-/// Maps `format_type` text (and `pg_type.typtype`) to a [`PgType`].
+/// Maps `format_type` text (and `pg_type.typtype`) to a [`PgType`], with the plan file's type
+/// parser; a name it does not know (a domain, an array, a quoted type) stays as written.
 pub fn pg_type_of(type_text: &str, type_kind: &str, labels: Option<Vec<String>>) -> PgType {
     if type_kind == "e" {
         return PgType::Enum {
@@ -167,40 +168,9 @@ pub fn pg_type_of(type_text: &str, type_kind: &str, labels: Option<Vec<String>>)
             labels: labels.unwrap_or_default(),
         };
     }
-    let (base, modifier) = match type_text.split_once('(') {
-        Some((base, rest)) => (base.trim(), Some(rest.trim_end_matches(')'))),
-        None => (type_text.trim(), None),
-    };
-    let numbers: Vec<u32> = modifier
-        .map(|m| m.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_default();
-    match base {
-        "boolean" => PgType::Boolean,
-        "smallint" => PgType::SmallInt,
-        "integer" => PgType::Integer,
-        "bigint" => PgType::BigInt,
-        "real" => PgType::Real,
-        "double precision" => PgType::Double,
-        "numeric" => PgType::Numeric(match numbers.as_slice() {
-            [p, s] => Some((*p, *s)),
-            [p] => Some((*p, 0)),
-            _ => None,
-        }),
-        "text" => PgType::Text,
-        "character varying" => PgType::Varchar(numbers.first().copied()),
-        "character" => PgType::Char(numbers.first().copied()),
-        "bytea" => PgType::Bytea,
-        "date" => PgType::Date,
-        "time without time zone" => PgType::Time,
-        "timestamp without time zone" => PgType::Timestamp,
-        "timestamp with time zone" => PgType::Timestamptz,
-        "interval" => PgType::Interval,
-        "json" => PgType::Json,
-        "jsonb" => PgType::Jsonb,
-        "uuid" => PgType::Uuid,
-        "inet" => PgType::Inet,
-        "citext" => PgType::Citext,
-        _ => PgType::Other(type_text.to_string()),
+    match super::convert::parse_pg_type(type_text) {
+        Ok(PgType::Other(_)) | Err(_) => PgType::Other(type_text.to_string()),
+        Ok(known) => known,
     }
 }
 

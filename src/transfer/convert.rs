@@ -441,11 +441,22 @@ pub struct Choice {
 /// [`PgType::Other`] when they look like a type name (letters, digits, `_`, spaces, `(`, `)`,
 /// `,`, `.`, `[]`), and are refused otherwise so a plan file cannot smuggle SQL into DDL.
 pub fn parse_pg_type(text: &str) -> Result<PgType, String> {
-    let t = text
+    let mut t = text
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_lowercase();
+    // `format_type` spells a precision inside the name: `timestamp(3) with time zone`.
+    for base in ["timestamp", "time"] {
+        if let Some(rest) = t.strip_prefix(base).and_then(|r| r.strip_prefix('(')) {
+            if let Some(close) = rest.find(')') {
+                if rest[..close].trim().parse::<u32>().is_ok() {
+                    t = format!("{base}{}", &rest[close + 1..]);
+                }
+            }
+            break;
+        }
+    }
     let args = |t: &str| -> Option<Vec<u32>> {
         let inside = t.split_once('(')?.1.strip_suffix(')')?;
         inside.split(',').map(|n| n.trim().parse().ok()).collect()

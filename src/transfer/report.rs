@@ -195,13 +195,7 @@ impl fmt::Display for Report {
                         check.table, check.source_rows, check.target_rows
                     )?;
                     for d in &check.differences {
-                        writeln!(
-                            f,
-                            "    key {} column {}: {}",
-                            d.key.as_deref().unwrap_or("-"),
-                            d.column.as_deref().unwrap_or("-"),
-                            d.what
-                        )?;
+                        writeln!(f, "    {d}")?;
                     }
                 }
             }

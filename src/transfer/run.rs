@@ -485,12 +485,7 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     let started = Instant::now();
     check_options(options)?;
     let mut conn = connect(&options.target)?;
-    let state_exists = query_text(
-        &mut conn,
-        &format!("SELECT to_regclass('{STATE_SCHEMA}.run')::text AS value"),
-    )
-    .map_err(|e| target_error(options, "reading the transfer state", e))?
-    .is_some();
+    let state_exists = recorded_transfer(options, &mut conn)?;
     let work = if state_exists && options.resume {
         let text = query_text(
             &mut conn,
@@ -510,12 +505,6 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
         tracing::info!("resuming the transfer recorded in the target");
         recorded
     } else {
-        if state_exists && options.if_exists != IfExists::Drop {
-            return Err(Error::Invalid(format!(
-                "a previous transfer into {} did not finish; run again with --resume to finish it, or with --if-exists drop to start over",
-                options.target.url.redacted()
-            )));
-        }
         check_target(options, &mut conn, &work)?;
         start_state(options, &mut conn, &work)?;
         work
@@ -629,22 +618,29 @@ fn execute(
 pub fn preflight(options: &Options, work: &Work) -> Result<()> {
     check_options(options)?;
     let mut conn = connect(&options.target)?;
-    let state_exists = query_text(
-        &mut conn,
+    let state_exists = recorded_transfer(options, &mut conn)?;
+    if !(state_exists && options.resume) {
+        check_target(options, &mut conn, work)?;
+    }
+    Ok(())
+}
+
+/// Whether the target records a transfer that did not finish; refused unless this run resumes
+/// it or starts over (`--if-exists drop`).
+fn recorded_transfer(options: &Options, conn: &mut PgConnection) -> Result<bool> {
+    let exists = query_text(
+        conn,
         &format!("SELECT to_regclass('{STATE_SCHEMA}.run')::text AS value"),
     )
     .map_err(|e| target_error(options, "reading the transfer state", e))?
     .is_some();
-    if state_exists && !options.resume && options.if_exists != IfExists::Drop {
+    if exists && !options.resume && options.if_exists != IfExists::Drop {
         return Err(Error::Invalid(format!(
             "a previous transfer into {} did not finish; run again with --resume to finish it, or with --if-exists drop to start over",
             options.target.url.redacted()
         )));
     }
-    if !(state_exists && options.resume) {
-        check_target(options, &mut conn, work)?;
-    }
-    Ok(())
+    Ok(exists)
 }
 
 /// `--if-exists truncate` keeps the target's tables with their keys, indexes and constraints,

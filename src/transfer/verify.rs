@@ -46,6 +46,18 @@ pub struct Difference {
     pub what: String,
 }
 
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "key {} column {}: {}",
+            self.key.as_deref().unwrap_or("-"),
+            self.column.as_deref().unwrap_or("-"),
+            self.what
+        )
+    }
+}
+
 /// The verification of one table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableCheck {
