@@ -629,3 +629,32 @@ fn data_only_takes_column_conversions_from_a_plan_file() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("runs.tok"));
 }
+
+/// The README's main job: a sample database written through the data layer, migrated into a
+/// throwaway PostgreSQL and verified; it can run again and leaves no file behind.
+#[test]
+fn demo_rehearse_runs_end_to_end_and_again() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let output = dbshift(dir.path())
+            .args(["demo", "--rehearse", "--missions", "200"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains("verification: ok") && stdout.contains("missions"),
+            "{stdout}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the rehearsal left files behind"
+    );
+}

@@ -269,9 +269,10 @@ pub struct VerifyArgs {
 /// `dbshift demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the sample SQLite database.
-    #[arg(long, default_value = "dbshift-demo.db", value_name = "FILE")]
-    pub out: PathBuf,
+    /// Where to write the sample SQLite database [default: dbshift-demo.db, or a temporary
+    /// directory removed afterwards with --rehearse].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     /// How many missions to write (with their events and tags).
     #[arg(long, default_value_t = 2000)]

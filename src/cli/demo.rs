@@ -11,22 +11,34 @@ use super::transfer::{build_work, Rehearsal};
 use super::{print, Outcome};
 
 pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
-    if args.out.exists() {
+    // A rehearsal without --out leaves nothing behind: its database lives in a temporary
+    // directory, so the README's main command can run again and again.
+    let scratch = if args.out.is_none() && args.rehearse {
+        Some(tempfile::tempdir()?)
+    } else {
+        None
+    };
+    let out = match (&args.out, &scratch) {
+        (Some(out), _) => out.clone(),
+        (None, Some(dir)) => dir.path().join("dbshift-demo.db"),
+        (None, None) => std::path::PathBuf::from("dbshift-demo.db"),
+    };
+    if out.exists() {
         if !args.force {
             anyhow::bail!(
                 "`{}` already exists; pass --force to replace it, or --out another path",
-                args.out.display()
+                out.display()
             );
         }
         for suffix in ["", "-wal", "-shm"] {
-            let mut path = args.out.clone().into_os_string();
+            let mut path = out.clone().into_os_string();
             path.push(suffix);
             let _ = std::fs::remove_file(path);
         }
     }
     let started = std::time::Instant::now();
     {
-        let mut config = DbConfig::sqlite(&args.out);
+        let mut config = DbConfig::sqlite(&out);
         config.pool.min_idle = 0;
         let db = Registry::with_defaults().connect(&config)?;
         let written = dbshift::missions::seed_demo(db.as_ref(), args.missions)
@@ -35,13 +47,13 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         db.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?;
         eprintln!(
             "demo: wrote {written} missions with their events and tags to {} through the data layer in {:.2}s",
-            args.out.display(),
+            out.display(),
             started.elapsed().as_secs_f64()
         );
     }
     if !args.rehearse {
         if global.format == Format::Text {
-            println!("{}", args.out.display());
+            println!("{}", out.display());
         }
         return Ok(Outcome::Success);
     }
@@ -49,7 +61,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
     let mut target = DbConfig::from_url(rehearsal.url.clone());
     target.pool.min_idle = 0;
     let options = Options {
-        source: args.out.clone(),
+        source: out.clone(),
         target,
         mode: Mode::Full,
         jobs: 2,
