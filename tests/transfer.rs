@@ -440,3 +440,48 @@ fn the_application_moves_to_postgres_and_reads_the_same_missions() {
     assert!(new.id > extra.id);
     missions::tag(postgres.as_ref(), new.id, "late-addition").unwrap();
 }
+
+/// A database stored as UTF-16 (`PRAGMA encoding`) arrives as the same text: its stored bytes
+/// are UTF-16, which must be converted, not taken for invalid UTF-8.
+#[test]
+fn a_utf16_database_arrives_as_the_same_text() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    for encoding in ["UTF-16le", "UTF-16be"] {
+        let source = sqlite_db();
+        diesel::SqliteConnection::establish(source.path.to_str().unwrap())
+            .unwrap()
+            .batch_execute(&format!(
+                "PRAGMA encoding = '{encoding}';
+                 CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, doc TEXT);
+                 INSERT INTO t VALUES (1, 'héllo 🦀 ünïcødé', '{{\"a\": \"ß\"}}'), (2, 'plain', '[]');"
+            ))
+            .unwrap();
+        let target = pg_db();
+        let rejects = tempfile::tempdir().unwrap();
+        let plan = dbshift::transfer::plan(&source.path, &Default::default()).unwrap();
+        let work = dbshift::transfer::run::plan_work(&plan, &source.path).unwrap();
+        let report = run(
+            &full_options(&source.path, &target.url, rejects.path()),
+            work,
+        )
+        .unwrap();
+        assert_eq!(report.totals.rows_rejected, 0, "{encoding}: {report}");
+        assert!(
+            report.verification.as_ref().unwrap().ok,
+            "{encoding}: {report}"
+        );
+        let pg = Registry::with_defaults()
+            .connect(&DbConfig::from_url(target.url.clone()))
+            .unwrap();
+        let row = pg
+            .query_one("SELECT name, doc->>'a' AS a FROM t WHERE id = 1", &[])
+            .unwrap();
+        assert_eq!(
+            row.get::<String, _>("name").unwrap(),
+            "héllo 🦀 ünïcødé",
+            "{encoding}"
+        );
+        assert_eq!(row.get::<String, _>("a").unwrap(), "ß", "{encoding}");
+    }
+}

@@ -123,6 +123,12 @@ impl QueryableByName<Sqlite> for RawRow {
     }
 }
 
+thread_local! {
+    /// Whether the database being read on this thread stores text as UTF-8. Set by
+    /// [`TableReader`] before each page; Diesel builds rows with no other way in.
+    static TEXT_IS_UTF8: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
 impl FromSql<AnySql, Sqlite> for SrcValue {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         Ok(match value.value_type() {
@@ -130,9 +136,13 @@ impl FromSql<AnySql, Sqlite> for SrcValue {
                 SrcValue::Int(value.read_long())
             }
             Some(SqliteType::Double | SqliteType::Float) => SrcValue::Float(value.read_double()),
-            // read_blob returns the stored bytes of a TEXT value unchanged (read_text would
-            // replace invalid UTF-8).
-            Some(SqliteType::Text) => SrcValue::Text(value.read_blob().to_vec()),
+            // In a UTF-8 database, read_blob returns the stored bytes of a TEXT value unchanged
+            // (read_text would replace invalid UTF-8). A UTF-16 database stores UTF-16, which
+            // SQLite converts to UTF-8 for read_text.
+            Some(SqliteType::Text) if TEXT_IS_UTF8.get() => {
+                SrcValue::Text(value.read_blob().to_vec())
+            }
+            Some(SqliteType::Text) => SrcValue::Text(value.read_text().as_bytes().to_vec()),
             Some(SqliteType::Binary) => SrcValue::Blob(value.read_blob().to_vec()),
             None => SrcValue::Null,
         })
@@ -155,6 +165,7 @@ pub struct TableReader {
     key_exprs: Vec<String>,
     last_key: Option<Vec<SrcValue>>,
     done: bool,
+    utf8: bool,
 }
 
 /// The first of `rowid`, `_rowid_`, `oid` that is not shadowed by a real column.
@@ -198,6 +209,17 @@ impl TableReader {
         });
         select.push_str(" FROM ");
         select.push_str(&quote(&map.source)?);
+        #[derive(diesel::QueryableByName)]
+        struct Encoding {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            encoding: String,
+        }
+        let encoding: Vec<Encoding> = diesel::sql_query("PRAGMA encoding")
+            .load(&mut conn)
+            .map_err(|e| source_error(path, Some(&map.source), e))?;
+        let utf8 = encoding
+            .first()
+            .is_none_or(|e| e.encoding.eq_ignore_ascii_case("UTF-8"));
         conn.batch_execute("BEGIN")
             .map_err(|e| source_error(path, Some(&map.source), e))?;
         Ok(TableReader {
@@ -208,6 +230,7 @@ impl TableReader {
             key_exprs,
             last_key: None,
             done: false,
+            utf8,
         })
     }
 
@@ -216,6 +239,7 @@ impl TableReader {
         if self.done {
             return Ok(None);
         }
+        TEXT_IS_UTF8.set(self.utf8);
         let order = self.key_exprs.join(", ");
         let mut sql = self.select.clone();
         let mut query_binds: Vec<&SrcValue> = Vec::new();
