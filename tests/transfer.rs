@@ -485,3 +485,50 @@ fn a_utf16_database_arrives_as_the_same_text() {
         assert_eq!(row.get::<String, _>("a").unwrap(), "ß", "{encoding}");
     }
 }
+
+/// A rowid table whose real columns shadow `rowid`, `_rowid_` and `oid` has no key to page by;
+/// it is read by position, over several pages, and its rejects are keyed by position.
+#[test]
+fn a_table_shadowing_every_rowid_alias_is_copied_by_position() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let source = sqlite_db();
+    diesel::SqliteConnection::establish(source.path.to_str().unwrap())
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE t (rowid TEXT, _rowid_ TEXT, oid TEXT, n INTEGER);
+             WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 45000)
+             INSERT INTO t SELECT 'r' || i, 'x', 'o', i FROM k;
+             UPDATE t SET n = 'not a number' WHERE n = 30000;",
+        )
+        .unwrap();
+    let target = pg_db();
+    let rejects = tempfile::tempdir().unwrap();
+    let plan = dbshift::transfer::plan(&source.path, &Default::default()).unwrap();
+    let work = dbshift::transfer::run::plan_work(&plan, &source.path).unwrap();
+    let report = run(
+        &full_options(&source.path, &target.url, rejects.path()),
+        work,
+    )
+    .unwrap();
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert_eq!(report.totals.rows_written, 45_000, "{report}");
+
+    // Into a typed target the text value is rejected, keyed by its position.
+    let target = pg_db();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    pg.batch_execute("CREATE TABLE t (\"rowid\" text, \"_rowid_\" text, oid text, n bigint)")
+        .unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    assert_eq!(report.totals.rows_rejected, 1, "{report}");
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    let text =
+        std::fs::read_to_string(report.tables[0].stats.reject_file.as_ref().unwrap()).unwrap();
+    let reject: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(reject["key"]["position"], 30000, "{reject}");
+    assert_eq!(reject["row"]["rowid"], "r30000");
+}

@@ -317,14 +317,14 @@ fn copy_target(map: &TableMap) -> Result<String> {
 /// Converts one row; `Ok(None)` when it was rejected (and recorded).
 fn convert_row<'r>(
     row: &'r SrcRow,
-    map: &TableMap,
+    job: &TableJob<'_>,
     sink: &mut RejectSink,
     counters: &Counters,
     cells: &mut Vec<Cell<'r>>,
 ) -> Result<bool> {
     cells.clear();
     let mut repairs = Vec::new();
-    for (value, column) in row.values.iter().zip(&map.columns) {
+    for (value, column) in row.values.iter().zip(&job.map.columns) {
         match convert(value, column) {
             Outcome::Exact(cell) => cells.push(cell),
             Outcome::Repaired(cell, reason) => {
@@ -333,7 +333,7 @@ fn convert_row<'r>(
             }
             Outcome::Reject(reason) => {
                 sink.push(&record(
-                    map,
+                    job,
                     row,
                     &column.source,
                     value_json(value),
@@ -347,7 +347,7 @@ fn convert_row<'r>(
     for (column, value, reason) in repairs {
         Counters::add(&counters.repaired, 1);
         sink.push(&record(
-            map,
+            job,
             row,
             &column.source,
             value_json(value),
@@ -359,17 +359,15 @@ fn convert_row<'r>(
 }
 
 fn record(
-    map: &TableMap,
+    job: &TableJob<'_>,
     row: &SrcRow,
     column: &str,
     value: serde_json::Value,
     reason: String,
     action: &str,
 ) -> Reject {
-    let key_names: Vec<String> = match &map.key {
-        super::model::SourceKey::Rowid => vec!["rowid".to_string()],
-        super::model::SourceKey::PrimaryKey(columns) => columns.clone(),
-    };
+    let map = job.map;
+    let key_names = super::source::key_names(map, job.source_columns);
     let names: Vec<String> = map.columns.iter().map(|c| c.source.clone()).collect();
     Reject {
         table: map.source.clone(),
@@ -487,7 +485,7 @@ fn copy_streaming(
                 let mut cells = Vec::with_capacity(job.map.columns.len());
                 for row in &page {
                     Counters::add(&counters.read, 1);
-                    if convert_row(row, job.map, &mut sink, &counters, &mut cells).map_err(fail)? {
+                    if convert_row(row, job, &mut sink, &counters, &mut cells).map_err(fail)? {
                         encode_row(&mut buf, &cells, binary);
                         Counters::add(&counters.written, 1);
                     }
@@ -545,7 +543,7 @@ fn copy_isolating(
         let mut cells = Vec::with_capacity(job.map.columns.len());
         for (index, row) in page.iter().enumerate() {
             Counters::add(&counters.read, 1);
-            if convert_row(row, job.map, sink, &counters, &mut cells).map_err(Attempt::Other)? {
+            if convert_row(row, job, sink, &counters, &mut cells).map_err(Attempt::Other)? {
                 let mut buf = Vec::new();
                 encode_row(&mut buf, &cells, binary);
                 encoded.push((index, buf));
@@ -555,7 +553,7 @@ fn copy_isolating(
             let mut on_refused = |index: usize, message: String| -> Result<()> {
                 let row = &page[index];
                 sink.push(&record(
-                    job.map,
+                    job,
                     row,
                     "?",
                     serde_json::Value::Null,

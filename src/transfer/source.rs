@@ -166,6 +166,19 @@ pub struct TableReader {
     last_key: Option<Vec<SrcValue>>,
     done: bool,
     utf8: bool,
+    /// Rows read so far (the OFFSET of a table paged by position).
+    position: i64,
+}
+
+/// The names of a row's key, as reject files and verification record it: the primary key
+/// columns, `rowid`, or `position` (the row's 1-based place in a table whose real columns
+/// shadow all of `rowid`, `_rowid_` and `oid`).
+pub fn key_names(map: &TableMap, all_columns: &[String]) -> Vec<String> {
+    match &map.key {
+        SourceKey::PrimaryKey(columns) => columns.clone(),
+        SourceKey::Rowid if rowid_alias(all_columns).is_some() => vec!["rowid".to_string()],
+        SourceKey::Rowid => vec!["position".to_string()],
+    }
 }
 
 /// The first of `rowid`, `_rowid_`, `oid` that is not shadowed by a real column.
@@ -181,16 +194,16 @@ impl TableReader {
     pub fn new(path: &Path, map: &TableMap, all_columns: &[String]) -> Result<Self> {
         let mut conn = open(path)?;
         let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
+        // A rowid table whose real columns shadow every rowid alias has no key to page by: it
+        // is paged by position instead (no key expression), inside the same read transaction.
         let key_exprs: Vec<String> = match &map.key {
-            SourceKey::Rowid => vec![rowid_alias(all_columns)
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "table `{}` has columns named rowid, _rowid_ and oid, so its rows cannot be paged",
-                        map.source
-                    ))
-                })?
-                .to_string()],
-            SourceKey::PrimaryKey(columns) => columns.iter().map(|c| quote(c)).collect::<Result<_>>()?,
+            SourceKey::Rowid => rowid_alias(all_columns)
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            SourceKey::PrimaryKey(columns) => {
+                columns.iter().map(|c| quote(c)).collect::<Result<_>>()?
+            }
         };
         let mut select = String::from("SELECT ");
         for expr in &key_exprs {
@@ -231,6 +244,7 @@ impl TableReader {
             last_key: None,
             done: false,
             utf8,
+            position: 0,
         })
     }
 
@@ -243,7 +257,8 @@ impl TableReader {
         let order = self.key_exprs.join(", ");
         let mut sql = self.select.clone();
         let mut query_binds: Vec<&SrcValue> = Vec::new();
-        if let Some(last) = &self.last_key {
+        let positional = self.key_exprs.is_empty();
+        if let (false, Some(last)) = (positional, &self.last_key) {
             let placeholders: Vec<String> = last
                 .iter()
                 .enumerate()
@@ -262,7 +277,13 @@ impl TableReader {
             }
             query_binds.extend(last.iter());
         }
-        sql.push_str(&format!(" ORDER BY {order} LIMIT {MAX_PAGE_ROWS}"));
+        if positional {
+            // A table scan returns rows in rowid order, and the read transaction keeps the
+            // snapshot, so OFFSET continues exactly where the last page ended.
+            sql.push_str(&format!(" LIMIT {MAX_PAGE_ROWS} OFFSET {}", self.position));
+        } else {
+            sql.push_str(&format!(" ORDER BY {order} LIMIT {MAX_PAGE_ROWS}"));
+        }
         let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
         for value in query_binds {
             query = match value {
@@ -286,10 +307,12 @@ impl TableReader {
                 let RawRow(mut values) =
                     raw.map_err(|e| source_error(&self.path, Some(&self.table), e))?;
                 let rest = values.split_off(n_keys);
-                let row = SrcRow {
-                    key: values,
-                    values: rest,
+                let key = if positional {
+                    vec![SrcValue::Int(self.position + rows.len() as i64 + 1)]
+                } else {
+                    values
                 };
+                let row = SrcRow { key, values: rest };
                 bytes += row.weight();
                 rows.push(row);
                 if bytes >= PAGE_BYTES {
@@ -305,6 +328,7 @@ impl TableReader {
         if let Some(last) = rows.last() {
             self.last_key = Some(last.key.clone());
         }
+        self.position += rows.len() as i64;
         Ok(if rows.is_empty() { None } else { Some(rows) })
     }
 }

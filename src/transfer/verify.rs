@@ -354,10 +354,7 @@ fn scan_source(
     sink: &mut Sink<'_>,
 ) -> Result<(u64, u128)> {
     let reader = TableReader::new(path, map, source_columns)?;
-    let key_names: Vec<String> = match &map.key {
-        SourceKey::Rowid => vec!["rowid".to_string()],
-        SourceKey::PrimaryKey(columns) => columns.clone(),
-    };
+    let key_names = super::source::key_names(map, source_columns);
     let normalised: Vec<usize> = (0..map.columns.len())
         .filter(|&i| server_normalised(&map.columns[i].pg_type))
         .collect();
