@@ -105,17 +105,14 @@ fn target_state(url: &str) -> Vec<String> {
 /// A real source: two tables, `t` spanning some 60 pages of 4 KiB.
 fn real_source() -> SqliteDb {
     let db = sqlite_db();
-    SqliteConnection::establish(db.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(
-            "PRAGMA page_size = 4096;
+    db.exec(
+        "PRAGMA page_size = 4096;
              CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT);
              INSERT INTO small VALUES (1, 'a'), (2, 'b');
              CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
              INSERT INTO t SELECT i, printf('%0100d', i) FROM n;",
-        )
-        .unwrap();
+    );
     db
 }
 
@@ -346,13 +343,10 @@ fn a_user_without_create_rights_is_refused_before_anything_is_written() {
     let source = real_source();
     let target = pg_db();
     let role = format!("weak_{}", std::process::id());
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN PASSWORD 'weak-secret-4711';
+    target.exec(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'weak-secret-4711';
              REVOKE CREATE ON SCHEMA public FROM PUBLIC;"
-        ))
-        .unwrap();
+    ));
     let url = with(&target.url, |u| {
         u.set_username(&role).unwrap();
         u.set_password(Some("weak-secret-4711")).unwrap();
@@ -391,10 +385,7 @@ fn a_user_without_create_rights_is_refused_before_anything_is_written() {
 fn a_non_empty_target_is_refused_without_if_exists() {
     let source = real_source();
     let target = pg_db();
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
-        .unwrap();
+    target.exec("CREATE TABLE t (x int); INSERT INTO t VALUES (1)");
     migrate_refused(
         &source.path,
         &target.url,
@@ -623,18 +614,12 @@ fn hostile_names_migrate_verify_and_harm_nothing() {
             quoted(&format!("{} {i}", names[0]))
         ));
     }
-    SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(&sql)
-        .unwrap();
+    source.exec(&sql);
     let target = pg_db();
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute(
+    target.exec(
             "CREATE TABLE victim (n int); INSERT INTO victim VALUES (1), (2);
              CREATE SCHEMA other; CREATE TABLE other.victim (n int); INSERT INTO other.victim VALUES (3);",
-        )
-        .unwrap();
+        );
     let dir = tempfile::tempdir().unwrap();
     let output = dbshift(dir.path())
         .args(["plan", "--keep-case", "--out", "plan.toml"])

@@ -3,8 +3,7 @@
 
 use std::process::{Output, Stdio};
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::support::{dbshift, pg_db, server, shared_fixture, sqlite_db};
 
@@ -76,10 +75,7 @@ fn migrate_chinook_reports_json_and_verify_agrees() {
         String::from_utf8_lossy(&output.stdout)
     );
     // A changed value makes verify exit 1 and name the table, key and column.
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("UPDATE track SET name = 'changed' WHERE trackid = 7")
-        .unwrap();
+    target.exec("UPDATE track SET name = 'changed' WHERE trackid = 7");
     let output = dbshift(dir.path())
         .arg("verify")
         .arg(&source)
@@ -98,10 +94,7 @@ fn migrate_chinook_reports_json_and_verify_agrees() {
 fn a_non_empty_target_is_refused_in_one_line_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let target = pg_db();
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("CREATE TABLE artist (x int); INSERT INTO artist VALUES (1)")
-        .unwrap();
+    target.exec("CREATE TABLE artist (x int); INSERT INTO artist VALUES (1)");
     let output = dbshift(dir.path())
         .arg("migrate")
         .arg(shared_fixture("chinook.sqlite"))
@@ -170,15 +163,9 @@ fn bad_sources_get_one_clear_line() {
 fn rejected_rows_are_in_the_report_the_reject_file_and_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_db();
-    SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO t VALUES (1, 10), (2, 'twenty'), (3, 30);")
-        .unwrap();
+    source.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO t VALUES (1, 10), (2, 'twenty'), (3, 30);");
     let target = pg_db();
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)")
-        .unwrap();
+    target.exec("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)");
     let output = dbshift(dir.path())
         .args([
             "migrate",
@@ -219,16 +206,13 @@ fn rejected_rows_are_in_the_report_the_reject_file_and_the_exit_code() {
 fn kill_9_during_the_copy_then_resume_verifies_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_db();
-    SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(
+    source.exec(
             "CREATE TABLE small (id INTEGER PRIMARY KEY, v TEXT);
              INSERT INTO small VALUES (1, 'a'), (2, 'b');
              CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT, at TEXT);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250000)
              INSERT INTO big SELECT i, printf('%0100d', i), datetime(1700000000 + i, 'unixepoch') FROM n;",
-        )
-        .unwrap();
+        );
     let target = pg_db();
     let mut child = dbshift(dir.path())
         .args(["migrate", "--quiet", "--jobs", "1"])
@@ -355,9 +339,7 @@ fn dry_run_and_plan_change_nothing() {
 #[test]
 fn a_crash_at_every_step_is_finished_by_resume() {
     let source = sqlite_db();
-    SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(
+    source.exec(
             "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
              CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id), at TEXT);
              CREATE INDEX child_parent ON child (parent_id);
@@ -365,8 +347,7 @@ fn a_crash_at_every_step_is_finished_by_resume() {
              INSERT INTO parent SELECT i, 'p' || i FROM n;
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
              INSERT INTO child SELECT i, i % 300 + 1, datetime(1700000000 + i, 'unixepoch') FROM n;",
-        )
-        .unwrap();
+        );
     for point in [
         "created:child",
         "copying:child",
@@ -433,19 +414,13 @@ fn a_crash_at_every_step_is_finished_by_resume() {
 fn a_full_disk_under_the_reject_directory_fails_the_table_and_claims_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_db();
-    SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(
-            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+    source.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
              WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 5000)
              INSERT INTO t SELECT i, CASE WHEN i % 10 = 0 THEN 'bad' ELSE i END FROM k;",
-        )
-        .unwrap();
+    );
     let target = pg_db();
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)")
-        .unwrap();
+    target.exec("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)");
     // The reject file of `t` is a way into /dev/full: every write fails with ENOSPC.
     let rejects = dir.path().join("rejects");
     std::fs::create_dir(&rejects).unwrap();
@@ -507,10 +482,7 @@ fn if_exists_drop_reruns_a_migration_and_truncate_needs_data_only() {
         output
     };
     assert_eq!(run(&[]).status.code(), Some(0));
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("INSERT INTO genre (name) VALUES ('extra')")
-        .unwrap();
+    target.exec("INSERT INTO genre (name) VALUES ('extra')");
     assert_eq!(
         run(&[]).status.code(),
         Some(2),
@@ -557,15 +529,9 @@ fn if_exists_drop_reruns_a_migration_and_truncate_needs_data_only() {
 fn data_only_takes_column_conversions_from_a_plan_file() {
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_db();
-    SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, took INTEGER, seen INTEGER); INSERT INTO runs VALUES (1, 1500000, 1700000000), (2, 86400000000, 1700000000123);")
-        .unwrap();
+    source.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, took INTEGER, seen INTEGER); INSERT INTO runs VALUES (1, 1500000, 1700000000), (2, 86400000000, 1700000000123);");
     let target = pg_db();
-    PgConnection::establish(&target.url)
-        .unwrap()
-        .batch_execute("CREATE TABLE runs (id bigint PRIMARY KEY, took interval, seen timestamptz)")
-        .unwrap();
+    target.exec("CREATE TABLE runs (id bigint PRIMARY KEY, took interval, seen timestamptz)");
     std::fs::write(
         dir.path().join("columns.toml"),
         "[columns.\"runs.took\"]\nconversion = \"microseconds_to_interval\"\n[columns.\"runs.seen\"]\npolicy = \"null\"\n",

@@ -17,10 +17,7 @@ use dbshift::{Backend, DbConfig, Registry, Value};
 /// A SQLite file made by `sql`.
 fn source(sql: &str) -> SqliteDb {
     let db = sqlite_db();
-    diesel::SqliteConnection::establish(db.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(sql)
-        .unwrap();
+    db.exec(sql);
     db
 }
 
@@ -893,10 +890,9 @@ fn keys_that_differ_only_in_storage_class_are_caught_by_the_plan() {
     assert!(err.contains("cannot run"), "{err}");
 
     // Once the rows are fixed the keys arrive, with text keys that are not UTF-8 as bytes.
-    diesel::SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute("UPDATE k SET code = 'one' WHERE label = 'b'; UPDATE k SET code = 'uno' WHERE label = 'c';")
-        .unwrap();
+    source.exec(
+        "UPDATE k SET code = 'one' WHERE label = 'b'; UPDATE k SET code = 'uno' WHERE label = 'c';",
+    );
     let migrated = migrate_clean(&source);
     assert_eq!(migrated.int("SELECT count(*) AS v FROM k"), 5);
     assert_eq!(migrated.column_type("w", "name"), "bytea");

@@ -445,18 +445,13 @@ fn the_application_moves_to_postgres_and_reads_the_same_missions() {
 /// are UTF-16, which must be converted, not taken for invalid UTF-8.
 #[test]
 fn a_utf16_database_arrives_as_the_same_text() {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
     for encoding in ["UTF-16le", "UTF-16be"] {
         let source = sqlite_db();
-        diesel::SqliteConnection::establish(source.path.to_str().unwrap())
-            .unwrap()
-            .batch_execute(&format!(
+        source.exec(&format!(
                 "PRAGMA encoding = '{encoding}';
                  CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, doc TEXT);
                  INSERT INTO t VALUES (1, 'héllo 🦀 ünïcødé', '{{\"a\": \"ß\"}}'), (2, 'plain', '[]');"
-            ))
-            .unwrap();
+            ));
         let target = pg_db();
         let rejects = tempfile::tempdir().unwrap();
         let plan = dbshift::transfer::plan(&source.path, &Default::default()).unwrap();
@@ -490,18 +485,13 @@ fn a_utf16_database_arrives_as_the_same_text() {
 /// it is read by position, over several pages, and its rejects are keyed by position.
 #[test]
 fn a_table_shadowing_every_rowid_alias_is_copied_by_position() {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
     let source = sqlite_db();
-    diesel::SqliteConnection::establish(source.path.to_str().unwrap())
-        .unwrap()
-        .batch_execute(
-            "CREATE TABLE t (rowid TEXT, _rowid_ TEXT, oid TEXT, n INTEGER);
+    source.exec(
+        "CREATE TABLE t (rowid TEXT, _rowid_ TEXT, oid TEXT, n INTEGER);
              WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 45000)
              INSERT INTO t SELECT 'r' || i, 'x', 'o', i FROM k;
              UPDATE t SET n = 'not a number' WHERE n = 30000;",
-        )
-        .unwrap();
+    );
     let target = pg_db();
     let rejects = tempfile::tempdir().unwrap();
     let plan = dbshift::transfer::plan(&source.path, &Default::default()).unwrap();

@@ -98,6 +98,19 @@ pub fn pg_db() -> PgDb {
 }
 
 #[cfg(feature = "postgres")]
+impl PgDb {
+    /// Runs `;`-separated statements on this database, panicking on failure (test setup).
+    pub fn exec(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        diesel::PgConnection::establish(&self.url)
+            .expect("connect to the test database")
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+}
+
+#[cfg(feature = "postgres")]
 impl Drop for PgDb {
     fn drop(&mut self) {
         use diesel::connection::SimpleConnection;
@@ -125,6 +138,18 @@ impl Drop for PgDb {
 pub struct SqliteDb {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
+}
+
+impl SqliteDb {
+    /// Runs `;`-separated statements on this database, creating it if needed (test setup).
+    pub fn exec(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        diesel::SqliteConnection::establish(self.path.to_str().expect("a UTF-8 temp path"))
+            .expect("open the test database")
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
 }
 
 /// A fresh SQLite file path (not created yet).
