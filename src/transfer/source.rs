@@ -18,7 +18,7 @@ use super::values::SrcValue;
 use crate::dialect::quote_ident;
 
 /// The bytes a page aims at; with the channel between reader and writer this bounds memory.
-pub const PAGE_BYTES: usize = 4 << 20;
+pub const PAGE_BYTES: usize = 2 << 20;
 /// The most rows in one page.
 pub const MAX_PAGE_ROWS: usize = 20_000;
 
