@@ -298,10 +298,7 @@ pub fn plan(source: &Path, options: &PlanOptions) -> Result<Plan> {
     // Include/exclude, by SQLite table name.
     let (kept, left_out): (Vec<Table>, Vec<Table>) = std::mem::take(&mut schema.tables)
         .into_iter()
-        .partition(|t| {
-            (options.tables.is_empty() || options.tables.iter().any(|g| glob(g, &t.name)))
-                && !options.exclude.iter().any(|g| glob(g, &t.name))
-        });
+        .partition(|t| selected(&t.name, &options.tables, &options.exclude));
     schema.tables = kept;
     for table in &left_out {
         review.push(item(
@@ -324,10 +321,7 @@ pub fn plan(source: &Path, options: &PlanOptions) -> Result<Plan> {
     let mut views = Vec::new();
     let (plannable, unplannable): (Vec<Table>, Vec<Table>) = std::mem::take(&mut schema.tables)
         .into_iter()
-        .partition(|t| match &t.virtual_table {
-            None => true,
-            Some(vt) => vt.is_fts() && vt.option("content").is_none(),
-        });
+        .partition(plannable);
     schema.tables = plannable;
     for table in &unplannable {
         let module = table
@@ -417,6 +411,34 @@ fn item(severity: Severity, object: String, message: String, sql: Option<String>
 }
 
 /// `*` and `?` globs, ASCII case-insensitive.
+/// Whether `table` passes the table options: `include` globs (empty: all) and `exclude` globs,
+/// with `*` and `?`, case-insensitively.
+pub fn selected(table: &str, include: &[String], exclude: &[String]) -> bool {
+    (include.is_empty() || include.iter().any(|g| glob(g, table)))
+        && !exclude.iter().any(|g| glob(g, table))
+}
+
+/// Whether a table can be recreated: ordinary tables and full-text tables that hold their text.
+fn plannable(table: &Table) -> bool {
+    match &table.virtual_table {
+        None => true,
+        Some(vt) => vt.is_fts() && vt.option("content").is_none(),
+    }
+}
+
+/// The SQLite tables a plan of `source` with `options` would hold, read from the catalog alone
+/// (no data profile): what a saved plan is checked against before it runs.
+pub fn planned_tables(source: &Path, options: &PlanOptions) -> Result<Vec<String>> {
+    let mut db = Source::open(source)?;
+    let schema = introspect::introspect(&mut db)?;
+    Ok(schema
+        .tables
+        .iter()
+        .filter(|t| selected(&t.name, &options.tables, &options.exclude) && plannable(t))
+        .map(|t| t.name.clone())
+        .collect())
+}
+
 fn glob(pattern: &str, name: &str) -> bool {
     fn matches(p: &[char], n: &[char]) -> bool {
         match (p.first(), n.first()) {
@@ -1695,6 +1717,11 @@ mod tests {
         assert!(glob("t?", "t1"));
         assert!(!glob("t?", "t12"));
         assert!(glob("*", ""));
+        assert!(selected("TAGS", &["t?gs".into()], &[]));
+        assert!(!selected("missions", &["mission".into()], &[]));
+        assert!(selected("missions", &[], &["*_tags".into()]));
+        assert!(!selected("mission_tags", &[], &["*_tags".into()]));
+        assert!(!selected("tags", &["mission*".into()], &[]));
     }
 
     #[test]

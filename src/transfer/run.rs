@@ -144,28 +144,6 @@ pub struct Work {
     pub warnings: Vec<String>,
 }
 
-/// Matches `name` against a glob with `*` and `?`, case-insensitively.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    fn inner(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => inner(&p[1..], n) || (!n.is_empty() && inner(p, &n[1..])),
-            (Some('?'), Some(_)) => inner(&p[1..], &n[1..]),
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) && inner(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    inner(&p, &n)
-}
-
-/// Whether `table` passes `--tables` (empty: all) and `--exclude`.
-pub fn selected(table: &str, include: &[String], exclude: &[String]) -> bool {
-    (include.is_empty() || include.iter().any(|p| glob_match(p, table)))
-        && !exclude.iter().any(|p| glob_match(p, table))
-}
-
 #[derive(QueryableByName)]
 struct SourceTableRow {
     #[diesel(sql_type = Text)]
@@ -212,7 +190,7 @@ pub fn data_only_work(
     for table in tables
         .into_iter()
         .map(|t| t.name)
-        .filter(|t| selected(t, include, exclude))
+        .filter(|t| super::plan::selected(t, include, exclude))
     {
         let Some(target_table) = find_by_name(&targets, &table, |t| &t.name) else {
             work.warnings.push(format!(
@@ -1068,20 +1046,4 @@ fn copy_one(
 /// Where reject files go by default: `./dbshift-rejects`.
 pub fn default_reject_dir() -> PathBuf {
     Path::new("dbshift-rejects").to_path_buf()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs_select_tables() {
-        assert!(glob_match("mission*", "mission_events"));
-        assert!(glob_match("*_tags", "mission_tags"));
-        assert!(glob_match("t?gs", "TAGS"));
-        assert!(!glob_match("mission", "missions"));
-        assert!(selected("missions", &[], &["*_tags".into()]));
-        assert!(!selected("mission_tags", &[], &["*_tags".into()]));
-        assert!(!selected("tags", &["mission*".into()], &[]));
-    }
 }
