@@ -522,3 +522,27 @@ fn a_table_shadowing_every_rowid_alias_is_copied_by_position() {
     assert_eq!(reject["key"]["position"], 30000, "{reject}");
     assert_eq!(reject["row"]["rowid"], "r30000");
 }
+
+/// A `WITHOUT ROWID` table with a second table option (`STRICT`) is paged by its primary key
+/// in a data-only transfer, not by a rowid it does not have.
+#[test]
+fn data_only_pages_a_strict_without_rowid_table_by_its_key() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID, STRICT;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+         INSERT INTO kv SELECT printf('key%06d', i), i FROM n;",
+    );
+    let target = pg_db();
+    target.exec("CREATE TABLE kv (k text PRIMARY KEY, v bigint)");
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    assert_eq!(
+        work.tables[0].map.key,
+        dbshift::transfer::model::SourceKey::PrimaryKey(vec!["k".into()])
+    );
+    let report = run(&options, work).unwrap();
+    assert_eq!(report.totals.rows_written, 30_000, "{report}");
+    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+}

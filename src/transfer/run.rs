@@ -256,21 +256,7 @@ pub fn data_only_work(
                 )));
             }
         }
-        let without_rowid = {
-            let sql: Vec<SourceTableRow> = diesel::sql_query(format!(
-                "SELECT sql AS name FROM sqlite_master WHERE type = 'table' AND name = {}",
-                quote_literal(&table)
-            ))
-            .load(&mut source)
-            .map_err(err)?;
-            sql.first().is_some_and(|s| {
-                s.name
-                    .to_ascii_uppercase()
-                    .split_whitespace()
-                    .collect::<String>()
-                    .ends_with("WITHOUTROWID")
-            })
-        };
+        let without_rowid = super::source::without_rowid(&mut source, &table).map_err(err)?;
         let mut pk: Vec<&SourceColumnRow> = columns.iter().filter(|c| c.pk > 0).collect();
         pk.sort_by_key(|c| c.pk);
         let key = if without_rowid {

@@ -56,11 +56,6 @@ pub fn rowid_alias_column(
         #[diesel(sql_type = diesel::sql_types::Integer)]
         pk: i32,
     }
-    #[derive(diesel::QueryableByName)]
-    struct Sql {
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        sql: Option<String>,
-    }
     let quoted = crate::dialect::quote_literal(table);
     let columns: Vec<Info> = diesel::sql_query(format!(
         "SELECT name, type AS type_, pk FROM pragma_table_info({quoted})"
@@ -73,16 +68,31 @@ pub fn rowid_alias_column(
     if !key.declared.eq_ignore_ascii_case("INTEGER") {
         return Ok(None);
     }
+    let without_rowid = without_rowid(conn, table)?;
+    Ok((!without_rowid).then(|| key.name.clone()))
+}
+
+/// Whether `table` is a `WITHOUT ROWID` table, read from its `CREATE TABLE` text with the
+/// introspector's parser (table options may come in any order: `WITHOUT ROWID, STRICT`).
+pub fn without_rowid(
+    conn: &mut SqliteConnection,
+    table: &str,
+) -> Result<bool, diesel::result::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Sql {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        sql: Option<String>,
+    }
     let sql: Vec<Sql> = diesel::sql_query(format!(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {quoted}"
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = {}",
+        crate::dialect::quote_literal(table)
     ))
     .load(conn)?;
-    let without_rowid = sql.first().and_then(|s| s.sql.as_deref()).is_some_and(|s| {
-        s.to_ascii_uppercase()
-            .replace(char::is_whitespace, "")
-            .ends_with("WITHOUTROWID")
-    });
-    Ok((!without_rowid).then(|| key.name.clone()))
+    Ok(sql
+        .first()
+        .and_then(|s| s.sql.as_deref())
+        .and_then(|sql| super::introspect::parse_create_table(sql).ok())
+        .is_some_and(|parsed| parsed.without_rowid))
 }
 
 /// One source row: its paging key and its values in [`TableMap::columns`] order.
