@@ -8,5 +8,9 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Before any connection opens: Diesel's SQLite connections are never shared between
+    // threads, so SQLite's per-call mutexes are pure cost.
+    #[cfg(feature = "sqlite")]
+    dbshift::backend::sqlite::use_multi_thread_mode();
     cli::run()
 }
