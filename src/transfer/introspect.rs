@@ -371,6 +371,15 @@ impl Source {
         Ok(conn)
     }
 
+    /// A second handle on the same file, for reading on another thread.
+    pub fn reopen(&self) -> Result<Source> {
+        Ok(Source {
+            path: self.path.clone(),
+            uri: self.uri.clone(),
+            conn: self.connect_again()?,
+        })
+    }
+
     /// Runs a query with `$N` parameters on the source.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let result = Executor::query(&mut self.conn, sql, params);

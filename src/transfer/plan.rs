@@ -11,7 +11,7 @@
 //! per table its rows and `after_load` (primary key, unique constraints, indexes) and
 //! `identity`, then every table's `foreign_keys`, then `views`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -350,11 +350,24 @@ pub fn plan(source: &Path, options: &PlanOptions) -> Result<Plan> {
         });
     }
 
-    let profiles = profile::profile(&mut db, &schema, PROFILE_THREADS)?;
+    // Orphans are counted on a connection of their own while the profile reads: the counts
+    // need only the catalog, and on a large child table the count is a long serial query.
+    let mut counter = db.reopen()?;
+    let (profiles, orphans) = std::thread::scope(|scope| {
+        let orphans = scope.spawn(|| count_all_orphans(&mut counter, &schema));
+        let profiles = profile::profile(&mut db, &schema, PROFILE_THREADS);
+        let orphans = match orphans.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (profiles, orphans)
+    });
+    let profiles = profiles?;
     let mut planner = Planner {
         options,
         schema: &schema,
         profiles: &profiles,
+        orphans: &orphans,
         review,
         relations: Namespace::default(),
         planned: Vec::new(),
@@ -469,6 +482,8 @@ struct Planner<'a> {
     options: &'a PlanOptions,
     schema: &'a Schema,
     profiles: &'a [TableProfile],
+    /// Orphan rows per (table, foreign key) index of the schema.
+    orphans: &'a HashMap<(usize, usize), u64>,
     review: Vec<ReviewItem>,
     relations: Namespace,
     planned: Vec<Planned>,
@@ -702,6 +717,7 @@ impl Planner<'_> {
                 not_null: true,
                 policy: ValuePolicy::Reject,
                 conversion: None,
+                json_profiled: false,
             });
         }
         let mut identity = None;
@@ -774,6 +790,7 @@ impl Planner<'_> {
                     not_null,
                     policy: c.choice.policy,
                     conversion: c.choice.conversion,
+                    json_profiled: c.choice.decision.rule.starts_with("json."),
                 });
             }
             defs.push(ColumnDef {
@@ -1216,7 +1233,7 @@ impl Planner<'_> {
     fn plan_foreign_keys(&mut self, db: &mut Source) -> Result<()> {
         for index in 0..self.planned.len() {
             let table = &self.schema.tables[index];
-            for fk in &table.foreign_keys {
+            for (fk_index, fk) in table.foreign_keys.iter().enumerate() {
                 let object = format!(
                     "foreign key `{}({})` -> `{}({})`",
                     table.name,
@@ -1284,7 +1301,10 @@ impl Planner<'_> {
                     self.warn(object, format!("`{}` is {} but `{}` is {}; PostgreSQL cannot compare them; not created", c.source, c.pg_type.sql(), p.source, p.pg_type.sql()), None);
                     continue;
                 }
-                let orphans = count_orphans(db, table, fk)?;
+                let orphans = match self.orphans.get(&(index, fk_index)) {
+                    Some(&n) => n,
+                    None => count_orphans(db, table, fk)?,
+                };
                 let child_target = child.plan.map.target.clone();
                 let wanted = match &fk.name {
                     Some(name) => ddl::pg_name(name, self.options.keep_case),
@@ -1648,6 +1668,27 @@ fn normalize_for_key(pg_type: &PgType, value: &crate::value::Value) -> String {
 }
 
 /// Child rows of `fk` whose key is complete (no NULL part) but has no parent row.
+/// Orphan rows of the foreign keys of `schema`, keyed by (table, foreign key) index. A key
+/// whose count fails here (a column it names is missing) is left out; the planner decides what
+/// to do with it and counts again only if it keeps it.
+fn count_all_orphans(db: &mut Source, schema: &Schema) -> HashMap<(usize, usize), u64> {
+    let mut counts = HashMap::new();
+    for (t, table) in schema.tables.iter().enumerate() {
+        for (f, fk) in table.foreign_keys.iter().enumerate() {
+            let parent_known = schema
+                .tables
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(&fk.parent));
+            if parent_known && fk.columns.len() == fk.parent_columns.len() {
+                if let Ok(n) = count_orphans(db, table, fk) {
+                    counts.insert((t, f), n);
+                }
+            }
+        }
+    }
+    counts
+}
+
 fn count_orphans(db: &mut Source, table: &Table, fk: &introspect::ForeignKey) -> Result<u64> {
     let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
     let child = quote(&table.name)?;
@@ -1744,6 +1785,7 @@ mod tests {
                             not_null: true,
                             policy: ValuePolicy::Reject,
                             conversion: None,
+                            json_profiled: false,
                         },
                         ColumnMap {
                             source: "b".into(),
@@ -1752,6 +1794,7 @@ mod tests {
                             not_null: false,
                             policy: ValuePolicy::Escape,
                             conversion: Some(super::super::model::Conversion::UnixSeconds),
+                            json_profiled: false,
                         },
                     ],
                 },

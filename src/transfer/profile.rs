@@ -153,6 +153,11 @@ const ROWIDS_PER_UNIT: i64 = 100_000;
 
 /// Profiles every table of `schema` (one pass each), on `threads` connections at once.
 pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<Vec<TableProfile>> {
+    let utf8 = source
+        .query("PRAGMA encoding", &[])?
+        .first()
+        .and_then(|r| r.get::<String, _>("encoding").ok())
+        .is_none_or(|e| e.eq_ignore_ascii_case("UTF-8"));
     let mut units = Vec::new();
     for (index, table) in schema.tables.iter().enumerate() {
         let rowid = rowid_name(table);
@@ -229,7 +234,7 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
                         let table = &schema.tables[unit.table];
                         let acc = done
                             .entry(unit.table)
-                            .or_insert_with(|| Accumulator::new(table));
+                            .or_insert_with(|| Accumulator::new(table, utf8));
                         run_unit(&mut conn, table, &unit, acc)
                             .map_err(|message| source_error(&path, message))?;
                     }
@@ -268,7 +273,7 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
     for (index, table) in schema.tables.iter().enumerate() {
         let acc = merged
             .remove(&index)
-            .unwrap_or_else(|| Accumulator::new(table));
+            .unwrap_or_else(|| Accumulator::new(table, utf8));
         profiles[index].rows = acc.rows;
         profiles[index].columns = acc.columns;
     }
@@ -383,7 +388,7 @@ impl QueryableByName<Sqlite> for Seen {
             for i in 0..count {
                 let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
                 let decimal = acc.decimal[i];
-                observe(&mut acc.columns[i], field.value(), decimal);
+                observe(&mut acc.columns[i], field.value(), decimal, acc.utf8);
             }
             Ok(Seen)
         })
@@ -391,6 +396,8 @@ impl QueryableByName<Sqlite> for Seen {
 }
 
 struct Accumulator {
+    /// Whether the database stores text as UTF-8 (else UTF-16).
+    utf8: bool,
     rows: u64,
     columns: Vec<ColumnProfile>,
     decimal: Vec<bool>,
@@ -399,13 +406,14 @@ struct Accumulator {
 impl Accumulator {
     fn empty() -> Self {
         Accumulator {
+            utf8: true,
             rows: 0,
             columns: Vec::new(),
             decimal: Vec::new(),
         }
     }
 
-    fn new(table: &Table) -> Self {
+    fn new(table: &Table, utf8: bool) -> Self {
         let columns = profiled_columns(table)
             .map(|c| ColumnProfile {
                 column: c.name.clone(),
@@ -416,6 +424,7 @@ impl Accumulator {
             .map(|c| super::convert::numeric_precision(&c.declared).is_some())
             .collect();
         Accumulator {
+            utf8,
             rows: 0,
             columns,
             decimal,
@@ -515,7 +524,12 @@ pub fn show_text(bytes: &[u8]) -> String {
     }
 }
 
-fn observe(p: &mut ColumnProfile, value: Option<SqliteValue<'_, '_, '_>>, decimal: bool) {
+fn observe(
+    p: &mut ColumnProfile,
+    value: Option<SqliteValue<'_, '_, '_>>,
+    decimal: bool,
+    utf8: bool,
+) {
     let Some(mut value) = value else {
         p.nulls += 1;
         return;
@@ -558,24 +572,25 @@ fn observe(p: &mut ColumnProfile, value: Option<SqliteValue<'_, '_, '_>>, decima
             p.blobs += 1;
             example(p, Kind::Blob, || "(blob)".to_string());
         }
+        // In a UTF-8 database read_blob gives a TEXT value's stored bytes unchanged, which are
+        // checked once here. A UTF-16 database stores UTF-16, which SQLite converts for
+        // read_text (replacing what does not convert, as the copier's reader does).
+        Some(SqliteType::Text) if utf8 => {
+            p.texts += 1;
+            let raw = value.read_blob();
+            match std::str::from_utf8(raw) {
+                Ok(text) => observe_text(p, text),
+                Err(_) => {
+                    p.texts_not_utf8 += 1;
+                    p.max_text_bytes = p.max_text_bytes.max(raw.len() as u64);
+                    example(p, Kind::Text, || show_text(raw));
+                    example(p, Kind::TextNotUtf8, || show_text(raw));
+                }
+            }
+        }
         Some(SqliteType::Text) => {
             p.texts += 1;
-            // read_text borrows valid UTF-8 as is and repairs the rest with U+FFFD; only then
-            // are the raw bytes read (a copy) to tell a real U+FFFD from a repaired byte.
-            if value.read_text().contains('\u{FFFD}') {
-                let raw = value.read_blob().to_vec();
-                match std::str::from_utf8(&raw) {
-                    Ok(text) => observe_text(p, text),
-                    Err(_) => {
-                        p.texts_not_utf8 += 1;
-                        p.max_text_bytes = p.max_text_bytes.max(raw.len() as u64);
-                        example(p, Kind::Text, || show_text(&raw));
-                        example(p, Kind::TextNotUtf8, || show_text(&raw));
-                    }
-                }
-            } else {
-                observe_text(p, value.read_text());
-            }
+            observe_text(p, value.read_text());
         }
     }
 }
