@@ -624,3 +624,60 @@ fn demo_rehearse_runs_end_to_end_and_again() {
         "the rehearsal left files behind"
     );
 }
+
+/// A JSON column found all-JSON by the plan is checked by the server's parser during the copy;
+/// a value written after the plan that is not JSON is isolated and rejected with the server's
+/// reason, and the other rows arrive.
+#[test]
+fn a_value_written_after_the_plan_that_breaks_its_type_is_rejected_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, payload TEXT);
+         INSERT INTO docs (payload) VALUES ('{\"a\": 1}'), ('[1, 2]'), ('{\"b\": {\"c\": null}}');",
+    );
+    let output = dbshift(dir.path())
+        .args(["plan", "--format", "json", "--out", "plan.toml"])
+        .arg(&source.path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let plan = std::fs::read_to_string(dir.path().join("plan.toml")).unwrap();
+    assert!(plan.contains("jsonb"), "{plan}");
+    source.exec("INSERT INTO docs (payload) VALUES ('not json'), ('{\"d\": 4}');");
+    let target = pg_db();
+    let output = dbshift(dir.path())
+        .args([
+            "migrate",
+            "--plan",
+            "plan.toml",
+            "--format",
+            "json",
+            "--reject-dir",
+            "rejects",
+        ])
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = json(&output);
+    assert_eq!(report["totals"]["rows_rejected"], 1);
+    assert_eq!(report["verification"]["ok"], true);
+    let file = report["tables"][0]["reject_file"].as_str().unwrap();
+    let line = std::fs::read_to_string(dir.path().join(file)).unwrap();
+    let reject: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(reject["key"]["rowid"], 4, "{reject}");
+    assert_eq!(reject["column"], "payload", "{reject}");
+    assert_eq!(reject["value"], "not json");
+    assert!(
+        reject["reason"].as_str().unwrap().contains("json"),
+        "{reject}"
+    );
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM docs"), 4);
+}

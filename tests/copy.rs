@@ -17,6 +17,7 @@ fn column(name: &str, pg_type: PgType) -> ColumnMap {
         not_null: false,
         policy: ValuePolicy::Reject,
         conversion: None,
+        json_profiled: false,
     }
 }
 

@@ -184,7 +184,7 @@ proptest! {
     #[test]
     fn the_converter_never_panics_and_exact_means_equal(value in src_values(), pg_type in pg_types(), not_null in any::<bool>()) {
         for policy in [ValuePolicy::Reject, ValuePolicy::Null, ValuePolicy::Replace, ValuePolicy::Escape] {
-            let column = ColumnMap { source: "c".into(), target: "c".into(), pg_type: pg_type.clone(), not_null, policy, conversion: None };
+            let column = ColumnMap { source: "c".into(), target: "c".into(), pg_type: pg_type.clone(), not_null, policy, conversion: None, json_profiled: false };
             match convert(&value, &column) {
                 Outcome::Exact(cell) => match (&value, &cell) {
                     (SrcValue::Int(i), Cell::I64(j)) => prop_assert_eq!(i, j),

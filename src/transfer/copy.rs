@@ -25,7 +25,7 @@ use diesel::{Connection, QueryResult};
 
 use super::encode::{binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER};
 use super::error::{Error, Result};
-use super::model::TableMap;
+use super::model::{PgType, TableMap};
 use super::rejects::{object, value_json, Reject, RejectSink};
 use super::source::{SrcRow, TableReader};
 use super::values::{convert, Cell, Outcome};
@@ -550,14 +550,21 @@ fn copy_isolating(
             }
         }
         for chunk in encoded.chunks(ISOLATION_CHUNK_ROWS) {
-            let mut on_refused = |index: usize, message: String| -> Result<()> {
+            let mut on_refused = |index: usize, e: &DieselError| -> Result<()> {
                 let row = &page[index];
+                let (column, value) = match refused_column(job.map, e) {
+                    Some(i) => (
+                        job.map.columns[i].source.as_str(),
+                        value_json(&row.values[i]),
+                    ),
+                    None => ("?", serde_json::Value::Null),
+                };
                 sink.push(&record(
                     job,
                     row,
-                    "?",
-                    serde_json::Value::Null,
-                    format!("refused by PostgreSQL: {message}"),
+                    column,
+                    value,
+                    format!("refused by PostgreSQL: {}", server_message(e)),
                     "rejected",
                 ))
             };
@@ -569,12 +576,72 @@ fn copy_isolating(
     Ok(counters)
 }
 
+/// The column a refused row was refused for, when the server's error says: the column it
+/// names (NOT NULL and some CHECK errors), or the only column of the type whose input failed
+/// ("invalid input syntax for type json"). `None` when it cannot be told (a CHECK over several
+/// columns, or two columns of that type); the reject then carries the whole row.
+fn refused_column(map: &TableMap, e: &DieselError) -> Option<usize> {
+    let DieselError::DatabaseError(_, info) = e else {
+        return None;
+    };
+    if let Some(name) = info.column_name() {
+        return map.columns.iter().position(|c| c.target == name);
+    }
+    // "invalid input syntax for type timestamp with time zone: ...", "value ... is out of
+    // range for type integer", "invalid input value for enum mood: ...".
+    let message = info.message();
+    let named = [" for type ", " for enum "]
+        .iter()
+        .find_map(|marker| message.split_once(marker))?
+        .1;
+    let named = named.split(':').next()?.trim().trim_matches('"');
+    let mut of_type = map.columns.iter().enumerate().filter(|(_, c)| {
+        input_type_names(&c.pg_type)
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(named))
+    });
+    match (of_type.next(), of_type.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
+/// The names PostgreSQL's input errors give a type by (`format_type`, and `json` for `jsonb`,
+/// whose input is the JSON parser's).
+fn input_type_names(pg_type: &PgType) -> Vec<String> {
+    let long = match pg_type {
+        PgType::Timestamptz => "timestamp with time zone",
+        PgType::Timestamp => "timestamp without time zone",
+        PgType::Time => "time without time zone",
+        PgType::Jsonb => "json",
+        PgType::Varchar(_) => "character varying",
+        PgType::Char(_) => "character",
+        PgType::Numeric(_) => "numeric",
+        _ => "",
+    };
+    let mut names = vec![pg_type.sql()];
+    if !long.is_empty() {
+        names.push(long.to_string());
+    }
+    if let PgType::Enum { name, .. } = pg_type {
+        // format_type quotes and qualifies as needed; the error shows the bare name.
+        names.push(
+            name.rsplit('.')
+                .next()
+                .unwrap_or(name)
+                .trim_matches('"')
+                .to_string(),
+        );
+    }
+    names
+}
+
 fn insert_chunk(
     conn: &mut PgConnection,
     target: &str,
     binary: bool,
     rows: &[(usize, Vec<u8>)],
-    on_refused: &mut dyn FnMut(usize, String) -> Result<()>,
+    on_refused: &mut dyn FnMut(usize, &DieselError) -> Result<()>,
     counters: &Counters,
 ) -> std::result::Result<u64, Attempt> {
     if rows.is_empty() {
@@ -610,7 +677,7 @@ fn insert_chunk(
                 "ROLLBACK TO SAVEPOINT dbshift_chunk; RELEASE SAVEPOINT dbshift_chunk",
             )?;
             if rows.len() == 1 {
-                on_refused(rows[0].0, server_message(&e)).map_err(Attempt::Other)?;
+                on_refused(rows[0].0, &e).map_err(Attempt::Other)?;
                 return Ok(0);
             }
             let (left, right) = rows.split_at(rows.len() / 2);

@@ -158,6 +158,12 @@ pub struct ColumnMap {
     /// (for what cannot be guessed, such as an integer of microseconds into an `interval`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion: Option<Conversion>,
+    /// The plan chose `json`/`jsonb` because the profile found every value to be JSON that
+    /// PostgreSQL accepts. The copier then leaves the JSON check to the server's own parser
+    /// (a value written since the plan that it refuses is isolated and rejected with the
+    /// server's message) instead of parsing every document twice.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub json_profiled: bool,
 }
 
 /// A conversion for values that cannot be guessed from the type alone.

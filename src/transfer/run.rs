@@ -245,6 +245,7 @@ pub fn data_only_work(
                 not_null: target_column.not_null,
                 policy: setting.policy.unwrap_or_default(),
                 conversion: setting.conversion,
+                json_profiled: false,
             });
         }
         for target_column in &target_table.columns {

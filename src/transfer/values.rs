@@ -90,7 +90,12 @@ pub enum Outcome<'a> {
 
 /// Converts `value` for `column`, applying the column's [`ValuePolicy`] when it does not fit.
 pub fn convert<'a>(value: &'a SrcValue, column: &ColumnMap) -> Outcome<'a> {
-    match to_cell(value, &column.pg_type, column.conversion) {
+    match to_cell(
+        value,
+        &column.pg_type,
+        column.conversion,
+        !column.json_profiled,
+    ) {
         Ok(Cell::Null) if column.not_null => Outcome::Reject("NULL in a NOT NULL column".into()),
         Ok(cell) => Outcome::Exact(cell),
         Err(problem) => apply_policy(value, column, problem),
@@ -123,6 +128,7 @@ fn apply_policy<'a>(value: &'a SrcValue, column: &ColumnMap, problem: Problem) -
                 &SrcValue::Text(repaired.into_bytes()),
                 &column.pg_type,
                 None,
+                true,
             ) {
                 Ok(Cell::Text(text)) => {
                     Outcome::Repaired(Cell::Text(Cow::Owned(text.into_owned())), reason)
@@ -233,6 +239,7 @@ fn to_cell<'a>(
     value: &'a SrcValue,
     pg_type: &PgType,
     conversion: Option<Conversion>,
+    check_json_text: bool,
 ) -> Result<Cell<'a>, Problem> {
     if let SrcValue::Null = value {
         return Ok(Cell::Null);
@@ -305,7 +312,11 @@ fn to_cell<'a>(
                 },
                 _ => return Err(other("a blob is not JSON")),
             };
-            check_json(&text, matches!(pg_type, PgType::Jsonb))?;
+            // Numbers are always valid JSON; text is checked unless the profile has already
+            // found every value to be JSON (then the server's parser has the last word).
+            if check_json_text || !matches!(value, SrcValue::Text(_)) {
+                check_json(&text, matches!(pg_type, PgType::Jsonb))?;
+            }
             Ok(if matches!(pg_type, PgType::Jsonb) {
                 Cell::Jsonb(text)
             } else {
@@ -828,6 +839,7 @@ mod tests {
             not_null: false,
             policy: ValuePolicy::Reject,
             conversion: None,
+            json_profiled: false,
         }
     }
 
