@@ -27,7 +27,7 @@ use super::encode::{binary_field, binary_row_start, text_field, BINARY_HEADER, B
 use super::error::{Error, Result};
 use super::model::{PgType, TableMap};
 use super::rejects::{object, value_json, Reject, RejectSink};
-use super::source::{SrcRow, TableReader};
+use super::source::{Page, RowRef, TableReader};
 use super::values::{convert, Cell, Outcome};
 use crate::dialect::quote_ident;
 
@@ -316,7 +316,7 @@ fn copy_target(map: &TableMap) -> Result<String> {
 
 /// Converts one row; `Ok(None)` when it was rejected (and recorded).
 fn convert_row<'r>(
-    row: &'r SrcRow,
+    row: RowRef<'r>,
     job: &TableJob<'_>,
     sink: &mut RejectSink,
     counters: &Counters,
@@ -324,7 +324,7 @@ fn convert_row<'r>(
 ) -> Result<bool> {
     cells.clear();
     let mut repairs = Vec::new();
-    for (value, column) in row.values.iter().zip(&job.map.columns) {
+    for (value, column) in row.values().zip(&job.map.columns) {
         match convert(value, column) {
             Outcome::Exact(cell) => cells.push(cell),
             Outcome::Repaired(cell, reason) => {
@@ -360,7 +360,7 @@ fn convert_row<'r>(
 
 fn record(
     job: &TableJob<'_>,
-    row: &SrcRow,
+    row: RowRef<'_>,
     column: &str,
     value: serde_json::Value,
     reason: String,
@@ -372,11 +372,11 @@ fn record(
     Reject {
         table: map.source.clone(),
         action: action.to_string(),
-        key: object(&key_names, &row.key),
+        key: object(&key_names, row.key()),
         column: column.to_string(),
         reason,
         value,
-        row: object(&names, &row.values),
+        row: object(&names, row.values()),
     }
 }
 
@@ -455,17 +455,25 @@ fn copy_streaming(
         // row makes a page of its own; a queue slot would hold a third one (measured: eight
         // 50 MB blobs peaked at 281 MiB with one slot, 231 MiB without; same speed on the
         // benchmark).
-        let (sender, receiver) = sync_channel::<Result<Vec<SrcRow>>>(0);
+        let (sender, receiver) = sync_channel::<Result<Page>>(0);
+        // Pages come back to the reader to be filled again, keeping their memory.
+        let (recycle, recycled) = sync_channel::<Page>(1);
         scope.spawn(move || {
-            let reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
+            let mut reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
                 Ok(reader) => reader,
                 Err(e) => {
                     let _ = sender.send(Err(e));
                     return;
                 }
             };
-            for page in reader {
-                if sender.send(page).is_err() {
+            loop {
+                let mut page = recycled.try_recv().unwrap_or_default();
+                let sent = match reader.next_page(&mut page) {
+                    Ok(true) => sender.send(Ok(page)),
+                    Ok(false) => break,
+                    Err(e) => sender.send(Err(e)),
+                };
+                if sent.is_err() {
                     break;
                 }
             }
@@ -483,7 +491,7 @@ fn copy_streaming(
             for page in receiver.iter() {
                 let page = page.map_err(fail)?;
                 let mut cells = Vec::with_capacity(job.map.columns.len());
-                for row in &page {
+                for row in page.rows() {
                     Counters::add(&counters.read, 1);
                     if convert_row(row, job, &mut sink, &counters, &mut cells).map_err(fail)? {
                         encode_row(&mut buf, &cells, binary);
@@ -494,6 +502,10 @@ fn copy_streaming(
                         send(out, &mut buf)?;
                     }
                 }
+                drop(cells);
+                let mut page = page;
+                page.shrink();
+                let _ = recycle.try_send(page);
                 (job.progress)(counters.read.get());
                 super::fault_point(&format!("copying:{}", job.map.source));
             }
@@ -535,13 +547,13 @@ fn copy_isolating(
 ) -> std::result::Result<Counters, Attempt> {
     let binary = job.map.binary_copy();
     let counters = Counters::default();
-    let reader =
+    let mut reader =
         TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
-    for page in reader {
-        let page = page.map_err(Attempt::Other)?;
+    let mut page = Page::default();
+    while reader.next_page(&mut page).map_err(Attempt::Other)? {
         let mut encoded: Vec<(usize, Vec<u8>)> = Vec::with_capacity(page.len());
         let mut cells = Vec::with_capacity(job.map.columns.len());
-        for (index, row) in page.iter().enumerate() {
+        for (index, row) in page.rows().enumerate() {
             Counters::add(&counters.read, 1);
             if convert_row(row, job, sink, &counters, &mut cells).map_err(Attempt::Other)? {
                 let mut buf = Vec::new();
@@ -551,12 +563,9 @@ fn copy_isolating(
         }
         for chunk in encoded.chunks(ISOLATION_CHUNK_ROWS) {
             let mut on_refused = |index: usize, e: &DieselError| -> Result<()> {
-                let row = &page[index];
+                let row = page.row(index);
                 let (column, value) = match refused_column(job.map, e) {
-                    Some(i) => (
-                        job.map.columns[i].source.as_str(),
-                        value_json(&row.values[i]),
-                    ),
+                    Some(i) => (job.map.columns[i].source.as_str(), value_json(row.value(i))),
                     None => ("?", serde_json::Value::Null),
                 };
                 sink.push(&record(

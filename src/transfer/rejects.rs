@@ -14,7 +14,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
 use super::error::{Error, Result};
-use super::values::{float_text, SrcValue};
+use super::values::{float_text, Src};
 
 /// One rejected row's record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -39,26 +39,26 @@ pub struct Reject {
 /// A source value as JSON that loses nothing: integers and text as themselves, reals as
 /// numbers (or strings for NaN/infinity), blobs and text that is not UTF-8 as
 /// `{"base64": ...}` with the storage class.
-pub fn value_json(value: &SrcValue) -> Json {
-    match value {
-        SrcValue::Null => Json::Null,
-        SrcValue::Int(i) => json!(i),
-        SrcValue::Float(x) if x.is_finite() => json!(x),
-        SrcValue::Float(x) => json!({ "real": float_text(*x) }),
-        SrcValue::Text(bytes) => match std::str::from_utf8(bytes) {
+pub fn value_json<'a>(value: impl Into<Src<'a>>) -> Json {
+    match value.into() {
+        Src::Null => Json::Null,
+        Src::Int(i) => json!(i),
+        Src::Float(x) if x.is_finite() => json!(x),
+        Src::Float(x) => json!({ "real": float_text(x) }),
+        Src::Text(bytes) => match std::str::from_utf8(bytes) {
             Ok(text) => json!(text),
             Err(_) => {
                 json!({ "text_base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
             }
         },
-        SrcValue::Blob(bytes) => {
+        Src::Blob(bytes) => {
             json!({ "blob_base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
         }
     }
 }
 
 /// Builds a JSON object of names to values.
-pub fn object(names: &[String], values: &[SrcValue]) -> Json {
+pub fn object<'a>(names: &[String], values: impl IntoIterator<Item = Src<'a>>) -> Json {
     let mut map = Map::new();
     for (name, value) in names.iter().zip(values) {
         map.insert(name.clone(), value_json(value));

@@ -5,16 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
-use diesel::deserialize::{self, FromSql, QueryableByName};
+use diesel::deserialize::{self, QueryableByName};
 use diesel::row::{Field, NamedRow};
 use diesel::sql_types::{BigInt, Binary, Double};
-use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
+use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType};
 use diesel::RunQueryDsl;
-use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 
 use super::error::{Error, Result};
 use super::model::{SourceKey, TableMap};
-use super::values::SrcValue;
+use super::values::{Src, SrcValue};
 use crate::dialect::quote_ident;
 
 /// The bytes a page aims at; with the channel between reader and writer this bounds memory.
@@ -95,74 +94,208 @@ pub fn without_rowid(
         .is_some_and(|parsed| parsed.without_rowid))
 }
 
-/// One source row: its paging key and its values in [`TableMap::columns`] order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SrcRow {
-    /// The rowid, or the primary key values.
-    pub key: Vec<SrcValue>,
-    /// The column values.
-    pub values: Vec<SrcValue>,
+/// Where one value of a [`Page`] is: numbers in place, text and blobs as a range of the
+/// page's bytes.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
 }
 
-impl SrcRow {
-    /// Roughly the bytes this row occupies, for page sizing.
-    pub fn weight(&self) -> usize {
-        self.values
-            .iter()
-            .map(|v| match v {
-                SrcValue::Text(b) | SrcValue::Blob(b) => b.len() + 24,
-                _ => 24,
-            })
-            .sum()
+/// Rows read from one table: every value of every row in one vector, and every text and blob
+/// in one byte buffer, so reading a row allocates nothing and a page can be refilled in place.
+/// Each row is its paging key (the rowid, the primary key, or its position) followed by its
+/// values in [`TableMap::columns`] order.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// Slots per row (key and values); 0 until the first row.
+    width: usize,
+    /// Key slots at the start of each row.
+    keys: usize,
+    slots: Vec<Slot>,
+    bytes: Vec<u8>,
+}
+
+impl Page {
+    /// Rows in the page.
+    pub fn len(&self) -> usize {
+        self.slots.len().checked_div(self.width).unwrap_or(0)
     }
-}
 
-struct RawRow(Vec<SrcValue>);
+    /// Whether the page holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
 
-impl QueryableByName<Sqlite> for RawRow {
-    fn build<'a>(row: &impl NamedRow<'a, Sqlite>) -> deserialize::Result<Self> {
-        let n = diesel::row::Row::field_count(row);
-        let mut values = Vec::with_capacity(n);
-        for i in 0..n {
-            let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
-            values.push(<SrcValue as FromSql<AnySql, Sqlite>>::from_nullable_sql(
-                field.value(),
-            )?);
+    /// Row `index`.
+    pub fn row(&self, index: usize) -> RowRef<'_> {
+        RowRef {
+            page: self,
+            start: index * self.width,
         }
-        Ok(RawRow(values))
     }
+
+    /// The rows, in key order.
+    pub fn rows(&self) -> impl Iterator<Item = RowRef<'_>> {
+        (0..self.len()).map(|i| self.row(i))
+    }
+
+    /// Roughly the memory the rows take, for page sizing.
+    fn weight(&self) -> usize {
+        self.bytes.len() + self.slots.len() * std::mem::size_of::<Slot>()
+    }
+
+    /// Empties the page, keeping (or making) room for a full page: a page that grew by
+    /// doubling would leave a trail of freed large blocks the allocator keeps committed.
+    fn clear(&mut self, keys: usize) {
+        self.width = 0;
+        self.keys = keys;
+        self.slots.clear();
+        self.bytes.clear();
+        self.slots
+            .reserve(PAGE_BYTES / std::mem::size_of::<Slot>() + 64);
+        self.bytes.reserve(PAGE_BYTES);
+    }
+
+    /// Gives back the memory of a page that grew far past the page size for a few huge rows.
+    pub fn shrink(&mut self) {
+        if self.bytes.capacity() > 2 * PAGE_BYTES {
+            self.bytes = Vec::new();
+        }
+        if self.slots.capacity() * std::mem::size_of::<Slot>() > 2 * PAGE_BYTES {
+            self.slots = Vec::new();
+        }
+    }
+
+    fn push_bytes(&mut self, bytes: &[u8], text: bool) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        let end = self.bytes.len();
+        self.slots.push(if text {
+            Slot::Text(start, end)
+        } else {
+            Slot::Blob(start, end)
+        });
+    }
+
+    fn src(&self, slot: Slot) -> Src<'_> {
+        match slot {
+            Slot::Null => Src::Null,
+            Slot::Int(i) => Src::Int(i),
+            Slot::Float(x) => Src::Float(x),
+            Slot::Text(a, b) => Src::Text(&self.bytes[a..b]),
+            Slot::Blob(a, b) => Src::Blob(&self.bytes[a..b]),
+        }
+    }
+}
+
+/// One row of a [`Page`].
+#[derive(Debug, Clone, Copy)]
+pub struct RowRef<'p> {
+    page: &'p Page,
+    start: usize,
+}
+
+impl<'p> RowRef<'p> {
+    fn slots(&self) -> &'p [Slot] {
+        &self.page.slots[self.start..self.start + self.page.width]
+    }
+
+    /// The paging key: the rowid, the primary key values, or the position.
+    pub fn key(&self) -> impl ExactSizeIterator<Item = Src<'p>> + 'p {
+        let page = self.page;
+        self.slots()[..page.keys].iter().map(move |s| page.src(*s))
+    }
+
+    /// The column values, in [`TableMap::columns`] order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = Src<'p>> + 'p {
+        let page = self.page;
+        self.slots()[page.keys..].iter().map(move |s| page.src(*s))
+    }
+
+    /// Column value `index`.
+    pub fn value(&self, index: usize) -> Src<'p> {
+        self.page.src(self.slots()[self.page.keys + index])
+    }
+
+    /// The key, owned.
+    pub fn key_owned(&self) -> Vec<SrcValue> {
+        self.key().map(|v| v.to_owned_value()).collect()
+    }
+
+    /// The values, owned.
+    pub fn values_owned(&self) -> Vec<SrcValue> {
+        self.values().map(|v| v.to_owned_value()).collect()
+    }
+}
+
+/// The page a query on this thread is filling. Diesel builds one row value at a time from
+/// borrowed SQLite values; [`Appended`] copies each row in here instead of allocating it.
+struct Filling {
+    page: Page,
+    /// The database stores text as UTF-8 (else UTF-16, converted by SQLite).
+    utf8: bool,
+    /// The position of the next row, for a table paged by position (its key).
+    next_position: Option<i64>,
 }
 
 thread_local! {
-    /// Whether the database being read on this thread stores text as UTF-8. Set by
-    /// [`TableReader`] before each page; Diesel builds rows with no other way in.
-    static TEXT_IS_UTF8: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static FILLING: std::cell::RefCell<Option<Filling>> = const { std::cell::RefCell::new(None) };
 }
 
-impl FromSql<AnySql, Sqlite> for SrcValue {
-    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        Ok(match value.value_type() {
-            Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {
-                SrcValue::Int(value.read_long())
-            }
-            Some(SqliteType::Double | SqliteType::Float) => SrcValue::Float(value.read_double()),
-            // In a UTF-8 database, read_blob returns the stored bytes of a TEXT value unchanged
-            // (read_text would replace invalid UTF-8). A UTF-16 database stores UTF-16, which
-            // SQLite converts to UTF-8 for read_text.
-            Some(SqliteType::Text) if TEXT_IS_UTF8.get() => {
-                SrcValue::Text(value.read_blob().to_vec())
-            }
-            Some(SqliteType::Text) => SrcValue::Text(value.read_text().as_bytes().to_vec()),
-            Some(SqliteType::Binary) => SrcValue::Blob(value.read_blob().to_vec()),
-            None => SrcValue::Null,
-        })
-    }
+/// A row that has been appended to [`FILLING`].
+struct Appended;
 
-    fn from_nullable_sql(value: Option<SqliteValue<'_, '_, '_>>) -> deserialize::Result<Self> {
-        match value {
-            Some(value) => <Self as FromSql<AnySql, Sqlite>>::from_sql(value),
-            None => Ok(SrcValue::Null),
-        }
+impl QueryableByName<Sqlite> for Appended {
+    fn build<'a>(row: &impl NamedRow<'a, Sqlite>) -> deserialize::Result<Self> {
+        FILLING.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let filling = guard
+                .as_mut()
+                .ok_or("no page being filled on this thread")?;
+            let before = filling.page.slots.len();
+            if let Some(position) = filling.next_position.as_mut() {
+                filling.page.slots.push(Slot::Int(*position));
+                *position += 1;
+            }
+            let n = diesel::row::Row::field_count(row);
+            for i in 0..n {
+                let field = diesel::row::Row::get(row, i).ok_or("field index out of range")?;
+                let Some(mut value) = field.value() else {
+                    filling.page.slots.push(Slot::Null);
+                    continue;
+                };
+                match value.value_type() {
+                    Some(SqliteType::Long | SqliteType::Integer | SqliteType::SmallInt) => {
+                        filling.page.slots.push(Slot::Int(value.read_long()))
+                    }
+                    Some(SqliteType::Double | SqliteType::Float) => {
+                        filling.page.slots.push(Slot::Float(value.read_double()))
+                    }
+                    // In a UTF-8 database, read_blob returns the stored bytes of a TEXT value
+                    // unchanged (read_text would replace invalid UTF-8). A UTF-16 database
+                    // stores UTF-16, which SQLite converts to UTF-8 for read_text.
+                    Some(SqliteType::Text) if filling.utf8 => {
+                        filling.page.push_bytes(value.read_blob(), true)
+                    }
+                    Some(SqliteType::Text) => {
+                        filling.page.push_bytes(value.read_text().as_bytes(), true)
+                    }
+                    Some(SqliteType::Binary) => filling.page.push_bytes(value.read_blob(), false),
+                    None => filling.page.slots.push(Slot::Null),
+                }
+            }
+            let width = filling.page.slots.len() - before;
+            if filling.page.width == 0 {
+                filling.page.width = width;
+            } else if filling.page.width != width {
+                return Err("rows of one query differ in width".into());
+            }
+            Ok(Appended)
+        })
     }
 }
 
@@ -258,16 +391,16 @@ impl TableReader {
         })
     }
 
-    /// The next page of rows, or `None` at the end of the table.
-    pub fn next_page(&mut self) -> Result<Option<Vec<SrcRow>>> {
+    /// Fills `page` (emptied first) with the next rows; `false` at the end of the table.
+    pub fn next_page(&mut self, page: &mut Page) -> Result<bool> {
+        let positional = self.key_exprs.is_empty();
+        page.clear(if positional { 1 } else { self.key_exprs.len() });
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
-        TEXT_IS_UTF8.set(self.utf8);
         let order = self.key_exprs.join(", ");
         let mut sql = self.select.clone();
         let mut query_binds: Vec<&SrcValue> = Vec::new();
-        let positional = self.key_exprs.is_empty();
         if let (false, Some(last)) = (positional, &self.last_key) {
             let placeholders: Vec<String> = last
                 .iter()
@@ -305,48 +438,44 @@ impl TableReader {
         }
         // Stream the page and stop at the byte budget, so memory stays bounded even when a few
         // rows are huge.
-        let n_keys = self.key_exprs.len();
-        let mut rows: Vec<SrcRow> = Vec::new();
-        let mut bytes = 0;
+        FILLING.with(|cell| {
+            *cell.borrow_mut() = Some(Filling {
+                page: std::mem::take(page),
+                utf8: self.utf8,
+                next_position: positional.then_some(self.position + 1),
+            })
+        });
         let mut cut_short = false;
-        {
-            let iter = query
-                .load_iter::<RawRow, diesel::connection::DefaultLoadingMode>(&mut self.conn)
-                .map_err(|e| source_error(&self.path, Some(&self.table), e))?;
-            for raw in iter {
-                let RawRow(mut values) =
-                    raw.map_err(|e| source_error(&self.path, Some(&self.table), e))?;
-                let rest = values.split_off(n_keys);
-                let key = if positional {
-                    vec![SrcValue::Int(self.position + rows.len() as i64 + 1)]
-                } else {
-                    values
-                };
-                let row = SrcRow { key, values: rest };
-                bytes += row.weight();
-                rows.push(row);
-                if bytes >= PAGE_BYTES {
+        let result = (|| -> diesel::QueryResult<()> {
+            let rows = query
+                .load_iter::<Appended, diesel::connection::DefaultLoadingMode>(&mut self.conn)?;
+            for row in rows {
+                row?;
+                let full = FILLING.with(|cell| {
+                    cell.borrow()
+                        .as_ref()
+                        .is_some_and(|f| f.page.weight() >= PAGE_BYTES)
+                });
+                if full {
                     cut_short = true;
                     break;
                 }
             }
+            Ok(())
+        })();
+        if let Some(filling) = FILLING.with(|cell| cell.borrow_mut().take()) {
+            *page = filling.page;
         }
-        if !cut_short && rows.len() < MAX_PAGE_ROWS {
+        result.map_err(|e| source_error(&self.path, Some(&self.table), e))?;
+        let rows = page.len();
+        if !cut_short && rows < MAX_PAGE_ROWS {
             self.done = true;
             let _ = self.conn.batch_execute("COMMIT");
         }
-        if let Some(last) = rows.last() {
-            self.last_key = Some(last.key.clone());
+        if rows > 0 {
+            self.last_key = Some(page.row(rows - 1).key_owned());
         }
-        self.position += rows.len() as i64;
-        Ok(if rows.is_empty() { None } else { Some(rows) })
-    }
-}
-
-impl Iterator for TableReader {
-    type Item = Result<Vec<SrcRow>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_page().transpose()
+        self.position += rows as i64;
+        Ok(rows > 0)
     }
 }

@@ -40,6 +40,58 @@ impl SrcValue {
     }
 }
 
+/// One value as SQLite stored it, borrowed from where it was read (a page of the reader, or a
+/// [`SrcValue`]). What the converter takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Src<'a> {
+    /// `NULL`
+    Null,
+    /// `INTEGER` storage class.
+    Int(i64),
+    /// `REAL` storage class.
+    Float(f64),
+    /// `TEXT` storage class, as stored.
+    Text(&'a [u8]),
+    /// `BLOB` storage class.
+    Blob(&'a [u8]),
+}
+
+impl Src<'_> {
+    /// SQLite's name of the storage class, as `typeof()` gives it.
+    pub fn storage_class(&self) -> &'static str {
+        match self {
+            Src::Null => "null",
+            Src::Int(_) => "integer",
+            Src::Float(_) => "real",
+            Src::Text(_) => "text",
+            Src::Blob(_) => "blob",
+        }
+    }
+
+    /// The value, owned.
+    pub fn to_owned_value(&self) -> SrcValue {
+        match *self {
+            Src::Null => SrcValue::Null,
+            Src::Int(i) => SrcValue::Int(i),
+            Src::Float(x) => SrcValue::Float(x),
+            Src::Text(b) => SrcValue::Text(b.to_vec()),
+            Src::Blob(b) => SrcValue::Blob(b.to_vec()),
+        }
+    }
+}
+
+impl<'a> From<&'a SrcValue> for Src<'a> {
+    fn from(value: &'a SrcValue) -> Self {
+        match value {
+            SrcValue::Null => Src::Null,
+            SrcValue::Int(i) => Src::Int(*i),
+            SrcValue::Float(x) => Src::Float(*x),
+            SrcValue::Text(b) => Src::Text(b),
+            SrcValue::Blob(b) => Src::Blob(b),
+        }
+    }
+}
+
 /// A value ready for one PostgreSQL column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell<'a> {
@@ -89,7 +141,8 @@ pub enum Outcome<'a> {
 }
 
 /// Converts `value` for `column`, applying the column's [`ValuePolicy`] when it does not fit.
-pub fn convert<'a>(value: &'a SrcValue, column: &ColumnMap) -> Outcome<'a> {
+pub fn convert<'a>(value: impl Into<Src<'a>>, column: &ColumnMap) -> Outcome<'a> {
+    let value = value.into();
     match to_cell(
         value,
         &column.pg_type,
@@ -102,7 +155,7 @@ pub fn convert<'a>(value: &'a SrcValue, column: &ColumnMap) -> Outcome<'a> {
     }
 }
 
-fn apply_policy<'a>(value: &'a SrcValue, column: &ColumnMap, problem: Problem) -> Outcome<'a> {
+fn apply_policy<'a>(value: Src<'a>, column: &ColumnMap, problem: Problem) -> Outcome<'a> {
     let reason = problem.to_string();
     let text_like = matches!(
         column.pg_type,
@@ -116,7 +169,7 @@ fn apply_policy<'a>(value: &'a SrcValue, column: &ColumnMap, problem: Problem) -
         )),
         ValuePolicy::Replace | ValuePolicy::Escape if text_like && problem.is_encoding() => {
             let bytes = match value {
-                SrcValue::Text(b) | SrcValue::Blob(b) => b,
+                Src::Text(b) | Src::Blob(b) => b,
                 _ => return Outcome::Reject(reason),
             };
             let repaired = if column.policy == ValuePolicy::Replace {
@@ -124,12 +177,7 @@ fn apply_policy<'a>(value: &'a SrcValue, column: &ColumnMap, problem: Problem) -
             } else {
                 escape_invalid(bytes)
             };
-            match to_cell(
-                &SrcValue::Text(repaired.into_bytes()),
-                &column.pg_type,
-                None,
-                true,
-            ) {
+            match to_cell(Src::Text(repaired.as_bytes()), &column.pg_type, None, true) {
                 Ok(Cell::Text(text)) => {
                     Outcome::Repaired(Cell::Text(Cow::Owned(text.into_owned())), reason)
                 }
@@ -211,10 +259,10 @@ fn memchr_nul(bytes: &[u8]) -> bool {
 
 /// The text SQLite itself would show for a number, kept exact: integers in decimal, floats in
 /// the shortest form that reads back to the same bits.
-pub fn number_text(value: &SrcValue) -> Option<String> {
+pub fn number_text(value: Src<'_>) -> Option<String> {
     match value {
-        SrcValue::Int(i) => Some(i.to_string()),
-        SrcValue::Float(x) => Some(float_text(*x)),
+        Src::Int(i) => Some(i.to_string()),
+        Src::Float(x) => Some(float_text(x)),
         _ => None,
     }
 }
@@ -236,12 +284,12 @@ pub fn float_text(x: f64) -> String {
 }
 
 fn to_cell<'a>(
-    value: &'a SrcValue,
+    value: Src<'a>,
     pg_type: &PgType,
     conversion: Option<Conversion>,
     check_json_text: bool,
 ) -> Result<Cell<'a>, Problem> {
-    if let SrcValue::Null = value {
+    if let Src::Null = value {
         return Ok(Cell::Null);
     }
     if let Some(conversion) = conversion {
@@ -287,13 +335,13 @@ fn to_cell<'a>(
             })
         }
         PgType::Bytea => Ok(Cell::Bytes(match value {
-            SrcValue::Text(b) | SrcValue::Blob(b) => Cow::Borrowed(b.as_slice()),
+            Src::Text(b) | Src::Blob(b) => Cow::Borrowed(b),
             number => Cow::Owned(number_text(number).unwrap_or_default().into_bytes()),
         })),
         PgType::Timestamptz | PgType::Timestamp => to_micros(value).map(Cell::Micros),
         PgType::Date => to_days(value).map(Cell::Days),
         PgType::Time => match value {
-            SrcValue::Text(b) => parse_time_of_day(pg_text(b)?)
+            Src::Text(b) => parse_time_of_day(pg_text(b)?)
                 .map(Cell::TimeOfDay)
                 .ok_or_else(|| other("not a time of day")),
             _ => Err(other(format!(
@@ -303,9 +351,9 @@ fn to_cell<'a>(
         },
         PgType::Json | PgType::Jsonb => {
             let text: Cow<'a, str> = match value {
-                SrcValue::Text(b) => Cow::Borrowed(pg_text(b)?),
-                SrcValue::Int(_) | SrcValue::Float(_) => match value {
-                    SrcValue::Float(x) if !x.is_finite() => {
+                Src::Text(b) => Cow::Borrowed(pg_text(b)?),
+                Src::Int(_) | Src::Float(_) => match value {
+                    Src::Float(x) if !x.is_finite() => {
                         return Err(other("NaN and infinities are not JSON"))
                     }
                     number => Cow::Owned(number_text(number).unwrap_or_default()),
@@ -314,7 +362,7 @@ fn to_cell<'a>(
             };
             // Numbers are always valid JSON; text is checked unless the profile has already
             // found every value to be JSON (then the server's parser has the last word).
-            if check_json_text || !matches!(value, SrcValue::Text(_)) {
+            if check_json_text || !matches!(value, Src::Text(_)) {
                 check_json(&text, matches!(pg_type, PgType::Jsonb))?;
             }
             Ok(if matches!(pg_type, PgType::Jsonb) {
@@ -324,12 +372,10 @@ fn to_cell<'a>(
             })
         }
         PgType::Uuid => match value {
-            SrcValue::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
+            Src::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
                 .map(|u| Cell::Uuid(*u.as_bytes()))
                 .map_err(|_| other("not a UUID")),
-            SrcValue::Blob(b) if b.len() == 16 => {
-                Ok(Cell::Uuid(b.as_slice().try_into().expect("16 bytes")))
-            }
+            Src::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.try_into().expect("16 bytes"))),
             _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
         },
         PgType::Enum { name, labels } => {
@@ -358,22 +404,22 @@ fn to_cell<'a>(
 }
 
 fn convert_with<'a>(
-    value: &'a SrcValue,
+    value: Src<'a>,
     pg_type: &PgType,
     conversion: Conversion,
 ) -> Result<Cell<'a>, Problem> {
     let number = match value {
-        SrcValue::Int(i) => *i as f64,
-        SrcValue::Float(x) => *x,
-        SrcValue::Text(b) => pg_text(b)?
+        Src::Int(i) => i as f64,
+        Src::Float(x) => x,
+        Src::Text(b) => pg_text(b)?
             .trim()
             .parse::<f64>()
             .map_err(|_| other("not a number"))?,
-        SrcValue::Blob(_) | SrcValue::Null => return Err(other("a blob is not a number")),
+        Src::Blob(_) | Src::Null => return Err(other("a blob is not a number")),
     };
     let exact_int = |what: &str| -> Result<i64, Problem> {
         match value {
-            SrcValue::Int(i) => Ok(*i),
+            Src::Int(i) => Ok(i),
             _ if number.fract() == 0.0 && number.abs() < 9.0e15 => Ok(number as i64),
             _ => Err(other(format!("{what} must be a whole number"))),
         }
@@ -420,13 +466,13 @@ fn convert_with<'a>(
     }
 }
 
-fn to_bool(value: &SrcValue) -> Result<bool, Problem> {
+fn to_bool(value: Src<'_>) -> Result<bool, Problem> {
     match value {
-        SrcValue::Int(0) => Ok(false),
-        SrcValue::Int(1) => Ok(true),
-        SrcValue::Float(x) if *x == 0.0 => Ok(false),
-        SrcValue::Float(x) if *x == 1.0 => Ok(true),
-        SrcValue::Text(b) => match pg_text(b)?.trim().to_ascii_lowercase().as_str() {
+        Src::Int(0) => Ok(false),
+        Src::Int(1) => Ok(true),
+        Src::Float(0.0) => Ok(false),
+        Src::Float(1.0) => Ok(true),
+        Src::Text(b) => match pg_text(b)?.trim().to_ascii_lowercase().as_str() {
             "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
             "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
             _ => Err(other(
@@ -437,17 +483,16 @@ fn to_bool(value: &SrcValue) -> Result<bool, Problem> {
     }
 }
 
-fn to_int(value: &SrcValue) -> Result<i64, Problem> {
+fn to_int(value: Src<'_>) -> Result<i64, Problem> {
     match value {
-        SrcValue::Int(i) => Ok(*i),
-        SrcValue::Float(x)
+        Src::Int(i) => Ok(i),
+        Src::Float(x)
             if x.fract() == 0.0
-                && *x >= -9.223_372_036_854_775e18
-                && *x < 9.223_372_036_854_775e18 =>
+                && (-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(&x) =>
         {
-            Ok(*x as i64)
+            Ok(x as i64)
         }
-        SrcValue::Text(b) => {
+        Src::Text(b) => {
             let text = pg_text(b)?.trim();
             text.parse::<i64>()
                 .map_err(|_| other(format!("`{}` is not an integer", shorten(text))))
@@ -459,28 +504,28 @@ fn to_int(value: &SrcValue) -> Result<i64, Problem> {
     }
 }
 
-fn to_f64(value: &SrcValue) -> Result<f64, Problem> {
+fn to_f64(value: Src<'_>) -> Result<f64, Problem> {
     match value {
-        SrcValue::Float(x) => Ok(*x),
-        SrcValue::Int(i) if i.unsigned_abs() <= 1 << 53 => Ok(*i as f64),
-        SrcValue::Int(i) => Err(other(format!(
+        Src::Float(x) => Ok(x),
+        Src::Int(i) if i.unsigned_abs() <= 1 << 53 => Ok(i as f64),
+        Src::Int(i) => Err(other(format!(
             "{i} is not exactly representable as double precision"
         ))),
-        SrcValue::Text(b) => {
+        Src::Text(b) => {
             let text = pg_text(b)?.trim();
             let x: f64 = text
                 .parse()
                 .map_err(|_| other(format!("`{}` is not a number", shorten(text))))?;
             Ok(x)
         }
-        SrcValue::Blob(_) | SrcValue::Null => Err(other("a blob is not a number")),
+        Src::Blob(_) | Src::Null => Err(other("a blob is not a number")),
     }
 }
 
-fn to_text(value: &SrcValue) -> Result<Cow<'_, str>, Problem> {
+fn to_text(value: Src<'_>) -> Result<Cow<'_, str>, Problem> {
     match value {
-        SrcValue::Text(b) => pg_text(b).map(Cow::Borrowed),
-        SrcValue::Blob(b) => pg_text(b).map(Cow::Borrowed).map_err(|p| match p {
+        Src::Text(b) => pg_text(b).map(Cow::Borrowed),
+        Src::Blob(b) => pg_text(b).map(Cow::Borrowed).map_err(|p| match p {
             Problem::InvalidUtf8 => {
                 other("a blob that is not UTF-8 text cannot go into a text column")
             }
@@ -492,14 +537,12 @@ fn to_text(value: &SrcValue) -> Result<Cow<'_, str>, Problem> {
 
 /// Checks a decimal against `numeric(p, s)` and returns its text: PostgreSQL would round extra
 /// fractional digits silently and fail the whole COPY on overflow, so both are refused here.
-fn to_numeric_text(value: &SrcValue, precision: Option<(u32, u32)>) -> Result<String, Problem> {
+fn to_numeric_text(value: Src<'_>, precision: Option<(u32, u32)>) -> Result<String, Problem> {
     let text = match value {
-        SrcValue::Float(x) if x.is_nan() => return Ok("NaN".into()),
-        SrcValue::Float(x) if x.is_infinite() => {
-            return Err(other("infinity does not fit numeric"))
-        }
-        SrcValue::Text(b) => pg_text(b)?.trim().to_string(),
-        SrcValue::Blob(_) => return Err(other("a blob is not a number")),
+        Src::Float(x) if x.is_nan() => return Ok("NaN".into()),
+        Src::Float(x) if x.is_infinite() => return Err(other("infinity does not fit numeric")),
+        Src::Text(b) => pg_text(b)?.trim().to_string(),
+        Src::Blob(_) => return Err(other("a blob is not a number")),
         number => number_text(number).unwrap_or_default(),
     };
     let (mantissa, exponent) = match text.find(['e', 'E']) {
@@ -549,9 +592,9 @@ fn check_pg_range(micros: i64) -> Result<(), Problem> {
     }
 }
 
-fn to_micros(value: &SrcValue) -> Result<i64, Problem> {
+fn to_micros(value: Src<'_>) -> Result<i64, Problem> {
     match value {
-        SrcValue::Text(b) => {
+        Src::Text(b) => {
             let text = pg_text(b)?;
             let micros = parse_datetime(text)
                 .ok_or_else(|| other(format!("`{}` is not a date/time", shorten(text))))?;
@@ -559,7 +602,7 @@ fn to_micros(value: &SrcValue) -> Result<i64, Problem> {
             Ok(micros)
         }
         // A bare number in a timestamp column: Unix seconds or milliseconds when plausible.
-        SrcValue::Int(_) | SrcValue::Float(_) => {
+        Src::Int(_) | Src::Float(_) => {
             let conversion = guess_epoch(value).ok_or_else(|| {
                 other(format!(
                     "{} is not a plausible Unix time; set a conversion for this column in the plan",
@@ -571,21 +614,21 @@ fn to_micros(value: &SrcValue) -> Result<i64, Problem> {
                 _ => Err(other("not an instant")),
             }
         }
-        SrcValue::Blob(_) | SrcValue::Null => Err(other("a blob is not a date/time")),
+        Src::Blob(_) | Src::Null => Err(other("a blob is not a date/time")),
     }
 }
 
 /// Which epoch a bare number most plausibly counts from: Julian days (SQLite `julianday()`),
 /// Unix seconds or Unix milliseconds, judged by magnitude (1900-2200 for times).
-pub fn guess_epoch(value: &SrcValue) -> Option<Conversion> {
+pub fn guess_epoch(value: Src<'_>) -> Option<Conversion> {
     let x = match value {
-        SrcValue::Int(i) => *i as f64,
-        SrcValue::Float(x) => *x,
+        Src::Int(i) => i as f64,
+        Src::Float(x) => x,
         _ => return None,
     };
     const SECONDS_1900: f64 = -2_208_988_800.0;
     const SECONDS_2200: f64 = 7_258_118_400.0;
-    if (2_415_020.5..2_524_593.5).contains(&x) && matches!(value, SrcValue::Float(_)) {
+    if (2_415_020.5..2_524_593.5).contains(&x) && matches!(value, Src::Float(_)) {
         Some(Conversion::JulianDay)
     } else if (SECONDS_1900..SECONDS_2200).contains(&x) {
         Some(Conversion::UnixSeconds)
@@ -596,7 +639,7 @@ pub fn guess_epoch(value: &SrcValue) -> Option<Conversion> {
     }
 }
 
-fn to_days(value: &SrcValue) -> Result<i32, Problem> {
+fn to_days(value: Src<'_>) -> Result<i32, Problem> {
     let micros = to_micros(value)?;
     if micros.rem_euclid(86_400_000_000) != 0 {
         return Err(other(format!(
@@ -817,13 +860,13 @@ fn shorten(text: &str) -> String {
     out
 }
 
-fn describe(value: &SrcValue) -> String {
+fn describe(value: Src<'_>) -> String {
     match value {
-        SrcValue::Null => "NULL".into(),
-        SrcValue::Int(i) => format!("integer {i}"),
-        SrcValue::Float(x) => format!("real {}", float_text(*x)),
-        SrcValue::Text(b) => format!("text `{}`", shorten(&String::from_utf8_lossy(b))),
-        SrcValue::Blob(b) => format!("blob of {} bytes", b.len()),
+        Src::Null => "NULL".into(),
+        Src::Int(i) => format!("integer {i}"),
+        Src::Float(x) => format!("real {}", float_text(x)),
+        Src::Text(b) => format!("text `{}`", shorten(&String::from_utf8_lossy(b))),
+        Src::Blob(b) => format!("blob of {} bytes", b.len()),
     }
 }
 

@@ -26,7 +26,7 @@ use super::encode::binary_field;
 use super::error::{Error, Result};
 use super::model::{PgType, SourceKey, TableMap};
 use super::rejects::{object, Reject};
-use super::source::{SrcRow, TableReader};
+use super::source::{Page, TableReader};
 use super::values::{convert, Cell, Outcome};
 use crate::dialect::quote_ident;
 
@@ -353,23 +353,23 @@ fn scan_source(
     key_columns: &Option<Vec<usize>>,
     sink: &mut Sink<'_>,
 ) -> Result<(u64, u128)> {
-    let reader = TableReader::new(path, map, source_columns)?;
+    let mut reader = TableReader::new(path, map, source_columns)?;
     let key_names = super::source::key_names(map, source_columns);
     let normalised: Vec<usize> = (0..map.columns.len())
         .filter(|&i| server_normalised(&map.columns[i].pg_type))
         .collect();
     let (mut count, mut sum) = (0u64, 0u128);
-    for page in reader {
-        let page: Vec<SrcRow> = page?;
+    let mut page = Page::default();
+    while reader.next_page(&mut page)? {
         let mut rows: Vec<Vec<Cell<'_>>> = Vec::with_capacity(page.len());
-        'rows: for row in &page {
+        'rows: for row in page.rows() {
             if let Some(skip) = skip {
-                if skip.contains(&object(&key_names, &row.key).to_string()) {
+                if skip.contains(&object(&key_names, row.key()).to_string()) {
                     continue;
                 }
             }
             let mut cells = Vec::with_capacity(map.columns.len());
-            for (value, column) in row.values.iter().zip(&map.columns) {
+            for (value, column) in row.values().zip(&map.columns) {
                 match convert(value, column) {
                     Outcome::Exact(cell) | Outcome::Repaired(cell, _) => cells.push(cell),
                     Outcome::Reject(_) => continue 'rows,
