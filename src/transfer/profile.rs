@@ -163,9 +163,11 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
         let rowid = rowid_name(table);
         let range = match (&rowid, table.without_rowid) {
             (Some(rowid), false) => {
+                // Two subqueries: SQLite answers a lone min() or max() of the rowid from the
+                // ends of the b-tree, but scans the whole table for both in one SELECT.
                 let sql = format!(
-                    "SELECT min({rowid}) AS lo, max({rowid}) AS hi FROM {}",
-                    quote(&table.name)
+                    "SELECT (SELECT min({rowid}) FROM {t}) AS lo, (SELECT max({rowid}) FROM {t}) AS hi",
+                    t = quote(&table.name)
                 );
                 let rows = source.query(&sql, &[])?;
                 let row = rows.first();
