@@ -42,6 +42,9 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             dbshift::config::RedactedUrl::new(&rehearsal.url)
         );
     }
+    if rehearsal.is_none() {
+        dbshift::transfer::run::check_reachable(&config)?;
+    }
     let options = Options {
         source: source_path(&args.source),
         target: config,

@@ -403,6 +403,12 @@ fn find_by_name<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) 
     })
 }
 
+/// Connects to the target once and lets go: a wrong password or an unreachable server is then
+/// reported before the source is profiled, which can take minutes on a large file.
+pub fn check_reachable(config: &DbConfig) -> Result<()> {
+    connect(config).map(drop)
+}
+
 fn connect(config: &DbConfig) -> Result<PgConnection> {
     let url = crate::backend::postgres::with_connect_options(
         &config.connect_url()?,
