@@ -856,6 +856,24 @@ fn orphans_block_when_asked_to_fail() {
     );
 }
 
+/// Orphans are counted per row, keys compared byte for byte ('A' is not 'a'), a key repeated
+/// on several rows counted on each.
+#[test]
+fn orphans_are_counted_per_row_with_text_keys_compared_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_file(
+        dir.path(),
+        "text-orphans.sqlite",
+        "CREATE TABLE p (code TEXT PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, code TEXT REFERENCES p(code));
+         INSERT INTO p VALUES ('a'), ('1');
+         INSERT INTO c (code) VALUES ('a'), ('a'), ('A'), ('b'), ('b'), (1), (NULL);",
+    );
+    let plan = plan(&source, &PlanOptions::default()).unwrap();
+    let fks = &plan.table("c").unwrap().foreign_keys;
+    assert_eq!(fks[0].orphan_rows, 3);
+    assert!(fks[0].not_valid);
+}
+
 #[test]
 fn files_that_are_not_sqlite_are_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();

@@ -1689,19 +1689,30 @@ fn count_all_orphans(db: &mut Source, schema: &Schema) -> HashMap<(usize, usize)
     counts
 }
 
+/// Child rows whose key has no parent row. Distinct child keys are checked, each once, with
+/// the rows counted per key: an indexed key column is read in order without sorting, and a key
+/// repeated on many rows costs one lookup. Keys are grouped byte for byte (`COLLATE BINARY`),
+/// the finest grouping, so each group's rows all find a parent or all do not.
 fn count_orphans(db: &mut Source, table: &Table, fk: &introspect::ForeignKey) -> Result<u64> {
     let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
     let child = quote(&table.name)?;
     let parent = quote(&fk.parent)?;
+    let mut keys = Vec::new();
     let mut present = Vec::new();
+    let mut groups = Vec::new();
     let mut matched = Vec::new();
-    for (c, p) in fk.columns.iter().zip(&fk.parent_columns) {
-        present.push(format!("c.{} IS NOT NULL", quote(c)?));
-        matched.push(format!("p.{} = c.{}", quote(p)?, quote(c)?));
+    for (i, (c, p)) in fk.columns.iter().zip(&fk.parent_columns).enumerate() {
+        let c = quote(c)?;
+        keys.push(format!("{c} AS k{i}"));
+        present.push(format!("{c} IS NOT NULL"));
+        groups.push(format!("{c} COLLATE BINARY"));
+        matched.push(format!("p.{} = c.k{i}", quote(p)?));
     }
     let sql = format!(
-        "SELECT count(*) AS n FROM {child} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {})",
+        "SELECT coalesce(sum(n), 0) AS n FROM (SELECT {}, count(*) AS n FROM {child} WHERE {} GROUP BY {}) AS c WHERE NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {})",
+        keys.join(", "),
         present.join(" AND "),
+        groups.join(", "),
         matched.join(" AND ")
     );
     let rows = db.query(&sql, &[])?;
