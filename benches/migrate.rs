@@ -184,9 +184,13 @@ fn main() {
                         .arg(pipeline_script(&db, &server, &database, &shared)),
                 ),
             };
-            assert!(ok, "{name} failed");
-            times.push(seconds);
-            *rss = (*rss).max(max_rss);
+            // dbshift must succeed; a reference tool that fails (pgloader's default 1 GiB heap
+            // is exhausted at scale 3) is reported as failed, not timed.
+            assert!(ok || *name != "dbshift", "dbshift failed");
+            if ok {
+                times.push(seconds);
+                *rss = (*rss).max(max_rss);
+            }
             if *name == "dbshift" {
                 let (seconds, _, ok) =
                     measure(Command::new(dbshift).arg("verify").arg(&db).arg(&url));
@@ -198,7 +202,11 @@ fn main() {
             server
                 .psql("postgres", &format!("DROP DATABASE {database}"))
                 .expect("drop database");
-            eprintln!("run {run}: {name} {seconds:.2}s");
+            if ok {
+                eprintln!("run {run}: {name} {seconds:.2}s");
+            } else {
+                eprintln!("run {run}: {name} FAILED after {seconds:.2}s");
+            }
         }
     }
     let dbshift_time = median(&mut results[0].1.clone());
@@ -213,6 +221,16 @@ fn main() {
         "tool", "seconds", "rows/s", "peak RSS MiB", "time / dbshift"
     );
     for (name, times, rss) in &results {
+        if times.len() < args.runs {
+            println!(
+                "{name:<24} failed in {} of {} runs (its error is printed above)",
+                args.runs - times.len(),
+                args.runs
+            );
+            if times.is_empty() {
+                continue;
+            }
+        }
         let t = median(&mut times.clone());
         println!(
             "{name:<24} {t:>9.2} {:>12.0} {:>13.1} {:>16.2}x",

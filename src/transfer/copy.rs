@@ -451,7 +451,8 @@ fn copy_streaming(
     let sink = RefCell::new(sink);
     let result = std::thread::scope(|scope| {
         // A rendezvous: the reader reads one page ahead and hands it over when this thread is
-        // ready, so at most two pages are in memory. A page is cut at 4 MiB, but a single huge
+        // ready, so at most two pages hold rows (and a third, done with, waits in the recycle
+        // slot to be refilled). A page is cut at 2 MiB, but a single huge
         // row makes a page of its own; a queue slot would hold a third one (measured: eight
         // 50 MB blobs peaked at 281 MiB with one slot, 231 MiB without; same speed on the
         // benchmark).
