@@ -908,6 +908,35 @@ fn keys_that_differ_only_in_storage_class_are_caught_by_the_plan() {
     );
 }
 
+/// A real U+FFFD in text is text; bytes that are not UTF-8 beside one are kept as bytes. The
+/// reader takes valid text as SQLite hands it over and reads the stored bytes again only when a
+/// U+FFFD might be a replaced byte.
+#[test]
+fn a_real_replacement_character_stays_text_and_invalid_bytes_stay_bytes() {
+    let source = source(
+        "CREATE TABLE r (id INTEGER PRIMARY KEY, good TEXT, bad TEXT);
+         INSERT INTO r VALUES
+           (1, 'x' || CAST(x'efbfbd' AS TEXT) || 'y', CAST(x'ff' AS TEXT)),
+           (2, CAST(x'efbfbd' AS TEXT), CAST(x'efbfbdff' AS TEXT)),
+           (3, 'plain', 'plain');",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.column_type("r", "good"), "text");
+    assert_eq!(migrated.column_type("r", "bad"), "bytea");
+    assert_eq!(
+        migrated.value("SELECT good AS v FROM r WHERE id = 1"),
+        Value::Text("x\u{FFFD}y".into())
+    );
+    assert_eq!(
+        migrated.value("SELECT encode(bad, 'hex') AS v FROM r WHERE id = 2"),
+        Value::Text("efbfbdff".into())
+    );
+    assert_eq!(
+        migrated.value("SELECT encode(bad, 'hex') AS v FROM r WHERE id = 1"),
+        Value::Text("ff".into())
+    );
+}
+
 #[test]
 fn a_source_locked_by_a_writer_is_waited_for() {
     // An application still writing its SQLite file holds a lock for a moment; planning and

@@ -574,11 +574,18 @@ fn observe(
             p.blobs += 1;
             example(p, Kind::Blob, || "(blob)".to_string());
         }
-        // In a UTF-8 database read_blob gives a TEXT value's stored bytes unchanged, which are
-        // checked once here. A UTF-16 database stores UTF-16, which SQLite converts for
-        // read_text (replacing what does not convert, as the copier's reader does).
+        // read_text borrows valid UTF-8 as it is and repairs the rest with U+FFFD; only a text
+        // holding U+FFFD is read again as its stored bytes (read_blob copies the value) to
+        // tell a real U+FFFD from a repaired byte. A UTF-16 database stores UTF-16, which
+        // SQLite converts for read_text (replacing what does not convert, as the copier's
+        // reader does).
         Some(SqliteType::Text) if utf8 => {
             p.texts += 1;
+            let text = value.read_text();
+            if !super::source::maybe_repaired(text) {
+                observe_text(p, text);
+                return;
+            }
             let raw = value.read_blob();
             match std::str::from_utf8(raw) {
                 Ok(text) => observe_text(p, text),

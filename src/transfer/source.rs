@@ -232,6 +232,12 @@ impl<'p> RowRef<'p> {
     }
 }
 
+/// Whether `text` from Diesel's `read_text` may hold a U+FFFD it put in for bytes that are not
+/// UTF-8 (its first byte, 0xEF, is rare in most text: one memchr decides).
+pub(crate) fn maybe_repaired(text: &str) -> bool {
+    text.as_bytes().contains(&0xEF) && text.contains('\u{FFFD}')
+}
+
 /// The page a query on this thread is filling. Diesel builds one row value at a time from
 /// borrowed SQLite values; [`Appended`] copies each row in here instead of allocating it.
 struct Filling {
@@ -275,11 +281,18 @@ impl QueryableByName<Sqlite> for Appended {
                     Some(SqliteType::Double | SqliteType::Float) => {
                         filling.page.slots.push(Slot::Float(value.read_double()))
                     }
-                    // In a UTF-8 database, read_blob returns the stored bytes of a TEXT value
-                    // unchanged (read_text would replace invalid UTF-8). A UTF-16 database
-                    // stores UTF-16, which SQLite converts to UTF-8 for read_text.
+                    // Text is kept as stored, even when it is not UTF-8. read_text borrows
+                    // valid UTF-8 as it is (read_blob would copy every text value); only a
+                    // text with U+FFFD, which read_text may have put there for invalid bytes,
+                    // is read again as its stored bytes. A UTF-16 database stores UTF-16,
+                    // which SQLite converts to UTF-8 for read_text.
                     Some(SqliteType::Text) if filling.utf8 => {
-                        filling.page.push_bytes(value.read_blob(), true)
+                        let text = value.read_text();
+                        if maybe_repaired(text) {
+                            filling.page.push_bytes(value.read_blob(), true)
+                        } else {
+                            filling.page.push_bytes(text.as_bytes(), true)
+                        }
                     }
                     Some(SqliteType::Text) => {
                         filling.page.push_bytes(value.read_text().as_bytes(), true)
