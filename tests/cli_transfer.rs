@@ -19,6 +19,33 @@ fn no_password(output: &Output) {
     }
 }
 
+/// Runs `dbshift ARGS SOURCE TARGET` in `dir`.
+fn run_on(dir: &std::path::Path, args: &[&str], source: &std::path::Path, target: &str) -> Output {
+    dbshift(dir)
+        .args(args)
+        .arg(source)
+        .arg(target)
+        .output()
+        .unwrap()
+}
+
+/// Asserts that `output` exited with `code`, showing its stderr when it did not.
+fn exits(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The first record of the reject file of the report's first table.
+fn first_reject(dir: &std::path::Path, report: &serde_json::Value) -> serde_json::Value {
+    let file = report["tables"][0]["reject_file"].as_str().unwrap();
+    let line = std::fs::read_to_string(dir.join(file)).unwrap();
+    serde_json::from_str(line.lines().next().unwrap()).unwrap()
+}
+
 fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
@@ -49,12 +76,7 @@ fn migrate_chinook_reports_json_and_verify_agrees() {
         .output()
         .unwrap();
     no_password(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     let report = json(&output);
     assert_eq!(report["tables"].as_array().unwrap().len(), 11);
     assert_eq!(report["verification"]["ok"], true);
@@ -166,32 +188,25 @@ fn rejected_rows_are_in_the_report_the_reject_file_and_the_exit_code() {
     source.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO t VALUES (1, 10), (2, 'twenty'), (3, 30);");
     let target = pg_db();
     target.exec("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)");
-    let output = dbshift(dir.path())
-        .args([
+    let output = run_on(
+        dir.path(),
+        &[
             "migrate",
             "--data-only",
             "--format",
             "json",
             "--reject-dir",
             "rejects",
-        ])
-        .arg(&source.path)
-        .arg(&target.url)
-        .output()
-        .unwrap();
-    no_password(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &source.path,
+        &target.url,
     );
+    no_password(&output);
+    exits(&output, 1);
     let report = json(&output);
     assert_eq!(report["totals"]["rows_rejected"], 1);
     assert_eq!(report["verification"]["ok"], true);
-    let file = report["tables"][0]["reject_file"].as_str().unwrap();
-    let line = std::fs::read_to_string(dir.path().join(file)).unwrap();
-    let reject: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let reject = first_reject(dir.path(), &report);
     assert_eq!(reject["key"]["rowid"], 2);
     assert_eq!(reject["column"], "n");
     assert_eq!(reject["value"], "twenty");
@@ -256,19 +271,14 @@ fn kill_9_during_the_copy_then_resume_verifies_without_duplicates() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--resume"));
 
-    let output = dbshift(dir.path())
-        .args(["migrate", "--resume", "--format", "json", "--quiet"])
-        .arg(&source.path)
-        .arg(&target.url)
-        .output()
-        .unwrap();
-    no_password(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = run_on(
+        dir.path(),
+        &["migrate", "--resume", "--format", "json", "--quiet"],
+        &source.path,
+        &target.url,
     );
+    no_password(&output);
+    exits(&output, 0);
     let report = json(&output);
     assert_eq!(report["verification"]["ok"], true, "{report}");
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM big"), 250_000);
@@ -291,12 +301,7 @@ fn dry_run_and_plan_change_nothing() {
         .output()
         .unwrap();
     no_password(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     assert!(String::from_utf8_lossy(&output.stdout).contains("nothing was changed"));
     let output = dbshift(dir.path())
         .args(["plan", "--out", "plan.toml"])
@@ -319,12 +324,7 @@ fn dry_run_and_plan_change_nothing() {
         .arg(&target.url)
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    exits(&output, 0);
     assert_eq!(
         count(
             &target.url,
@@ -371,12 +371,12 @@ fn a_crash_at_every_step_is_finished_by_resume() {
             "{point}: the process should have died: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let output = dbshift(dir.path())
-            .args(["migrate", "--resume", "--quiet", "--format", "json"])
-            .arg(&source.path)
-            .arg(&target.url)
-            .output()
-            .unwrap();
+        let output = run_on(
+            dir.path(),
+            &["migrate", "--resume", "--quiet", "--format", "json"],
+            &source.path,
+            &target.url,
+        );
         assert_eq!(
             output.status.code(),
             Some(0),
@@ -429,8 +429,9 @@ fn a_full_disk_under_the_reject_directory_fails_the_table_and_claims_nothing() {
         .unwrap();
     let partial = format!("{}.partial", final_path.display());
     std::os::unix::fs::symlink("/dev/full", &partial).unwrap();
-    let output = dbshift(dir.path())
-        .args([
+    let output = run_on(
+        dir.path(),
+        &[
             "migrate",
             "--data-only",
             "--quiet",
@@ -438,18 +439,12 @@ fn a_full_disk_under_the_reject_directory_fails_the_table_and_claims_nothing() {
             "rejects",
             "--format",
             "json",
-        ])
-        .arg(&source.path)
-        .arg(&target.url)
-        .output()
-        .unwrap();
-    no_password(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &source.path,
+        &target.url,
     );
+    no_password(&output);
+    exits(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -537,8 +532,9 @@ fn data_only_takes_column_conversions_from_a_plan_file() {
         "[columns.\"runs.took\"]\nconversion = \"microseconds_to_interval\"\n[columns.\"runs.seen\"]\npolicy = \"null\"\n",
     )
     .unwrap();
-    let output = dbshift(dir.path())
-        .args([
+    let output = run_on(
+        dir.path(),
+        &[
             "migrate",
             "--data-only",
             "--quiet",
@@ -546,17 +542,11 @@ fn data_only_takes_column_conversions_from_a_plan_file() {
             "columns.toml",
             "--format",
             "json",
-        ])
-        .arg(&source.path)
-        .arg(&target.url)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &source.path,
+        &target.url,
     );
+    exits(&output, 0);
     assert_eq!(json(&output)["verification"]["ok"], true);
     assert_eq!(
         count(
@@ -586,12 +576,12 @@ fn data_only_takes_column_conversions_from_a_plan_file() {
         "[columns.\"runs.tok\"]\nconversion = \"seconds_to_interval\"\n",
     )
     .unwrap();
-    let output = dbshift(dir.path())
-        .args(["migrate", "--data-only", "--plan", "typo.toml"])
-        .arg(&source.path)
-        .arg(&target.url)
-        .output()
-        .unwrap();
+    let output = run_on(
+        dir.path(),
+        &["migrate", "--data-only", "--plan", "typo.toml"],
+        &source.path,
+        &target.url,
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("runs.tok"));
 }
@@ -606,12 +596,7 @@ fn demo_rehearse_runs_end_to_end_and_again() {
             .args(["demo", "--rehearse", "--missions", "200"])
             .output()
             .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        exits(&output, 0);
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
             stdout.contains("verification: ok") && stdout.contains("missions"),
@@ -646,8 +631,9 @@ fn a_value_written_after_the_plan_that_breaks_its_type_is_rejected_not_lost() {
     assert!(plan.contains("jsonb"), "{plan}");
     source.exec("INSERT INTO docs (payload) VALUES ('not json'), ('{\"d\": 4}');");
     let target = pg_db();
-    let output = dbshift(dir.path())
-        .args([
+    let output = run_on(
+        dir.path(),
+        &[
             "migrate",
             "--plan",
             "plan.toml",
@@ -655,23 +641,15 @@ fn a_value_written_after_the_plan_that_breaks_its_type_is_rejected_not_lost() {
             "json",
             "--reject-dir",
             "rejects",
-        ])
-        .arg(&source.path)
-        .arg(&target.url)
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
+        &source.path,
+        &target.url,
     );
+    exits(&output, 1);
     let report = json(&output);
     assert_eq!(report["totals"]["rows_rejected"], 1);
     assert_eq!(report["verification"]["ok"], true);
-    let file = report["tables"][0]["reject_file"].as_str().unwrap();
-    let line = std::fs::read_to_string(dir.path().join(file)).unwrap();
-    let reject: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let reject = first_reject(dir.path(), &report);
     assert_eq!(reject["key"]["rowid"], 4, "{reject}");
     assert_eq!(reject["column"], "payload", "{reject}");
     assert_eq!(reject["value"], "not json");
