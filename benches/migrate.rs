@@ -61,11 +61,20 @@ fn measure(command: &mut Command) -> (f64, u64, bool) {
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     if !ok {
         let stderr = std::fs::read_to_string(log.path()).unwrap_or_default();
-        eprintln!("command failed: {command:?}\n{stderr}");
+        // The throwaway server's password is in the URLs and the pipeline's environment.
+        let text = format!("command failed: {command:?}\n{stderr}");
+        let text = match SECRET.get() {
+            Some(secret) => text.replace(secret.as_str(), "***"),
+            None => text,
+        };
+        eprintln!("{text}");
     }
     drop(child);
     (seconds, usage.ru_maxrss as u64, ok)
 }
+
+/// The password of the benchmark's server, kept out of printed commands.
+static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
@@ -144,6 +153,7 @@ fn main() {
         size as f64 / 1048576.0
     );
     let server = TempServer::start().expect("a throwaway PostgreSQL");
+    let _ = SECRET.set(server.password().to_string());
     let dbshift = env!("CARGO_BIN_EXE_dbshift");
     let have_pgloader = Command::new("pgloader")
         .arg("--version")
