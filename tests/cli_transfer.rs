@@ -659,3 +659,39 @@ fn a_value_written_after_the_plan_that_breaks_its_type_is_rejected_not_lost() {
     );
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM docs"), 4);
 }
+
+/// Rows written to the source after the plan was saved carry the ids past the plan's restart
+/// value; the identity still moves past every copied id, so the application's next insert on
+/// PostgreSQL gets a fresh id instead of a duplicate key.
+#[test]
+fn identities_move_past_ids_written_after_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+         INSERT INTO notes (body) VALUES ('a'), ('b');",
+    );
+    let output = dbshift(dir.path())
+        .args(["plan", "--out", "plan.toml"])
+        .arg(&source.path)
+        .output()
+        .unwrap();
+    exits(&output, 0);
+    source.exec("INSERT INTO notes (id, body) VALUES (1000, 'written after the plan');");
+    let target = pg_db();
+    let output = run_on(
+        dir.path(),
+        &["migrate", "--plan", "plan.toml", "--quiet"],
+        &source.path,
+        &target.url,
+    );
+    exits(&output, 0);
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM notes"), 3);
+    assert_eq!(
+        count(
+            &target.url,
+            "WITH i AS (INSERT INTO notes (body) VALUES ('new') RETURNING id) SELECT id AS n FROM i"
+        ),
+        1001
+    );
+}

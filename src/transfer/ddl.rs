@@ -1406,10 +1406,15 @@ pub fn add_foreign_key(table: &str, fk: &ForeignKeyDef) -> String {
     sql
 }
 
-/// `ALTER TABLE .. ALTER COLUMN .. RESTART WITH n`.
+/// Sets the identity of `table.column` (`table` quoted and qualified) to hand out `restart_with`
+/// next, or one past the largest id in the table when rows written to the source after the
+/// plan carried it further: an identity behind the copied ids would fail the application's
+/// next insert. The largest id comes from the primary key's index, which exists by then.
 pub fn restart_identity(table: &str, column: &str, restart_with: i64) -> String {
     format!(
-        "ALTER TABLE {table} ALTER COLUMN {} RESTART WITH {restart_with}",
+        "SELECT setval(pg_get_serial_sequence({}, {}), GREATEST({restart_with}, COALESCE((SELECT max({}) FROM {table}), 0)::bigint + 1), false)",
+        quote_literal(table),
+        quote_literal(column),
         q(column)
     )
 }

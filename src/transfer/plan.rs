@@ -142,7 +142,7 @@ pub struct IdentityPlan {
     pub column: String,
     /// Above both the largest id and SQLite's `sqlite_sequence` value.
     pub restart_with: i64,
-    /// `ALTER TABLE .. ALTER COLUMN .. RESTART WITH ..`.
+    /// `SELECT setval(..)`: `restart_with`, or past the largest id copied if that is higher.
     pub sql: String,
 }
 

@@ -356,7 +356,7 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
             work.finish.push(Step {
                 id: format!("identity:{}", table.map.source),
                 what: format!(
-                    "restart the identity of `{}.{}` at {}",
+                    "restart the identity of `{}.{}` at {} (or past the largest id copied)",
                     table.map.target, identity.column, identity.restart_with
                 ),
                 sql: vec![identity.sql.clone()],
