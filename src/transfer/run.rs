@@ -25,7 +25,7 @@ use super::error::{Error, Result};
 use super::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
 use super::progress::Progress;
 use super::report::{Report, TableReport, Verification};
-use super::verify::{rejected_keys, verify_table};
+use super::verify::{rejected_keys, Side, TableToCheck};
 use crate::backend::PostgresBackend;
 use crate::config::DbConfig;
 use crate::dialect::{quote_ident, quote_literal};
@@ -629,8 +629,26 @@ fn check_options(options: &Options) -> Result<()> {
 pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     let started = Instant::now();
     let skip = rejected_keys(&options.reject_dir)?;
-    let queue = Mutex::new(work.tables.iter().collect::<Vec<_>>());
-    let results = Mutex::new(Vec::new());
+    let checks: Vec<TableToCheck<'_>> = work
+        .tables
+        .iter()
+        .map(|t| TableToCheck {
+            source_path: &options.source,
+            map: &t.map,
+            source_columns: &t.source_columns,
+            rowid_column: t.rowid_column.as_deref(),
+            skip: skip.get(&t.map.source),
+        })
+        .collect();
+    // Each table's two sides are separate tasks, largest tables first, so the largest table's
+    // source and target are read at the same time on two connections.
+    let mut tasks: Vec<(usize, Side)> = (0..checks.len())
+        .flat_map(|i| [(i, Side::Target), (i, Side::Source)])
+        .collect();
+    tasks.sort_by_key(|&(i, _)| work.tables[i].source_rows);
+    let queue = Mutex::new(tasks);
+    type Sums = (Option<(u64, u128)>, Option<(u64, u128)>, f64);
+    let sums: Mutex<Vec<Sums>> = Mutex::new(vec![(None, None, 0.0); checks.len()]);
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1) {
@@ -643,25 +661,29 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
                     }
                 };
                 loop {
-                    let Some(table) = queue.lock().expect("lock").pop() else {
+                    let Some((index, side)) = queue.lock().expect("lock").pop() else {
                         return;
                     };
                     if failure.lock().expect("lock").is_some() {
                         return;
                     }
-                    options
-                        .progress
-                        .message(&format!("verifying {}", table.map.source));
+                    if side == Side::Source {
+                        options
+                            .progress
+                            .message(&format!("verifying {}", checks[index].map.source));
+                    }
                     super::fault_point("verifying");
-                    match verify_table(
-                        &mut conn,
-                        &options.source,
-                        &table.map,
-                        &table.source_columns,
-                        table.rowid_column.as_deref(),
-                        skip.get(&table.map.source),
-                    ) {
-                        Ok(check) => results.lock().expect("lock").push(check),
+                    let side_started = Instant::now();
+                    match checks[index].checksum(&mut conn, side) {
+                        Ok(sum) => {
+                            let mut sums = sums.lock().expect("lock");
+                            let entry = &mut sums[index];
+                            match side {
+                                Side::Source => entry.0 = Some(sum),
+                                Side::Target => entry.1 = Some(sum),
+                            }
+                            entry.2 = entry.2.max(side_started.elapsed().as_secs_f64());
+                        }
                         Err(e) => {
                             failure.lock().expect("lock").get_or_insert(e);
                             return;
@@ -674,7 +696,17 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     if let Some(e) = failure.into_inner().expect("lock") {
         return Err(e);
     }
-    let mut tables = results.into_inner().expect("lock");
+    let mut conn = connect(&options.target)?;
+    let mut tables = Vec::with_capacity(checks.len());
+    for (check, (source, target, seconds)) in checks.iter().zip(sums.into_inner().expect("lock")) {
+        let (Some(source), Some(target)) = (source, target) else {
+            return Err(Error::Invalid(format!(
+                "verifying `{}` stopped before both sides were read",
+                check.map.source
+            )));
+        };
+        tables.push(check.finish(&mut conn, source, target, seconds)?);
+    }
     tables.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(Verification {
         ok: tables.iter().all(|t| t.ok()),

@@ -281,39 +281,103 @@ pub fn verify_table(
     skip: Option<&HashSet<String>>,
 ) -> Result<TableCheck> {
     let started = Instant::now();
-    let key_columns = target_key_columns(map, rowid_column);
-    let (source_count, source_sum) = scan_source(
-        conn,
+    let table = TableToCheck {
         source_path,
         map,
         source_columns,
+        rowid_column,
         skip,
-        &key_columns,
-        &mut |_| {},
-    )?;
-    let (target_count, target_sum) = scan_target(conn, map, &key_columns, &mut |_| {})?;
-    let mut check = TableCheck {
-        table: map.source.clone(),
-        source_rows: source_count,
-        target_rows: target_count,
-        source_checksum: format!("{source_sum:032x}"),
-        target_checksum: format!("{target_sum:032x}"),
-        differences: Vec::new(),
-        seconds: 0.0,
     };
-    if source_count != target_count || source_sum != target_sum {
-        check.differences = diff(conn, source_path, map, source_columns, skip, &key_columns)?;
-        if check.differences.is_empty() {
-            check.differences.push(Difference {
-                table: map.source.clone(),
-                key: None,
-                column: None,
-                what: "checksums differ but no single row could be named".into(),
-            });
+    let source = table.checksum(conn, Side::Source)?;
+    let target = table.checksum(conn, Side::Target)?;
+    table.finish(conn, source, target, started.elapsed().as_secs_f64())
+}
+
+/// One side of a table's comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The SQLite table, converted as the copy converts it.
+    Source,
+    /// The PostgreSQL table, read back with binary `COPY TO`.
+    Target,
+}
+
+/// A table to compare, for callers that checksum its two sides on different connections at
+/// the same time ([`TableToCheck::checksum`] per side, then [`TableToCheck::finish`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TableToCheck<'a> {
+    /// The SQLite file.
+    pub source_path: &'a Path,
+    /// How the table was copied.
+    pub map: &'a TableMap,
+    /// Every column name of the source table.
+    pub source_columns: &'a [String],
+    /// The column that aliases the rowid, if any.
+    pub rowid_column: Option<&'a str>,
+    /// Keys of rows rejected during the copy, expected to be absent.
+    pub skip: Option<&'a HashSet<String>>,
+}
+
+impl TableToCheck<'_> {
+    /// Rows and the sum of row hashes on one side. The source side also uses `conn`, for
+    /// values the server normalises (`numeric`, `interval`, `inet`).
+    pub fn checksum(&self, conn: &mut PgConnection, side: Side) -> Result<(u64, u128)> {
+        let key_columns = target_key_columns(self.map, self.rowid_column);
+        match side {
+            Side::Source => scan_source(
+                conn,
+                self.source_path,
+                self.map,
+                self.source_columns,
+                self.skip,
+                &key_columns,
+                &mut |_| {},
+            ),
+            Side::Target => scan_target(conn, self.map, &key_columns, &mut |_| {}),
         }
     }
-    check.seconds = started.elapsed().as_secs_f64();
-    Ok(check)
+
+    /// The check from both sides' checksums; when they differ, a second, keyed pass names the
+    /// rows and columns.
+    pub fn finish(
+        &self,
+        conn: &mut PgConnection,
+        (source_count, source_sum): (u64, u128),
+        (target_count, target_sum): (u64, u128),
+        seconds: f64,
+    ) -> Result<TableCheck> {
+        let started = Instant::now();
+        let key_columns = target_key_columns(self.map, self.rowid_column);
+        let mut check = TableCheck {
+            table: self.map.source.clone(),
+            source_rows: source_count,
+            target_rows: target_count,
+            source_checksum: format!("{source_sum:032x}"),
+            target_checksum: format!("{target_sum:032x}"),
+            differences: Vec::new(),
+            seconds: 0.0,
+        };
+        if source_count != target_count || source_sum != target_sum {
+            check.differences = diff(
+                conn,
+                self.source_path,
+                self.map,
+                self.source_columns,
+                self.skip,
+                &key_columns,
+            )?;
+            if check.differences.is_empty() {
+                check.differences.push(Difference {
+                    table: self.map.source.clone(),
+                    key: None,
+                    column: None,
+                    what: "checksums differ but no single row could be named".into(),
+                });
+            }
+        }
+        check.seconds = seconds + started.elapsed().as_secs_f64();
+        Ok(check)
+    }
 }
 
 /// Positions of the mapped columns that identify a row on both sides: the rowid's
