@@ -253,6 +253,14 @@ fn pg_text(bytes: &[u8]) -> Result<&str, Problem> {
     Ok(text)
 }
 
+/// `text` without the whitespace PostgreSQL's input functions skip around a number, boolean
+/// or date (C `isspace`: space, tab, newline, vertical tab, form feed, carriage return). Other
+/// Unicode spaces (U+00A0, U+3000, ...) stay: PostgreSQL would refuse them, and so does the
+/// converter.
+pub fn pg_trim(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r'])
+}
+
 fn memchr_nul(bytes: &[u8]) -> bool {
     bytes.contains(&0)
 }
@@ -411,8 +419,7 @@ fn convert_with<'a>(
     let number = match value {
         Src::Int(i) => i as f64,
         Src::Float(x) => x,
-        Src::Text(b) => pg_text(b)?
-            .trim()
+        Src::Text(b) => pg_trim(pg_text(b)?)
             .parse::<f64>()
             .map_err(|_| other("not a number"))?,
         Src::Blob(_) | Src::Null => return Err(other("a blob is not a number")),
@@ -472,7 +479,7 @@ fn to_bool(value: Src<'_>) -> Result<bool, Problem> {
         Src::Int(1) => Ok(true),
         Src::Float(0.0) => Ok(false),
         Src::Float(1.0) => Ok(true),
-        Src::Text(b) => match pg_text(b)?.trim().to_ascii_lowercase().as_str() {
+        Src::Text(b) => match pg_trim(pg_text(b)?).to_ascii_lowercase().as_str() {
             "1" | "t" | "true" | "y" | "yes" | "on" => Ok(true),
             "0" | "f" | "false" | "n" | "no" | "off" => Ok(false),
             _ => Err(other(
@@ -493,7 +500,7 @@ fn to_int(value: Src<'_>) -> Result<i64, Problem> {
             Ok(x as i64)
         }
         Src::Text(b) => {
-            let text = pg_text(b)?.trim();
+            let text = pg_trim(pg_text(b)?);
             text.parse::<i64>()
                 .map_err(|_| other(format!("`{}` is not an integer", shorten(text))))
         }
@@ -512,7 +519,7 @@ fn to_f64(value: Src<'_>) -> Result<f64, Problem> {
             "{i} is not exactly representable as double precision"
         ))),
         Src::Text(b) => {
-            let text = pg_text(b)?.trim();
+            let text = pg_trim(pg_text(b)?);
             let x: f64 = text
                 .parse()
                 .map_err(|_| other(format!("`{}` is not a number", shorten(text))))?;
@@ -541,7 +548,7 @@ fn to_numeric_text(value: Src<'_>, precision: Option<(u32, u32)>) -> Result<Stri
     let text = match value {
         Src::Float(x) if x.is_nan() => return Ok("NaN".into()),
         Src::Float(x) if x.is_infinite() => return Err(other("infinity does not fit numeric")),
-        Src::Text(b) => pg_text(b)?.trim().to_string(),
+        Src::Text(b) => pg_trim(pg_text(b)?).to_string(),
         Src::Blob(_) => return Err(other("a blob is not a number")),
         number => number_text(number).unwrap_or_default(),
     };
@@ -658,7 +665,7 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     if let Some(micros) = parse_iso_fast(text.as_bytes()) {
         return Some(micros);
     }
-    let s = text.trim();
+    let s = pg_trim(text);
     if s.len() < 8
         || s.len() > 64
         || !s.as_bytes()[0].is_ascii_digit() && !s.starts_with(['M', 'T', 'W', 'F', 'S'])
@@ -817,7 +824,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Parses `HH:MM[:SS[.ffffff]]` into microseconds since midnight.
 pub fn parse_time_of_day(text: &str) -> Option<i64> {
-    let s = text.trim();
+    let s = pg_trim(text);
     ["%H:%M:%S%.f", "%H:%M"]
         .iter()
         .find_map(|fmt| NaiveTime::parse_from_str(s, fmt).ok())
@@ -902,6 +909,20 @@ mod tests {
             Outcome::Reject(reason) => reason,
             other => panic!("{value:?} should be rejected: {other:?}"),
         }
+    }
+
+    #[test]
+    fn numbers_in_text_skip_the_spaces_postgresql_skips_and_no_others() {
+        assert_eq!(exact(&text("\x0b 42\t"), PgType::BigInt), Cell::I64(42));
+        assert_eq!(exact(&text(" 2.5\n"), PgType::Double), Cell::F64(2.5));
+        assert_eq!(
+            exact(&text("\x0c1.50 "), PgType::Numeric(None)),
+            Cell::Text("1.50".into())
+        );
+        assert_eq!(exact(&text(" true "), PgType::Boolean), Cell::Bool(true));
+        // U+00A0 and U+3000 are not spaces to PostgreSQL's input functions.
+        assert!(rejected(&text("\u{a0}42"), PgType::BigInt).contains("not an integer"));
+        assert!(rejected(&text("42\u{3000}"), PgType::Double).contains("not a number"));
     }
 
     #[test]

@@ -324,15 +324,7 @@ impl TableToCheck<'_> {
     pub fn checksum(&self, conn: &mut PgConnection, side: Side) -> Result<(u64, u128)> {
         let key_columns = target_key_columns(self.map, self.rowid_column);
         match side {
-            Side::Source => scan_source(
-                conn,
-                self.source_path,
-                self.map,
-                self.source_columns,
-                self.skip,
-                &key_columns,
-                &mut |_| {},
-            ),
+            Side::Source => scan_source(conn, self, &key_columns, &mut |_| {}),
             Side::Target => scan_target(conn, self.map, &key_columns, &mut |_| {}),
         }
     }
@@ -358,14 +350,7 @@ impl TableToCheck<'_> {
             seconds: 0.0,
         };
         if source_count != target_count || source_sum != target_sum {
-            check.differences = diff(
-                conn,
-                self.source_path,
-                self.map,
-                self.source_columns,
-                self.skip,
-                &key_columns,
-            )?;
+            check.differences = diff(conn, self, &key_columns)?;
             if check.differences.is_empty() {
                 check.differences.push(Difference {
                     table: self.map.source.clone(),
@@ -410,13 +395,17 @@ type Sink<'a> = dyn FnMut(RowDigest) + 'a;
 
 fn scan_source(
     conn: &mut PgConnection,
-    path: &Path,
-    map: &TableMap,
-    source_columns: &[String],
-    skip: Option<&HashSet<String>>,
+    table: &TableToCheck<'_>,
     key_columns: &Option<Vec<usize>>,
     sink: &mut Sink<'_>,
 ) -> Result<(u64, u128)> {
+    let TableToCheck {
+        source_path: path,
+        map,
+        source_columns,
+        skip,
+        ..
+    } = *table;
     let mut reader = TableReader::new(path, map, source_columns)?;
     let key_names = super::source::key_names(map, source_columns);
     let normalised: Vec<usize> = (0..map.columns.len())
@@ -677,12 +666,10 @@ fn read_exact_or_eof(stream: &mut dyn BufRead, buf: &mut [u8]) -> Result<bool> {
 /// The second pass on a table that differs: names rows and columns.
 fn diff(
     conn: &mut PgConnection,
-    path: &Path,
-    map: &TableMap,
-    source_columns: &[String],
-    skip: Option<&HashSet<String>>,
+    check: &TableToCheck<'_>,
     key_columns: &Option<Vec<usize>>,
 ) -> Result<Vec<Difference>> {
+    let map = check.map;
     let mut differences = Vec::new();
     let table = map.source.clone();
     let push = |differences: &mut Vec<Difference>,
@@ -700,17 +687,9 @@ fn diff(
     };
     if key_columns.is_some() {
         let mut source: HashMap<String, RowDigest> = HashMap::new();
-        scan_source(
-            conn,
-            path,
-            map,
-            source_columns,
-            skip,
-            key_columns,
-            &mut |row| {
-                source.insert(row.key.clone().unwrap_or_default(), row);
-            },
-        )?;
+        scan_source(conn, check, key_columns, &mut |row| {
+            source.insert(row.key.clone().unwrap_or_default(), row);
+        })?;
         let mut found: Vec<(Option<String>, Option<String>, String)> = Vec::new();
         scan_target(conn, map, key_columns, &mut |row| {
             let key = row.key.clone().unwrap_or_default();
@@ -742,17 +721,9 @@ fn diff(
         }
     } else {
         let mut source: HashMap<u128, u64> = HashMap::new();
-        scan_source(
-            conn,
-            path,
-            map,
-            source_columns,
-            skip,
-            key_columns,
-            &mut |row| {
-                *source.entry(row.hash).or_default() += 1;
-            },
-        )?;
+        scan_source(conn, check, key_columns, &mut |row| {
+            *source.entry(row.hash).or_default() += 1;
+        })?;
         let mut extra = 0u64;
         scan_target(
             conn,
