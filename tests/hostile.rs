@@ -937,6 +937,32 @@ fn a_real_replacement_character_stays_text_and_invalid_bytes_stay_bytes() {
     );
 }
 
+/// SQLite allows 2000 columns, PostgreSQL 1600: the plan refuses such a table before anything
+/// runs, and the rest of the database migrates without it.
+#[test]
+fn a_table_wider_than_postgresql_allows_is_refused_by_the_plan() {
+    let columns: Vec<String> = (0..1700).map(|i| format!("c{i} INTEGER")).collect();
+    let source = source(&format!(
+        "CREATE TABLE wide ({}); INSERT INTO wide (c0) VALUES (1);
+         CREATE TABLE narrow (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO narrow (v) VALUES ('kept');",
+        columns.join(", ")
+    ));
+    let plan = dbshift::transfer::plan(&source.path, &PlanOptions::default()).unwrap();
+    let blocking: Vec<String> = plan.blocking().map(|i| i.message.clone()).collect();
+    assert_eq!(blocking.len(), 1, "{blocking:?}");
+    assert!(blocking[0].contains("1700 columns"), "{blocking:?}");
+    let err = plan_work(&plan, &source.path).unwrap_err().to_string();
+    assert!(err.contains("cannot run"), "{err}");
+
+    let options = PlanOptions {
+        exclude: vec!["wide".into()],
+        ..PlanOptions::default()
+    };
+    let plan = dbshift::transfer::plan(&source.path, &options).unwrap();
+    assert_eq!(plan.blocking().count(), 0);
+    assert_eq!(plan.tables.len(), 1);
+}
+
 #[test]
 fn a_source_locked_by_a_writer_is_waited_for() {
     // An application still writing its SQLite file holds a lock for a moment; planning and

@@ -281,6 +281,9 @@ impl Plan {
 /// The largest btree index entry PostgreSQL accepts with 8 kB pages, in bytes.
 const BTREE_ENTRY_BYTES: u64 = 2704;
 
+/// The most columns a PostgreSQL table can have.
+const MAX_PG_COLUMNS: usize = 1600;
+
 /// How many threads profile the source.
 const PROFILE_THREADS: usize = 2;
 
@@ -697,6 +700,19 @@ impl Planner<'_> {
             keep_case: self.options.keep_case,
             ..Scope::default()
         };
+
+        // PostgreSQL refuses a table of more than 1600 columns; say so before anything runs.
+        if columns.len() > MAX_PG_COLUMNS {
+            self.review.push(item(
+                Severity::Blocking,
+                format!("table `{}`", table.name),
+                format!(
+                    "it has {} columns and PostgreSQL allows at most {MAX_PG_COLUMNS} per table; split it in SQLite, or leave it out with --exclude",
+                    columns.len()
+                ),
+                None,
+            ));
+        }
 
         // Pass 2: column definitions, the copier's column map, CHECKs.
         let mut defs = Vec::new();
