@@ -963,6 +963,32 @@ fn a_table_wider_than_postgresql_allows_is_refused_by_the_plan() {
     assert_eq!(plan.tables.len(), 1);
 }
 
+/// An id at the top of the 64-bit range leaves no id to hand out: the identity is left
+/// exhausted (a clear error on the next insert) instead of failing the migration or handing out
+/// an id that exists. An `INTEGER PRIMARY KEY DESC`, which SQLite does not make a rowid alias,
+/// still restarts past its largest value.
+#[test]
+fn identities_at_the_top_of_the_range_are_left_exhausted() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+         INSERT INTO t VALUES (9223372036854775807, 'max'), (-9223372036854775808, 'min');
+         CREATE TABLE d (x INTEGER PRIMARY KEY DESC, y TEXT);
+         INSERT INTO d VALUES (5, 'a'), (3, 'b');",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM t"), 2);
+    let err = migrated
+        .pg
+        .execute("INSERT INTO t (v) VALUES ('next')", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("reached maximum value"), "{err}");
+    assert_eq!(
+        migrated.int("WITH i AS (INSERT INTO d (y) VALUES ('c') RETURNING x) SELECT x AS v FROM i"),
+        6
+    );
+}
+
 #[test]
 fn a_source_locked_by_a_writer_is_waited_for() {
     // An application still writing its SQLite file holds a lock for a moment; planning and

@@ -1409,12 +1409,20 @@ pub fn add_foreign_key(table: &str, fk: &ForeignKeyDef) -> String {
 /// Sets the identity of `table.column` (`table` quoted and qualified) to hand out `restart_with`
 /// next, or one past the largest id in the table when rows written to the source after the
 /// plan carried it further: an identity behind the copied ids would fail the application's
-/// next insert. The largest id comes from the primary key's index, which exists by then.
+/// next insert. The largest id comes from the primary key's index, which exists by then. When
+/// the largest id is already the type's maximum, the sequence is left exhausted (the next
+/// insert fails with "reached maximum value", not with a duplicate key).
 pub fn restart_identity(table: &str, column: &str, restart_with: i64) -> String {
-    format!(
-        "SELECT setval(pg_get_serial_sequence({}, {}), GREATEST({restart_with}, COALESCE((SELECT max({}) FROM {table}), 0)::bigint + 1), false)",
+    let sequence = format!(
+        "pg_get_serial_sequence({}, {})",
         quote_literal(table),
-        quote_literal(column),
+        quote_literal(column)
+    );
+    format!(
+        "SELECT CASE WHEN x.m >= s.seqmax THEN setval({sequence}, s.seqmax, true) \
+         ELSE setval({sequence}, LEAST(GREATEST({restart_with}, x.m + 1), s.seqmax)::bigint, false) END \
+         FROM (SELECT COALESCE((SELECT max({}) FROM {table}), 0)::numeric AS m) AS x, pg_sequence AS s \
+         WHERE s.seqrelid = {sequence}::regclass",
         q(column)
     )
 }
