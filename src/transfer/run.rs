@@ -279,15 +279,10 @@ pub fn data_only_work(
                     quote_ident(schema).map_err(Error::Invalid)?,
                     quote_ident(&target_table.name).map_err(Error::Invalid)?
                 );
-                let name = quote_ident(&column.name).map_err(Error::Invalid)?;
                 work.finish.push(Step {
                     id: format!("sequence:{}.{}", target_table.name, column.name),
                     what: format!("move the sequence of `{}.{}` past the copied ids", target_table.name, column.name),
-                    sql: vec![format!(
-                        "SELECT setval(pg_get_serial_sequence({}, {}), COALESCE((SELECT max({name}) FROM {qualified}), 0) + 1, false)",
-                        quote_literal(&qualified),
-                        quote_literal(&column.name)
-                    )],
+                    sql: vec![super::ddl::restart_identity(&qualified, &column.name, 1)],
                 });
             }
         }
