@@ -989,6 +989,31 @@ fn identities_at_the_top_of_the_range_are_left_exhausted() {
     );
 }
 
+/// Text too long for a btree entry: the index (here a primary key, so also the foreign key
+/// that needs it) cannot be built in PostgreSQL. Every row still arrives and verifies; the
+/// report names what was not created and how to make it by hand, and the transfer finishes.
+#[test]
+fn indexes_postgresql_cannot_build_are_reported_and_the_rows_arrive() {
+    let source = source(
+        "CREATE TABLE p (code TEXT PRIMARY KEY, v INTEGER);
+         CREATE TABLE c (id INTEGER PRIMARY KEY, code TEXT REFERENCES p(code));
+         CREATE INDEX c_code ON c(code);
+         INSERT INTO p VALUES (hex(randomblob(3000)), 1), ('short', 2);
+         INSERT INTO c (code) SELECT code FROM p;",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM p"), 2);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM c"), 2);
+    let warnings = migrated.report.warnings.join("\n");
+    assert!(
+        warnings.contains("table `p`: an index was not created")
+            && warnings.contains("table `c`: an index was not created")
+            && warnings.contains("foreign key `c_code_fkey` of `c` not created"),
+        "{warnings}"
+    );
+    assert!(migrated.report.verification.as_ref().unwrap().ok);
+}
+
 #[test]
 fn a_source_locked_by_a_writer_is_waited_for() {
     // An application still writing its SQLite file holds a lock for a moment; planning and

@@ -21,6 +21,10 @@ pub struct TableReport {
     /// What the copy did.
     #[serde(flatten)]
     pub stats: TableStats,
+    /// Findings of this table's steps (an index PostgreSQL could not build); the report lists
+    /// them with the plan's warnings.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// The verification part of the report.

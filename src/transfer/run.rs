@@ -281,7 +281,10 @@ pub fn data_only_work(
                 );
                 work.finish.push(Step {
                     id: format!("sequence:{}.{}", target_table.name, column.name),
-                    what: format!("move the sequence of `{}.{}` past the copied ids", target_table.name, column.name),
+                    what: format!(
+                        "move the sequence of `{}.{}` past the copied ids",
+                        target_table.name, column.name
+                    ),
                     sql: vec![super::ddl::restart_identity(&qualified, &column.name, 1)],
                 });
             }
@@ -555,6 +558,9 @@ fn execute(
 
     let phase = Instant::now();
     report.tables = copy_tables(options, work, &done)?;
+    for table in &report.tables {
+        report.warnings.extend(table.warnings.iter().cloned());
+    }
     report
         .phases
         .push(("data".into(), phase.elapsed().as_secs_f64()));
@@ -562,7 +568,23 @@ fn execute(
     let phase = Instant::now();
     super::fault_point("finishing");
     for step in &work.finish {
-        run_step(options, conn, &done, step)?;
+        match run_step(options, conn, &done, step) {
+            // A key whose parent lost its unique index (see `build_index`) cannot be added;
+            // the rows are there, and failing would leave `--resume` nothing to finish.
+            Err(Error::Target { message, .. })
+                if step.id.starts_with("fk:")
+                    && message.contains("no unique constraint matching") =>
+            {
+                conn.batch_execute(&mark_sql(&step.id, None))
+                    .map_err(|e| target_error(options, "recording a step", e))?;
+                report.warnings.push(format!(
+                    "{} not created ({message}); add it by hand once the parent has its unique index: {}",
+                    step.what,
+                    step.sql.join("; ")
+                ));
+            }
+            other => other?,
+        }
     }
     report
         .phases
@@ -973,6 +995,7 @@ fn copy_one(
         target: format!("{}.{}", table.map.target_schema, table.map.target),
         copied_now,
         stats,
+        warnings: Vec::new(),
     };
     let result = if let Some(detail) = done.get(&copy_id) {
         let stats = detail
@@ -1046,21 +1069,57 @@ fn copy_one(
     };
     // Keys, indexes and statistics right after the table's rows, on this worker, so they
     // overlap with other tables still loading.
-    let mut sql = table.after_load.clone();
-    if options.mode != Mode::SchemaOnly {
-        sql.push(format!("ANALYZE {qualified}"));
+    let mut result = result;
+    if !done.contains_key(&index_id) {
+        let what = format!("keys, indexes and statistics of `{}`", table.map.target);
+        tracing::debug!(step = %index_id, "{what}");
+        let mut skipped = Vec::new();
+        conn.transaction(|conn| {
+            for sql in &table.after_load {
+                build_index(conn, sql, &mut skipped)?;
+            }
+            if options.mode != Mode::SchemaOnly {
+                conn.batch_execute(&format!("ANALYZE {qualified}"))?;
+            }
+            super::fault_point(&format!("indexing:{}", table.map.source));
+            conn.batch_execute(&mark_sql(&index_id, None))
+        })
+        .map_err(|e| target_error(options, &what, e))?;
+        result.warnings = skipped
+            .into_iter()
+            .map(|(sql, why)| {
+                format!(
+                    "table `{}`: an index was not created ({why}); every row is there; create it by hand on md5() or a prefix of the long column: {sql}",
+                    table.map.target
+                )
+            })
+            .collect();
     }
-    run_step(
-        options,
-        conn,
-        done,
-        &Step {
-            id: index_id,
-            what: format!("keys, indexes and statistics of `{}`", table.map.target),
-            sql,
-        },
-    )?;
     Ok(result)
+}
+
+/// Runs one statement of a table's index step under a savepoint. An index PostgreSQL cannot
+/// build because a value is too long for a btree entry (text over about 2.7 kB after
+/// compression) is left out and listed in `skipped`: the data is unaffected, and failing the
+/// whole transfer for an index would leave `--resume` nothing it could finish.
+fn build_index(
+    conn: &mut PgConnection,
+    sql: &str,
+    skipped: &mut Vec<(String, String)>,
+) -> diesel::QueryResult<()> {
+    conn.batch_execute("SAVEPOINT dbshift_index")?;
+    match conn.batch_execute(sql) {
+        Ok(()) => conn.batch_execute("RELEASE SAVEPOINT dbshift_index"),
+        Err(e) if server_message(&e).contains("index row size") => {
+            conn.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_index; RELEASE SAVEPOINT dbshift_index",
+            )?;
+            tracing::debug!(%sql, error = %server_message(&e), "index not created");
+            skipped.push((sql.to_string(), server_message(&e)));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Where reject files go by default: `./dbshift-rejects`.
