@@ -1014,6 +1014,33 @@ fn indexes_postgresql_cannot_build_are_reported_and_the_rows_arrive() {
     assert!(migrated.report.verification.as_ref().unwrap().ok);
 }
 
+/// A view with a CTE and a window function arrives and reads the same rows; a view that
+/// passes the translator but that PostgreSQL refuses (here `substr` over an integer) is
+/// reported with its SQL, and the transfer finishes.
+#[test]
+fn views_with_ctes_arrive_and_views_postgresql_refuses_are_reported() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+         INSERT INTO t VALUES (1, 12345), (2, NULL), (3, 7);
+         CREATE VIEW ranked AS WITH x AS (SELECT id, n FROM t WHERE n IS NOT NULL)
+             SELECT id, row_number() OVER (ORDER BY n DESC) AS rn FROM x;
+         CREATE VIEW refused AS SELECT substr(n, 1, 2) AS s FROM t;",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(
+        migrated.int("SELECT rn AS v FROM ranked WHERE id = 1"),
+        1,
+        "{}",
+        migrated.report
+    );
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM ranked"), 2);
+    let warnings = migrated.report.warnings.join("\n");
+    assert!(
+        warnings.contains("view `refused` not created") && warnings.contains("substr"),
+        "{warnings}"
+    );
+}
+
 #[test]
 fn a_source_locked_by_a_writer_is_waited_for() {
     // An application still writing its SQLite file holds a lock for a moment; planning and

@@ -233,6 +233,18 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("avg", "avg"),
     ("min", "min"),
     ("max", "max"),
+    // Window functions: the same definitions in both.
+    ("row_number", "row_number"),
+    ("rank", "rank"),
+    ("dense_rank", "dense_rank"),
+    ("percent_rank", "percent_rank"),
+    ("cume_dist", "cume_dist"),
+    ("ntile", "ntile"),
+    ("lag", "lag"),
+    ("lead", "lead"),
+    ("first_value", "first_value"),
+    ("last_value", "last_value"),
+    ("nth_value", "nth_value"),
 ];
 
 /// Translates a SQLite expression or query into PostgreSQL, renaming columns and relations
@@ -243,6 +255,27 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
         return Err("empty expression".into());
     }
     let quoted_numbers = literal_affinity(&tokens, scope)?;
+    // Names a view's `WITH` defines (`WITH [RECURSIVE] a AS (...), b AS (...)`): read after
+    // FROM or JOIN, they are the query's own relations, not tables of the plan.
+    let ctes: BTreeSet<String> = if scope.query {
+        tokens
+            .iter()
+            .enumerate()
+            .filter(|&(i, t)| {
+                matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
+                    && tokens.get(i + 1).is_some_and(|n| n.is_word("AS"))
+                    && tokens.get(i + 2).is_some_and(|n| n.is_punct("("))
+                    && i > 0
+                    && (tokens[i - 1].is_word("WITH")
+                        || tokens[i - 1].is_word("RECURSIVE")
+                        || tokens[i - 1].is_punct(","))
+            })
+            .filter_map(|(_, t)| t.name())
+            .map(|n| n.to_lowercase())
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
     let mut out: Vec<String> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
@@ -253,7 +286,14 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
         match t.kind {
             TokenKind::Word | TokenKind::QuotedIdent => {
                 let upper = t.text.to_ascii_uppercase();
-                if t.kind == TokenKind::Word && next.is_some_and(|n| n.is_punct("(")) && !after_dot
+                // A keyword before a parenthesis (`WITH x AS (...)`, `OVER (...)`, `AND (...)`)
+                // is not a call; CAST, EXISTS and IN are handled as calls below.
+                let keyword_paren = KEYWORDS.contains(&upper.as_str())
+                    && !matches!(upper.as_str(), "CAST" | "EXISTS" | "IN");
+                if t.kind == TokenKind::Word
+                    && next.is_some_and(|n| n.is_punct("("))
+                    && !after_dot
+                    && !keyword_paren
                 {
                     let close = matching_paren(&tokens, i + 1).ok_or("unbalanced parentheses")?;
                     let args = split_top_level(&tokens[i + 2..close]).len();
@@ -344,7 +384,13 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                 }
                 let name = t.name().unwrap_or_default();
                 let qualifier = next.is_some_and(|n| n.is_punct("."));
-                if let Some(relation) = scope.relation(&name).filter(|_| scope.query && !after_dot)
+                let defines = next.is_some_and(|n| n.is_word("AS"))
+                    && tokens.get(i + 2).is_some_and(|n| n.is_punct("("));
+                let reads = previous.is_some_and(|p| p.is_word("FROM") || p.is_word("JOIN"));
+                if ctes.contains(&name.to_lowercase()) && (defines || reads) {
+                    out.push(q(&pg_name(&name, scope.keep_case)));
+                } else if let Some(relation) =
+                    scope.relation(&name).filter(|_| scope.query && !after_dot)
                 {
                     let from_position = previous
                         .is_some_and(|p| p.is_word("FROM") || p.is_word("JOIN") || p.is_punct(","));
