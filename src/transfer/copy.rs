@@ -224,6 +224,9 @@ pub struct TableStats {
     pub reject_file: Option<PathBuf>,
     /// Whether the table had to be copied in isolation mode after the server refused data.
     pub isolated: bool,
+    /// What could not be created with the table (a CHECK PostgreSQL refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Counters shared by the attempt's closures.
@@ -233,6 +236,8 @@ struct Counters {
     written: StdCell<u64>,
     repaired: StdCell<u64>,
     bytes: StdCell<u64>,
+    /// CHECKs PostgreSQL refused to create.
+    warnings: RefCell<Vec<String>>,
 }
 
 impl Counters {
@@ -289,6 +294,7 @@ pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableSt
         seconds: started.elapsed().as_secs_f64(),
         reject_file,
         isolated,
+        warnings: counters.warnings.take(),
     })
 }
 
@@ -421,8 +427,13 @@ fn attempt(
     isolate: bool,
 ) -> std::result::Result<Counters, Attempt> {
     conn.transaction::<Counters, Attempt, _>(|conn| {
+        let mut refused = Vec::new();
         for sql in job.before {
-            conn.batch_execute(sql)?;
+            if super::ddl::is_add_check(sql) {
+                add_check(conn, sql, &mut refused)?;
+            } else {
+                conn.batch_execute(sql)?;
+            }
         }
         super::fault_point(&format!("created:{}", job.map.source));
         let counters = if isolate {
@@ -434,8 +445,34 @@ fn attempt(
         for sql in job.after {
             conn.batch_execute(sql)?;
         }
+        *counters.warnings.borrow_mut() = refused;
         Ok(counters)
     })
+}
+
+/// Adds one translated CHECK under a savepoint. PostgreSQL may refuse a CHECK the translator
+/// let through (a function over a type it does not take, such as `length` of an integer); that
+/// CHECK alone is left out and named in the report, instead of failing the table for good.
+fn add_check(
+    conn: &mut PgConnection,
+    sql: &str,
+    refused: &mut Vec<String>,
+) -> std::result::Result<(), Attempt> {
+    conn.batch_execute("SAVEPOINT dbshift_check")?;
+    match conn.batch_execute(sql) {
+        Ok(()) => Ok(conn.batch_execute("RELEASE SAVEPOINT dbshift_check")?),
+        Err(e @ DieselError::DatabaseError(..)) if !is_data_error(&e) => {
+            conn.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_check; RELEASE SAVEPOINT dbshift_check",
+            )?;
+            refused.push(format!(
+                "CHECK not created ({}); not enforced in PostgreSQL until written by hand: {sql}",
+                server_message(&e)
+            ));
+            Ok(())
+        }
+        Err(e) => Err(Attempt::Server(e)),
+    }
 }
 
 /// The fast path: a reader thread feeds one COPY statement through a bounded channel.

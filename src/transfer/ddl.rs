@@ -1353,6 +1353,27 @@ pub fn create_table(table: &str, columns: &[ColumnDef], checks: &[CheckDef]) -> 
     format!("CREATE TABLE {table} (\n{}\n)", lines.join(",\n"))
 }
 
+/// `ALTER TABLE .. ADD [CONSTRAINT ..] CHECK (..)`: a table's CHECKs are added one by one
+/// right after its `CREATE TABLE`, before the rows, so PostgreSQL still enforces them as the
+/// rows arrive, and one it refuses to create can be left out alone ([`is_add_check`]).
+pub fn add_check(table: &str, check: &CheckDef) -> String {
+    match &check.name {
+        Some(name) => format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {} CHECK ({})",
+            q(name),
+            check.sql
+        ),
+        None => format!("ALTER TABLE {table} ADD CHECK ({})", check.sql),
+    }
+}
+
+/// Whether `sql` is a statement [`add_check`] makes.
+pub fn is_add_check(sql: &str) -> bool {
+    sql.starts_with("ALTER TABLE ")
+        && (sql.contains(" ADD CHECK (")
+            || sql.contains(" CHECK (") && sql.contains(" ADD CONSTRAINT "))
+}
+
 /// `ALTER TABLE .. ADD CONSTRAINT .. PRIMARY KEY (..)`.
 pub fn add_primary_key(table: &str, name: &str, columns: &[String]) -> String {
     format!(

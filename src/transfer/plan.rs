@@ -917,7 +917,8 @@ impl Planner<'_> {
                 Some(table.sql.clone()),
             ));
         }
-        let create = vec![ddl::create_table(&qualified_name, &defs, &checks)];
+        let mut create = vec![ddl::create_table(&qualified_name, &defs, &[])];
+        create.extend(checks.iter().map(|c| ddl::add_check(&qualified_name, c)));
 
         // Keys and indexes, after the data.
         let target_of = |source: &str| {

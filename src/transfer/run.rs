@@ -1008,8 +1008,12 @@ fn copy_one(
         table: table.map.source.clone(),
         target: format!("{}.{}", table.map.target_schema, table.map.target),
         copied_now,
+        warnings: stats
+            .warnings
+            .iter()
+            .map(|w| format!("table `{}`: {w}", table.map.target))
+            .collect(),
         stats,
-        warnings: Vec::new(),
     };
     let result = if let Some(detail) = done.get(&copy_id) {
         let stats = detail
@@ -1099,23 +1103,39 @@ fn copy_one(
             conn.batch_execute(&mark_sql(&index_id, None))
         })
         .map_err(|e| target_error(options, &what, e))?;
-        result.warnings = skipped
+        result.warnings.extend(skipped
             .into_iter()
             .map(|(sql, why)| {
                 format!(
-                    "table `{}`: an index was not created ({why}); every row is there; create it by hand on md5() or a prefix of the long column: {sql}",
+                    "table `{}`: a key or index was not created ({why}); every row is there; create it by hand (for text too long to index, on md5() or a prefix of the column): {sql}",
                     table.map.target
                 )
-            })
-            .collect();
+            }));
     }
     Ok(result)
 }
 
-/// Runs one statement of a table's index step under a savepoint. An index PostgreSQL cannot
-/// build because a value is too long for a btree entry (text over about 2.7 kB after
-/// compression) is left out and listed in `skipped`: the data is unaffected, and failing the
-/// whole transfer for an index would leave `--resume` nothing it could finish.
+/// Whether PostgreSQL refused to build an index for a reason that leaves the data whole: an
+/// entry too long for a btree, or an expression it cannot evaluate (a function over a type it
+/// does not take). Duplicate keys and a lost connection stay errors.
+fn index_not_buildable(e: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind as Kind;
+    match e {
+        diesel::result::Error::DatabaseError(kind, _) => !matches!(
+            kind,
+            Kind::UniqueViolation
+                | Kind::ExclusionViolation
+                | Kind::ClosedConnection
+                | Kind::UnableToSendCommand
+        ),
+        _ => false,
+    }
+}
+
+/// Runs one statement of a table's index step under a savepoint. A key or index PostgreSQL
+/// cannot build ([`index_not_buildable`]) is left out and listed in `skipped`: the data is
+/// unaffected, and failing the whole transfer for an index would leave `--resume` nothing it
+/// could finish.
 fn build_index(
     conn: &mut PgConnection,
     sql: &str,
@@ -1124,7 +1144,7 @@ fn build_index(
     conn.batch_execute("SAVEPOINT dbshift_index")?;
     match conn.batch_execute(sql) {
         Ok(()) => conn.batch_execute("RELEASE SAVEPOINT dbshift_index"),
-        Err(e) if server_message(&e).contains("index row size") => {
+        Err(e) if index_not_buildable(&e) => {
             conn.batch_execute(
                 "ROLLBACK TO SAVEPOINT dbshift_index; RELEASE SAVEPOINT dbshift_index",
             )?;
