@@ -450,6 +450,12 @@ fn attempt(
     })
 }
 
+/// Whether the server answered with an error (rather than the connection failing).
+fn answered(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(kind, _)
+        if !matches!(kind, DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand))
+}
+
 /// Adds one translated CHECK under a savepoint. PostgreSQL may refuse a CHECK the translator
 /// let through (a function over a type it does not take, such as `length` of an integer); that
 /// CHECK alone is left out and named in the report, instead of failing the table for good.
@@ -461,7 +467,9 @@ fn add_check(
     conn.batch_execute("SAVEPOINT dbshift_check")?;
     match conn.batch_execute(sql) {
         Ok(()) => Ok(conn.batch_execute("RELEASE SAVEPOINT dbshift_check")?),
-        Err(e @ DieselError::DatabaseError(..)) if !is_data_error(&e) => {
+        // The table is still empty: whatever the server says is about the CHECK itself,
+        // unless the connection is gone.
+        Err(e) if answered(&e) => {
             conn.batch_execute(
                 "ROLLBACK TO SAVEPOINT dbshift_check; RELEASE SAVEPOINT dbshift_check",
             )?;

@@ -247,6 +247,58 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("nth_value", "nth_value"),
 ];
 
+/// SQLite's string functions take any value and read it as text, and `abs` reads text as a
+/// number; PostgreSQL's take text only (`length` also bytes) and numbers only, and would refuse
+/// the expression when it is created. A column of another type as the first argument is not
+/// portable as written.
+fn text_function_argument(function: &str, args: &[Token<'_>], scope: &Scope) -> Result<(), String> {
+    const TEXT_FUNCTIONS: &[&str] = &[
+        "lower",
+        "upper",
+        "length",
+        "trim",
+        "ltrim",
+        "rtrim",
+        "substr",
+        "substring",
+        "replace",
+        "instr",
+    ];
+    let numeric_function = function == "abs";
+    if !TEXT_FUNCTIONS.contains(&function) && !numeric_function {
+        return Ok(());
+    }
+    let first = split_top_level(args).into_iter().next().unwrap_or_default();
+    let [only] = first else {
+        return Ok(());
+    };
+    let Some(column) = only.name().and_then(|n| scope.column(&n)) else {
+        return Ok(());
+    };
+    let takes = match &column.pg_type {
+        PgType::SmallInt
+        | PgType::Integer
+        | PgType::BigInt
+        | PgType::Real
+        | PgType::Double
+        | PgType::Numeric(_) => numeric_function,
+        _ if numeric_function => false,
+        PgType::Text | PgType::Varchar(_) | PgType::Char(_) | PgType::Citext => true,
+        PgType::Bytea => function == "length",
+        _ => false,
+    };
+    let kind = if numeric_function { "numbers" } else { "text" };
+    if takes {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{function}` of `{}`, which is {} in PostgreSQL (where `{function}` takes {kind} only)",
+            column.source,
+            column.pg_type.sql()
+        ))
+    }
+}
+
 /// Translates a SQLite expression or query into PostgreSQL, renaming columns and relations
 /// through `scope`. `Err` says why it is not portable.
 pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
@@ -301,6 +353,7 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
                     if matches!(lower.as_str(), "coalesce" | "ifnull" | "nullif") {
                         mixed_arguments(&tokens[i + 2..close], scope)?;
                     }
+                    text_function_argument(&lower, &tokens[i + 2..close], scope)?;
                     let name = match lower.as_str() {
                         "min" | "max" if args >= 2 => {
                             if lower == "min" {
