@@ -568,37 +568,34 @@ fn execute(
     let phase = Instant::now();
     super::fault_point("finishing");
     for step in &work.finish {
-        match run_step(options, conn, &done, step) {
-            // A key whose parent lost its unique index (see `build_index`) cannot be added;
-            // the rows are there, and failing would leave `--resume` nothing to finish.
-            Err(Error::Target { message, .. })
-                if step.id.starts_with("fk:")
-                    && message.contains("no unique constraint matching") =>
-            {
-                conn.batch_execute(&mark_sql(&step.id, None))
-                    .map_err(|e| target_error(options, "recording a step", e))?;
-                report.warnings.push(format!(
-                    "{} not created ({message}); add it by hand once the parent has its unique index: {}",
-                    step.what,
-                    step.sql.join("; ")
-                ));
-            }
-            // A view is translated by rules; one PostgreSQL still refuses (a function over a
-            // type it does not take) is reported with its SQL, and the data stays. Only a
-            // statement error is taken so: the connection must still answer.
-            Err(Error::Target { message, .. })
-                if step.id.starts_with("view:") && conn.batch_execute("SELECT 1").is_ok() =>
-            {
-                conn.batch_execute(&mark_sql(&step.id, None))
-                    .map_err(|e| target_error(options, "recording a step", e))?;
-                report.warnings.push(format!(
-                    "{} not created ({message}); create it by hand: {}",
-                    step.what,
-                    step.sql.join("; ")
-                ));
-            }
-            other => other?,
-        }
+        let message = match run_step(options, conn, &done, step) {
+            Ok(()) => continue,
+            Err(Error::Target { message, .. }) => message,
+            Err(e) => return Err(e),
+        };
+        // A key whose parent lost its unique index (see `build_index`) cannot be added, and a
+        // view is translated by rules that PostgreSQL may still refuse (a function over a type
+        // it does not take). The rows are all in by then, and failing would leave `--resume`
+        // nothing it could finish: such a step is recorded as done and reported with its SQL.
+        // Only a statement error is taken so: the connection must still answer.
+        let advice =
+            if step.id.starts_with("fk:") && message.contains("no unique constraint matching") {
+                "add it by hand once the parent has its unique index"
+            } else if step.id.starts_with("view:") && conn.batch_execute("SELECT 1").is_ok() {
+                "create it by hand"
+            } else {
+                return Err(Error::Target {
+                    url: options.target.url.redacted(),
+                    message,
+                });
+            };
+        conn.batch_execute(&mark_sql(&step.id, None))
+            .map_err(|e| target_error(options, "recording a step", e))?;
+        report.warnings.push(format!(
+            "{} not created ({message}); {advice}: {}",
+            step.what,
+            step.sql.join("; ")
+        ));
     }
     report
         .phases
