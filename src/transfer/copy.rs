@@ -451,36 +451,52 @@ fn attempt(
 }
 
 /// Whether the server answered with an error (rather than the connection failing).
-fn answered(e: &DieselError) -> bool {
+pub(crate) fn answered(e: &DieselError) -> bool {
     matches!(e, DieselError::DatabaseError(kind, _)
         if !matches!(kind, DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand))
 }
 
+/// Runs one statement under a savepoint. An error `tolerated` accepts is rolled back to the
+/// savepoint and handed back as `Ok(Some(..))`, the transaction still usable; any other error
+/// is returned as it is.
+pub(crate) fn under_savepoint(
+    conn: &mut PgConnection,
+    sql: &str,
+    tolerated: impl Fn(&DieselError) -> bool,
+) -> QueryResult<Option<DieselError>> {
+    conn.batch_execute("SAVEPOINT dbshift_statement")?;
+    match conn.batch_execute(sql) {
+        Ok(()) => {
+            conn.batch_execute("RELEASE SAVEPOINT dbshift_statement")?;
+            Ok(None)
+        }
+        Err(e) if tolerated(&e) => {
+            conn.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_statement; RELEASE SAVEPOINT dbshift_statement",
+            )?;
+            Ok(Some(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Adds one translated CHECK under a savepoint. PostgreSQL may refuse a CHECK the translator
 /// let through (a function over a type it does not take, such as `length` of an integer); that
-/// CHECK alone is left out and named in the report, instead of failing the table for good.
+/// CHECK alone is left out and named in the report, instead of failing the table for good. The
+/// table is still empty then: whatever the server says is about the CHECK itself, unless the
+/// connection is gone.
 fn add_check(
     conn: &mut PgConnection,
     sql: &str,
     refused: &mut Vec<String>,
 ) -> std::result::Result<(), Attempt> {
-    conn.batch_execute("SAVEPOINT dbshift_check")?;
-    match conn.batch_execute(sql) {
-        Ok(()) => Ok(conn.batch_execute("RELEASE SAVEPOINT dbshift_check")?),
-        // The table is still empty: whatever the server says is about the CHECK itself,
-        // unless the connection is gone.
-        Err(e) if answered(&e) => {
-            conn.batch_execute(
-                "ROLLBACK TO SAVEPOINT dbshift_check; RELEASE SAVEPOINT dbshift_check",
-            )?;
-            refused.push(format!(
-                "CHECK not created ({}); not enforced in PostgreSQL until written by hand: {sql}",
-                server_message(&e)
-            ));
-            Ok(())
-        }
-        Err(e) => Err(Attempt::Server(e)),
+    if let Some(e) = under_savepoint(conn, sql, answered)? {
+        refused.push(format!(
+            "CHECK not created ({}); not enforced in PostgreSQL until written by hand: {sql}",
+            server_message(&e)
+        ));
     }
+    Ok(())
 }
 
 /// The fast path: a reader thread feeds one COPY statement through a bounded channel.

@@ -20,7 +20,7 @@ use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{read_schema, TargetTable};
-use super::copy::{copy_table, server_message, TableJob, TableStats};
+use super::copy::{answered, copy_table, server_message, under_savepoint, TableJob, TableStats};
 use super::error::{Error, Result};
 use super::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
 use super::progress::Progress;
@@ -1117,16 +1117,14 @@ fn copy_one(
 /// does not take). Duplicate keys and a lost connection stay errors.
 fn index_not_buildable(e: &diesel::result::Error) -> bool {
     use diesel::result::DatabaseErrorKind as Kind;
-    match e {
-        diesel::result::Error::DatabaseError(kind, _) => !matches!(
-            kind,
-            Kind::UniqueViolation
-                | Kind::ExclusionViolation
-                | Kind::ClosedConnection
-                | Kind::UnableToSendCommand
-        ),
-        _ => false,
-    }
+    answered(e)
+        && !matches!(
+            e,
+            diesel::result::Error::DatabaseError(
+                Kind::UniqueViolation | Kind::ExclusionViolation,
+                _
+            )
+        )
 }
 
 /// Runs one statement of a table's index step under a savepoint. A key or index PostgreSQL
@@ -1138,19 +1136,11 @@ fn build_index(
     sql: &str,
     skipped: &mut Vec<(String, String)>,
 ) -> diesel::QueryResult<()> {
-    conn.batch_execute("SAVEPOINT dbshift_index")?;
-    match conn.batch_execute(sql) {
-        Ok(()) => conn.batch_execute("RELEASE SAVEPOINT dbshift_index"),
-        Err(e) if index_not_buildable(&e) => {
-            conn.batch_execute(
-                "ROLLBACK TO SAVEPOINT dbshift_index; RELEASE SAVEPOINT dbshift_index",
-            )?;
-            tracing::debug!(%sql, error = %server_message(&e), "index not created");
-            skipped.push((sql.to_string(), server_message(&e)));
-            Ok(())
-        }
-        Err(e) => Err(e),
+    if let Some(e) = under_savepoint(conn, sql, index_not_buildable)? {
+        tracing::debug!(%sql, error = %server_message(&e), "index not created");
+        skipped.push((sql.to_string(), server_message(&e)));
     }
+    Ok(())
 }
 
 /// Where reject files go by default: `./dbshift-rejects`.

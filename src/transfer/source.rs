@@ -148,13 +148,17 @@ impl Page {
         self.bytes.len() + self.slots.len() * std::mem::size_of::<Slot>()
     }
 
-    /// Empties the page, keeping (or making) room for a full page: a page that grew by
-    /// doubling would leave a trail of freed large blocks the allocator keeps committed.
+    /// Empties the page, keeping its memory.
     fn clear(&mut self, keys: usize) {
         self.width = 0;
         self.keys = keys;
         self.slots.clear();
         self.bytes.clear();
+    }
+
+    /// Makes room for a full page up front: a page that grew by doubling would leave a trail
+    /// of freed large blocks the allocator keeps committed.
+    fn reserve_full(&mut self) {
         self.slots
             .reserve(PAGE_BYTES / std::mem::size_of::<Slot>() + 64);
         self.bytes.reserve(PAGE_BYTES);
@@ -411,6 +415,7 @@ impl TableReader {
         if self.done {
             return Ok(false);
         }
+        page.reserve_full();
         let order = self.key_exprs.join(", ");
         let mut sql = self.select.clone();
         let mut query_binds: Vec<&SrcValue> = Vec::new();
