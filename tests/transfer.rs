@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use crate::support::{pg_db, sqlite_db};
 use dbshift::transfer::progress::Progress;
-use dbshift::transfer::run::{data_only_work, run, IfExists, Mode, Options};
-use dbshift::{DbConfig, Registry, Value};
+use dbshift::transfer::run::{data_only_work, run, IfExists, Mode, Options, Work};
+use dbshift::{Backend, DbConfig, Registry, Value};
 
 /// Transfer options for tests: two jobs, verification on, quiet.
 pub fn options(
@@ -25,6 +25,27 @@ pub fn options(
         reject_dir: rejects.to_path_buf(),
         progress: Progress::quiet(),
     }
+}
+
+/// A PostgreSQL database at `url` with the application's schema from `migrations_postgres/`.
+fn migrated_target(url: &str) -> Box<dyn Backend> {
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(url.to_string()))
+        .unwrap();
+    pg.run_pending_migrations().unwrap();
+    pg
+}
+
+/// The data-only work into the application's schema (its migration bookkeeping left out).
+fn app_work(options: &Options) -> Work {
+    data_only_work(
+        options,
+        "public",
+        &[],
+        &["__diesel_schema_migrations".into()],
+        &HashMap::new(),
+    )
+    .unwrap()
 }
 
 /// A SQLite missions database made by `migrations_sqlite/`, with awkward but valid rows.
@@ -51,20 +72,10 @@ fn missions_source() -> crate::support::SqliteDb {
 fn data_only_fills_a_schema_made_by_the_postgres_migrations() {
     let source = missions_source();
     let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.run_pending_migrations().unwrap();
+    let pg = migrated_target(&target.url);
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(
-        &options,
-        "public",
-        &[],
-        &["__diesel_schema_migrations".into()],
-        &HashMap::new(),
-    )
-    .unwrap();
+    let work = app_work(&options);
     assert_eq!(work.tables.len(), 4, "{:?}", work.warnings);
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_written, 2 + 2 + 2 + 3, "{report}");
@@ -114,10 +125,7 @@ fn data_only_fills_a_schema_made_by_the_postgres_migrations() {
 fn data_only_refuses_a_non_empty_target_and_changes_nothing() {
     let source = missions_source();
     let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.run_pending_migrations().unwrap();
+    let pg = migrated_target(&target.url);
     pg.execute(
         "INSERT INTO tags (name) VALUES ($1)",
         &["already here".into()],
@@ -125,14 +133,7 @@ fn data_only_refuses_a_non_empty_target_and_changes_nothing() {
     .unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(
-        &options,
-        "public",
-        &[],
-        &["__diesel_schema_migrations".into()],
-        &HashMap::new(),
-    )
-    .unwrap();
+    let work = app_work(&options);
     let err = run(&options, work).unwrap_err().to_string();
     assert!(err.contains("not empty") && err.contains("`tags`"), "{err}");
     assert_eq!(
@@ -158,20 +159,10 @@ fn data_only_rejects_values_the_target_type_cannot_hold() {
         .unwrap();
     sqlite.batch_execute("PRAGMA ignore_check_constraints = ON; INSERT INTO missions (title, status) VALUES ('legacy', 'in-progress')").unwrap();
     let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.run_pending_migrations().unwrap();
+    migrated_target(&target.url);
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(
-        &options,
-        "public",
-        &[],
-        &["__diesel_schema_migrations".into()],
-        &HashMap::new(),
-    )
-    .unwrap();
+    let work = app_work(&options);
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_rejected, 1, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
@@ -191,21 +182,11 @@ fn data_only_rejects_values_the_target_type_cannot_hold() {
 fn resume_finishes_a_transfer_that_stopped_without_duplicates() {
     let source = missions_source();
     let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.run_pending_migrations().unwrap();
+    let pg = migrated_target(&target.url);
     let rejects = tempfile::tempdir().unwrap();
     let mut options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
     options.jobs = 1;
-    let work = data_only_work(
-        &options,
-        "public",
-        &[],
-        &["__diesel_schema_migrations".into()],
-        &HashMap::new(),
-    )
-    .unwrap();
+    let work = app_work(&options);
     // Break one table after planning: its copy fails with an error that is not about the data.
     pg.batch_execute("ALTER TABLE mission_events RENAME COLUMN message TO msg")
         .unwrap();
@@ -414,14 +395,7 @@ fn the_application_moves_to_postgres_and_reads_the_same_missions() {
     postgres.run_pending_migrations().unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(
-        &options,
-        "public",
-        &[],
-        &["__diesel_schema_migrations".into()],
-        &HashMap::new(),
-    )
-    .unwrap();
+    let work = app_work(&options);
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_rejected, 0, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
