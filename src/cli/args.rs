@@ -167,6 +167,29 @@ pub enum OrphanArg {
 }
 
 #[cfg(transfer)]
+/// What to do when the target already holds the tables (`dbshift::transfer::IfExists`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IfExistsArg {
+    /// Refuse, changing nothing (the default).
+    Fail,
+    /// Empty the existing tables first.
+    Truncate,
+    /// Drop and recreate the tables (full mode).
+    Drop,
+}
+
+#[cfg(transfer)]
+impl From<IfExistsArg> for dbshift::transfer::IfExists {
+    fn from(arg: IfExistsArg) -> Self {
+        match arg {
+            IfExistsArg::Fail => dbshift::transfer::IfExists::Fail,
+            IfExistsArg::Truncate => dbshift::transfer::IfExists::Truncate,
+            IfExistsArg::Drop => dbshift::transfer::IfExists::Drop,
+        }
+    }
+}
+
+#[cfg(transfer)]
 /// `dbshift migrate`.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -202,8 +225,8 @@ pub struct MigrateArgs {
 
     /// When the target already has the tables: fail (change nothing), truncate them, or drop
     /// and recreate them.
-    #[arg(long, value_enum, default_value_t = dbshift::transfer::IfExists::Fail)]
-    pub if_exists: dbshift::transfer::IfExists,
+    #[arg(long, value_enum, default_value_t = IfExistsArg::Fail)]
+    pub if_exists: IfExistsArg,
 
     /// Finish a transfer that stopped: tables already done are kept, the rest are redone.
     #[arg(long)]

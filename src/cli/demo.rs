@@ -2,7 +2,6 @@
 //! its rehearsed migration to PostgreSQL: the product end to end on data it makes itself.
 
 use anyhow::Context;
-use dbshift::transfer::progress::Progress;
 use dbshift::transfer::{Mode, Options};
 use dbshift::{DbConfig, Registry};
 
@@ -69,7 +68,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         resume: false,
         verify: true,
         reject_dir: std::path::PathBuf::from("dbshift-rejects"),
-        progress: Progress::auto(),
+        progress: super::progress::auto(),
     };
     let select = SelectArgs {
         tables: Vec::new(),

@@ -50,14 +50,14 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         target: config,
         mode,
         jobs: usize::from(args.jobs),
-        if_exists: args.if_exists,
+        if_exists: args.if_exists.into(),
         resume: args.resume,
         verify: !args.no_verify,
         reject_dir: args.reject_dir.clone(),
         progress: if args.quiet {
             Progress::quiet()
         } else {
-            Progress::auto()
+            super::progress::auto()
         },
     };
     let (work, plan) = build_work(

@@ -19,6 +19,8 @@ mod ping;
 #[cfg(transfer)]
 mod plan;
 #[cfg(transfer)]
+mod progress;
+#[cfg(transfer)]
 mod transfer;
 #[cfg(transfer)]
 mod verify;

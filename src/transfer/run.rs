@@ -54,7 +54,7 @@ impl Mode {
 }
 
 /// What to do when the target already holds the tables.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IfExists {
     /// Refuse, changing nothing (the default).
