@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use dbshift::transfer::{introspect, profile};
+use dbshift::transfer::plan::{catalog as introspect, profile};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // cargo bench passes `--bench`; the first other argument is the file.

@@ -424,7 +424,7 @@ fn a_full_disk_under_the_reject_directory_fails_the_table_and_claims_nothing() {
     // The reject file of `t` is a way into /dev/full: every write fails with ENOSPC.
     let rejects = dir.path().join("rejects");
     std::fs::create_dir(&rejects).unwrap();
-    let final_path = dbshift::transfer::rejects::RejectSink::new(Some(&rejects), "t")
+    let final_path = dbshift::transfer::load::rejects::RejectSink::new(Some(&rejects), "t")
         .final_path()
         .unwrap();
     let partial = format!("{}.partial", final_path.display());

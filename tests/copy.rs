@@ -5,9 +5,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::support::{pg_db, sqlite_db};
-use dbshift::transfer::copy::{copy_table, TableJob};
+use dbshift::transfer::load::copy::{copy_table, TableJob};
+use dbshift::transfer::load::verify::{rejected_keys, verify_table};
 use dbshift::transfer::model::{ColumnMap, PgType, SourceKey, TableMap, ValuePolicy};
-use dbshift::transfer::verify::{rejected_keys, verify_table};
 
 fn column(name: &str, pg_type: PgType) -> ColumnMap {
     ColumnMap {

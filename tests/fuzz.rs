@@ -4,12 +4,12 @@
 //! conversion keeps the value". Case counts are bounded (`PROPTEST_CASES` raises them for a
 //! longer run; `scripts` in the note record the figures).
 
-use dbshift::transfer::convert::{affinity, declared_kind, parse_pg_type};
-use dbshift::transfer::ddl::{
+use dbshift::transfer::load::values::{convert, parse_datetime, pg_trim, Cell, Outcome, SrcValue};
+use dbshift::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
+use dbshift::transfer::plan::cast::{affinity, declared_kind, parse_pg_type};
+use dbshift::transfer::plan::ddl::{
     translate, translate_condition, translate_default, Scope, ScopeColumn,
 };
-use dbshift::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
-use dbshift::transfer::values::{convert, parse_datetime, pg_trim, Cell, Outcome, SrcValue};
 use proptest::prelude::*;
 
 fn cases() -> u32 {

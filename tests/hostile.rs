@@ -10,7 +10,7 @@ use diesel::Connection;
 
 use crate::support::{dbshift, pg_db, sqlite_db, PgDb, SqliteDb};
 use crate::transfer::options;
-use dbshift::transfer::run::{data_only_work, plan_work, run, Mode};
+use dbshift::transfer::load::run::{data_only_work, plan_work, run, Mode};
 use dbshift::transfer::{PlanOptions, Report};
 use dbshift::{Backend, DbConfig, Registry, Value};
 

@@ -5,8 +5,9 @@
 use std::path::Path;
 
 use dbshift::transfer::model::{Conversion, PgType, SourceKey, TableMap};
+use dbshift::transfer::plan::{catalog as introspect, profile, render};
 use dbshift::transfer::plan::{plan, OrphanPolicy, Plan, PlanOptions, Severity};
-use dbshift::transfer::{introspect, profile, render, Error};
+use dbshift::transfer::Error;
 use dbshift::{Backend, DbConfig, Registry, Value};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::support::{pg_db, sqlite_db};
-use dbshift::transfer::progress::Progress;
-use dbshift::transfer::run::{data_only_work, run, IfExists, Mode, Options, Work};
+use dbshift::transfer::load::progress::Progress;
+use dbshift::transfer::load::run::{data_only_work, run, IfExists, Mode, Options, Work};
 use dbshift::{Backend, DbConfig, Registry, Value};
 
 /// Transfer options for tests: two jobs, verification on, quiet.
@@ -306,7 +306,7 @@ fn chinook_migrates_and_verifies() {
     let target = pg_db();
     let rejects = tempfile::tempdir().unwrap();
     let plan = dbshift::transfer::plan(&source, &Default::default()).unwrap();
-    let work = dbshift::transfer::run::plan_work(&plan, &source).unwrap();
+    let work = dbshift::transfer::load::run::plan_work(&plan, &source).unwrap();
     let report = run(&full_options(&source, &target.url, rejects.path()), work).unwrap();
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
     assert_eq!(report.tables.len(), 11, "{report}");
@@ -333,7 +333,7 @@ fn chinook_migrates_and_verifies() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let mut sqlite = dbshift::transfer::source::open(&source).unwrap();
+    let mut sqlite = dbshift::transfer::load::pages::open(&source).unwrap();
     let expected: Vec<N> = diesel::RunQueryDsl::load(
         diesel::sql_query("SELECT count(*) AS n FROM Track"),
         &mut sqlite,
@@ -429,7 +429,7 @@ fn a_utf16_database_arrives_as_the_same_text() {
         let target = pg_db();
         let rejects = tempfile::tempdir().unwrap();
         let plan = dbshift::transfer::plan(&source.path, &Default::default()).unwrap();
-        let work = dbshift::transfer::run::plan_work(&plan, &source.path).unwrap();
+        let work = dbshift::transfer::load::run::plan_work(&plan, &source.path).unwrap();
         let report = run(
             &full_options(&source.path, &target.url, rejects.path()),
             work,
@@ -469,7 +469,7 @@ fn a_table_shadowing_every_rowid_alias_is_copied_by_position() {
     let target = pg_db();
     let rejects = tempfile::tempdir().unwrap();
     let plan = dbshift::transfer::plan(&source.path, &Default::default()).unwrap();
-    let work = dbshift::transfer::run::plan_work(&plan, &source.path).unwrap();
+    let work = dbshift::transfer::load::run::plan_work(&plan, &source.path).unwrap();
     let report = run(
         &full_options(&source.path, &target.url, rejects.path()),
         work,

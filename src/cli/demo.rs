@@ -76,7 +76,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         schema: "public".into(),
     };
     let (work, _) = build_work(Mode::Full, &options, None, &select, false)?;
-    let report = dbshift::transfer::run::run(&options, work)?;
+    let report = dbshift::transfer::load::run::run(&options, work)?;
     print(global.format, &report)?;
     Ok(if report.has_rejects() || report.verification_failed() {
         Outcome::Differences

@@ -1,6 +1,6 @@
 //! `dbshift migrate`: copy a SQLite database into PostgreSQL, verify, report.
 
-use dbshift::transfer::progress::Progress;
+use dbshift::transfer::load::progress::Progress;
 use dbshift::transfer::{Mode, Options};
 
 use super::args::{Format, GlobalArgs, MigrateArgs};
@@ -43,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         );
     }
     if rehearsal.is_none() {
-        dbshift::transfer::run::check_reachable(&config)?;
+        dbshift::transfer::load::run::check_reachable(&config)?;
     }
     let options = Options {
         source: source_path(&args.source),
@@ -68,12 +68,12 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         args.keep_case,
     )?;
     if args.dry_run {
-        dbshift::transfer::run::preflight(&options, &work)?;
+        dbshift::transfer::load::run::preflight(&options, &work)?;
         let summary = DryRun::new(&options, &work, plan.as_ref());
         print(global.format, &summary)?;
         return Ok(Outcome::Success);
     }
-    let report = dbshift::transfer::run::run(&options, work)?;
+    let report = dbshift::transfer::load::run::run(&options, work)?;
     print(global.format, &report)?;
     if global.format == Format::Text && rehearsal.is_some() {
         println!("rehearsal: the throwaway server and its data are removed now; nothing else was changed");

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use dbshift::transfer::copy::TableStats;
-use dbshift::transfer::progress::{Observer, Progress};
+use dbshift::transfer::load::copy::TableStats;
+use dbshift::transfer::load::progress::{Observer, Progress};
 
 /// Bars when stderr is a terminal, log lines otherwise.
 pub fn auto() -> Progress {

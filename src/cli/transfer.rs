@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use dbshift::transfer::run::{data_only_work, plan_work, ColumnSetting, Work};
+use dbshift::transfer::load::run::{data_only_work, plan_work, ColumnSetting, Work};
 use dbshift::transfer::{Mode, OrphanPolicy, Plan, PlanOptions};
 
 use dbshift::DbConfig;

@@ -1,6 +1,6 @@
 //! `dbshift verify`: compare a SQLite database with its PostgreSQL copy.
 
-use dbshift::transfer::progress::Progress;
+use dbshift::transfer::load::progress::Progress;
 use dbshift::transfer::{Mode, Options};
 
 use super::args::{GlobalArgs, VerifyArgs};
@@ -26,7 +26,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         progress: Progress::quiet(),
     };
     let (work, _) = build_work(mode, &options, args.plan.as_deref(), &args.select, false)?;
-    let verification = dbshift::transfer::run::verify_work(&options, &work)?;
+    let verification = dbshift::transfer::load::run::verify_work(&options, &work)?;
     let ok = verification.ok;
     print(global.format, &VerifyReport(verification))?;
     Ok(if ok {
@@ -38,7 +38,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 
 #[derive(serde::Serialize)]
 #[serde(transparent)]
-struct VerifyReport(dbshift::transfer::report::Verification);
+struct VerifyReport(dbshift::transfer::load::report::Verification);
 
 impl std::fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

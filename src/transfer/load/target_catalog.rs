@@ -6,9 +6,9 @@ use diesel::pg::PgConnection;
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
-use super::copy::server_message;
-use super::error::{Error, Result};
-use super::model::PgType;
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::copy::server_message;
+use crate::transfer::model::PgType;
 
 /// A column of an existing target table.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +168,7 @@ pub fn pg_type_of(type_text: &str, type_kind: &str, labels: Option<Vec<String>>)
             labels: labels.unwrap_or_default(),
         };
     }
-    match super::convert::parse_pg_type(type_text) {
+    match crate::transfer::plan::cast::parse_pg_type(type_text) {
         Ok(PgType::Other(_)) | Err(_) => PgType::Other(type_text.to_string()),
         Ok(known) => known,
     }

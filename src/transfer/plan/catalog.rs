@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use diesel::{Connection, SqliteConnection};
 
-use super::error::{Error, Result};
 use crate::backend::Executor;
 use crate::sql::{matching_paren, span, split_top_level, tokenize, Token, TokenKind};
+use crate::transfer::error::{Error, Result};
 use crate::value::{Row, Value};
 
 /// The first 16 bytes of every SQLite 3 database file.

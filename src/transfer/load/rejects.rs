@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
-use super::error::{Error, Result};
-use super::values::{float_text, Src};
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::values::{float_text, Src};
 
 /// One rejected row's record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

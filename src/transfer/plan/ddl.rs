@@ -7,10 +7,10 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Conversion, PgType};
-use super::profile::{json_shape, timestamp_shape};
 use crate::dialect::{quote_ident, quote_literal};
 use crate::sql::{matching_paren, split_top_level, tokenize, Token, TokenKind};
+use crate::transfer::model::{Conversion, PgType};
+use crate::transfer::plan::profile::{json_shape, timestamp_shape};
 
 /// PostgreSQL's identifier limit, in bytes (`NAMEDATALEN - 1`).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -2120,13 +2120,13 @@ mod tests {
                 let _ = translate_default(&sql, &ty, Some(Conversion::UnixMilliseconds));
                 let _ = translate_default(&sql, &ty, None);
             }
-            let _ = crate::transfer::introspect::parse_create_table(&sql);
-            let _ = crate::transfer::introspect::parse_create_index(&sql);
-            let _ = crate::transfer::convert::parse_pg_type(&sql);
-            let _ = crate::transfer::convert::declared_kind(&sql);
-            let _ = crate::transfer::convert::numeric_precision(&sql);
-            let _ = crate::transfer::profile::timestamp_shape(&sql);
-            let _ = crate::transfer::profile::json_shape(&sql);
+            let _ = crate::transfer::plan::catalog::parse_create_table(&sql);
+            let _ = crate::transfer::plan::catalog::parse_create_index(&sql);
+            let _ = crate::transfer::plan::cast::parse_pg_type(&sql);
+            let _ = crate::transfer::plan::cast::declared_kind(&sql);
+            let _ = crate::transfer::plan::cast::numeric_precision(&sql);
+            let _ = crate::transfer::plan::profile::timestamp_shape(&sql);
+            let _ = crate::transfer::plan::profile::json_shape(&sql);
             assert!(pg_name(&sql, false).len() <= MAX_IDENTIFIER_BYTES);
         }
     }

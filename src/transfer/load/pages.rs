@@ -11,21 +11,21 @@ use diesel::sql_types::{BigInt, Binary, Double};
 use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType};
 use diesel::RunQueryDsl;
 
-use super::error::{Error, Result};
-use super::model::{SourceKey, TableMap};
-use super::values::{Src, SrcValue};
 use crate::dialect::quote_ident;
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::values::{Src, SrcValue};
+use crate::transfer::model::{SourceKey, TableMap};
 
 /// The bytes a page aims at; with the channel between reader and writer this bounds memory.
 pub const PAGE_BYTES: usize = 2 << 20;
 /// The most rows in one page.
 pub const MAX_PAGE_ROWS: usize = 20_000;
 
-/// Opens `path` read-only (see [`super::introspect::Source::open`]: the header is checked, a
+/// Opens `path` read-only (see [`crate::transfer::plan::catalog::Source::open`]: the header is checked, a
 /// `-wal` file is read, corruption is reported as [`Error::NotSqlite`], a writer holding a lock
 /// delays the read instead of failing it).
 pub fn open(path: &Path) -> Result<SqliteConnection> {
-    let mut conn = super::introspect::Source::open(path)?.into_connection();
+    let mut conn = crate::transfer::plan::catalog::Source::open(path)?.into_connection();
     conn.batch_execute("PRAGMA query_only = ON;")
         .map_err(|e| source_error(path, None, e))?;
     Ok(conn)
@@ -36,7 +36,7 @@ pub(crate) fn source_error(path: &Path, table: Option<&str>, e: impl std::fmt::D
         Some(t) => format!("table `{t}`: {e}"),
         None => e.to_string(),
     };
-    super::introspect::source_error(path, message)
+    crate::transfer::plan::catalog::source_error(path, message)
 }
 
 /// The column of `table` that aliases its rowid (a single-column `INTEGER PRIMARY KEY` of a
@@ -90,7 +90,7 @@ pub fn without_rowid(
     Ok(sql
         .first()
         .and_then(|s| s.sql.as_deref())
-        .and_then(|sql| super::introspect::parse_create_table(sql).ok())
+        .and_then(|sql| crate::transfer::plan::catalog::parse_create_table(sql).ok())
         .is_some_and(|parsed| parsed.without_rowid))
 }
 

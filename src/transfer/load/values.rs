@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
-use super::model::{ColumnMap, Conversion, PgType, ValuePolicy};
+use crate::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
 
 /// One value as SQLite stored it. Text is kept as raw bytes: SQLite does not enforce UTF-8.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::copy::TableStats;
+use crate::transfer::load::copy::TableStats;
 
 /// Receives a transfer's progress. Called from the copying threads, so it must be cheap and
 /// must not block for long; every method defaults to doing nothing.

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Conversion, PgType, ValuePolicy};
-use super::profile::{ColumnProfile, Kind};
+use crate::transfer::model::{Conversion, PgType, ValuePolicy};
+use crate::transfer::plan::profile::{ColumnProfile, Kind};
 
 /// One row of the cast table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1479,7 +1479,7 @@ mod tests {
 
     #[test]
     fn every_rule_is_unique_and_documented() {
-        let doc = include_str!("../../docs/postgres_migration.md");
+        let doc = include_str!("../../../docs/postgres_migration.md");
         for (i, rule) in CAST_RULES.iter().enumerate() {
             assert!(
                 !CAST_RULES[..i].iter().any(|r| r.id == rule.id),

@@ -21,14 +21,14 @@ use diesel::sql_types::{Array, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 use serde::Serialize;
 
-use super::copy::{copy_out, server_message};
-use super::encode::binary_field;
-use super::error::{Error, Result};
-use super::model::{PgType, SourceKey, TableMap};
-use super::rejects::{object, Reject};
-use super::source::{Page, TableReader};
-use super::values::{convert, Cell, Outcome};
 use crate::dialect::quote_ident;
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::copy::{copy_out, server_message};
+use crate::transfer::load::encode::binary_field;
+use crate::transfer::load::pages::{Page, TableReader};
+use crate::transfer::load::rejects::{object, Reject};
+use crate::transfer::load::values::{convert, Cell, Outcome};
+use crate::transfer::model::{PgType, SourceKey, TableMap};
 
 /// How many differences a table reports at most.
 pub const MAX_DIFFERENCES: usize = 100;
@@ -407,7 +407,7 @@ fn scan_source(
         ..
     } = *table;
     let mut reader = TableReader::new(path, map, source_columns)?;
-    let key_names = super::source::key_names(map, source_columns);
+    let key_names = crate::transfer::load::pages::key_names(map, source_columns);
     let normalised: Vec<usize> = (0..map.columns.len())
         .filter(|&i| server_normalised(&map.columns[i].pg_type))
         .collect();
@@ -438,7 +438,7 @@ fn scan_source(
                     Cell::Text(t) => Some(t.to_string()),
                     other => {
                         let mut buf = Vec::new();
-                        super::encode::text_field(&mut buf, other);
+                        crate::transfer::load::encode::text_field(&mut buf, other);
                         Some(String::from_utf8_lossy(&buf).into_owned())
                     }
                 })

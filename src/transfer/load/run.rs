@@ -19,16 +19,18 @@ use diesel::sql_types::{Nullable, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{read_schema, TargetTable};
-use super::copy::{answered, copy_table, server_message, under_savepoint, TableJob, TableStats};
-use super::error::{Error, Result};
-use super::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
-use super::progress::Progress;
-use super::report::{Report, TableReport, Verification};
-use super::verify::{rejected_keys, Side, TableToCheck};
 use crate::backend::PostgresBackend;
 use crate::config::DbConfig;
 use crate::dialect::{quote_ident, quote_literal};
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::copy::{
+    answered, copy_table, server_message, under_savepoint, TableJob, TableStats,
+};
+use crate::transfer::load::progress::Progress;
+use crate::transfer::load::report::{Report, TableReport, Verification};
+use crate::transfer::load::target_catalog::{read_schema, TargetTable};
+use crate::transfer::load::verify::{rejected_keys, Side, TableToCheck};
+use crate::transfer::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
 
 /// What to transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,9 +177,9 @@ pub fn data_only_work(
     exclude: &[String],
     settings: &HashMap<String, ColumnSetting>,
 ) -> Result<Work> {
-    let mut source = super::source::open(&options.source)?;
+    let mut source = crate::transfer::load::pages::open(&options.source)?;
     let path = &options.source;
-    let err = |e: diesel::result::Error| super::source::source_error(path, None, e);
+    let err = |e: diesel::result::Error| crate::transfer::load::pages::source_error(path, None, e);
     let tables: Vec<SourceTableRow> = diesel::sql_query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
     )
@@ -190,7 +192,7 @@ pub fn data_only_work(
     for table in tables
         .into_iter()
         .map(|t| t.name)
-        .filter(|t| super::plan::selected(t, include, exclude))
+        .filter(|t| crate::transfer::plan::selected(t, include, exclude))
     {
         let Some(target_table) = find_by_name(&targets, &table, |t| &t.name) else {
             work.warnings.push(format!(
@@ -257,7 +259,8 @@ pub fn data_only_work(
                 )));
             }
         }
-        let without_rowid = super::source::without_rowid(&mut source, &table).map_err(err)?;
+        let without_rowid =
+            crate::transfer::load::pages::without_rowid(&mut source, &table).map_err(err)?;
         let mut pk: Vec<&SourceColumnRow> = columns.iter().filter(|c| c.pk > 0).collect();
         pk.sort_by_key(|c| c.pk);
         let key = if without_rowid {
@@ -265,7 +268,8 @@ pub fn data_only_work(
         } else {
             SourceKey::Rowid
         };
-        let rowid_column = super::source::rowid_alias_column(&mut source, &table).map_err(err)?;
+        let rowid_column =
+            crate::transfer::load::pages::rowid_alias_column(&mut source, &table).map_err(err)?;
         let count: Vec<SourceCount> = diesel::sql_query(format!(
             "SELECT count(*) AS n FROM {}",
             quote_ident(&table).map_err(Error::Invalid)?
@@ -285,7 +289,11 @@ pub fn data_only_work(
                         "move the sequence of `{}.{}` past the copied ids",
                         target_table.name, column.name
                     ),
-                    sql: vec![super::ddl::restart_identity(&qualified, &column.name, 1)],
+                    sql: vec![crate::transfer::plan::ddl::restart_identity(
+                        &qualified,
+                        &column.name,
+                        1,
+                    )],
                 });
             }
         }
@@ -316,7 +324,7 @@ pub fn data_only_work(
 /// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,
 /// each table's CREATE and post-load DDL, then identities, foreign keys and views. A plan with
 /// blocking review items is refused with the items listed.
-pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
+pub fn plan_work(plan: &crate::transfer::plan::Plan, source_path: &Path) -> Result<Work> {
     let blocking: Vec<String> = plan
         .blocking()
         .map(|item| format!("{}: {}", item.object, item.message))
@@ -327,8 +335,9 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
             blocking.join("; ")
         )));
     }
-    let mut source = super::source::open(source_path)?;
-    let err = |e: diesel::result::Error| super::source::source_error(source_path, None, e);
+    let mut source = crate::transfer::load::pages::open(source_path)?;
+    let err =
+        |e: diesel::result::Error| crate::transfer::load::pages::source_error(source_path, None, e);
     let mut work = Work {
         preamble: plan.before.clone(),
         ..Work::default()
@@ -343,8 +352,11 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
         work.tables.push(WorkTable {
             map: table.map.clone(),
             source_columns: columns.into_iter().map(|c| c.name).collect(),
-            rowid_column: super::source::rowid_alias_column(&mut source, &table.map.source)
-                .map_err(err)?,
+            rowid_column: crate::transfer::load::pages::rowid_alias_column(
+                &mut source,
+                &table.map.source,
+            )
+            .map_err(err)?,
             create: table.create.clone(),
             after_load: table.after_load.clone(),
             parents: Vec::new(),
@@ -382,7 +394,7 @@ pub fn plan_work(plan: &super::plan::Plan, source_path: &Path) -> Result<Work> {
     work.warnings = plan
         .review
         .iter()
-        .filter(|item| item.severity >= super::plan::Severity::Warning)
+        .filter(|item| item.severity >= crate::transfer::plan::Severity::Warning)
         .map(|item| format!("{}: {}", item.object, item.message))
         .collect();
     Ok(work)
@@ -566,7 +578,7 @@ fn execute(
         .push(("data".into(), phase.elapsed().as_secs_f64()));
 
     let phase = Instant::now();
-    super::fault_point("finishing");
+    crate::transfer::fault_point("finishing");
     for step in &work.finish {
         let message = match run_step(options, conn, &done, step) {
             Ok(()) => continue,
@@ -700,7 +712,7 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
                             .progress
                             .message(&format!("verifying {}", checks[index].map.source));
                     }
-                    super::fault_point("verifying");
+                    crate::transfer::fault_point("verifying");
                     let side_started = Instant::now();
                     match checks[index].checksum(&mut conn, side) {
                         Ok(sum) => {
@@ -894,7 +906,7 @@ fn run_step(
             conn.batch_execute(sql)?;
         }
         if let Some(table) = step.id.strip_prefix("index:") {
-            super::fault_point(&format!("indexing:{table}"));
+            crate::transfer::fault_point(&format!("indexing:{table}"));
         }
         conn.batch_execute(&mark_sql(&step.id, None))
     })
@@ -1072,7 +1084,7 @@ fn copy_one(
             copy_table(conn, &job)?
         };
         options.progress.finish(&label, &stats);
-        super::fault_point(&format!("copied:{}", table.map.source));
+        crate::transfer::fault_point(&format!("copied:{}", table.map.source));
         let detail = serde_json::to_string(&stats).expect("stats serialize");
         conn.batch_execute(&format!(
             "UPDATE {STATE_SCHEMA}.steps SET detail = {}::jsonb WHERE id = {}",
@@ -1096,7 +1108,7 @@ fn copy_one(
             if options.mode != Mode::SchemaOnly {
                 conn.batch_execute(&format!("ANALYZE {qualified}"))?;
             }
-            super::fault_point(&format!("indexing:{}", table.map.source));
+            crate::transfer::fault_point(&format!("indexing:{}", table.map.source));
             conn.batch_execute(&mark_sql(&index_id, None))
         })
         .map_err(|e| target_error(options, &what, e))?;

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate, Timelike};
 
-use super::values::{float_text, Cell};
+use crate::transfer::load::values::{float_text, Cell};
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;

@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::copy::TableStats;
-use super::verify::TableCheck;
 use crate::config::RedactedUrl;
+use crate::transfer::load::copy::TableStats;
+use crate::transfer::load::verify::TableCheck;
 
 /// One table's line in the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]

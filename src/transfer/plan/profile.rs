@@ -18,9 +18,9 @@ use diesel::sql_types::BigInt;
 use diesel::sqlite::{Sqlite, SqliteType, SqliteValue};
 use serde::{Deserialize, Serialize};
 
-use super::error::Result;
-use super::introspect::{source_error, Schema, Source, Table};
 use crate::dialect::quote_ident;
+use crate::transfer::error::Result;
+use crate::transfer::plan::catalog::{source_error, Schema, Source, Table};
 
 /// A kind of value an example stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -283,7 +283,9 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
 }
 
 /// The columns the profile reads: all but the hidden columns of virtual tables.
-pub fn profiled_columns(table: &Table) -> impl Iterator<Item = &super::introspect::Column> {
+pub fn profiled_columns(
+    table: &Table,
+) -> impl Iterator<Item = &crate::transfer::plan::catalog::Column> {
     table.columns.iter().filter(|c| !c.hidden)
 }
 
@@ -325,7 +327,9 @@ fn run_unit(
         .map(|c| {
             let q = quote(&c.name);
             // Only `typeof` touches a blob, so its pages are never read.
-            if super::convert::affinity(&c.declared) == super::convert::Affinity::Blob {
+            if crate::transfer::plan::cast::affinity(&c.declared)
+                == crate::transfer::plan::cast::Affinity::Blob
+            {
                 format!("CASE WHEN typeof({q}) = 'blob' THEN x'' ELSE {q} END")
             } else {
                 q
@@ -423,7 +427,7 @@ impl Accumulator {
             })
             .collect();
         let decimal = profiled_columns(table)
-            .map(|c| super::convert::numeric_precision(&c.declared).is_some())
+            .map(|c| crate::transfer::plan::cast::numeric_precision(&c.declared).is_some())
             .collect();
         Accumulator {
             utf8,
@@ -582,7 +586,7 @@ fn observe(
         Some(SqliteType::Text) if utf8 => {
             p.texts += 1;
             let text = value.read_text();
-            if !super::source::maybe_repaired(text) {
+            if !crate::transfer::load::pages::maybe_repaired(text) {
                 observe_text(p, text);
                 return;
             }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::plan::{Plan, Severity};
+use crate::transfer::plan::{Plan, Severity};
 
 /// The plan as text for a terminal or a review.
 pub fn render_text(plan: &Plan) -> String {

@@ -1,9 +1,9 @@
 //! The [`Plan`]: everything the transfer will do to PostgreSQL, decided before anything runs,
 //! so it can be reviewed, saved as TOML, edited and given back.
 //!
-//! [`plan`] opens the SQLite file read-only, reads its catalog ([`super::introspect`]) and
-//! what every column holds ([`super::profile`]), chooses types ([`super::convert`]) and writes
-//! the DDL ([`super::ddl`]). Findings that need a human look (a widened column, a CHECK that
+//! [`plan`] opens the SQLite file read-only, reads its catalog ([`crate::transfer::plan::catalog`]) and
+//! what every column holds ([`crate::transfer::plan::profile`]), chooses types ([`crate::transfer::plan::cast`]) and writes
+//! the DDL ([`crate::transfer::plan::ddl`]). Findings that need a human look (a widened column, a CHECK that
 //! could not be translated, a trigger, orphan rows) are [`ReviewItem`]s and [`Decision`]s in
 //! the plan; they never stop it. Only an unusable source or option is an error.
 //!
@@ -11,21 +11,27 @@
 //! per table its rows and `after_load` (primary key, unique constraints, indexes) and
 //! `identity`, then every table's `foreign_keys`, then `views`.
 
+pub mod cast;
+pub mod catalog;
+pub mod ddl;
+pub mod profile;
+pub mod render;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::convert::{self, ColumnFacts, Decision, Overrides};
-use super::ddl::{
-    self, q, qualified, CheckDef, ColumnDef, DefaultSql, ForeignKeyDef, Namespace, Scope,
-    ScopeColumn, ScopeRelation,
-};
-use super::error::{Error, Result};
-use super::introspect::{self, Schema, Source, Table};
-use super::model::{ColumnMap, PgType, SourceKey, TableMap, ValuePolicy};
-use super::profile::{self, ColumnProfile, TableProfile};
 use crate::dialect::quote_ident;
+use crate::transfer::error::{Error, Result};
+use crate::transfer::model::{ColumnMap, PgType, SourceKey, TableMap, ValuePolicy};
+use cast::{ColumnFacts, Decision, Overrides};
+use catalog::{Schema, Source, Table};
+use ddl::{
+    q, qualified, CheckDef, ColumnDef, DefaultSql, ForeignKeyDef, Namespace, Scope, ScopeColumn,
+    ScopeRelation,
+};
+use profile::{ColumnProfile, TableProfile};
 
 /// What the plan is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,7 +301,7 @@ pub fn plan(source: &Path, options: &PlanOptions) -> Result<Plan> {
         ));
     }
     let mut db = Source::open(source)?;
-    let mut schema = introspect::introspect(&mut db)?;
+    let mut schema = catalog::introspect(&mut db)?;
     let mut review = Vec::new();
 
     // Include/exclude, by SQLite table name.
@@ -446,7 +452,7 @@ fn plannable(table: &Table) -> bool {
 /// (no data profile): what a saved plan is checked against before it runs.
 pub fn planned_tables(source: &Path, options: &PlanOptions) -> Result<Vec<String>> {
     let mut db = Source::open(source)?;
-    let schema = introspect::introspect(&mut db)?;
+    let schema = catalog::introspect(&mut db)?;
     Ok(schema
         .tables
         .iter()
@@ -497,9 +503,9 @@ struct Planner<'a> {
 
 /// One column between the two passes of [`Planner::plan_table`].
 struct ColumnPlan<'c> {
-    column: &'c introspect::Column,
+    column: &'c catalog::Column,
     target: String,
-    choice: convert::Choice,
+    choice: cast::Choice,
 }
 
 impl Planner<'_> {
@@ -620,7 +626,7 @@ impl Planner<'_> {
                 key: keys.contains(&(table.name.to_lowercase(), column.name.to_lowercase())),
             };
             let mut choice =
-                convert::decide(&facts, &self.options.overrides).map_err(Error::Invalid)?;
+                cast::decide(&facts, &self.options.overrides).map_err(Error::Invalid)?;
             if fts.is_some()
                 && choice.decision.rule != "override.column"
                 && choice.pg_type != PgType::Text
@@ -1010,7 +1016,7 @@ impl Planner<'_> {
             }
         }
         for index in &table.indexes {
-            if index.origin == introspect::IndexOrigin::PrimaryKey {
+            if index.origin == catalog::IndexOrigin::PrimaryKey {
                 continue;
             }
             let object = format!("index `{}`", index.name);
@@ -1098,11 +1104,11 @@ impl Planner<'_> {
                 );
             }
             let all_plain = plain_columns.len() == index.parts.len();
-            if index.origin == introspect::IndexOrigin::Unique && all_plain {
+            if index.origin == catalog::IndexOrigin::Unique && all_plain {
                 let name = self.derived_name(format!("{target}_{}_key", plain_columns.join("_")));
                 after_load.push(ddl::add_unique(&qualified_name, &name, &plain_columns));
             } else {
-                let wanted = if index.origin == introspect::IndexOrigin::Unique {
+                let wanted = if index.origin == catalog::IndexOrigin::Unique {
                     ddl::pg_name(
                         &format!(
                             "{target}_{}_key",
@@ -1119,7 +1125,7 @@ impl Planner<'_> {
                     ddl::pg_name(&index.name, self.options.keep_case)
                 };
                 let name = self.relations.claim(&wanted);
-                if index.origin == introspect::IndexOrigin::Created {
+                if index.origin == catalog::IndexOrigin::Created {
                     self.note_rename(
                         &format!("index `{}`", index.name),
                         &index.name,
@@ -1181,7 +1187,7 @@ impl Planner<'_> {
         for (index, planned) in self.planned.iter().enumerate() {
             let profile = self.profiles.get(index).unwrap_or(&empty);
             for set in &planned.unique_sets {
-                let key: Vec<(&ScopeColumn, Option<super::model::Conversion>)> = set
+                let key: Vec<(&ScopeColumn, Option<crate::transfer::model::Conversion>)> = set
                     .iter()
                     .filter_map(|target| {
                         let column = planned.columns.iter().find(|c| &c.target == target)?;
@@ -1194,15 +1200,17 @@ impl Planner<'_> {
                         Some((column, map.conversion))
                     })
                     .collect();
-                let converted =
-                    |(c, conversion): &(&ScopeColumn, Option<super::model::Conversion>)| {
-                        conversion.is_none()
-                            && (matches!(
-                                c.pg_type,
-                                PgType::Timestamptz | PgType::Timestamp | PgType::Boolean
-                            ) || spelled_alike(&c.pg_type)
-                                && profile.column(&c.source).is_some_and(mixed_classes))
-                    };
+                let converted = |(c, conversion): &(
+                    &ScopeColumn,
+                    Option<crate::transfer::model::Conversion>,
+                )| {
+                    conversion.is_none()
+                        && (matches!(
+                            c.pg_type,
+                            PgType::Timestamptz | PgType::Timestamp | PgType::Boolean
+                        ) || spelled_alike(&c.pg_type)
+                            && profile.column(&c.source).is_some_and(mixed_classes))
+                };
                 if key.len() != set.len() || !key.iter().any(converted) {
                     continue;
                 }
@@ -1537,7 +1545,7 @@ fn calls_json_valid_on(sql: &str, column: &str) -> bool {
     })
 }
 
-fn fts_unindexed(vt: &introspect::VirtualTable, column: &str) -> bool {
+fn fts_unindexed(vt: &catalog::VirtualTable, column: &str) -> bool {
     let fts5 = vt.arguments.iter().any(|arg| {
         let words: Vec<String> = crate::sql::tokenize(arg)
             .iter()
@@ -1553,7 +1561,7 @@ fn fts_unindexed(vt: &introspect::VirtualTable, column: &str) -> bool {
 }
 
 fn generated_expression(
-    g: &introspect::Generated,
+    g: &catalog::Generated,
     scope: &Scope,
     columns: &[ColumnPlan<'_>],
 ) -> std::result::Result<String, String> {
@@ -1595,7 +1603,7 @@ fn immutable_expression(
 fn unique_candidates(
     db: &mut Source,
     table: &str,
-    key: &[(&ScopeColumn, Option<super::model::Conversion>)],
+    key: &[(&ScopeColumn, Option<crate::transfer::model::Conversion>)],
 ) -> Result<Vec<crate::value::Row>> {
     let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
     let mut columns = Vec::new();
@@ -1639,7 +1647,7 @@ fn spelled_alike(pg_type: &PgType) -> bool {
 
 /// Whether a column holds more than one kind of value among numbers, texts and blobs: only then
 /// can two values SQLite keeps apart be spelled alike.
-fn mixed_classes(profile: &super::profile::ColumnProfile) -> bool {
+fn mixed_classes(profile: &crate::transfer::plan::profile::ColumnProfile) -> bool {
     [
         profile.integers + profile.reals,
         profile.texts,
@@ -1658,7 +1666,7 @@ fn normalize_for_key(pg_type: &PgType, value: &crate::value::Value) -> String {
         // The bytes the copier writes: numbers as their text, text and blobs as stored.
         let bytes = match value {
             Value::Int(i) => i.to_string().into_bytes(),
-            Value::Float(x) => super::values::float_text(*x).into_bytes(),
+            Value::Float(x) => crate::transfer::load::values::float_text(*x).into_bytes(),
             Value::Text(text) => text.clone().into_bytes(),
             Value::Bytes(bytes) => bytes.clone(),
             other => format!("{other:?}").into_bytes(),
@@ -1710,7 +1718,7 @@ fn count_all_orphans(db: &mut Source, schema: &Schema) -> HashMap<(usize, usize)
 /// the rows counted per key: an indexed key column is read in order without sorting, and a key
 /// repeated on many rows costs one lookup. Keys are grouped byte for byte (`COLLATE BINARY`),
 /// the finest grouping, so each group's rows all find a parent or all do not.
-fn count_orphans(db: &mut Source, table: &Table, fk: &introspect::ForeignKey) -> Result<u64> {
+fn count_orphans(db: &mut Source, table: &Table, fk: &catalog::ForeignKey) -> Result<u64> {
     let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
     let child = quote(&table.name)?;
     let parent = quote(&fk.parent)?;
@@ -1821,7 +1829,7 @@ mod tests {
                             pg_type: PgType::Numeric(Some((10, 2))),
                             not_null: false,
                             policy: ValuePolicy::Escape,
-                            conversion: Some(super::super::model::Conversion::UnixSeconds),
+                            conversion: Some(crate::transfer::model::Conversion::UnixSeconds),
                             json_profiled: false,
                         },
                     ],

@@ -1,6 +1,6 @@
 //! The row copier: SQLite pages in, PostgreSQL `COPY` out, one transaction per table.
 //!
-//! A reader thread pages through the source ([`super::source::TableReader`]) while this thread
+//! A reader thread pages through the source ([`crate::transfer::load::pages::TableReader`]) while this thread
 //! converts and encodes rows and streams them into `COPY ... FROM STDIN` through Diesel, binary
 //! format where every column has a binary encoder, text format otherwise. A bounded channel
 //! between the two keeps memory flat whatever the table's size.
@@ -23,13 +23,15 @@ use diesel::query_builder::AstPass;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, QueryResult};
 
-use super::encode::{binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER};
-use super::error::{Error, Result};
-use super::model::{PgType, TableMap};
-use super::rejects::{object, value_json, Reject, RejectSink};
-use super::source::{Page, RowRef, TableReader};
-use super::values::{convert, Cell, Outcome};
 use crate::dialect::quote_ident;
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::encode::{
+    binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER,
+};
+use crate::transfer::load::pages::{Page, RowRef, TableReader};
+use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
+use crate::transfer::load::values::{convert, Cell, Outcome};
+use crate::transfer::model::{PgType, TableMap};
 
 /// Bytes buffered before one write to the server (one `PQputCopyData`).
 const CHUNK_BYTES: usize = 1 << 20;
@@ -373,7 +375,7 @@ fn record(
     action: &str,
 ) -> Reject {
     let map = job.map;
-    let key_names = super::source::key_names(map, job.source_columns);
+    let key_names = crate::transfer::load::pages::key_names(map, job.source_columns);
     let names: Vec<String> = map.columns.iter().map(|c| c.source.clone()).collect();
     Reject {
         table: map.source.clone(),
@@ -429,13 +431,13 @@ fn attempt(
     conn.transaction::<Counters, Attempt, _>(|conn| {
         let mut refused = Vec::new();
         for sql in job.before {
-            if super::ddl::is_add_check(sql) {
+            if crate::transfer::plan::ddl::is_add_check(sql) {
                 add_check(conn, sql, &mut refused)?;
             } else {
                 conn.batch_execute(sql)?;
             }
         }
-        super::fault_point(&format!("created:{}", job.map.source));
+        crate::transfer::fault_point(&format!("created:{}", job.map.source));
         let counters = if isolate {
             copy_isolating(conn, job, target, sink)?
         } else {
@@ -569,7 +571,7 @@ fn copy_streaming(
                 page.shrink();
                 let _ = recycle.try_send(page);
                 (job.progress)(counters.read.get());
-                super::fault_point(&format!("copying:{}", job.map.source));
+                crate::transfer::fault_point(&format!("copying:{}", job.map.source));
             }
             if binary {
                 buf.extend_from_slice(BINARY_TRAILER);
