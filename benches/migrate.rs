@@ -3,8 +3,9 @@
 //! one throwaway PostgreSQL server, and prints wall time, rows/s, peak RSS and the ratios.
 //! Verification (dbshift only; the others have none) is timed separately.
 //!
-//! `cargo bench --bench migrate -- [--scale 1] [--runs 3] [--jobs 2]`. It prints figures and
-//! asserts nothing about time.
+//! `cargo bench --bench migrate -- [--scale 1] [--runs 3] [--jobs 2] [--baseline PATH]`. It
+//! prints figures and asserts nothing about time. `--baseline` times another `dbshift` binary
+//! (a release build of an earlier commit) in the same run, to compare a change before and after.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +17,7 @@ struct Args {
     scale: String,
     runs: usize,
     jobs: usize,
+    baseline: Option<PathBuf>,
 }
 
 fn args() -> Args {
@@ -23,6 +25,7 @@ fn args() -> Args {
         scale: "1".into(),
         runs: 3,
         jobs: 2,
+        baseline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -30,6 +33,7 @@ fn args() -> Args {
             "--scale" => args.scale = it.next().expect("--scale N"),
             "--runs" => args.runs = it.next().expect("--runs N").parse().expect("a number"),
             "--jobs" => args.jobs = it.next().expect("--jobs N").parse().expect("a number"),
+            "--baseline" => args.baseline = Some(it.next().expect("--baseline PATH").into()),
             // cargo bench passes --bench; ignore anything else.
             _ => {}
         }
@@ -162,6 +166,9 @@ fn main() {
 
     let mut results: Vec<(&str, Vec<f64>, u64)> =
         vec![("dbshift", vec![], 0), ("sqlite3|psql (typed)", vec![], 0)];
+    if args.baseline.is_some() {
+        results.insert(1, ("dbshift (baseline)", vec![], 0));
+    }
     if have_pgloader {
         results.push(("pgloader", vec![], 0));
     }
@@ -177,8 +184,11 @@ fn main() {
             let url = server.create_database(&database).expect("create database");
             server.psql("postgres", "CHECKPOINT").expect("checkpoint");
             let (seconds, max_rss, ok) = match *name {
-                "dbshift" => measure(
-                    Command::new(dbshift)
+                "dbshift" | "dbshift (baseline)" => measure(
+                    Command::new(match *name {
+                        "dbshift" => Path::new(dbshift),
+                        _ => args.baseline.as_deref().expect("--baseline"),
+                    })
                         .args(["migrate", "--no-verify", "--jobs", &args.jobs.to_string()])
                         .arg(&db)
                         .arg(&url),
