@@ -87,8 +87,13 @@ impl Applied {
 fn apply(plan: &Plan, source: &Path) -> Applied {
     let guard = pg_db();
     let mut conn = diesel::PgConnection::establish(&guard.url).expect("connect to PostgreSQL");
+    // The data layer opens SQLite for writing (and turns WAL on), so the rows are read from a
+    // copy: a shared fixture must never be written.
+    let copy = tempfile::tempdir().expect("temp dir");
+    let copied = copy.path().join("source.sqlite");
+    std::fs::copy(source, &copied).expect("copy the source");
     let sqlite = Registry::with_defaults()
-        .connect(&DbConfig::sqlite(source))
+        .connect(&DbConfig::sqlite(&copied))
         .expect("open the SQLite source");
     let run = |conn: &mut diesel::PgConnection, sql: &str| {
         conn.batch_execute(sql)
