@@ -189,9 +189,9 @@ fn main() {
                         "dbshift" => Path::new(dbshift),
                         _ => args.baseline.as_deref().expect("--baseline"),
                     })
-                        .args(["migrate", "--no-verify", "--jobs", &args.jobs.to_string()])
-                        .arg(&db)
-                        .arg(&url),
+                    .args(["migrate", "--no-verify", "--jobs", &args.jobs.to_string()])
+                    .arg(&db)
+                    .arg(&url),
                 ),
                 "pgloader" => measure(
                     Command::new("pgloader")

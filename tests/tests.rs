@@ -16,6 +16,8 @@ mod dialect;
 mod fuzz;
 #[cfg(feature = "postgres")]
 mod hostile;
+#[cfg(feature = "postgres")]
+mod independent;
 mod load;
 mod migrations;
 mod missions;

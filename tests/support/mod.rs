@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(feature = "postgres")]
+pub mod independent;
+
 use std::path::PathBuf;
 #[cfg(feature = "postgres")]
 use std::sync::atomic::{AtomicU32, Ordering};
