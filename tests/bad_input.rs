@@ -10,14 +10,14 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::cli_transfer::count;
 use crate::support::dbshift;
-use crate::support::{pg_db, server, sqlite_db, SqliteDb};
+use crate::support::{pg_db, sqlite_db, SqliteDb};
 
 fn text(output: &Output) -> String {
     format!(
@@ -27,18 +27,7 @@ fn text(output: &Output) -> String {
     )
 }
 
-/// The shared server's superuser password (`None` with an external `DATABASE_URL`).
-fn password() -> Option<String> {
-    server()
-        .temp()
-        .map(|t| t.password().to_string())
-        .or_else(|| {
-            url::Url::parse(&server().url("postgres"))
-                .ok()?
-                .password()
-                .map(str::to_string)
-        })
-}
+use crate::support::{password, skipped};
 
 fn assert_no_secret(what: &str, haystack: &str, secrets: &[&str]) {
     for secret in secrets {
@@ -62,8 +51,9 @@ fn refused(output: &Output, expected: &[&str]) -> String {
             "`{piece}` missing from: {stderr}"
         );
     }
-    if let Some(password) = password() {
-        assert_no_secret("the output", &text(output), &[&password]);
+    match password() {
+        Some(password) => assert_no_secret("the output", &text(output), &[&password]),
+        None => skipped("no password to look for in the output"),
     }
     stderr
 }
@@ -219,7 +209,6 @@ fn a_source_locked_by_a_writer_is_waited_for_then_read() {
         .batch_execute("BEGIN EXCLUSIVE; INSERT INTO small VALUES (3, 'written under the lock');")
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
     let child = dbshift(dir.path())
         .args(["migrate", "--quiet", "--format", "json"])
         .arg(&source.path)
@@ -228,13 +217,43 @@ fn a_source_locked_by_a_writer_is_waited_for_then_read() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Give the child time to meet the lock; if it is slower, it reads after the commit and
+    // the assertions below hold all the same (they check what was read, not how long it took).
     std::thread::sleep(Duration::from_millis(1500));
     writer.batch_execute("COMMIT").unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    assert!(started.elapsed() >= Duration::from_millis(1500));
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM small"), 3);
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM t"), 2000);
+}
+
+/// A writer's lock held past the busy timeout (10 seconds) is an error naming the lock, and
+/// the target is left as it was: the source is never read around the lock.
+#[test]
+fn a_source_locked_past_the_busy_timeout_is_refused() {
+    let target = pg_db();
+    let source = real_source();
+    let mut writer = SqliteConnection::establish(source.path.to_str().unwrap()).unwrap();
+    writer
+        .batch_execute("BEGIN EXCLUSIVE; INSERT INTO small VALUES (3, 'never committed');")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dbshift(dir.path())
+        .arg("migrate")
+        .arg(&source.path)
+        .arg(&target.url)
+        .output()
+        .unwrap();
+    writer.batch_execute("ROLLBACK").unwrap();
+    refused(&output, &["holds a lock", "waited 10 s"]);
+    assert_eq!(
+        count(
+            &target.url,
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public'"
+        ),
+        0,
+        "nothing is created in the target"
+    );
 }
 
 #[test]
@@ -287,7 +306,8 @@ fn with(url: &str, change: impl FnOnce(&mut url::Url)) -> String {
 /// Like [`migrate_refused`] for a target that cannot be looked at: only the source is checked.
 fn refused_without_target(source: &Path, url: &str, expected: &[&str]) {
     let before = source_state(source);
-    let output = dbshift(Path::new("."))
+    let dir = tempfile::tempdir().unwrap();
+    let output = dbshift(dir.path())
         .arg("migrate")
         .arg(source)
         .arg(url)
@@ -301,12 +321,9 @@ fn refused_without_target(source: &Path, url: &str, expected: &[&str]) {
 fn an_unreachable_server_is_refused() {
     let source = real_source();
     let target = pg_db();
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let closed = crate::support::ClosedPort::new();
     let url = with(&target.url, |u| {
-        u.set_port(Some(port)).unwrap();
+        u.set_port(Some(closed.port)).unwrap();
     });
     refused_without_target(
         &source.path,
@@ -478,7 +495,7 @@ fn files_text(dir: &Path) -> String {
 #[test]
 fn no_password_in_any_output_at_any_log_level() {
     let Some(password) = password() else {
-        return;
+        return skipped("the server is reached without a password");
     };
     let source = real_source();
     let target = pg_db();
@@ -538,12 +555,13 @@ fn no_password_in_any_output_at_any_log_level() {
 #[test]
 fn the_password_may_come_from_pgpassword() {
     let Some(password) = password() else {
-        return;
+        return skipped("the server is reached without a password");
     };
+    let dir = tempfile::tempdir().unwrap();
     let source = real_source();
     let target = pg_db();
     let without = with(&target.url, |u| u.set_password(None).unwrap());
-    let output = dbshift(Path::new("."))
+    let output = dbshift(dir.path())
         .args(["migrate", "--quiet", "-vv"])
         .arg(&source.path)
         .arg(&without)
@@ -564,7 +582,8 @@ fn tls_options_in_the_url_are_passed_through() {
     let required = format!("{}?sslmode=require", target.url);
     migrate_refused(&source.path, &required, &[], &["ssl"]);
     let disabled = format!("{}?sslmode=disable", target.url);
-    let output = dbshift(Path::new("."))
+    let dir = tempfile::tempdir().unwrap();
+    let output = dbshift(dir.path())
         .args(["migrate", "--quiet"])
         .arg(&source.path)
         .arg(&disabled)

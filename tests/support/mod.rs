@@ -295,3 +295,70 @@ macro_rules! both_backends {
         }
     )*};
 }
+
+/// The password of the test server: the throwaway server's, or the one in `DATABASE_URL`
+/// (`None` when an external server is reached without one).
+#[cfg(feature = "postgres")]
+pub fn password() -> Option<String> {
+    match server() {
+        Server::Temp(temp) => Some(temp.password().to_string()),
+        Server::External(url) => url.password().map(str::to_string),
+    }
+}
+
+/// Records that the running test could not make a check on this server, and why (an external
+/// `DATABASE_URL` without a password, or one that may not check passwords). `.ci/run` counts
+/// the tests that did in its closing line, so a skipped check is never counted as a pass.
+pub fn skipped(why: &str) {
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    eprintln!("SKIPPED {test}: {why}");
+    if let Some(path) = std::env::var_os("DBSHIFT_TEST_SKIPS") {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the skip log");
+        writeln!(file, "{test}\t{why}").expect("write the skip log");
+    }
+}
+
+/// A TCP port on 127.0.0.1 that refuses connections for as long as the guard lives: a socket
+/// is bound to it but never listens, so no other process can take it meanwhile.
+pub struct ClosedPort {
+    fd: libc::c_int,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    pub fn new() -> Self {
+        // SAFETY: plain socket calls on a socket this function owns; the address structs are
+        // zeroed plain data of the sizes passed.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket");
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let bound = libc::bind(fd, &addr as *const _ as *const libc::sockaddr, len);
+            assert_eq!(bound, 0, "bind");
+            let mut out: libc::sockaddr_in = std::mem::zeroed();
+            let mut out_len = len;
+            let named =
+                libc::getsockname(fd, &mut out as *mut _ as *mut libc::sockaddr, &mut out_len);
+            assert_eq!(named, 0, "getsockname");
+            ClosedPort {
+                fd,
+                port: u16::from_be(out.sin_port),
+            }
+        }
+    }
+}
+
+impl Drop for ClosedPort {
+    fn drop(&mut self) {
+        // SAFETY: the descriptor is this guard's own.
+        unsafe { libc::close(self.fd) };
+    }
+}
