@@ -18,7 +18,10 @@ both_backends! {
         // It orders as time, also when SQLite stores it as text.
         db.batch_execute(&format!("CREATE TABLE ts (n INTEGER, at {})", db.dialect().timestamp_type())).unwrap();
         db.execute(&format!("INSERT INTO ts (n, at) VALUES (1, {})", db.dialect().now()), &[]).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        // The second row must be written at a later instant: wait until the database's clock
+        // has moved past the first (instead of sleeping a guessed time).
+        let first_at: DateTime<Utc> = db.query_one("SELECT at FROM ts WHERE n = 1", &[]).unwrap().get("at").unwrap();
+        while db.query_one(&format!("SELECT {} AS t", db.dialect().now()), &[]).unwrap().get::<DateTime<Utc>, _>("t").unwrap() <= first_at {}
         db.execute(&format!("INSERT INTO ts (n, at) VALUES (2, {})", db.dialect().now()), &[]).unwrap();
         let rows = db.query("SELECT n FROM ts ORDER BY at DESC", &[]).unwrap();
         assert_eq!(rows.iter().map(|r| r.get::<i64, _>("n").unwrap()).collect::<Vec<_>>(), vec![2, 1]);

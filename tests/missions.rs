@@ -61,7 +61,9 @@ both_backends! {
         let a = missions::create(&*db, &NewMission::new("a")).unwrap();
         let b = missions::create(&*db, &NewMission::new("b")).unwrap();
         let c = missions::create(&*db, &NewMission { status: Status::Active, ..NewMission::new("c") }).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        // The change must happen at a later instant than the creation: wait for the clock to
+        // move instead of sleeping a guessed time.
+        while chrono::Utc::now() <= a.updated_at {}
         let changed = missions::change_status(&*db, a.id, Status::Active, Some("crew ready")).unwrap();
         assert_eq!(changed.status, Status::Active);
         assert!(changed.updated_at > a.updated_at, "{} > {}", changed.updated_at, a.updated_at);
