@@ -8,6 +8,8 @@ mod backend;
 mod bad_input;
 mod cli;
 #[cfg(feature = "postgres")]
+mod cli_modes;
+#[cfg(feature = "postgres")]
 mod cli_transfer;
 #[cfg(feature = "postgres")]
 mod copy;
