@@ -26,6 +26,7 @@ pub mod dialect;
 pub mod error;
 pub mod missions;
 pub mod pg_server;
+pub mod redact;
 pub mod sql;
 #[cfg(transfer)]
 pub mod transfer;
