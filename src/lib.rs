@@ -22,6 +22,7 @@
 
 pub mod backend;
 pub mod config;
+pub(crate) mod datetime;
 pub mod dialect;
 pub mod error;
 pub mod missions;
