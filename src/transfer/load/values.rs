@@ -12,6 +12,7 @@ use chrono::{NaiveTime, Timelike};
 
 use crate::datetime::{parse_text, scan_iso, TextForms};
 use crate::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
+pub use crate::transfer::text::float_text;
 
 /// One value as SQLite stored it. Text is kept as raw bytes: SQLite does not enforce UTF-8.
 #[derive(Debug, Clone, PartialEq)]
@@ -276,22 +277,6 @@ pub fn number_text(value: Src<'_>) -> Option<String> {
     }
 }
 
-/// The shortest text that reads back to the same `f64` (`NaN`, `Infinity`, `-Infinity` as
-/// PostgreSQL spells them).
-pub fn float_text(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
-    } else {
-        format!("{x:?}")
-    }
-}
-
 fn to_cell<'a>(
     value: Src<'a>,
     pg_type: &PgType,
@@ -318,86 +303,23 @@ fn to_cell<'a>(
         }),
         PgType::BigInt => to_int(value).map(Cell::I64),
         PgType::Double => to_f64(value).map(Cell::F64),
-        PgType::Real => to_f64(value).and_then(|x| {
-            let narrow = x as f32;
-            if f64::from(narrow) == x || x.is_nan() {
-                Ok(Cell::F32(narrow))
-            } else {
-                Err(other(format!(
-                    "{} does not fit real (4-byte float) exactly",
-                    float_text(x)
-                )))
-            }
-        }),
+        PgType::Real => to_f64(value).and_then(to_real),
         PgType::Numeric(precision) => {
             to_numeric_text(value, *precision).map(|t| Cell::Text(Cow::Owned(t)))
         }
         PgType::Text | PgType::Citext => to_text(value).map(Cell::Text),
-        PgType::Varchar(limit) | PgType::Char(limit) => {
-            to_text(value).and_then(|text| match limit {
-                Some(n) if text.chars().count() > *n as usize => Err(other(format!(
-                    "{} characters do not fit {}",
-                    text.chars().count(),
-                    pg_type.sql()
-                ))),
-                _ => Ok(Cell::Text(text)),
-            })
-        }
+        PgType::Varchar(limit) | PgType::Char(limit) => to_limited_text(value, *limit, pg_type),
         PgType::Bytea => Ok(Cell::Bytes(match value {
             Src::Text(b) | Src::Blob(b) => Cow::Borrowed(b),
             number => Cow::Owned(number_text(number).unwrap_or_default().into_bytes()),
         })),
         PgType::Timestamptz | PgType::Timestamp => to_micros(value).map(Cell::Micros),
         PgType::Date => to_days(value).map(Cell::Days),
-        PgType::Time => match value {
-            Src::Text(b) => parse_time_of_day(pg_text(b)?)
-                .map(Cell::TimeOfDay)
-                .ok_or_else(|| other("not a time of day")),
-            _ => Err(other(format!(
-                "a {} is not a time of day",
-                value.storage_class()
-            ))),
-        },
-        PgType::Json | PgType::Jsonb => {
-            let text: Cow<'a, str> = match value {
-                Src::Text(b) => Cow::Borrowed(pg_text(b)?),
-                Src::Int(_) | Src::Float(_) => match value {
-                    Src::Float(x) if !x.is_finite() => {
-                        return Err(other("NaN and infinities are not JSON"))
-                    }
-                    number => Cow::Owned(number_text(number).unwrap_or_default()),
-                },
-                _ => return Err(other("a blob is not JSON")),
-            };
-            // Numbers are always valid JSON; text is checked unless the profile has already
-            // found every value to be JSON (then the server's parser has the last word).
-            if check_json_text || !matches!(value, Src::Text(_)) {
-                check_json(&text, matches!(pg_type, PgType::Jsonb))?;
-            }
-            Ok(if matches!(pg_type, PgType::Jsonb) {
-                Cell::Jsonb(text)
-            } else {
-                Cell::Text(text)
-            })
-        }
-        PgType::Uuid => match value {
-            Src::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
-                .map(|u| Cell::Uuid(*u.as_bytes()))
-                .map_err(|_| other("not a UUID")),
-            Src::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.try_into().expect("16 bytes"))),
-            _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
-        },
-        PgType::Enum { name, labels } => {
-            let text = to_text(value)?;
-            if labels.iter().any(|l| l == text.as_ref()) {
-                Ok(Cell::Text(text))
-            } else {
-                Err(other(format!(
-                    "`{text}` is not a label of enum {name} ({})",
-                    labels.join(", ")
-                )))
-            }
-        }
+        PgType::Time => to_time_of_day(value),
+        PgType::Json => to_json(value, check_json_text, false),
+        PgType::Jsonb => to_json(value, check_json_text, true),
+        PgType::Uuid => to_uuid(value),
+        PgType::Enum { name, labels } => to_label(value, name, labels),
         PgType::Inet => {
             let text = to_text(value)?;
             if is_inet(&text) {
@@ -409,6 +331,91 @@ fn to_cell<'a>(
         // Sent in text form; the server's input function has the last word, and a value it
         // refuses is isolated and rejected by the copier with the server's message.
         PgType::Interval | PgType::Other(_) => to_text(value).map(Cell::Text),
+    }
+}
+
+/// A `real` (4-byte float) only when it holds the value exactly.
+fn to_real<'a>(x: f64) -> Result<Cell<'a>, Problem> {
+    let narrow = x as f32;
+    if f64::from(narrow) == x || x.is_nan() {
+        Ok(Cell::F32(narrow))
+    } else {
+        Err(other(format!(
+            "{} does not fit real (4-byte float) exactly",
+            float_text(x)
+        )))
+    }
+}
+
+/// Text for a `varchar(n)` or `char(n)`, refused when longer than `n` characters.
+fn to_limited_text<'a>(
+    value: Src<'a>,
+    limit: Option<u32>,
+    pg_type: &PgType,
+) -> Result<Cell<'a>, Problem> {
+    let text = to_text(value)?;
+    match limit {
+        Some(n) if text.chars().count() > n as usize => Err(other(format!(
+            "{} characters do not fit {}",
+            text.chars().count(),
+            pg_type.sql()
+        ))),
+        _ => Ok(Cell::Text(text)),
+    }
+}
+
+fn to_time_of_day(value: Src<'_>) -> Result<Cell<'_>, Problem> {
+    match value {
+        Src::Text(b) => parse_time_of_day(pg_text(b)?)
+            .map(Cell::TimeOfDay)
+            .ok_or_else(|| other("not a time of day")),
+        _ => Err(other(format!(
+            "a {} is not a time of day",
+            value.storage_class()
+        ))),
+    }
+}
+
+/// JSON text for a `json` or (`jsonb`) column: text as it is, numbers in their exact form.
+fn to_json(value: Src<'_>, check_json_text: bool, jsonb: bool) -> Result<Cell<'_>, Problem> {
+    let text: Cow<'_, str> = match value {
+        Src::Text(b) => Cow::Borrowed(pg_text(b)?),
+        Src::Float(x) if !x.is_finite() => return Err(other("NaN and infinities are not JSON")),
+        Src::Int(_) | Src::Float(_) => Cow::Owned(number_text(value).unwrap_or_default()),
+        _ => return Err(other("a blob is not JSON")),
+    };
+    // Numbers are always valid JSON; text is checked unless the profile has already found
+    // every value to be JSON (then the server's parser has the last word).
+    if check_json_text || !matches!(value, Src::Text(_)) {
+        check_json(&text, jsonb)?;
+    }
+    Ok(if jsonb {
+        Cell::Jsonb(text)
+    } else {
+        Cell::Text(text)
+    })
+}
+
+fn to_uuid(value: Src<'_>) -> Result<Cell<'_>, Problem> {
+    match value {
+        Src::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
+            .map(|u| Cell::Uuid(*u.as_bytes()))
+            .map_err(|_| other("not a UUID")),
+        Src::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.try_into().expect("16 bytes"))),
+        _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
+    }
+}
+
+/// Text for an enum column, refused unless it is one of the enum's labels.
+fn to_label<'a>(value: Src<'a>, name: &str, labels: &[String]) -> Result<Cell<'a>, Problem> {
+    let text = to_text(value)?;
+    if labels.iter().any(|l| l == text.as_ref()) {
+        Ok(Cell::Text(text))
+    } else {
+        Err(other(format!(
+            "`{text}` is not a label of enum {name} ({})",
+            labels.join(", ")
+        )))
     }
 }
 
