@@ -3,6 +3,8 @@
 //! exact, for profiling and converting millions of values), and [`parse_text`] reads the wider
 //! set of forms through chrono. Each caller decides which of the recognised texts it takes:
 //! the profile only those PostgreSQL reads exactly, the converter every instant it can place.
+// Without the transfer (a build without `postgres`), only the data layer's forms are used.
+#![cfg_attr(not(transfer), allow(dead_code))]
 
 use std::borrow::Cow;
 

@@ -2,7 +2,7 @@
 //! the application's own migrations made in the target, columns matched by name, values
 //! converted to the target's types. The target's side comes from
 //! [`target_catalog`](super::target_catalog), the source's from
-//! [`source_catalog`](super::source_catalog).
+//! `source_catalog`.
 
 use std::collections::{HashMap, HashSet};
 

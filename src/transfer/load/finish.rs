@@ -45,7 +45,7 @@ pub(crate) fn run_finish(
 
 /// What the user should do about a finishing step the server refused, when the transfer can
 /// go on without it. A key whose parent lost its unique index (see
-/// [`table_steps`](super::table_steps)) cannot be added, and a view is translated by rules that
+/// `table_steps`) cannot be added, and a view is translated by rules that
 /// PostgreSQL may still refuse (a function over a type it does not take). The rows are all in
 /// by then, and failing would leave a resumed transfer nothing it could finish: such a step is
 /// recorded as done and reported with its SQL. Only a statement error is taken so: the server

@@ -3,9 +3,9 @@
 //!
 //! [`run`] runs a transfer's phases in order. Its work list comes from [`work`] (from a plan)
 //! or [`data_only`] (onto the target's tables, read by [`target_catalog`], from the source's
-//! tables, read by [`source_catalog`]); [`state`] records progress in the target for a resumed
-//! transfer; [`preflight`] checks the target before anything is written; [`scheduler`] spreads
-//! the tables over workers, each running a table's steps ([`table_steps`]); [`finish`] adds
+//! tables, read by `source_catalog`); `state` records progress in the target for a resumed
+//! transfer; [`preflight`] checks the target before anything is written; `scheduler` spreads
+//! the tables over workers, each running a table's steps (`table_steps`); `finish` adds
 //! keys and views after the tables. Underneath, [`pages`] reads SQLite in pages; [`values`]
 //! converts each value for its target column; [`encode`] writes COPY data; [`copy`] runs one
 //! table's copy; [`rejects`] keeps refused rows; [`verify`] compares one table's sides and
