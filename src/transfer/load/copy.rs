@@ -14,7 +14,7 @@
 use std::cell::{Cell as StdCell, RefCell};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
@@ -436,26 +436,7 @@ fn copy_streaming(
         let (sender, receiver) = sync_channel::<Result<Page>>(0);
         // Pages come back to the reader to be filled again, keeping their memory.
         let (recycle, recycled) = sync_channel::<Page>(1);
-        scope.spawn(move || {
-            let mut reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
-                Ok(reader) => reader,
-                Err(e) => {
-                    let _ = sender.send(Err(e));
-                    return;
-                }
-            };
-            loop {
-                let mut page = recycled.try_recv().unwrap_or_default();
-                let sent = match reader.next_page(&mut page) {
-                    Ok(true) => sender.send(Ok(page)),
-                    Ok(false) => break,
-                    Err(e) => sender.send(Err(e)),
-                };
-                if sent.is_err() {
-                    break;
-                }
-            }
-        });
+        scope.spawn(move || read_pages(job, &sender, &recycled));
         let produce = |out: &mut dyn Write| -> std::result::Result<(), CopyError> {
             let fail = |e: Error| {
                 *failure.borrow_mut() = Some(e);
@@ -513,6 +494,30 @@ fn copy_streaming(
             })))
         }
         Err(CopyError::Server(e)) => Err(Attempt::Server(e)),
+    }
+}
+
+/// The reader thread of [`copy_streaming`]: sends the table's pages in key order, each filled
+/// in a page handed back through `recycled` when there is one, until the table ends, a read
+/// fails, or the receiver is gone (the COPY ended early).
+fn read_pages(job: &TableJob<'_>, sender: &SyncSender<Result<Page>>, recycled: &Receiver<Page>) {
+    let mut reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
+        Ok(reader) => reader,
+        Err(e) => {
+            let _ = sender.send(Err(e));
+            return;
+        }
+    };
+    loop {
+        let mut page = recycled.try_recv().unwrap_or_default();
+        let sent = match reader.next_page(&mut page) {
+            Ok(true) => sender.send(Ok(page)),
+            Ok(false) => break,
+            Err(e) => sender.send(Err(e)),
+        };
+        if sent.is_err() {
+            break;
+        }
     }
 }
 

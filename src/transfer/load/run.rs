@@ -2,12 +2,12 @@
 //! indexes, foreign keys, sequences, verify), parallel over tables, resumable. Each table is
 //! analyzed as soon as its indexes are built, while other tables still load.
 //!
-//! The pieces live beside this file: the work list ([`work`](super::work),
-//! [`data_only`](super::data_only)), the bookkeeping in the target (`state`),
-//! the checks before anything is written ([`preflight`](super::preflight)), the
+//! The pieces live beside this file: the work list (`work`,
+//! `data_only`), the bookkeeping in the target (`state`),
+//! the checks before anything is written (`preflight`), the
 //! `scheduler` and one table's steps (`table_steps`),
 //! the steps after the tables (`finish`) and verification
-//! ([`verify_all`](super::verify_all)). They are re-exported here under their former paths.
+//! (`verify_all`). They are re-exported here under their former paths.
 
 use std::time::Instant;
 
