@@ -2,9 +2,9 @@
 //!
 //! One `#[non_exhaustive]` enum for everything the data layer can fail with. Messages are
 //! lowercase, name things in backticks and never contain a password: URLs are carried as
-//! [`crate::config::RedactedUrl`].
+//! [`crate::redact::RedactedUrl`].
 
-use crate::config::RedactedUrl;
+use crate::redact::RedactedUrl;
 
 /// The result type of the data layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

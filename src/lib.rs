@@ -22,10 +22,12 @@
 
 pub mod backend;
 pub mod config;
+pub(crate) mod datetime;
 pub mod dialect;
 pub mod error;
 pub mod missions;
 pub mod pg_server;
+pub mod redact;
 pub mod sql;
 #[cfg(transfer)]
 pub mod transfer;

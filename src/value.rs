@@ -23,7 +23,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
 
@@ -94,30 +94,7 @@ pub fn format_sqlite_timestamp(t: &DateTime<Utc>) -> String {
 /// `T`, an optional `Z` or `+HH[:MM]` offset, and a bare date (midnight UTC). Text without an
 /// offset is taken as UTC.
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    let s = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
-            return Some(t.with_timezone(&Utc));
-        }
-    }
-    let s = s.strip_suffix('Z').unwrap_or(s);
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(t.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+    crate::datetime::parse_text(text.trim(), crate::datetime::TextForms::Written)
 }
 
 impl fmt::Display for Value {

@@ -13,6 +13,8 @@ pub mod args;
 #[cfg(transfer)]
 mod demo;
 #[cfg(transfer)]
+mod hints;
+#[cfg(transfer)]
 mod migrate;
 mod migrations;
 mod ping;
@@ -69,17 +71,30 @@ pub fn run() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Differences) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
+            eprintln!("error: {}", describe(&e));
             ExitCode::from(2)
         }
     }
 }
 
+/// The line printed for an error: the library's message with its causes, and for the
+/// transfer's errors the flags that act on them ([`hints`]).
+fn describe(error: &anyhow::Error) -> String {
+    #[cfg(transfer)]
+    if let Some(line) = error
+        .downcast_ref::<dbshift::transfer::Error>()
+        .and_then(hints::with_flags)
+    {
+        return line;
+    }
+    one_line(error.chain())
+}
+
 /// The error and its causes on one line, `: `-separated. A cause whose text the line already
 /// holds is left out: several library errors quote their driver's message.
-fn one_line(error: &anyhow::Error) -> String {
+fn one_line<'e>(chain: impl Iterator<Item = &'e (dyn std::error::Error + 'static)>) -> String {
     let mut line = String::new();
-    for cause in error.chain() {
+    for cause in chain {
         let text = cause
             .to_string()
             .lines()
@@ -87,7 +102,7 @@ fn one_line(error: &anyhow::Error) -> String {
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join("; ");
-        if line.contains(&text) {
+        if collapsed(&line).contains(&collapsed(&text)) {
             continue;
         }
         if !line.is_empty() {
@@ -96,6 +111,12 @@ fn one_line(error: &anyhow::Error) -> String {
         line.push_str(&text);
     }
     line
+}
+
+/// `text` with each run of whitespace made one space, as the library writes a server's message
+/// on one line: a cause that differs from the line only so is the same text.
+fn collapsed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn execute(cli: &Cli) -> anyhow::Result<Outcome> {

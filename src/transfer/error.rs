@@ -1,9 +1,14 @@
 //! Error and Result of the transfer layer. Messages are one line, lowercase, name the object in
 //! backticks and say what to do where that is not obvious. URLs are always redacted.
+//!
+//! A message says what happened in the library's terms; it never names a command-line flag.
+//! The variants a caller can act on (an unfinished transfer, tables already there, a stopped
+//! transfer) are variants of their own, so the command line can add its flags to them.
+//! Errors from the driver are kept as their `source`.
 
 use std::path::PathBuf;
 
-use crate::config::RedactedUrl;
+use crate::redact::RedactedUrl;
 
 /// The result type of the transfer layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -33,16 +38,52 @@ pub enum Error {
     Target {
         /// The target, without its password.
         url: RedactedUrl,
-        /// The server's message, with the table when known.
+        /// What was being done, then the server's message, with the table when known.
         message: String,
+        /// The driver's error, when the server (rather than a check of ours) refused.
+        #[source]
+        source: Option<diesel::result::Error>,
     },
-    /// The target already holds tables the transfer would write, and `--if-exists` is `fail`.
-    #[error("target {url} is not empty: {tables} already exist; use --if-exists truncate|drop, --resume, or an empty database")]
+    /// The target already holds tables the transfer would write, and [`IfExists`] is `Fail`.
+    ///
+    /// [`IfExists`]: crate::transfer::IfExists
+    #[error("target {url} is not empty: {tables} already exist")]
     TargetNotEmpty {
         /// The target, without its password.
         url: RedactedUrl,
         /// The tables found, comma separated (first few).
         tables: String,
+    },
+    /// The target records a transfer that did not finish, and this run neither resumes it nor
+    /// starts over.
+    #[error("a previous transfer into {url} did not finish")]
+    Unfinished {
+        /// The target, without its password.
+        url: RedactedUrl,
+    },
+    /// A resumed transfer found its recorded work unusable; only starting over can help.
+    #[error("the recorded transfer is {reason}")]
+    RecordedWork {
+        /// What is wrong with it (`empty`, `unreadable (...)`).
+        reason: String,
+    },
+    /// [`IfExists::Truncate`] keeps the target's tables, which only [`Mode::DataOnly`] can use.
+    ///
+    /// [`IfExists::Truncate`]: crate::transfer::IfExists::Truncate
+    /// [`Mode::DataOnly`]: crate::transfer::Mode::DataOnly
+    #[error("emptying the existing tables keeps them as they are, which only a data-only transfer can use; a full transfer replaces them by dropping them")]
+    TruncateNeedsDataOnly,
+    /// PostgreSQL failed a statement of the loading side outside the steps of a transfer
+    /// (copying a table's rows, reading the target's catalog or a table back).
+    #[error("{doing} failed: {message}")]
+    Server {
+        /// What was being done, naming the table when there is one.
+        doing: String,
+        /// The server's message on one line.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
     },
     /// A plan file could not be read or does not fit the source.
     #[error("plan file `{path}`: {message}")]
@@ -64,8 +105,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A transfer stopped after it had started writing; the target holds its progress.
-    #[error("{source}; run the same command with --resume to finish the transfer")]
+    /// A transfer stopped after it had started writing; the target holds its progress, and
+    /// running it again with [`Options::resume`](crate::transfer::Options::resume) finishes it.
+    #[error("{source}; the target keeps the progress made, and resuming finishes the transfer")]
     Stopped {
         /// What stopped it.
         source: Box<Error>,

@@ -8,7 +8,9 @@
 pub mod error;
 pub mod load;
 pub mod model;
+pub(crate) mod pg;
 pub mod plan;
+pub(crate) mod text;
 
 pub use error::{Error, Result};
 pub use load::report::Report;

@@ -14,13 +14,13 @@
 use std::cell::{Cell as StdCell, RefCell};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
 use diesel::query_builder::AstPass;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use diesel::{Connection, QueryResult};
 
 use crate::dialect::quote_ident;
@@ -32,6 +32,8 @@ use crate::transfer::load::pages::{Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
+use crate::transfer::pg::{answered, server_error, under_savepoint};
+pub use crate::transfer::pg::{is_data_error, server_message};
 
 /// Bytes buffered before one write to the server (one `PQputCopyData`).
 const CHUNK_BYTES: usize = 1 << 20;
@@ -44,8 +46,9 @@ thread_local! {
     static COPY_TARGET: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// A `CopyTarget` whose SQL is whatever [`COPY_TARGET`] holds: a quoted table with its column
-/// list for `COPY ... FROM`, or a parenthesised query for `COPY (...) TO`.
+/// A `CopyTarget` whose SQL is whatever [`copy_in`] or [`copy_out`] last put in a thread-local
+/// for this thread: a quoted table with its column list for `COPY ... FROM`, or a
+/// parenthesised query for `COPY (...) TO`.
 ///
 /// This implements `CopyTarget::walk_target`, a `#[doc(hidden)]` method; diesel is pinned to
 /// 2.3.x for that reason, and the tests cover both directions.
@@ -130,61 +133,6 @@ pub fn copy_out<T>(
     // already in progress"). `batch_execute` goes through PQexec, which discards it.
     conn.batch_execute("SELECT 1")?;
     Ok(output)
-}
-
-/// The message of a Diesel error without Diesel's decoration.
-pub fn server_message(e: &DieselError) -> String {
-    match e {
-        DieselError::DatabaseError(_, info) => {
-            let mut message = info.message().to_string();
-            if let Some(detail) = info.details() {
-                message.push_str(" (");
-                message.push_str(detail);
-                message.push(')');
-            }
-            crate::backend::postgres::one_line(&message)
-        }
-        other => crate::backend::postgres::one_line(&other.to_string()),
-    }
-}
-
-/// Whether the server refused the *data* (so isolating rows can find the culprits), rather
-/// than the statement, the connection or the schema.
-pub fn is_data_error(e: &DieselError) -> bool {
-    match e {
-        DieselError::DatabaseError(kind, info) => match kind {
-            DatabaseErrorKind::UniqueViolation
-            | DatabaseErrorKind::ForeignKeyViolation
-            | DatabaseErrorKind::NotNullViolation
-            | DatabaseErrorKind::CheckViolation
-            | DatabaseErrorKind::ExclusionViolation => true,
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => false,
-            _ => {
-                let message = info.message();
-                [
-                    "invalid input",
-                    "out of range",
-                    "too long",
-                    "invalid byte sequence",
-                    "violates",
-                    "unsupported Unicode",
-                    "malformed",
-                    "overflow",
-                    "invalid value",
-                    "invalid interval",
-                    "invalid cidr",
-                    "invalid inet",
-                    "unterminated",
-                    "cannot be represented",
-                    "unsupported jsonb",
-                    "not a valid",
-                ]
-                .iter()
-                .any(|needle| message.contains(needle))
-            }
-        },
-        _ => false,
-    }
 }
 
 /// What one table's copy needs.
@@ -273,13 +221,13 @@ pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableSt
             sink.reset()?;
             match attempt(conn, job, &target, &mut sink, true) {
                 Ok(counters) => (counters, true),
-                Err(Attempt::Server(e)) => return Err(target_error(job, &e)),
+                Err(Attempt::Server(e)) => return Err(target_error(job, e)),
                 Err(Attempt::Other(e)) => return Err(e),
             }
         }
         Err(Attempt::Server(e)) => {
             let _ = sink.reset();
-            return Err(target_error(job, &e));
+            return Err(target_error(job, e));
         }
         Err(Attempt::Other(e)) => {
             let _ = sink.reset();
@@ -300,12 +248,8 @@ pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableSt
     })
 }
 
-fn target_error(job: &TableJob<'_>, e: &DieselError) -> Error {
-    Error::Invalid(format!(
-        "copying table `{}` failed: {}",
-        job.map.source,
-        server_message(e)
-    ))
+fn target_error(job: &TableJob<'_>, e: DieselError) -> Error {
+    server_error(format!("copying table `{}`", job.map.source), e)
 }
 
 fn copy_target(map: &TableMap) -> Result<String> {
@@ -452,36 +396,6 @@ fn attempt(
     })
 }
 
-/// Whether the server answered with an error (rather than the connection failing).
-pub(crate) fn answered(e: &DieselError) -> bool {
-    matches!(e, DieselError::DatabaseError(kind, _)
-        if !matches!(kind, DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand))
-}
-
-/// Runs one statement under a savepoint. An error `tolerated` accepts is rolled back to the
-/// savepoint and handed back as `Ok(Some(..))`, the transaction still usable; any other error
-/// is returned as it is.
-pub(crate) fn under_savepoint(
-    conn: &mut PgConnection,
-    sql: &str,
-    tolerated: impl Fn(&DieselError) -> bool,
-) -> QueryResult<Option<DieselError>> {
-    conn.batch_execute("SAVEPOINT dbshift_statement")?;
-    match conn.batch_execute(sql) {
-        Ok(()) => {
-            conn.batch_execute("RELEASE SAVEPOINT dbshift_statement")?;
-            Ok(None)
-        }
-        Err(e) if tolerated(&e) => {
-            conn.batch_execute(
-                "ROLLBACK TO SAVEPOINT dbshift_statement; RELEASE SAVEPOINT dbshift_statement",
-            )?;
-            Ok(Some(e))
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// Adds one translated CHECK under a savepoint. PostgreSQL may refuse a CHECK the translator
 /// let through (a function over a type it does not take, such as `length` of an integer); that
 /// CHECK alone is left out and named in the report, instead of failing the table for good. The
@@ -522,26 +436,7 @@ fn copy_streaming(
         let (sender, receiver) = sync_channel::<Result<Page>>(0);
         // Pages come back to the reader to be filled again, keeping their memory.
         let (recycle, recycled) = sync_channel::<Page>(1);
-        scope.spawn(move || {
-            let mut reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
-                Ok(reader) => reader,
-                Err(e) => {
-                    let _ = sender.send(Err(e));
-                    return;
-                }
-            };
-            loop {
-                let mut page = recycled.try_recv().unwrap_or_default();
-                let sent = match reader.next_page(&mut page) {
-                    Ok(true) => sender.send(Ok(page)),
-                    Ok(false) => break,
-                    Err(e) => sender.send(Err(e)),
-                };
-                if sent.is_err() {
-                    break;
-                }
-            }
-        });
+        scope.spawn(move || read_pages(job, &sender, &recycled));
         let produce = |out: &mut dyn Write| -> std::result::Result<(), CopyError> {
             let fail = |e: Error| {
                 *failure.borrow_mut() = Some(e);
@@ -599,6 +494,30 @@ fn copy_streaming(
             })))
         }
         Err(CopyError::Server(e)) => Err(Attempt::Server(e)),
+    }
+}
+
+/// The reader thread of [`copy_streaming`]: sends the table's pages in key order, each filled
+/// in a page handed back through `recycled` when there is one, until the table ends, a read
+/// fails, or the receiver is gone (the COPY ended early).
+fn read_pages(job: &TableJob<'_>, sender: &SyncSender<Result<Page>>, recycled: &Receiver<Page>) {
+    let mut reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
+        Ok(reader) => reader,
+        Err(e) => {
+            let _ = sender.send(Err(e));
+            return;
+        }
+    };
+    loop {
+        let mut page = recycled.try_recv().unwrap_or_default();
+        let sent = match reader.next_page(&mut page) {
+            Ok(true) => sender.send(Ok(page)),
+            Ok(false) => break,
+            Err(e) => sender.send(Err(e)),
+        };
+        if sent.is_err() {
+            break;
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use crate::dialect::quote_ident;
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::values::{Src, SrcValue};
 use crate::transfer::model::{SourceKey, TableMap};
+pub(crate) use crate::transfer::text::maybe_repaired;
 
 /// The bytes a page aims at; with the channel between reader and writer this bounds memory.
 pub const PAGE_BYTES: usize = 2 << 20;
@@ -234,12 +235,6 @@ impl<'p> RowRef<'p> {
     pub fn values_owned(&self) -> Vec<SrcValue> {
         self.values().map(|v| v.to_owned_value()).collect()
     }
-}
-
-/// Whether `text` from Diesel's `read_text` may hold a U+FFFD it put in for bytes that are not
-/// UTF-8 (its first byte, 0xEF, is rare in most text: one memchr decides).
-pub(crate) fn maybe_repaired(text: &str) -> bool {
-    text.as_bytes().contains(&0xEF) && text.contains('\u{FFFD}')
 }
 
 /// The page a query on this thread is filling. Diesel builds one row value at a time from

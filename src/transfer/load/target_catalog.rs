@@ -7,8 +7,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::transfer::error::{Error, Result};
-use crate::transfer::load::copy::server_message;
 use crate::transfer::model::PgType;
+use crate::transfer::pg::server_error;
 
 /// A column of an existing target table.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,12 +80,7 @@ struct Exists {
 
 /// Reads every table of `schema`.
 pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTable>> {
-    let fail = |e: diesel::result::Error| {
-        Error::Invalid(format!(
-            "reading the target's catalog failed: {}",
-            server_message(&e)
-        ))
-    };
+    let fail = |e: diesel::result::Error| server_error("reading the target's catalog", e);
     let columns: Vec<ColumnRow> = diesel::sql_query(
         "SELECT c.relname AS table_name, a.attname AS column_name,
                 format_type(a.atttypid, a.atttypmod) AS type_text,

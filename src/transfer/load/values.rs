@@ -8,9 +8,11 @@
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{NaiveTime, Timelike};
 
+use crate::datetime::{parse_text, scan_iso, TextForms};
 use crate::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
+pub use crate::transfer::text::float_text;
 
 /// One value as SQLite stored it. Text is kept as raw bytes: SQLite does not enforce UTF-8.
 #[derive(Debug, Clone, PartialEq)]
@@ -275,22 +277,6 @@ pub fn number_text(value: Src<'_>) -> Option<String> {
     }
 }
 
-/// The shortest text that reads back to the same `f64` (`NaN`, `Infinity`, `-Infinity` as
-/// PostgreSQL spells them).
-pub fn float_text(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
-    } else {
-        format!("{x:?}")
-    }
-}
-
 fn to_cell<'a>(
     value: Src<'a>,
     pg_type: &PgType,
@@ -317,86 +303,23 @@ fn to_cell<'a>(
         }),
         PgType::BigInt => to_int(value).map(Cell::I64),
         PgType::Double => to_f64(value).map(Cell::F64),
-        PgType::Real => to_f64(value).and_then(|x| {
-            let narrow = x as f32;
-            if f64::from(narrow) == x || x.is_nan() {
-                Ok(Cell::F32(narrow))
-            } else {
-                Err(other(format!(
-                    "{} does not fit real (4-byte float) exactly",
-                    float_text(x)
-                )))
-            }
-        }),
+        PgType::Real => to_f64(value).and_then(to_real),
         PgType::Numeric(precision) => {
             to_numeric_text(value, *precision).map(|t| Cell::Text(Cow::Owned(t)))
         }
         PgType::Text | PgType::Citext => to_text(value).map(Cell::Text),
-        PgType::Varchar(limit) | PgType::Char(limit) => {
-            to_text(value).and_then(|text| match limit {
-                Some(n) if text.chars().count() > *n as usize => Err(other(format!(
-                    "{} characters do not fit {}",
-                    text.chars().count(),
-                    pg_type.sql()
-                ))),
-                _ => Ok(Cell::Text(text)),
-            })
-        }
+        PgType::Varchar(limit) | PgType::Char(limit) => to_limited_text(value, *limit, pg_type),
         PgType::Bytea => Ok(Cell::Bytes(match value {
             Src::Text(b) | Src::Blob(b) => Cow::Borrowed(b),
             number => Cow::Owned(number_text(number).unwrap_or_default().into_bytes()),
         })),
         PgType::Timestamptz | PgType::Timestamp => to_micros(value).map(Cell::Micros),
         PgType::Date => to_days(value).map(Cell::Days),
-        PgType::Time => match value {
-            Src::Text(b) => parse_time_of_day(pg_text(b)?)
-                .map(Cell::TimeOfDay)
-                .ok_or_else(|| other("not a time of day")),
-            _ => Err(other(format!(
-                "a {} is not a time of day",
-                value.storage_class()
-            ))),
-        },
-        PgType::Json | PgType::Jsonb => {
-            let text: Cow<'a, str> = match value {
-                Src::Text(b) => Cow::Borrowed(pg_text(b)?),
-                Src::Int(_) | Src::Float(_) => match value {
-                    Src::Float(x) if !x.is_finite() => {
-                        return Err(other("NaN and infinities are not JSON"))
-                    }
-                    number => Cow::Owned(number_text(number).unwrap_or_default()),
-                },
-                _ => return Err(other("a blob is not JSON")),
-            };
-            // Numbers are always valid JSON; text is checked unless the profile has already
-            // found every value to be JSON (then the server's parser has the last word).
-            if check_json_text || !matches!(value, Src::Text(_)) {
-                check_json(&text, matches!(pg_type, PgType::Jsonb))?;
-            }
-            Ok(if matches!(pg_type, PgType::Jsonb) {
-                Cell::Jsonb(text)
-            } else {
-                Cell::Text(text)
-            })
-        }
-        PgType::Uuid => match value {
-            Src::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
-                .map(|u| Cell::Uuid(*u.as_bytes()))
-                .map_err(|_| other("not a UUID")),
-            Src::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.try_into().expect("16 bytes"))),
-            _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
-        },
-        PgType::Enum { name, labels } => {
-            let text = to_text(value)?;
-            if labels.iter().any(|l| l == text.as_ref()) {
-                Ok(Cell::Text(text))
-            } else {
-                Err(other(format!(
-                    "`{text}` is not a label of enum {name} ({})",
-                    labels.join(", ")
-                )))
-            }
-        }
+        PgType::Time => to_time_of_day(value),
+        PgType::Json => to_json(value, check_json_text, false),
+        PgType::Jsonb => to_json(value, check_json_text, true),
+        PgType::Uuid => to_uuid(value),
+        PgType::Enum { name, labels } => to_label(value, name, labels),
         PgType::Inet => {
             let text = to_text(value)?;
             if is_inet(&text) {
@@ -408,6 +331,91 @@ fn to_cell<'a>(
         // Sent in text form; the server's input function has the last word, and a value it
         // refuses is isolated and rejected by the copier with the server's message.
         PgType::Interval | PgType::Other(_) => to_text(value).map(Cell::Text),
+    }
+}
+
+/// A `real` (4-byte float) only when it holds the value exactly.
+fn to_real<'a>(x: f64) -> Result<Cell<'a>, Problem> {
+    let narrow = x as f32;
+    if f64::from(narrow) == x || x.is_nan() {
+        Ok(Cell::F32(narrow))
+    } else {
+        Err(other(format!(
+            "{} does not fit real (4-byte float) exactly",
+            float_text(x)
+        )))
+    }
+}
+
+/// Text for a `varchar(n)` or `char(n)`, refused when longer than `n` characters.
+fn to_limited_text<'a>(
+    value: Src<'a>,
+    limit: Option<u32>,
+    pg_type: &PgType,
+) -> Result<Cell<'a>, Problem> {
+    let text = to_text(value)?;
+    match limit {
+        Some(n) if text.chars().count() > n as usize => Err(other(format!(
+            "{} characters do not fit {}",
+            text.chars().count(),
+            pg_type.sql()
+        ))),
+        _ => Ok(Cell::Text(text)),
+    }
+}
+
+fn to_time_of_day(value: Src<'_>) -> Result<Cell<'_>, Problem> {
+    match value {
+        Src::Text(b) => parse_time_of_day(pg_text(b)?)
+            .map(Cell::TimeOfDay)
+            .ok_or_else(|| other("not a time of day")),
+        _ => Err(other(format!(
+            "a {} is not a time of day",
+            value.storage_class()
+        ))),
+    }
+}
+
+/// JSON text for a `json` or (`jsonb`) column: text as it is, numbers in their exact form.
+fn to_json(value: Src<'_>, check_json_text: bool, jsonb: bool) -> Result<Cell<'_>, Problem> {
+    let text: Cow<'_, str> = match value {
+        Src::Text(b) => Cow::Borrowed(pg_text(b)?),
+        Src::Float(x) if !x.is_finite() => return Err(other("NaN and infinities are not JSON")),
+        Src::Int(_) | Src::Float(_) => Cow::Owned(number_text(value).unwrap_or_default()),
+        _ => return Err(other("a blob is not JSON")),
+    };
+    // Numbers are always valid JSON; text is checked unless the profile has already found
+    // every value to be JSON (then the server's parser has the last word).
+    if check_json_text || !matches!(value, Src::Text(_)) {
+        check_json(&text, jsonb)?;
+    }
+    Ok(if jsonb {
+        Cell::Jsonb(text)
+    } else {
+        Cell::Text(text)
+    })
+}
+
+fn to_uuid(value: Src<'_>) -> Result<Cell<'_>, Problem> {
+    match value {
+        Src::Text(b) => uuid::Uuid::try_parse_ascii(b.trim_ascii())
+            .map(|u| Cell::Uuid(*u.as_bytes()))
+            .map_err(|_| other("not a UUID")),
+        Src::Blob(b) if b.len() == 16 => Ok(Cell::Uuid(b.try_into().expect("16 bytes"))),
+        _ => Err(other(format!("a {} is not a UUID", value.storage_class()))),
+    }
+}
+
+/// Text for an enum column, refused unless it is one of the enum's labels.
+fn to_label<'a>(value: Src<'a>, name: &str, labels: &[String]) -> Result<Cell<'a>, Problem> {
+    let text = to_text(value)?;
+    if labels.iter().any(|l| l == text.as_ref()) {
+        Ok(Cell::Text(text))
+    } else {
+        Err(other(format!(
+            "`{text}` is not a label of enum {name} ({})",
+            labels.join(", ")
+        )))
     }
 }
 
@@ -672,154 +680,14 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     {
         return None;
     }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp_micros());
-    }
-    let normalized: Cow<'_, str> = if s.contains('/') && s.as_bytes().get(4) == Some(&b'/') {
-        Cow::Owned(s.replacen('/', "-", 2))
-    } else {
-        Cow::Borrowed(s)
-    };
-    let s = normalized.as_ref();
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f%#z",
-        "%Y-%m-%dT%H:%M:%S%.f%#z",
-        "%Y-%m-%d %H:%M:%S%.f %#z",
-        "%Y-%m-%d %H:%M%#z",
-        "%Y-%m-%dT%H:%M%#z",
-    ] {
-        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
-            return Some(t.timestamp_micros());
-        }
-    }
-    let naive = s
-        .strip_suffix('Z')
-        .or_else(|| s.strip_suffix(" UTC"))
-        .unwrap_or(s);
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
-            return Some(t.and_utc().timestamp_micros());
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(naive, "%Y-%m-%d") {
-        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros());
-    }
-    DateTime::parse_from_rfc2822(s)
-        .ok()
-        .map(|t| t.timestamp_micros())
+    parse_text(s, TextForms::Found).map(|t| t.timestamp_micros())
 }
 
-/// The common ISO-8601 forms, parsed byte by byte (the general parser tries several formats
-/// and costs microseconds per value; timestamp columns hold millions of values):
-/// `YYYY-MM-DD`, then optionally ` `/`T` `HH:MM[:SS[.f…]]`, then optionally `Z` or
-/// `±HH[[:]MM]`. Anything else returns `None` and goes to the general parser.
+/// The common ISO-8601 forms ([`scan_iso`]), read byte by byte: the general parser tries
+/// several formats and costs microseconds per value, and timestamp columns hold millions of
+/// values. Anything else returns `None` and goes to the general parser.
 fn parse_iso_fast(b: &[u8]) -> Option<i64> {
-    fn num(b: &[u8], at: usize, len: usize) -> Option<i64> {
-        let digits = b.get(at..at + len)?;
-        digits.iter().try_fold(0i64, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
-        })
-    }
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let (year, month, day) = (num(b, 0, 4)?, num(b, 5, 2)?, num(b, 8, 2)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let mut micros = days * 86_400_000_000;
-    let mut i = 10;
-    if i == b.len() {
-        return Some(micros);
-    }
-    if b[i] != b' ' && b[i] != b'T' {
-        return None;
-    }
-    let (hour, minute) = (num(b, i + 1, 2)?, num(b, i + 4, 2)?);
-    if *b.get(i + 3)? != b':' || hour > 23 || minute > 59 {
-        return None;
-    }
-    i += 6;
-    let mut second = 0;
-    if b.get(i) == Some(&b':') {
-        second = num(b, i + 1, 2)?;
-        if second > 59 {
-            return None;
-        }
-        i += 3;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let start = i;
-            let mut fraction = 0i64;
-            while i < b.len() && b[i].is_ascii_digit() {
-                if i - start < 6 {
-                    fraction = fraction * 10 + i64::from(b[i] - b'0');
-                } else if i - start == 6 && b[i] >= b'5' {
-                    // More than microsecond precision: round as PostgreSQL does.
-                    fraction += 1;
-                }
-                i += 1;
-            }
-            let digits = (i - start).min(6);
-            if i == start {
-                return None;
-            }
-            if digits < 6 {
-                fraction *= 10i64.pow(6 - digits as u32);
-            }
-            micros += fraction;
-        }
-    }
-    micros += (hour * 3600 + minute * 60 + second) * 1_000_000;
-    match b.get(i) {
-        None => Some(micros),
-        Some(b'Z') if i + 1 == b.len() => Some(micros),
-        Some(&sign @ (b'+' | b'-')) => {
-            let oh = num(b, i + 1, 2)?;
-            let om = match b.len() - (i + 3) {
-                0 => 0,
-                2 => num(b, i + 3, 2)?,
-                3 if b[i + 3] == b':' => num(b, i + 4, 2)?,
-                _ => return None,
-            };
-            if oh > 15 || om > 59 {
-                return None;
-            }
-            let offset = (oh * 3600 + om * 60) * 1_000_000;
-            Some(if sign == b'+' {
-                micros - offset
-            } else {
-                micros + offset
-            })
-        }
-        _ => None,
-    }
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    scan_iso(b).map(|parts| parts.unix_micros())
 }
 
 /// Parses `HH:MM[:SS[.ffffff]]` into microseconds since midnight.
@@ -880,6 +748,7 @@ fn describe(value: Src<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
     fn col(pg_type: PgType) -> ColumnMap {
         ColumnMap {

@@ -23,12 +23,13 @@ use serde::Serialize;
 
 use crate::dialect::quote_ident;
 use crate::transfer::error::{Error, Result};
-use crate::transfer::load::copy::{copy_out, server_message};
+use crate::transfer::load::copy::copy_out;
 use crate::transfer::load::encode::binary_field;
 use crate::transfer::load::pages::{Page, TableReader};
 use crate::transfer::load::rejects::{object, Reject};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, SourceKey, TableMap};
+use crate::transfer::pg::server_error;
 
 /// How many differences a table reports at most.
 pub const MAX_DIFFERENCES: usize = 100;
@@ -479,13 +480,7 @@ fn normalise(
     let rows: Vec<Normalised> = diesel::sql_query(sql)
         .bind::<Array<Nullable<Text>>, _>(texts)
         .load(conn)
-        .map_err(|e| {
-            Error::Invalid(format!(
-                "normalising {} values failed: {}",
-                pg_type.sql(),
-                server_message(&e)
-            ))
-        })?;
+        .map_err(|e| server_error(format!("normalising {} values", pg_type.sql()), e))?;
     Ok(rows.into_iter().map(|r| r.value).collect())
 }
 
@@ -535,13 +530,7 @@ fn scan_target(
         }
         Ok((count, sum))
     })
-    .map_err(|e| {
-        Error::Invalid(format!(
-            "reading table `{}` back failed: {}",
-            map.target,
-            server_message(&e)
-        ))
-    })?;
+    .map_err(|e| server_error(format!("reading table `{}` back", map.target), e))?;
     result
 }
 

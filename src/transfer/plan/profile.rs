@@ -671,79 +671,25 @@ pub struct TimestampShape {
 /// optionally `Z`, or (after seconds) `+HH`, `+HHMM` or `+HH:MM`. The date must exist (no
 /// February 30th, no year 0) and the time must be in range (no hour 24, no leap second).
 pub fn timestamp_shape(text: &str) -> Option<TimestampShape> {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(range)?;
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| part.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
-    };
-    let year = digits(0..4)?;
-    let month = digits(5..7)?;
-    let day = digits(8..10)?;
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || year == 0
-        || !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-    {
+    use crate::datetime::{scan_iso, IsoZone};
+    let parts = scan_iso(text.as_bytes())?;
+    if parts.year == 0 {
         return None;
     }
-    if b.len() == 10 {
+    let Some(time) = parts.time else {
         return Some(TimestampShape {
             date_only: true,
             offset: false,
         });
-    }
-    if !matches!(b[10], b'T' | b' ') {
+    };
+    if time.fraction_digits > 6 {
         return None;
     }
-    let hour = digits(11..13)?;
-    let minute = digits(14..16)?;
-    if b.get(13) != Some(&b':') || hour > 23 || minute > 59 {
-        return None;
-    }
-    let mut i = 16;
-    let mut seconds = false;
-    if b.get(i) == Some(&b':') {
-        if digits(17..19)? > 59 {
-            return None;
-        }
-        seconds = true;
-        i = 19;
-        if b.get(i) == Some(&b'.') {
-            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 || n > 6 {
-                return None;
-            }
-            i += 1 + n;
-        }
-    }
-    let rest = &b[i..];
-    let offset = match rest {
-        [] => false,
-        [b'Z'] => true,
-        [sign, ..] if seconds && matches!(sign, b'+' | b'-') => {
-            let ok = match rest.len() {
-                3 => digits(i + 1..i + 3).is_some_and(|h| h <= 15),
-                5 => {
-                    digits(i + 1..i + 3).is_some_and(|h| h <= 15)
-                        && digits(i + 3..i + 5).is_some_and(|m| m <= 59)
-                }
-                6 => {
-                    rest[3] == b':'
-                        && digits(i + 1..i + 3).is_some_and(|h| h <= 15)
-                        && digits(i + 4..i + 6).is_some_and(|m| m <= 59)
-                }
-                _ => false,
-            };
-            if !ok {
-                return None;
-            }
-            true
-        }
-        _ => return None,
+    let offset = match parts.zone {
+        IsoZone::Unwritten => false,
+        IsoZone::Utc => true,
+        IsoZone::Offset { .. } if time.second.is_some() => true,
+        IsoZone::Offset { .. } => return None,
     };
     Some(TimestampShape {
         date_only: false,
@@ -774,15 +720,6 @@ pub fn time_shape(text: &str) -> bool {
                 && b[8] == b'.'
                 && b[9..].iter().all(u8::is_ascii_digit)
         }
-    }
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
     }
 }
 

@@ -5,11 +5,26 @@
 
 use std::fmt::Write;
 
+use crate::transfer::plan::cast::Decision;
 use crate::transfer::plan::{Plan, Severity};
 
 /// The plan as text for a terminal or a review.
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
+    summary(&mut out, plan);
+    section(&mut out, "DDL, in execution order");
+    ddl(&mut out, plan);
+    section(&mut out, "Column types");
+    for decision in &plan.decisions {
+        column_type(&mut out, decision);
+    }
+    section(&mut out, "Review");
+    review(&mut out, plan);
+    out
+}
+
+/// The first two lines: what is planned, and how much there is to review.
+fn summary(out: &mut String, plan: &Plan) {
     let rows: u64 = plan.tables.iter().map(|t| t.source_rows).sum();
     let _ = writeln!(
         out,
@@ -30,10 +45,12 @@ pub fn render_text(plan: &Plan) -> String {
         "Review: {blocking} blocking, {warnings} warning(s), {} note(s)",
         plan.review.len() - blocking - warnings
     );
+}
 
-    section(&mut out, "DDL, in execution order");
+/// Every statement in the order the transfer runs them.
+fn ddl(out: &mut String, plan: &Plan) {
     for sql in &plan.before {
-        statement(&mut out, sql);
+        statement(out, sql);
     }
     for table in &plan.tables {
         let _ = writeln!(
@@ -43,7 +60,7 @@ pub fn render_text(plan: &Plan) -> String {
             table.map.qualified_target()
         );
         for sql in &table.create {
-            statement(&mut out, sql);
+            statement(out, sql);
         }
     }
     for table in &plan.tables {
@@ -53,10 +70,10 @@ pub fn render_text(plan: &Plan) -> String {
             table.source_rows, table.map.source
         );
         for sql in &table.after_load {
-            statement(&mut out, sql);
+            statement(out, sql);
         }
         if let Some(identity) = &table.identity {
-            statement(&mut out, &identity.sql);
+            statement(out, &identity.sql);
         }
     }
     let foreign_keys: Vec<_> = plan.tables.iter().flat_map(|t| &t.foreign_keys).collect();
@@ -66,69 +83,71 @@ pub fn render_text(plan: &Plan) -> String {
             if fk.orphan_rows > 0 {
                 let _ = writeln!(out, "-- {} orphan row(s)", fk.orphan_rows);
             }
-            statement(&mut out, &fk.sql);
+            statement(out, &fk.sql);
         }
     }
     let views: Vec<_> = plan.views.iter().filter_map(|v| v.sql.as_ref()).collect();
     if !views.is_empty() {
         let _ = writeln!(out, "-- views");
         for sql in views {
-            statement(&mut out, sql);
+            statement(out, sql);
         }
     }
+}
 
-    section(&mut out, "Column types");
-    for d in &plan.decisions {
-        let declared = if d.declared.is_empty() {
-            "(none)"
-        } else {
-            d.declared.as_str()
-        };
-        let conversion = d
-            .conversion
-            .map(|c| {
-                format!(
-                    " via {}",
-                    serde_json::to_string(&c)
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                )
-            })
-            .unwrap_or_default();
-        let mark = if d.flagged { "!" } else { " " };
+/// One column's type decision, with its reason, its values and examples.
+fn column_type(out: &mut String, d: &Decision) {
+    let declared = if d.declared.is_empty() {
+        "(none)"
+    } else {
+        d.declared.as_str()
+    };
+    let conversion = d
+        .conversion
+        .map(|c| {
+            format!(
+                " via {}",
+                serde_json::to_string(&c)
+                    .unwrap_or_default()
+                    .trim_matches('"')
+            )
+        })
+        .unwrap_or_default();
+    let mark = if d.flagged { "!" } else { " " };
+    let _ = writeln!(
+        out,
+        "{mark} {}.{}: {declared} -> {}{conversion}  [{}]",
+        d.table, d.column, d.chosen, d.rule
+    );
+    let _ = writeln!(out, "      {}", d.reason);
+    let c = &d.counts;
+    let _ = writeln!(
+        out,
+        "      values: {} integer, {} real, {} text, {} blob, {} null",
+        c.integers, c.reals, c.texts, c.blobs, c.nulls
+    );
+    if d.widened {
         let _ = writeln!(
             out,
-            "{mark} {}.{}: {declared} -> {}{conversion}  [{}]",
-            d.table, d.column, d.chosen, d.rule
+            "      {} value(s) do not fit the declared type",
+            d.misfits
         );
-        let _ = writeln!(out, "      {}", d.reason);
-        let c = &d.counts;
-        let _ = writeln!(
-            out,
-            "      values: {} integer, {} real, {} text, {} blob, {} null",
-            c.integers, c.reals, c.texts, c.blobs, c.nulls
-        );
-        if d.widened {
-            let _ = writeln!(
-                out,
-                "      {} value(s) do not fit the declared type",
-                d.misfits
-            );
-        }
-        if !d.examples.is_empty() {
-            let _ = writeln!(
-                out,
-                "      examples: {}",
-                d.examples
-                    .iter()
-                    .map(|e| format!("{e:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
     }
+    if !d.examples.is_empty() {
+        let _ = writeln!(
+            out,
+            "      examples: {}",
+            d.examples
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
 
-    section(&mut out, "Review");
+/// The review list, blocking items first, each with its SQLite SQL.
+fn review(out: &mut String, plan: &Plan) {
     if plan.review.is_empty() {
         let _ = writeln!(out, "nothing to review");
     }
@@ -147,7 +166,6 @@ pub fn render_text(plan: &Plan) -> String {
             }
         }
     }
-    out
 }
 
 fn section(out: &mut String, title: &str) {

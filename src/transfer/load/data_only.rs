@@ -1,0 +1,257 @@
+//! The work of a data-only transfer: each selected SQLite table onto the table of the same name
+//! the application's own migrations made in the target, columns matched by name, values
+//! converted to the target's types. The target's side comes from
+//! [`target_catalog`](super::target_catalog), the source's from
+//! `source_catalog`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::quote_ident;
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::options::Options;
+use crate::transfer::load::preflight::connect;
+use crate::transfer::load::source_catalog::{SourceCatalog, SourceColumn};
+use crate::transfer::load::target_catalog::{read_schema, TargetTable};
+use crate::transfer::load::work::{Step, StepKind, Work, WorkTable};
+use crate::transfer::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
+
+/// A per-column setting for `--data-only` (from the plan file's `[columns."table.column"]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSetting {
+    /// A conversion that cannot be guessed from the types.
+    #[serde(default)]
+    pub conversion: Option<Conversion>,
+    /// What to do with values that do not fit.
+    #[serde(default)]
+    pub policy: Option<ValuePolicy>,
+}
+
+/// The column settings a caller gave, and which of them a copied column used: a setting no
+/// column used names no copied column, which is refused.
+struct Settings<'s> {
+    given: &'s HashMap<String, ColumnSetting>,
+    used: HashSet<String>,
+}
+
+impl Settings<'_> {
+    fn take(&mut self, key: String) -> ColumnSetting {
+        let setting = self.given.get(&key).cloned().unwrap_or_default();
+        if self.given.contains_key(&key) {
+            self.used.insert(key);
+        }
+        setting
+    }
+
+    fn check_all_used(&self) -> Result<()> {
+        match self.given.keys().find(|k| !self.used.contains(*k)) {
+            Some(key) => Err(Error::Invalid(format!(
+                "the plan file sets column `{key}`, which is not a copied column"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Builds the work of a `--data-only` transfer: each selected SQLite table onto the existing
+/// target table of the same name (exact, else case-insensitive), columns matched the same way,
+/// values converted to the target's types. Foreign keys of the target are kept: a table is
+/// loaded after the tables it references.
+pub fn data_only_work(
+    options: &Options,
+    schema: &str,
+    include: &[String],
+    exclude: &[String],
+    settings: &HashMap<String, ColumnSetting>,
+) -> Result<Work> {
+    let mut source = SourceCatalog::open(&options.source)?;
+    let tables = source.tables()?;
+    let mut target = connect(&options.target)?;
+    let targets = read_schema(&mut target, schema)?;
+    let mut work = Work::default();
+    let mut settings = Settings {
+        given: settings,
+        used: HashSet::new(),
+    };
+    for table in tables
+        .into_iter()
+        .filter(|t| crate::transfer::plan::selected(t, include, exclude))
+    {
+        let Some(target_table) = find_by_name(&targets, &table, |t| &t.name) else {
+            work.warnings.push(format!(
+                "source table `{table}` has no table in the target and is not copied"
+            ));
+            continue;
+        };
+        let work_table = table_work(
+            &mut source,
+            (&table, schema),
+            target_table,
+            &mut settings,
+            &mut work,
+        )?;
+        work.finish.extend(sequence_steps(
+            schema,
+            target_table,
+            &work_table.map.columns,
+        )?);
+        work.tables.push(work_table);
+    }
+    settings.check_all_used()?;
+    Ok(work)
+}
+
+/// One source table onto its target table in `schema`; findings go to `work.warnings`.
+fn table_work(
+    source: &mut SourceCatalog<'_>,
+    (table, schema): (&str, &str),
+    target_table: &TargetTable,
+    settings: &mut Settings<'_>,
+    work: &mut Work,
+) -> Result<WorkTable> {
+    let columns = source.columns(table)?;
+    let source_columns: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let maps = map_columns(source, table, &columns, target_table, settings, work)?;
+    check_required_columns(target_table, &maps)?;
+    let key = source_key(source, table, &columns)?;
+    let rowid_column = source.rowid_alias(table)?;
+    let source_rows = source.rows(table)?;
+    Ok(WorkTable {
+        map: TableMap {
+            source: table.to_string(),
+            target_schema: schema.to_string(),
+            target: target_table.name.clone(),
+            key,
+            columns: maps,
+        },
+        source_columns,
+        rowid_column,
+        create: Vec::new(),
+        after_load: Vec::new(),
+        parents: target_table.references.clone(),
+        source_rows,
+    })
+}
+
+/// Each source column onto the target column of its name. A column with no target column is
+/// left out (with a warning when it holds values), and so is one that maps to a generated
+/// column.
+fn map_columns(
+    source: &mut SourceCatalog<'_>,
+    table: &str,
+    columns: &[SourceColumn],
+    target_table: &TargetTable,
+    settings: &mut Settings<'_>,
+    work: &mut Work,
+) -> Result<Vec<ColumnMap>> {
+    let mut maps = Vec::new();
+    for column in columns {
+        let Some(target_column) = find_by_name(&target_table.columns, &column.name, |c| &c.name)
+        else {
+            let n = source.non_null_values(table, &column.name)?;
+            if n > 0 {
+                work.warnings.push(format!(
+                    "column `{table}.{}` has no column in target table `{}`: its {n} non-null values are not copied",
+                    column.name, target_table.name
+                ));
+            }
+            continue;
+        };
+        if target_column.generated {
+            work.warnings.push(format!(
+                "column `{table}.{}` maps to a generated column and is not copied",
+                column.name
+            ));
+            continue;
+        }
+        let setting = settings.take(format!("{table}.{}", column.name));
+        maps.push(ColumnMap {
+            source: column.name.clone(),
+            target: target_column.name.clone(),
+            pg_type: target_column.pg_type.clone(),
+            not_null: target_column.not_null,
+            policy: setting.policy.unwrap_or_default(),
+            conversion: setting.conversion,
+            json_profiled: false,
+        });
+    }
+    Ok(maps)
+}
+
+/// Refuses a target column that must be given a value and that no source column feeds.
+fn check_required_columns(target_table: &TargetTable, maps: &[ColumnMap]) -> Result<()> {
+    for target_column in &target_table.columns {
+        let mapped = maps.iter().any(|m| m.target == target_column.name);
+        if !mapped && target_column.not_null && !target_column.has_default {
+            return Err(Error::Invalid(format!(
+                "target column `{}.{}` is NOT NULL without a default and no source column maps to it",
+                target_table.name, target_column.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How the source table is paged: its primary key for a `WITHOUT ROWID` table, else its rowid.
+fn source_key(
+    source: &mut SourceCatalog<'_>,
+    table: &str,
+    columns: &[SourceColumn],
+) -> Result<SourceKey> {
+    if !source.without_rowid(table)? {
+        return Ok(SourceKey::Rowid);
+    }
+    let mut pk: Vec<&SourceColumn> = columns.iter().filter(|c| c.pk > 0).collect();
+    pk.sort_by_key(|c| c.pk);
+    Ok(SourceKey::PrimaryKey(
+        pk.iter().map(|c| c.name.clone()).collect(),
+    ))
+}
+
+/// A step per copied column backed by a sequence, moving it past the copied ids.
+fn sequence_steps(
+    schema: &str,
+    target_table: &TargetTable,
+    maps: &[ColumnMap],
+) -> Result<Vec<Step>> {
+    let mut steps = Vec::new();
+    for column in target_table.columns.iter().filter(|c| c.sequence.is_some()) {
+        if maps.iter().any(|m| m.target == column.name) {
+            let qualified = format!(
+                "{}.{}",
+                quote_ident(schema).map_err(Error::Invalid)?,
+                quote_ident(&target_table.name).map_err(Error::Invalid)?
+            );
+            steps.push(Step {
+                id: format!("sequence:{}.{}", target_table.name, column.name),
+                kind: StepKind::Sequence,
+                what: format!(
+                    "move the sequence of `{}.{}` past the copied ids",
+                    target_table.name, column.name
+                ),
+                sql: vec![crate::transfer::plan::ddl::restart_identity(
+                    &qualified,
+                    &column.name,
+                    1,
+                )],
+            });
+        }
+    }
+    Ok(steps)
+}
+
+/// The item named `name`: exactly, else the only one equal but for ASCII case.
+fn find_by_name<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
+    items.iter().find(|t| key(t) == name).or_else(|| {
+        let mut matches = items.iter().filter(|t| key(t).eq_ignore_ascii_case(name));
+        let first = matches.next();
+        // Two targets that differ only in case: no guess.
+        if matches.next().is_some() {
+            None
+        } else {
+            first
+        }
+    })
+}

@@ -1,0 +1,165 @@
+//! What is checked before anything is written: the target is reachable, no unfinished
+//! transfer is recorded there (unless this run resumes it), the tables are absent or empty as
+//! [`IfExists`] requires, and the user may create what the transfer creates.
+
+use diesel::pg::PgConnection;
+use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::config::DbConfig;
+use crate::dialect::{quote_ident, quote_literal};
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::options::{IfExists, Mode, Options};
+use crate::transfer::load::state::{self, STATE_SCHEMA};
+use crate::transfer::load::target_catalog::read_schema;
+use crate::transfer::load::work::Work;
+
+/// Connects to the target once and lets go: a wrong password or an unreachable server is then
+/// reported before the source is profiled, which can take minutes on a large file.
+pub fn check_reachable(config: &DbConfig) -> Result<()> {
+    connect(config).map(drop)
+}
+
+/// One connection to the target, with the configured connect timeout.
+pub(crate) fn connect(config: &DbConfig) -> Result<PgConnection> {
+    let url = crate::backend::postgres::with_connect_options(
+        &config.connect_url()?,
+        config.pool.connect_timeout_secs,
+    );
+    Ok(crate::backend::postgres::establish(
+        &url,
+        &config.url.redacted(),
+    )?)
+}
+
+/// Checks, without changing anything, that `run` would accept this target: it is reachable,
+/// no unfinished transfer is recorded there (unless resuming), and the tables are absent or
+/// empty as [`Options::if_exists`] requires.
+pub fn preflight(options: &Options, work: &Work) -> Result<()> {
+    check_options(options)?;
+    let mut conn = connect(&options.target)?;
+    let state_exists = recorded_transfer(options, &mut conn)?;
+    if !(state_exists && options.resume) {
+        check_target(options, &mut conn, work)?;
+    }
+    Ok(())
+}
+
+/// [`IfExists::Truncate`] keeps the target's tables with their keys, indexes and constraints,
+/// which only a data-only transfer can use; a full transfer replaces them with `Drop`.
+pub(crate) fn check_options(options: &Options) -> Result<()> {
+    if options.if_exists == IfExists::Truncate && options.mode != Mode::DataOnly {
+        return Err(Error::TruncateNeedsDataOnly);
+    }
+    Ok(())
+}
+
+/// Whether the target records a transfer that did not finish; refused unless this run resumes
+/// it or starts over ([`IfExists::Drop`]).
+pub(crate) fn recorded_transfer(options: &Options, conn: &mut PgConnection) -> Result<bool> {
+    let exists = state::is_recorded(options, conn)?;
+    if exists && !options.resume && options.if_exists != IfExists::Drop {
+        return Err(Error::Unfinished {
+            url: options.target.url.redacted(),
+        });
+    }
+    Ok(exists)
+}
+
+/// Refuses a target that holds the tables of `work` (with rows, for a data-only transfer)
+/// unless [`Options::if_exists`] says what to do with them, and a user without the rights the
+/// transfer needs.
+pub(crate) fn check_target(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
+    let schema = work
+        .tables
+        .first()
+        .map_or("public".to_string(), |t| t.map.target_schema.clone());
+    check_rights(options, conn, &schema)?;
+    let existing = read_schema(conn, &schema)?;
+    let in_work = |name: &str| work.tables.iter().any(|w| w.map.target == name);
+    let blocking: Vec<String> = existing
+        .iter()
+        .filter(|t| in_work(&t.name) && (options.mode != Mode::DataOnly || t.has_rows))
+        .map(|t| t.name.clone())
+        .collect();
+    if blocking.is_empty() || options.if_exists != IfExists::Fail {
+        return Ok(());
+    }
+    let mut tables = blocking
+        .iter()
+        .take(5)
+        .map(|t| format!("`{t}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if blocking.len() > 5 {
+        tables.push_str(&format!(" and {} more", blocking.len() - 5));
+    }
+    Err(Error::TargetNotEmpty {
+        url: options.target.url.redacted(),
+        tables,
+    })
+}
+
+#[derive(QueryableByName)]
+struct Rights {
+    #[diesel(sql_type = Text)]
+    user: String,
+    #[diesel(sql_type = Text)]
+    database: String,
+    #[diesel(sql_type = Bool)]
+    on_database: bool,
+    #[diesel(sql_type = Nullable<Bool>)]
+    on_schema: Option<bool>,
+}
+
+/// Refuses, before anything is written, a user who may not create what the transfer creates:
+/// the `_dbshift` schema (always) and, unless the tables exist already (data-only), tables in
+/// the target schema. The server's own "permission denied" would come midway and not say which
+/// grant is missing.
+fn check_rights(options: &Options, conn: &mut PgConnection, schema: &str) -> Result<()> {
+    let rights: Vec<Rights> = diesel::sql_query(format!(
+        "SELECT current_user::text AS user, current_database()::text AS database,
+                has_database_privilege(current_database(), 'CREATE') AS on_database,
+                (SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = {})
+                  AS on_schema",
+        quote_literal(schema)
+    ))
+    .load(conn)
+    .map_err(|e| options.target_error("reading the user's rights", e))?;
+    let Some(rights) = rights.into_iter().next() else {
+        return Ok(());
+    };
+    let refuse = |missing: String, grant: String| {
+        Err(Error::Target {
+            url: options.target.url.redacted(),
+            message: format!(
+                "user `{}` {missing}; {grant} (as its owner or a superuser), or connect as a user who may",
+                rights.user
+            ),
+            source: None,
+        })
+    };
+    let user = quote_ident(&rights.user).map_err(Error::Invalid)?;
+    if !rights.on_database {
+        return refuse(
+            format!(
+                "may not create schemas in database `{}` (the transfer keeps its progress in schema `{STATE_SCHEMA}`)",
+                rights.database
+            ),
+            format!(
+                "GRANT CREATE ON DATABASE {} TO {user}",
+                quote_ident(&rights.database).map_err(Error::Invalid)?
+            ),
+        );
+    }
+    if options.mode != Mode::DataOnly && rights.on_schema == Some(false) {
+        return refuse(
+            format!("may not create tables in schema `{schema}`"),
+            format!(
+                "GRANT CREATE ON SCHEMA {} TO {user}",
+                quote_ident(schema).map_err(Error::Invalid)?
+            ),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! One table's two steps, on the worker that took it: its rows (created first in full mode,
+//! copied, recorded with their statistics), then its keys, indexes and statistics, so they
+//! overlap with other tables still loading. A key or index PostgreSQL cannot build is left out
+//! and reported; the data is whole without it.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::Connection;
+
+use crate::dialect::quote_literal;
+use crate::transfer::error::Result;
+use crate::transfer::load::copy::{copy_table, TableJob, TableStats};
+use crate::transfer::load::options::{Mode, Options};
+use crate::transfer::load::report::TableReport;
+use crate::transfer::load::state::{self, mark_sql, Done};
+use crate::transfer::load::work::WorkTable;
+use crate::transfer::pg::{query_text, refusal, server_message, under_savepoint, Refusal};
+
+/// Loads one table (unless recorded as done), then builds its keys and indexes (unless
+/// recorded as done).
+pub(crate) fn load_table(
+    options: &Options,
+    conn: &mut PgConnection,
+    table: &WorkTable,
+    done: &Done,
+) -> Result<TableReport> {
+    let copy_id = format!("copy:{}", table.map.source);
+    let stats = match done.get(&copy_id) {
+        Some(detail) => (
+            detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default(),
+            false,
+        ),
+        None => (copy_rows(options, conn, table, &copy_id)?, true),
+    };
+    let mut report = table_report(table, stats);
+    let index_id = format!("index:{}", table.map.source);
+    if !done.contains_key(&index_id) {
+        report
+            .warnings
+            .extend(build_indexes(options, conn, table, &index_id)?);
+    }
+    Ok(report)
+}
+
+fn table_report(table: &WorkTable, (stats, copied_now): (TableStats, bool)) -> TableReport {
+    TableReport {
+        table: table.map.source.clone(),
+        target: format!("{}.{}", table.map.target_schema, table.map.target),
+        copied_now,
+        warnings: stats
+            .warnings
+            .iter()
+            .map(|w| format!("table `{}`: {w}", table.map.target))
+            .collect(),
+        stats,
+    }
+}
+
+/// The table's rows in one transaction with its creation (full mode) and its record as done
+/// (`copy_id`); then its statistics are recorded beside that.
+fn copy_rows(
+    options: &Options,
+    conn: &mut PgConnection,
+    table: &WorkTable,
+    copy_id: &str,
+) -> Result<TableStats> {
+    let qualified = table.map.qualified_target();
+    let exists = query_text(
+        conn,
+        &format!(
+            "SELECT to_regclass({})::text AS value",
+            quote_literal(&qualified)
+        ),
+    )
+    .map_err(|e| options.target_error("looking up a table", e))?
+    .is_some();
+    let mut before = Vec::new();
+    let freeze = match options.mode {
+        Mode::DataOnly => false,
+        _ => {
+            // Only a table left by an earlier, unrecorded attempt can be here.
+            if exists {
+                before.push(format!("DROP TABLE {qualified} CASCADE"));
+            }
+            before.extend(table.create.iter().cloned());
+            true
+        }
+    };
+    let after = vec![mark_sql(copy_id)];
+    let label = table.map.source.clone();
+    options.progress.start(&label, table.source_rows);
+    let progress = |rows: u64| options.progress.rows(&label, rows);
+    let stats = if options.mode == Mode::SchemaOnly {
+        conn.transaction(|conn| {
+            for sql in before.iter().chain(&after) {
+                conn.batch_execute(sql)?;
+            }
+            Ok(TableStats::default())
+        })
+        .map_err(|e| options.target_error(&format!("creating table `{}`", table.map.target), e))?
+    } else {
+        let job = TableJob {
+            source_path: &options.source,
+            map: &table.map,
+            source_columns: &table.source_columns,
+            before: &before,
+            after: &after,
+            freeze,
+            reject_dir: Some(&options.reject_dir),
+            progress: &progress,
+        };
+        copy_table(conn, &job)?
+    };
+    options.progress.finish(&label, &stats);
+    crate::transfer::fault_point(&format!("copied:{}", table.map.source));
+    let detail = serde_json::to_string(&stats).expect("stats serialize");
+    state::record_detail(options, conn, copy_id, &detail)?;
+    Ok(stats)
+}
+
+/// Keys, indexes and statistics of a loaded table, in one transaction with its record as done
+/// (`index_id`). Returns a warning for each key or index left out.
+fn build_indexes(
+    options: &Options,
+    conn: &mut PgConnection,
+    table: &WorkTable,
+    index_id: &str,
+) -> Result<Vec<String>> {
+    let what = format!("keys, indexes and statistics of `{}`", table.map.target);
+    tracing::debug!(step = %index_id, "{what}");
+    let mut skipped = Vec::new();
+    conn.transaction(|conn| {
+        for sql in &table.after_load {
+            build_index(conn, sql, &mut skipped)?;
+        }
+        if options.mode != Mode::SchemaOnly {
+            conn.batch_execute(&format!("ANALYZE {}", table.map.qualified_target()))?;
+        }
+        crate::transfer::fault_point(&format!("indexing:{}", table.map.source));
+        conn.batch_execute(&mark_sql(index_id))
+    })
+    .map_err(|e| options.target_error(&what, e))?;
+    Ok(skipped
+        .into_iter()
+        .map(|(sql, why)| {
+            format!(
+                "table `{}`: a key or index was not created ({why}); every row is there; create it by hand (for text too long to index, on md5() or a prefix of the column): {sql}",
+                table.map.target
+            )
+        })
+        .collect())
+}
+
+/// Whether PostgreSQL refused to build an index for a reason that leaves the data whole: an
+/// entry too long for a btree, or an expression it cannot evaluate (a function over a type it
+/// does not take). Duplicate keys and a lost connection stay errors.
+fn index_not_buildable(e: &diesel::result::Error) -> bool {
+    !matches!(refusal(e), Refusal::NoAnswer | Refusal::Duplicate)
+}
+
+/// Runs one statement of a table's index step under a savepoint. A key or index PostgreSQL
+/// cannot build ([`index_not_buildable`]) is left out and listed in `skipped`: the data is
+/// unaffected, and failing the whole transfer for an index would leave a resumed transfer
+/// nothing it could finish.
+fn build_index(
+    conn: &mut PgConnection,
+    sql: &str,
+    skipped: &mut Vec<(String, String)>,
+) -> diesel::QueryResult<()> {
+    if let Some(e) = under_savepoint(conn, sql, index_not_buildable)? {
+        tracing::debug!(%sql, error = %server_message(&e), "index not created");
+        skipped.push((sql.to_string(), server_message(&e)));
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The work list of one transfer: the statements before any table, each table's share, and
+//! the steps after all tables ([`Work`]), built here from a plan ([`plan_work`]) or, for a
+//! data-only transfer, from the target's catalog ([`super::data_only`]). The work is recorded
+//! in the target, so a resumed transfer runs exactly the same statements.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::transfer::error::{Error, Result};
+use crate::transfer::load::source_catalog::SourceCatalog;
+use crate::transfer::model::TableMap;
+use crate::transfer::plan::{Plan, Severity};
+
+/// One table's share of the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkTable {
+    /// How the table maps.
+    pub map: TableMap,
+    /// Every column of the source table.
+    pub source_columns: Vec<String>,
+    /// The source column aliasing the rowid, if any.
+    pub rowid_column: Option<String>,
+    /// Statements that create the table (full mode).
+    pub create: Vec<String>,
+    /// Statements run right after the table is loaded (keys, indexes).
+    pub after_load: Vec<String>,
+    /// Target tables that must be loaded first (their foreign keys are checked during the load).
+    pub parents: Vec<String>,
+    /// Rows in the source (for progress).
+    pub source_rows: u64,
+}
+
+/// What a [`Step`] does, which decides how its failure is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Types and extensions, before any table.
+    Preamble,
+    /// Emptying or dropping the existing tables, before any copy.
+    Clear,
+    /// Restarting an identity past the copied ids (full mode).
+    Identity,
+    /// Moving a sequence past the copied ids (data-only mode).
+    Sequence,
+    /// Adding a foreign key.
+    ForeignKey,
+    /// Creating a view.
+    View,
+}
+
+/// A step before or after the tables (a foreign key, a sequence, a view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// A unique id, recorded when done.
+    pub id: String,
+    /// What kind of step it is.
+    pub kind: StepKind,
+    /// What it does, for logs.
+    pub what: String,
+    /// Its statements, run in one transaction.
+    pub sql: Vec<String>,
+}
+
+/// The statements and tables of one transfer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Work {
+    /// Statements before any table (types, extensions).
+    pub preamble: Vec<String>,
+    /// The tables.
+    pub tables: Vec<WorkTable>,
+    /// Steps after all tables, in order.
+    pub finish: Vec<Step>,
+    /// Findings to report.
+    pub warnings: Vec<String>,
+}
+
+/// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,
+/// each table's CREATE and post-load DDL, then identities, foreign keys and views. A plan with
+/// blocking review items is refused with the items listed.
+pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
+    let blocking: Vec<String> = plan
+        .blocking()
+        .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
+    if !blocking.is_empty() {
+        return Err(Error::Invalid(format!(
+            "the plan cannot run as it stands: {}; change the plan file (or the source) and try again",
+            blocking.join("; ")
+        )));
+    }
+    let mut source = SourceCatalog::open(source_path)?;
+    let mut work = Work {
+        preamble: plan.before.clone(),
+        ..Work::default()
+    };
+    for table in &plan.tables {
+        work.tables.push(WorkTable {
+            map: table.map.clone(),
+            source_columns: source.all_column_names(&table.map.source)?,
+            rowid_column: source.rowid_alias(&table.map.source)?,
+            create: table.create.clone(),
+            after_load: table.after_load.clone(),
+            parents: Vec::new(),
+            source_rows: table.source_rows,
+        });
+        if let Some(identity) = &table.identity {
+            work.finish.push(Step {
+                id: format!("identity:{}", table.map.source),
+                kind: StepKind::Identity,
+                what: format!(
+                    "restart the identity of `{}.{}` at {} (or past the largest id copied)",
+                    table.map.target, identity.column, identity.restart_with
+                ),
+                sql: vec![identity.sql.clone()],
+            });
+        }
+    }
+    work.finish.extend(foreign_key_steps(plan));
+    work.finish.extend(view_steps(plan));
+    work.warnings = plan
+        .review
+        .iter()
+        .filter(|item| item.severity >= Severity::Warning)
+        .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
+    Ok(work)
+}
+
+/// One step per foreign key of the plan, after every table's identity.
+fn foreign_key_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
+    plan.tables.iter().flat_map(|table| {
+        table.foreign_keys.iter().map(move |key| Step {
+            id: format!("fk:{}:{}", table.map.source, key.name),
+            kind: StepKind::ForeignKey,
+            what: format!("foreign key `{}` of `{}`", key.name, table.map.target),
+            sql: vec![key.sql.clone()],
+        })
+    })
+}
+
+/// One step per view the plan could translate.
+fn view_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
+    plan.views.iter().filter_map(|view| {
+        view.sql.as_ref().map(|sql| Step {
+            id: format!("view:{}", view.source),
+            kind: StepKind::View,
+            what: format!("view `{}`", view.target),
+            sql: vec![sql.clone()],
+        })
+    })
+}

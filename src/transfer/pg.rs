@@ -1,0 +1,225 @@
+//! What the transfer asks of a PostgreSQL error and connection, in one place: the server's
+//! message on one line, whether the server answered at all, what kind of refusal an error is,
+//! and a statement run under a savepoint so a refusal leaves the transaction usable.
+//!
+//! Every decision the loading side takes on a server error goes through [`refusal`]; nothing
+//! else looks at an error's text.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Nullable, Text};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
+
+use crate::transfer::error::Error;
+
+/// What the server's error says about the statement it refused, as far as the loading side
+/// needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// No answer: the connection failed or the error came from the client side.
+    NoAnswer,
+    /// A duplicate key or an exclusion conflict (SQLSTATE 23505, 23P01).
+    Duplicate,
+    /// The data broke a constraint or did not fit its type (SQLSTATE classes 22 and 23).
+    Data,
+    /// A foreign key's referenced columns have no unique constraint (SQLSTATE 42830,
+    /// `invalid_foreign_key`).
+    NoUniqueKeyForForeignKey,
+    /// Anything else the server refused.
+    Other,
+}
+
+/// Fragments of the messages of PostgreSQL's data exceptions (class 22) that Diesel reports
+/// with no kind of its own.
+const DATA_MESSAGES: &[&str] = &[
+    "invalid input",
+    "out of range",
+    "too long",
+    "invalid byte sequence",
+    "violates",
+    "unsupported Unicode",
+    "malformed",
+    "overflow",
+    "invalid value",
+    "invalid interval",
+    "invalid cidr",
+    "invalid inet",
+    "unterminated",
+    "cannot be represented",
+    "unsupported jsonb",
+    "not a valid",
+];
+
+/// The message PostgreSQL gives SQLSTATE 42830 for a foreign key without a unique parent key.
+const NO_UNIQUE_KEY_MESSAGE: &str = "no unique constraint matching";
+
+/// Classifies a server error by SQLSTATE. Diesel 2.3 maps only the integrity violations
+/// (23xxx), serialization failures and lost connections to a [`DatabaseErrorKind`] and keeps
+/// the SQLSTATE itself private; the other codes the transfer needs (data exceptions, 42830) are
+/// told by the message PostgreSQL writes for them, here and nowhere else.
+pub(crate) fn refusal(e: &DieselError) -> Refusal {
+    let DieselError::DatabaseError(kind, info) = e else {
+        return Refusal::NoAnswer;
+    };
+    match kind {
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+            Refusal::NoAnswer
+        }
+        DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ExclusionViolation => {
+            Refusal::Duplicate
+        }
+        DatabaseErrorKind::ForeignKeyViolation
+        | DatabaseErrorKind::NotNullViolation
+        | DatabaseErrorKind::CheckViolation => Refusal::Data,
+        _ => {
+            let message = info.message();
+            if DATA_MESSAGES.iter().any(|needle| message.contains(needle)) {
+                Refusal::Data
+            } else if message.contains(NO_UNIQUE_KEY_MESSAGE) {
+                Refusal::NoUniqueKeyForForeignKey
+            } else {
+                Refusal::Other
+            }
+        }
+    }
+}
+
+/// Whether the server answered with an error (rather than the connection failing).
+pub(crate) fn answered(e: &DieselError) -> bool {
+    refusal(e) != Refusal::NoAnswer
+}
+
+/// Whether the server refused the *data* (so isolating rows can find the culprits), rather
+/// than the statement, the connection or the schema.
+pub fn is_data_error(e: &DieselError) -> bool {
+    matches!(refusal(e), Refusal::Data | Refusal::Duplicate)
+}
+
+/// The message of a Diesel error without Diesel's decoration, on one line, with the server's
+/// detail in parentheses.
+pub fn server_message(e: &DieselError) -> String {
+    match e {
+        DieselError::DatabaseError(_, info) => {
+            let mut message = info.message().to_string();
+            if let Some(detail) = info.details() {
+                message.push_str(" (");
+                message.push_str(detail);
+                message.push(')');
+            }
+            crate::backend::postgres::one_line(&message)
+        }
+        other => crate::backend::postgres::one_line(&other.to_string()),
+    }
+}
+
+/// An error of the loading side that keeps the driver's: `doing` says what failed (`copying
+/// table ...`), the message is the server's.
+pub(crate) fn server_error(doing: impl Into<String>, e: DieselError) -> Error {
+    Error::Server {
+        doing: doing.into(),
+        message: server_message(&e),
+        source: e,
+    }
+}
+
+#[derive(QueryableByName)]
+struct OptText {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+/// The first column (named `value`) of the first row of `sql`, when there is a row and it is
+/// not NULL.
+pub(crate) fn query_text(conn: &mut PgConnection, sql: &str) -> QueryResult<Option<String>> {
+    let rows: Vec<OptText> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows.into_iter().next().and_then(|r| r.value))
+}
+
+/// Runs one statement under a savepoint. An error `tolerated` accepts is rolled back to the
+/// savepoint and handed back as `Ok(Some(..))`, the transaction still usable; any other error
+/// is returned as it is.
+pub(crate) fn under_savepoint(
+    conn: &mut PgConnection,
+    sql: &str,
+    tolerated: impl Fn(&DieselError) -> bool,
+) -> QueryResult<Option<DieselError>> {
+    conn.batch_execute("SAVEPOINT dbshift_statement")?;
+    match conn.batch_execute(sql) {
+        Ok(()) => {
+            conn.batch_execute("RELEASE SAVEPOINT dbshift_statement")?;
+            Ok(None)
+        }
+        Err(e) if tolerated(&e) => {
+            conn.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_statement; RELEASE SAVEPOINT dbshift_statement",
+            )?;
+            Ok(Some(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn refusals_follow_the_kind_then_the_message() {
+        let unknown = DatabaseErrorKind::Unknown;
+        for (error, expected) in [
+            (DieselError::NotFound, Refusal::NoAnswer),
+            (
+                server(DatabaseErrorKind::ClosedConnection, "violates"),
+                Refusal::NoAnswer,
+            ),
+            (
+                server(DatabaseErrorKind::UniqueViolation, "duplicate key"),
+                Refusal::Duplicate,
+            ),
+            (
+                server(DatabaseErrorKind::CheckViolation, "x"),
+                Refusal::Data,
+            ),
+            (
+                server(unknown, "invalid input syntax for type integer: \"a\""),
+                Refusal::Data,
+            ),
+            (
+                server(
+                    unknown,
+                    "there is no unique constraint matching given keys for referenced table \"p\"",
+                ),
+                Refusal::NoUniqueKeyForForeignKey,
+            ),
+            (
+                server(unknown, "function length(integer) does not exist"),
+                Refusal::Other,
+            ),
+        ] {
+            assert_eq!(refusal(&error), expected, "{error}");
+        }
+    }
+
+    #[test]
+    fn only_a_database_error_that_arrived_is_an_answer() {
+        assert!(answered(&server(DatabaseErrorKind::Unknown, "x")));
+        assert!(!answered(&server(
+            DatabaseErrorKind::UnableToSendCommand,
+            "x"
+        )));
+        assert!(!answered(&DieselError::RollbackTransaction));
+        assert!(is_data_error(&server(
+            DatabaseErrorKind::UniqueViolation,
+            "x"
+        )));
+        assert!(!is_data_error(&server(
+            DatabaseErrorKind::SerializationFailure,
+            "could not serialize access"
+        )));
+    }
+}
