@@ -2122,9 +2122,9 @@ mod tests {
             }
             let _ = crate::transfer::plan::catalog::parse_create_table(&sql);
             let _ = crate::transfer::plan::catalog::parse_create_index(&sql);
-            let _ = crate::transfer::plan::cast::parse_pg_type(&sql);
-            let _ = crate::transfer::plan::cast::declared_kind(&sql);
-            let _ = crate::transfer::plan::cast::numeric_precision(&sql);
+            let _ = crate::transfer::model::parse_pg_type(&sql);
+            let _ = crate::transfer::plan::sqlite_types::declared_kind(&sql);
+            let _ = crate::transfer::plan::sqlite_types::numeric_precision(&sql);
             let _ = crate::transfer::plan::profile::timestamp_shape(&sql);
             let _ = crate::transfer::plan::profile::json_shape(&sql);
             assert!(pg_name(&sql, false).len() <= MAX_IDENTIFIER_BYTES);

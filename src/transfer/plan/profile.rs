@@ -327,8 +327,8 @@ fn run_unit(
         .map(|c| {
             let q = quote(&c.name);
             // Only `typeof` touches a blob, so its pages are never read.
-            if crate::transfer::plan::cast::affinity(&c.declared)
-                == crate::transfer::plan::cast::Affinity::Blob
+            if crate::transfer::plan::sqlite_types::affinity(&c.declared)
+                == crate::transfer::plan::sqlite_types::Affinity::Blob
             {
                 format!("CASE WHEN typeof({q}) = 'blob' THEN x'' ELSE {q} END")
             } else {
@@ -427,7 +427,7 @@ impl Accumulator {
             })
             .collect();
         let decimal = profiled_columns(table)
-            .map(|c| crate::transfer::plan::cast::numeric_precision(&c.declared).is_some())
+            .map(|c| crate::transfer::plan::sqlite_types::numeric_precision(&c.declared).is_some())
             .collect();
         Accumulator {
             utf8,
