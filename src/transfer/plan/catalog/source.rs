@@ -187,8 +187,11 @@ fn is_locked(message: &str) -> bool {
     lower.contains("database is locked") || lower.contains("database table is locked")
 }
 
-/// A SQLite failure on `path` as a transfer error: corruption is [`Error::NotSqlite`].
-pub(crate) fn source_error(path: &Path, message: String) -> Error {
+/// A SQLite failure on `path` as a transfer error: corruption is [`Error::NotSqlite`]. The
+/// one place both sides turn a SQLite failure into a transfer error (the message may be a
+/// driver error, or a sentence naming the table).
+pub(crate) fn source_error(path: &Path, message: impl std::fmt::Display) -> Error {
+    let message = message.to_string();
     let lower = message.to_ascii_lowercase();
     if lower.contains("malformed") || lower.contains("not a database") || lower.contains("corrupt")
     {
