@@ -117,26 +117,12 @@ impl PgType {
 /// [`PgType::Other`] when they look like a type name (letters, digits, `_`, spaces, `(`, `)`,
 /// `,`, `.`, `[]`), and are refused otherwise so a plan file cannot smuggle SQL into DDL.
 pub fn parse_pg_type(text: &str) -> Result<PgType, String> {
-    let mut t = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_lowercase();
-    // `format_type` spells a precision inside the name: `timestamp(3) with time zone`.
-    for base in ["timestamp", "time"] {
-        if let Some(rest) = t.strip_prefix(base).and_then(|r| r.strip_prefix('(')) {
-            if let Some(close) = rest.find(')') {
-                if rest[..close].trim().parse::<u32>().is_ok() {
-                    t = format!("{base}{}", &rest[close + 1..]);
-                }
-            }
-            break;
-        }
-    }
-    let args = |t: &str| -> Option<Vec<u32>> {
-        let inside = t.split_once('(')?.1.strip_suffix(')')?;
-        inside.split(',').map(|n| n.trim().parse().ok()).collect()
-    };
+    let t = without_time_precision(
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase(),
+    );
     let base = t.split('(').next().unwrap_or("").trim().to_string();
     Ok(match base.as_str() {
         "boolean" | "bool" => PgType::Boolean,
@@ -145,20 +131,11 @@ pub fn parse_pg_type(text: &str) -> Result<PgType, String> {
         "bigint" | "int8" => PgType::BigInt,
         "real" | "float4" => PgType::Real,
         "double precision" | "float8" | "double" => PgType::Double,
-        "numeric" | "decimal" => match args(&t) {
-            None => PgType::Numeric(None),
-            Some(a) if a.len() == 2 && (1..=1000).contains(&a[0]) && a[1] <= a[0] => {
-                PgType::Numeric(Some((a[0], a[1])))
-            }
-            Some(a) if a.len() == 1 && (1..=1000).contains(&a[0]) => {
-                PgType::Numeric(Some((a[0], 0)))
-            }
-            Some(_) => {
-                return Err(format!(
-                    "`{text}`: numeric(p, s) needs 1 <= p <= 1000 and s <= p"
-                ))
-            }
-        },
+        "numeric" | "decimal" => {
+            PgType::Numeric(numeric_arguments(&t).ok_or_else(|| {
+                format!("`{text}`: numeric(p, s) needs 1 <= p <= 1000 and s <= p")
+            })?)
+        }
         "text" => PgType::Text,
         "varchar" | "character varying" => {
             PgType::Varchar(args(&t).and_then(|a| a.first().copied()))
@@ -187,6 +164,41 @@ pub fn parse_pg_type(text: &str) -> Result<PgType, String> {
             PgType::Other(t)
         }
     })
+}
+
+/// The type name without the precision `format_type` spells inside it: `timestamp(3) with
+/// time zone` is `timestamp with time zone`.
+fn without_time_precision(t: String) -> String {
+    for base in ["timestamp", "time"] {
+        if let Some(rest) = t.strip_prefix(base).and_then(|r| r.strip_prefix('(')) {
+            if let Some(close) = rest.find(')') {
+                if rest[..close].trim().parse::<u32>().is_ok() {
+                    return format!("{base}{}", &rest[close + 1..]);
+                }
+            }
+            break;
+        }
+    }
+    t
+}
+
+/// The numbers between the parentheses of a type name (`varchar(20)`, `numeric(12,2)`).
+fn args(t: &str) -> Option<Vec<u32>> {
+    let inside = t.split_once('(')?.1.strip_suffix(')')?;
+    inside.split(',').map(|n| n.trim().parse().ok()).collect()
+}
+
+/// `numeric`'s `(p, s)`: `Some(None)` without arguments, `None` when PostgreSQL would refuse
+/// them.
+fn numeric_arguments(t: &str) -> Option<Option<(u32, u32)>> {
+    match args(t) {
+        None => Some(None),
+        Some(a) if a.len() == 2 && (1..=1000).contains(&a[0]) && a[1] <= a[0] => {
+            Some(Some((a[0], a[1])))
+        }
+        Some(a) if a.len() == 1 && (1..=1000).contains(&a[0]) => Some(Some((a[0], 0))),
+        Some(_) => None,
+    }
 }
 
 impl std::str::FromStr for PgType {

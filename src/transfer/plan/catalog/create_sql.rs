@@ -96,19 +96,7 @@ fn parse_column(sql: &str, part: &[Token<'_>], parsed: &mut ParsedTable) {
         name: name.clone(),
         ..ParsedColumn::default()
     };
-    // Skip the type: words and a parenthesised size, up to the first constraint keyword.
-    let mut i = 1;
-    while i < part.len() {
-        let t = &part[i];
-        if t.kind == TokenKind::Word && COLUMN_CONSTRAINT_START.iter().any(|k| t.is_word(k)) {
-            break;
-        }
-        i = if t.is_punct("(") {
-            matching_paren(part, i).map_or(part.len(), |c| c + 1)
-        } else {
-            i + 1
-        };
-    }
+    let mut i = type_end(part);
     let mut constraint_name: Option<String> = None;
     while i < part.len() {
         let t = &part[i];
@@ -149,24 +137,7 @@ fn parse_column(sql: &str, part: &[Token<'_>], parsed: &mut ParsedTable) {
             i += 2;
             continue;
         } else if t.is_word("REFERENCES") {
-            let end = part[i + 1..]
-                .iter()
-                .position(|t| {
-                    t.kind == TokenKind::Word
-                        && [
-                            "CONSTRAINT",
-                            "CHECK",
-                            "DEFAULT",
-                            "COLLATE",
-                            "GENERATED",
-                            "AS",
-                            "PRIMARY",
-                            "UNIQUE",
-                        ]
-                        .iter()
-                        .any(|k| t.is_word(k))
-                })
-                .map_or(part.len(), |p| i + 1 + p);
+            let end = references_end(part, i);
             let clause = &part[i + 1..end];
             parsed.foreign_keys.push(ParsedForeignKey {
                 name: constraint_name.take(),
@@ -180,6 +151,43 @@ fn parse_column(sql: &str, part: &[Token<'_>], parsed: &mut ParsedTable) {
         i += 1;
     }
     parsed.columns.push(column);
+}
+
+/// Where a column definition's type ends: after its words and a parenthesised size, at the
+/// first constraint keyword.
+fn type_end(part: &[Token<'_>]) -> usize {
+    let mut i = 1;
+    while i < part.len() {
+        let t = &part[i];
+        if t.kind == TokenKind::Word && COLUMN_CONSTRAINT_START.iter().any(|k| t.is_word(k)) {
+            break;
+        }
+        i = if t.is_punct("(") {
+            matching_paren(part, i).map_or(part.len(), |c| c + 1)
+        } else {
+            i + 1
+        };
+    }
+    i
+}
+
+/// Where the column's `REFERENCES` clause starting at `at` ends: at the next column
+/// constraint, or the end of the definition.
+fn references_end(part: &[Token<'_>], at: usize) -> usize {
+    const NEXT_CONSTRAINT: &[&str] = &[
+        "CONSTRAINT",
+        "CHECK",
+        "DEFAULT",
+        "COLLATE",
+        "GENERATED",
+        "AS",
+        "PRIMARY",
+        "UNIQUE",
+    ];
+    part[at + 1..]
+        .iter()
+        .position(|t| t.kind == TokenKind::Word && NEXT_CONSTRAINT.iter().any(|k| t.is_word(k)))
+        .map_or(part.len(), |p| at + 1 + p)
 }
 
 fn parse_table_constraint(sql: &str, part: &[Token<'_>], parsed: &mut ParsedTable) {

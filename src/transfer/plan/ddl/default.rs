@@ -232,22 +232,7 @@ fn literal_default(
             _ => flag(),
         },
         PgType::SmallInt | PgType::Integer | PgType::BigInt => {
-            let parsed = trimmed.parse::<i64>().ok().or_else(|| {
-                trimmed
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                    .map(|f| f as i64)
-            });
-            let fits = |n: i64| match pg_type {
-                PgType::SmallInt => i16::try_from(n).is_ok(),
-                PgType::Integer => i32::try_from(n).is_ok(),
-                _ => true,
-            };
-            match parsed {
-                Some(n) if fits(n) => DefaultSql::Sql(n.to_string()),
-                _ => flag(),
-            }
+            integer_default(trimmed, pg_type).map_or_else(flag, DefaultSql::Sql)
         }
         PgType::Double | PgType::Real | PgType::Numeric(_) => match trimmed.parse::<f64>() {
             Ok(f) if f.is_finite() => DefaultSql::Sql(trimmed.to_string()),
@@ -259,33 +244,18 @@ fn literal_default(
             LiteralKind::Number if trimmed.parse::<i64>().is_err() => flag(),
             _ => DefaultSql::Sql(quote_literal(value)),
         },
-        PgType::Timestamptz | PgType::Timestamp | PgType::Date => {
-            if kind == LiteralKind::Number {
-                let n = match trimmed.parse::<f64>() {
-                    Ok(n) => n,
-                    Err(_) => return flag(),
-                };
-                return match (pg_type, conversion) {
-                    (PgType::Timestamptz, Some(Conversion::UnixSeconds)) => {
-                        DefaultSql::Sql(format!("to_timestamp({trimmed})"))
-                    }
-                    (PgType::Timestamptz, Some(Conversion::UnixMilliseconds)) => {
-                        DefaultSql::Sql(format!("to_timestamp({trimmed} / 1000.0)"))
-                    }
-                    (PgType::Timestamptz, Some(Conversion::JulianDay)) => {
-                        DefaultSql::Sql(format!("to_timestamp(({n} - 2440587.5) * 86400)"))
-                    }
-                    _ => flag(),
-                };
-            }
-            match timestamp_shape(trimmed) {
-                Some(shape) if *pg_type != PgType::Date || shape.date_only => DefaultSql::Sql(quote_literal(trimmed)),
-                // 'now' and 'today' would be frozen at CREATE TABLE time in PostgreSQL.
-                _ => DefaultSql::Flagged(format!(
-                    "default `{sql}` is not a fixed date/time (PostgreSQL would freeze words like 'now' when the table is created); no default set"
-                )),
-            }
+        PgType::Timestamptz | PgType::Timestamp | PgType::Date if kind == LiteralKind::Number => {
+            epoch_default(trimmed, pg_type, conversion).map_or_else(flag, DefaultSql::Sql)
         }
+        PgType::Timestamptz | PgType::Timestamp | PgType::Date => match timestamp_shape(trimmed) {
+            Some(shape) if *pg_type != PgType::Date || shape.date_only => {
+                DefaultSql::Sql(quote_literal(trimmed))
+            }
+            // 'now' and 'today' would be frozen at CREATE TABLE time in PostgreSQL.
+            _ => DefaultSql::Flagged(format!(
+                "default `{sql}` is not a fixed date/time (PostgreSQL would freeze words like 'now' when the table is created); no default set"
+            )),
+        },
         PgType::Json | PgType::Jsonb => match json_shape(value) {
             Some(_) if kind != LiteralKind::Number || trimmed.parse::<f64>().is_ok() => {
                 DefaultSql::Sql(quote_literal(value))
@@ -306,6 +276,45 @@ fn literal_default(
             _ => flag(),
         },
         _ => flag(),
+    }
+}
+
+/// An integer literal (or a whole real, as SQLite stores `5.0`) that fits the integer type.
+fn integer_default(trimmed: &str, pg_type: &PgType) -> Option<String> {
+    let parsed = trimmed.parse::<i64>().ok().or_else(|| {
+        trimmed
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })?;
+    let fits = match pg_type {
+        PgType::SmallInt => i16::try_from(parsed).is_ok(),
+        PgType::Integer => i32::try_from(parsed).is_ok(),
+        _ => true,
+    };
+    fits.then(|| parsed.to_string())
+}
+
+/// A number on a date/time column: the instant it means under the column's conversion (Unix
+/// seconds or milliseconds, Julian day), which only a `timestamptz` epoch column has.
+fn epoch_default(
+    trimmed: &str,
+    pg_type: &PgType,
+    conversion: Option<Conversion>,
+) -> Option<String> {
+    let n = trimmed.parse::<f64>().ok()?;
+    match (pg_type, conversion) {
+        (PgType::Timestamptz, Some(Conversion::UnixSeconds)) => {
+            Some(format!("to_timestamp({trimmed})"))
+        }
+        (PgType::Timestamptz, Some(Conversion::UnixMilliseconds)) => {
+            Some(format!("to_timestamp({trimmed} / 1000.0)"))
+        }
+        (PgType::Timestamptz, Some(Conversion::JulianDay)) => {
+            Some(format!("to_timestamp(({n} - 2440587.5) * 86400)"))
+        }
+        _ => None,
     }
 }
 

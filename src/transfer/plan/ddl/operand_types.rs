@@ -285,9 +285,14 @@ pub(super) fn usable_as_is(
     {
         return true;
     }
-    if !query {
-        return false;
-    }
+    query && plain_query_item(tokens, at, qualified)
+}
+
+/// Whether the column reference at `at` (`t.c` when `qualified`) stands alone in a query: a
+/// select item, an ordering or grouping key, or the argument of `count`/`min`/`max`, where
+/// PostgreSQL returns the value as SQLite did.
+fn plain_query_item(tokens: &[Token<'_>], at: usize, qualified: bool) -> bool {
+    let next = tokens.get(at + 1);
     let start = if qualified { at.saturating_sub(2) } else { at };
     let depth: usize = tokens[..start].iter().fold(0usize, |d, t| {
         if t.is_punct("(") {
