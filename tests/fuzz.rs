@@ -5,11 +5,11 @@
 //! longer run; `scripts` in the note record the figures).
 
 use dbshift::transfer::load::values::{convert, parse_datetime, pg_trim, Cell, Outcome, SrcValue};
-use dbshift::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
-use dbshift::transfer::plan::cast::{affinity, declared_kind, parse_pg_type};
+use dbshift::transfer::model::{parse_pg_type, ColumnMap, Conversion, PgType, ValuePolicy};
 use dbshift::transfer::plan::ddl::{
     translate, translate_condition, translate_default, Scope, ScopeColumn,
 };
+use dbshift::transfer::plan::sqlite_types::{affinity, declared_kind};
 use proptest::prelude::*;
 
 fn cases() -> u32 {

@@ -113,6 +113,103 @@ impl PgType {
     }
 }
 
+/// Parses a PostgreSQL type name from a plan file. Names outside the known set become
+/// [`PgType::Other`] when they look like a type name (letters, digits, `_`, spaces, `(`, `)`,
+/// `,`, `.`, `[]`), and are refused otherwise so a plan file cannot smuggle SQL into DDL.
+pub fn parse_pg_type(text: &str) -> Result<PgType, String> {
+    let t = without_time_precision(
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase(),
+    );
+    let base = t.split('(').next().unwrap_or("").trim().to_string();
+    Ok(match base.as_str() {
+        "boolean" | "bool" => PgType::Boolean,
+        "smallint" | "int2" => PgType::SmallInt,
+        "integer" | "int" | "int4" => PgType::Integer,
+        "bigint" | "int8" => PgType::BigInt,
+        "real" | "float4" => PgType::Real,
+        "double precision" | "float8" | "double" => PgType::Double,
+        "numeric" | "decimal" => {
+            PgType::Numeric(numeric_arguments(&t).ok_or_else(|| {
+                format!("`{text}`: numeric(p, s) needs 1 <= p <= 1000 and s <= p")
+            })?)
+        }
+        "text" => PgType::Text,
+        "varchar" | "character varying" => {
+            PgType::Varchar(args(&t).and_then(|a| a.first().copied()))
+        }
+        "char" | "character" => PgType::Char(args(&t).and_then(|a| a.first().copied())),
+        "bytea" => PgType::Bytea,
+        "date" => PgType::Date,
+        "time" | "time without time zone" => PgType::Time,
+        "timestamp" | "timestamp without time zone" => PgType::Timestamp,
+        "timestamptz" | "timestamp with time zone" => PgType::Timestamptz,
+        "interval" => PgType::Interval,
+        "json" => PgType::Json,
+        "jsonb" => PgType::Jsonb,
+        "uuid" => PgType::Uuid,
+        "inet" => PgType::Inet,
+        "citext" => PgType::Citext,
+        "" => return Err("an empty type name".into()),
+        _ => {
+            let allowed = |c: char| {
+                c.is_ascii_alphanumeric()
+                    || matches!(c, '_' | ' ' | '(' | ')' | ',' | '.' | '[' | ']')
+            };
+            if !t.chars().all(allowed) {
+                return Err(format!("`{text}` is not a type name"));
+            }
+            PgType::Other(t)
+        }
+    })
+}
+
+/// The type name without the precision `format_type` spells inside it: `timestamp(3) with
+/// time zone` is `timestamp with time zone`.
+fn without_time_precision(t: String) -> String {
+    for base in ["timestamp", "time"] {
+        if let Some(rest) = t.strip_prefix(base).and_then(|r| r.strip_prefix('(')) {
+            if let Some(close) = rest.find(')') {
+                if rest[..close].trim().parse::<u32>().is_ok() {
+                    return format!("{base}{}", &rest[close + 1..]);
+                }
+            }
+            break;
+        }
+    }
+    t
+}
+
+/// The numbers between the parentheses of a type name (`varchar(20)`, `numeric(12,2)`).
+fn args(t: &str) -> Option<Vec<u32>> {
+    let inside = t.split_once('(')?.1.strip_suffix(')')?;
+    inside.split(',').map(|n| n.trim().parse().ok()).collect()
+}
+
+/// `numeric`'s `(p, s)`: `Some(None)` without arguments, `None` when PostgreSQL would refuse
+/// them.
+fn numeric_arguments(t: &str) -> Option<Option<(u32, u32)>> {
+    match args(t) {
+        None => Some(None),
+        Some(a) if a.len() == 2 && (1..=1000).contains(&a[0]) && a[1] <= a[0] => {
+            Some(Some((a[0], a[1])))
+        }
+        Some(a) if a.len() == 1 && (1..=1000).contains(&a[0]) => Some(Some((a[0], 0))),
+        Some(_) => None,
+    }
+}
+
+impl std::str::FromStr for PgType {
+    type Err = String;
+
+    /// The same as [`parse_pg_type`], for `text.parse::<PgType>()`.
+    fn from_str(text: &str) -> Result<PgType, String> {
+        parse_pg_type(text)
+    }
+}
+
 /// What happens to a value that the target column cannot hold as planned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,5 +307,51 @@ impl TableMap {
     /// Whether every column has a binary COPY encoder.
     pub fn binary_copy(&self) -> bool {
         self.columns.iter().all(|c| c.pg_type.has_binary_encoding())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing_the_ddl_spelling_gives_the_type_back() {
+        let types = [
+            PgType::Boolean,
+            PgType::SmallInt,
+            PgType::Integer,
+            PgType::BigInt,
+            PgType::Real,
+            PgType::Double,
+            PgType::Numeric(None),
+            PgType::Numeric(Some((12, 2))),
+            PgType::Text,
+            PgType::Varchar(None),
+            PgType::Varchar(Some(40)),
+            PgType::Char(None),
+            PgType::Char(Some(3)),
+            PgType::Bytea,
+            PgType::Date,
+            PgType::Time,
+            PgType::Timestamp,
+            PgType::Timestamptz,
+            PgType::Interval,
+            PgType::Json,
+            PgType::Jsonb,
+            PgType::Uuid,
+            PgType::Inet,
+            PgType::Citext,
+            PgType::Other("geometry".into()),
+        ];
+        for pg_type in types {
+            assert_eq!(parse_pg_type(&pg_type.sql()), Ok(pg_type.clone()));
+            assert_eq!(pg_type.sql().parse::<PgType>(), Ok(pg_type));
+        }
+        assert_eq!(
+            parse_pg_type("timestamp(3) with time zone"),
+            Ok(PgType::Timestamptz)
+        );
+        assert!(parse_pg_type("text; DROP TABLE x").is_err());
+        assert!(parse_pg_type("").is_err());
     }
 }

@@ -163,7 +163,7 @@ pub fn pg_type_of(type_text: &str, type_kind: &str, labels: Option<Vec<String>>)
             labels: labels.unwrap_or_default(),
         };
     }
-    match crate::transfer::plan::cast::parse_pg_type(type_text) {
+    match crate::transfer::model::parse_pg_type(type_text) {
         Ok(PgType::Other(_)) | Err(_) => PgType::Other(type_text.to_string()),
         Ok(known) => known,
     }

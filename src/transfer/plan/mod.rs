@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod profile;
 pub mod render;
+pub mod sqlite_types;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -812,7 +813,7 @@ impl Planner<'_> {
                     not_null,
                     policy: c.choice.policy,
                     conversion: c.choice.conversion,
-                    json_profiled: c.choice.decision.rule.starts_with("json."),
+                    json_profiled: c.choice.decision.rule.is_json(),
                 });
             }
             defs.push(ColumnDef {

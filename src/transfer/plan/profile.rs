@@ -160,60 +160,79 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
         .is_none_or(|e| e.eq_ignore_ascii_case("UTF-8"));
     let mut units = Vec::new();
     for (index, table) in schema.tables.iter().enumerate() {
-        let rowid = rowid_name(table);
-        let range = match (&rowid, table.without_rowid) {
-            (Some(rowid), false) => {
-                // Two subqueries: SQLite answers a lone min() or max() of the rowid from the
-                // ends of the b-tree, but scans the whole table for both in one SELECT.
-                let sql = format!(
-                    "SELECT (SELECT min({rowid}) FROM {t}) AS lo, (SELECT max({rowid}) FROM {t}) AS hi",
-                    t = quote(&table.name)
-                );
-                let rows = source.query(&sql, &[])?;
-                let row = rows.first();
-                let lo = row.and_then(|r| r.get::<Option<i64>, _>("lo").ok().flatten());
-                let hi = row.and_then(|r| r.get::<Option<i64>, _>("hi").ok().flatten());
-                match (lo, hi) {
-                    (Some(lo), Some(hi)) => Some((lo, hi)),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
-        match (rowid, range) {
-            (Some(rowid), Some((lo, hi))) => {
-                let span = hi as i128 - lo as i128 + 1;
-                let pieces =
-                    ((span + ROWIDS_PER_UNIT as i128 - 1) / ROWIDS_PER_UNIT as i128).clamp(1, 64);
-                let step = (span + pieces - 1) / pieces;
-                let mut start = lo as i128;
-                while start <= hi as i128 {
-                    let end = (start + step - 1).min(hi as i128);
-                    units.push(Unit {
-                        table: index,
-                        rowid: Some(rowid.clone()),
-                        range: Some((start as i64, end as i64)),
-                        weight: (end - start + 1) as u64,
-                    });
-                    start = end + 1;
-                }
-            }
-            _ => units.push(Unit {
-                table: index,
-                rowid: None,
-                range: None,
-                weight: u64::MAX,
-            }),
-        }
+        units.extend(table_units(source, index, table)?);
     }
     // Biggest first, so the last unit to finish is small.
     units.sort_by_key(|u| std::cmp::Reverse(u.weight));
+    let partials = run_units(source, schema, units, threads, utf8)?;
+    Ok(merge_partials(schema, partials, utf8))
+}
+
+/// The units of work for one table: rowid ranges of at most [`ROWIDS_PER_UNIT`] (64 at
+/// most), or the whole table when it has no rowid or no rows.
+fn table_units(source: &mut Source, index: usize, table: &Table) -> Result<Vec<Unit>> {
+    let whole = Unit {
+        table: index,
+        rowid: None,
+        range: None,
+        weight: u64::MAX,
+    };
+    let Some(rowid) = rowid_name(table) else {
+        return Ok(vec![whole]);
+    };
+    let Some((lo, hi)) = rowid_range(source, table, &rowid)? else {
+        return Ok(vec![whole]);
+    };
+    let span = hi as i128 - lo as i128 + 1;
+    let pieces = ((span + ROWIDS_PER_UNIT as i128 - 1) / ROWIDS_PER_UNIT as i128).clamp(1, 64);
+    let step = (span + pieces - 1) / pieces;
+    let mut units = Vec::new();
+    let mut start = lo as i128;
+    while start <= hi as i128 {
+        let end = (start + step - 1).min(hi as i128);
+        units.push(Unit {
+            table: index,
+            rowid: Some(rowid.clone()),
+            range: Some((start as i64, end as i64)),
+            weight: (end - start + 1) as u64,
+        });
+        start = end + 1;
+    }
+    Ok(units)
+}
+
+/// The smallest and largest rowid of `table`, `None` when it is empty.
+fn rowid_range(source: &mut Source, table: &Table, rowid: &str) -> Result<Option<(i64, i64)>> {
+    if table.without_rowid {
+        return Ok(None);
+    }
+    // Two subqueries: SQLite answers a lone min() or max() of the rowid from the ends of the
+    // b-tree, but scans the whole table for both in one SELECT.
+    let sql = format!(
+        "SELECT (SELECT min({rowid}) FROM {t}) AS lo, (SELECT max({rowid}) FROM {t}) AS hi",
+        t = quote(&table.name)
+    );
+    let rows = source.query(&sql, &[])?;
+    let row = rows.first();
+    let lo = row.and_then(|r| r.get::<Option<i64>, _>("lo").ok().flatten());
+    let hi = row.and_then(|r| r.get::<Option<i64>, _>("hi").ok().flatten());
+    Ok(lo.zip(hi))
+}
+
+/// Runs the units on `threads` connections, each taking the next unit from a shared queue;
+/// returns each thread's profiles by table index.
+fn run_units(
+    source: &Source,
+    schema: &Schema,
+    units: Vec<Unit>,
+    threads: usize,
+    utf8: bool,
+) -> Result<Vec<BTreeMap<usize, Accumulator>>> {
     let queue = Mutex::new(units.into_iter());
-    let threads = threads.max(1);
-    let mut partials: Vec<BTreeMap<usize, Accumulator>> = Vec::new();
+    let mut partials = Vec::new();
     std::thread::scope(|scope| -> Result<()> {
         let mut handles = Vec::new();
-        for _ in 0..threads {
+        for _ in 0..threads.max(1) {
             let mut conn = source.connect_again()?;
             // A memory map saves copying pages out of the page cache, but mapped pages count
             // as the process's resident memory: a window of 32 MiB keeps most of the gain while
@@ -230,7 +249,7 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
                     loop {
                         let unit = queue
                             .lock()
-                            .map_err(|_| source_error(&path, "a profiling thread panicked".into()))?
+                            .map_err(|_| source_error(&path, "a profiling thread panicked"))?
                             .next();
                         let Some(unit) = unit else { break };
                         let table = &schema.tables[unit.table];
@@ -252,15 +271,15 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
         }
         Ok(())
     })?;
-    let mut profiles: Vec<TableProfile> = schema
-        .tables
-        .iter()
-        .map(|t| TableProfile {
-            table: t.name.clone(),
-            rows: 0,
-            columns: Vec::new(),
-        })
-        .collect();
+    Ok(partials)
+}
+
+/// One profile per table of `schema`, in order, from the threads' partial profiles.
+fn merge_partials(
+    schema: &Schema,
+    partials: Vec<BTreeMap<usize, Accumulator>>,
+    utf8: bool,
+) -> Vec<TableProfile> {
     let mut merged: BTreeMap<usize, Accumulator> = BTreeMap::new();
     for partial in partials {
         for (index, acc) in partial {
@@ -272,14 +291,21 @@ pub fn profile(source: &mut Source, schema: &Schema, threads: usize) -> Result<V
             }
         }
     }
-    for (index, table) in schema.tables.iter().enumerate() {
-        let acc = merged
-            .remove(&index)
-            .unwrap_or_else(|| Accumulator::new(table, utf8));
-        profiles[index].rows = acc.rows;
-        profiles[index].columns = acc.columns;
-    }
-    Ok(profiles)
+    schema
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(index, table)| {
+            let acc = merged
+                .remove(&index)
+                .unwrap_or_else(|| Accumulator::new(table, utf8));
+            TableProfile {
+                table: table.name.clone(),
+                rows: acc.rows,
+                columns: acc.columns,
+            }
+        })
+        .collect()
 }
 
 /// The columns the profile reads: all but the hidden columns of virtual tables.
@@ -327,8 +353,8 @@ fn run_unit(
         .map(|c| {
             let q = quote(&c.name);
             // Only `typeof` touches a blob, so its pages are never read.
-            if crate::transfer::plan::cast::affinity(&c.declared)
-                == crate::transfer::plan::cast::Affinity::Blob
+            if crate::transfer::plan::sqlite_types::affinity(&c.declared)
+                == crate::transfer::plan::sqlite_types::Affinity::Blob
             {
                 format!("CASE WHEN typeof({q}) = 'blob' THEN x'' ELSE {q} END")
             } else {
@@ -427,7 +453,7 @@ impl Accumulator {
             })
             .collect();
         let decimal = profiled_columns(table)
-            .map(|c| crate::transfer::plan::cast::numeric_precision(&c.declared).is_some())
+            .map(|c| crate::transfer::plan::sqlite_types::numeric_precision(&c.declared).is_some())
             .collect();
         Accumulator {
             utf8,
