@@ -32,6 +32,7 @@ use crate::transfer::load::pages::{Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
+use crate::transfer::plan::statement::{Place, Statement};
 
 /// Bytes buffered before one write to the server (one `PQputCopyData`).
 const CHUNK_BYTES: usize = 1 << 20;
@@ -431,8 +432,9 @@ fn attempt(
     conn.transaction::<Counters, Attempt, _>(|conn| {
         let mut refused = Vec::new();
         for sql in job.before {
-            if crate::transfer::plan::ddl::is_add_check(sql) {
-                add_check(conn, sql, &mut refused)?;
+            // The statements of a table's `create` place; a CHECK PostgreSQL refuses is left out.
+            if let Statement::AddCheck(sql) = Statement::read(Place::Create, sql.clone()) {
+                add_check(conn, &sql, &mut refused)?;
             } else {
                 conn.batch_execute(sql)?;
             }

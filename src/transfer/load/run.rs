@@ -339,7 +339,7 @@ pub fn plan_work(plan: &crate::transfer::plan::Plan, source_path: &Path) -> Resu
     let err =
         |e: diesel::result::Error| crate::transfer::load::pages::source_error(source_path, None, e);
     let mut work = Work {
-        preamble: plan.before.clone(),
+        preamble: plan.before.iter().map(ToString::to_string).collect(),
         ..Work::default()
     };
     for table in &plan.tables {
@@ -357,8 +357,8 @@ pub fn plan_work(plan: &crate::transfer::plan::Plan, source_path: &Path) -> Resu
                 &table.map.source,
             )
             .map_err(err)?,
-            create: table.create.clone(),
-            after_load: table.after_load.clone(),
+            create: table.create.iter().map(ToString::to_string).collect(),
+            after_load: table.after_load.iter().map(ToString::to_string).collect(),
             parents: Vec::new(),
             source_rows: table.source_rows,
         });
@@ -369,7 +369,7 @@ pub fn plan_work(plan: &crate::transfer::plan::Plan, source_path: &Path) -> Resu
                     "restart the identity of `{}.{}` at {} (or past the largest id copied)",
                     table.map.target, identity.column, identity.restart_with
                 ),
-                sql: vec![identity.sql.clone()],
+                sql: vec![identity.sql.to_string()],
             });
         }
     }
@@ -378,7 +378,7 @@ pub fn plan_work(plan: &crate::transfer::plan::Plan, source_path: &Path) -> Resu
             work.finish.push(Step {
                 id: format!("fk:{}:{}", table.map.source, key.name),
                 what: format!("foreign key `{}` of `{}`", key.name, table.map.target),
-                sql: vec![key.sql.clone()],
+                sql: vec![key.sql.to_string()],
             });
         }
     }
@@ -387,7 +387,7 @@ pub fn plan_work(plan: &crate::transfer::plan::Plan, source_path: &Path) -> Resu
             work.finish.push(Step {
                 id: format!("view:{}", view.source),
                 what: format!("view `{}`", view.target),
-                sql: vec![sql.clone()],
+                sql: vec![sql.to_string()],
             });
         }
     }

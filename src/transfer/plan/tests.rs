@@ -1,0 +1,1 @@
+//! Planner decisions checked on facts built by hand, without a database.
