@@ -186,18 +186,21 @@ impl Statement {
     /// when that kind of statement belongs there, [`Statement::Other`] otherwise.
     pub fn read(place: Place, sql: String) -> Statement {
         let statement = Statement::from(sql);
-        let belongs = match (&statement, place) {
-            (Statement::CreateSchema(_) | Statement::CreateExtension(_), Place::Before)
-            | (Statement::CreateTable(_) | Statement::AddCheck(_), Place::Create)
-            | (
+        let belongs = matches!(
+            (&statement, place),
+            (
+                Statement::CreateSchema(_) | Statement::CreateExtension(_),
+                Place::Before
+            ) | (
+                Statement::CreateTable(_) | Statement::AddCheck(_),
+                Place::Create
+            ) | (
                 Statement::AddPrimaryKey(_) | Statement::AddUnique(_) | Statement::CreateIndex(_),
                 Place::AfterLoad,
-            )
-            | (Statement::AddForeignKey(_), Place::ForeignKey)
-            | (Statement::RestartIdentity(_), Place::Identity)
-            | (Statement::CreateView(_), Place::View) => true,
-            _ => false,
-        };
+            ) | (Statement::AddForeignKey(_), Place::ForeignKey)
+                | (Statement::RestartIdentity(_), Place::Identity)
+                | (Statement::CreateView(_), Place::View)
+        );
         if belongs {
             statement
         } else {
