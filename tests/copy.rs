@@ -8,6 +8,7 @@ use crate::support::{pg_db, sqlite_db};
 use dbshift::transfer::load::copy::{copy_table, TableJob};
 use dbshift::transfer::load::verify::{rejected_keys, verify_table};
 use dbshift::transfer::model::{ColumnMap, PgType, SourceKey, TableMap, ValuePolicy};
+use dbshift::transfer::plan::Statement;
 
 fn column(name: &str, pg_type: PgType) -> ColumnMap {
     ColumnMap {
@@ -72,7 +73,7 @@ fn copies_verifies_and_rejects_with_reasons() {
     let rejects = tempfile::tempdir().unwrap();
     let map = things_map();
     let columns = source_columns();
-    let before = vec![CREATE_PG.to_string()];
+    let before = vec![Statement::from(CREATE_PG)];
     let job = TableJob {
         source_path: &source.path,
         map: &map,
@@ -164,9 +165,9 @@ fn server_refusals_are_isolated_to_the_rows_that_cause_them() {
     map.columns[1].policy = ValuePolicy::Escape;
     let columns = source_columns();
     // A CHECK the converter knows nothing about: only the server can refuse these rows.
-    let before = vec![format!(
+    let before = vec![Statement::from(format!(
         "{CREATE_PG}; ALTER TABLE things ADD CHECK (id % 1000 <> 0)"
-    )];
+    ))];
     let job = TableJob {
         source_path: &source.path,
         map: &map,

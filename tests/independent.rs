@@ -31,8 +31,11 @@ impl Expect {
     }
 }
 
-/// Chinook's tables: name, key columns (for the order), and every column with its mapping.
-const CHINOOK: &[(&str, &[&str], &[(&str, Expect)])] = {
+/// A table: its name, key columns (for the order), and every column with its mapping.
+type TableSpec = (&'static str, &'static [&'static str], &'static [(&'static str, Expect)]);
+
+/// Chinook's tables.
+const CHINOOK: &[TableSpec] = {
     use Expect::*;
     &[
         (

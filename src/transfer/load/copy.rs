@@ -34,6 +34,7 @@ use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
 use crate::transfer::pg::{answered, server_error, under_savepoint};
 pub use crate::transfer::pg::{is_data_error, server_message};
+use crate::transfer::plan::Statement;
 
 /// Bytes buffered before one write to the server (one `PQputCopyData`).
 const CHUNK_BYTES: usize = 1 << 20;
@@ -143,8 +144,9 @@ pub struct TableJob<'a> {
     pub map: &'a TableMap,
     /// Every column name of the source table (to find a usable rowid alias).
     pub source_columns: &'a [String],
-    /// Statements run in the table's transaction before the COPY (CREATE TABLE, TRUNCATE).
-    pub before: &'a [String],
+    /// Statements run in the table's transaction before the COPY (CREATE TABLE and its CHECKs,
+    /// TRUNCATE). A CHECK PostgreSQL refuses to create is left out and reported.
+    pub before: &'a [Statement],
     /// Statements run in the table's transaction after the COPY (bookkeeping).
     pub after: &'a [String],
     /// Use `COPY ... (FREEZE)`: only when `before` creates or truncates the table.
@@ -374,11 +376,10 @@ fn attempt(
 ) -> std::result::Result<Counters, Attempt> {
     conn.transaction::<Counters, Attempt, _>(|conn| {
         let mut refused = Vec::new();
-        for sql in job.before {
-            if crate::transfer::plan::ddl::is_add_check(sql) {
-                add_check(conn, sql, &mut refused)?;
-            } else {
-                conn.batch_execute(sql)?;
+        for statement in job.before {
+            match statement {
+                Statement::AddCheck(sql) => add_check(conn, sql, &mut refused)?,
+                other => conn.batch_execute(other.sql())?,
             }
         }
         crate::transfer::fault_point(&format!("created:{}", job.map.source));

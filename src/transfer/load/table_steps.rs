@@ -3,6 +3,7 @@
 //! overlap with other tables still loading. A key or index PostgreSQL cannot build is left out
 //! and reported; the data is whole without it.
 
+use crate::transfer::plan::Statement;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::Connection;
@@ -83,7 +84,7 @@ fn copy_rows(
         _ => {
             // Only a table left by an earlier, unrecorded attempt can be here.
             if exists {
-                before.push(format!("DROP TABLE {qualified} CASCADE"));
+                before.push(Statement::Other(format!("DROP TABLE {qualified} CASCADE")));
             }
             before.extend(table.create.iter().cloned());
             true
@@ -95,7 +96,11 @@ fn copy_rows(
     let progress = |rows: u64| options.progress.rows(&label, rows);
     let stats = if options.mode == Mode::SchemaOnly {
         conn.transaction(|conn| {
-            for sql in before.iter().chain(&after) {
+            for sql in before
+                .iter()
+                .map(Statement::sql)
+                .chain(after.iter().map(String::as_str))
+            {
                 conn.batch_execute(sql)?;
             }
             Ok(TableStats::default())

@@ -3,6 +3,7 @@
 //! data-only transfer, from the target's catalog ([`super::data_only`]). The work is recorded
 //! in the target, so a resumed transfer runs exactly the same statements.
 
+use crate::transfer::plan::Statement;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -22,9 +23,9 @@ pub struct WorkTable {
     /// The source column aliasing the rowid, if any.
     pub rowid_column: Option<String>,
     /// Statements that create the table (full mode).
-    pub create: Vec<String>,
+    pub create: Vec<Statement>,
     /// Statements run right after the table is loaded (keys, indexes).
-    pub after_load: Vec<String>,
+    pub after_load: Vec<Statement>,
     /// Target tables that must be loaded first (their foreign keys are checked during the load).
     pub parents: Vec<String>,
     /// Rows in the source (for progress).
@@ -91,7 +92,7 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
     }
     let mut source = SourceCatalog::open(source_path)?;
     let mut work = Work {
-        preamble: plan.before.clone(),
+        preamble: plan.before.iter().map(ToString::to_string).collect(),
         ..Work::default()
     };
     for table in &plan.tables {
@@ -112,7 +113,7 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
                     "restart the identity of `{}.{}` at {} (or past the largest id copied)",
                     table.map.target, identity.column, identity.restart_with
                 ),
-                sql: vec![identity.sql.clone()],
+                sql: vec![identity.sql.to_string()],
             });
         }
     }
@@ -134,7 +135,7 @@ fn foreign_key_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
             id: format!("fk:{}:{}", table.map.source, key.name),
             kind: StepKind::ForeignKey,
             what: format!("foreign key `{}` of `{}`", key.name, table.map.target),
-            sql: vec![key.sql.clone()],
+            sql: vec![key.sql.to_string()],
         })
     })
 }
@@ -146,7 +147,7 @@ fn view_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
             id: format!("view:{}", view.source),
             kind: StepKind::View,
             what: format!("view `{}`", view.target),
-            sql: vec![sql.clone()],
+            sql: vec![sql.to_string()],
         })
     })
 }

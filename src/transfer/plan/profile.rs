@@ -612,7 +612,7 @@ fn observe(
         Some(SqliteType::Text) if utf8 => {
             p.texts += 1;
             let text = value.read_text();
-            if !crate::transfer::load::pages::maybe_repaired(text) {
+            if !crate::transfer::text::maybe_repaired(text) {
                 observe_text(p, text);
                 return;
             }

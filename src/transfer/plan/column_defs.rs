@@ -1,0 +1,211 @@
+//! Column definitions: what each planned column becomes in `CREATE TABLE` (NOT NULL kept only
+//! where the rows allow it, the identity and where its sequence restarts, the translated
+//! DEFAULT, the generated expression) and the copier's column map.
+
+use crate::transfer::model::{ColumnMap, PgType, ValuePolicy};
+use crate::transfer::plan::catalog::{Column, Generated};
+use crate::transfer::plan::columns::{is_textlike, ColumnPlan};
+use crate::transfer::plan::ddl::{self, ColumnDef, DefaultSql, Scope};
+use crate::transfer::plan::document::IdentityPlan;
+use crate::transfer::plan::planner::Planner;
+use crate::transfer::plan::profile::ColumnProfile;
+use crate::transfer::plan::statement::Definition;
+use crate::transfer::plan::table::TableContext;
+
+impl Planner<'_> {
+    /// The `CREATE TABLE` columns, the copier's column map and the identity of a table.
+    pub(crate) fn define_columns(
+        &mut self,
+        t: &TableContext<'_>,
+    ) -> (Vec<ColumnDef>, Vec<ColumnMap>, Option<IdentityPlan>) {
+        let mut defs = Vec::new();
+        let mut maps = Vec::new();
+        if t.fts.is_some() {
+            defs.push(ColumnDef {
+                name: "rowid".into(),
+                pg_type: PgType::BigInt,
+                not_null: true,
+                default: None,
+                identity: false,
+                generated: None,
+            });
+            maps.push(ColumnMap {
+                source: "rowid".into(),
+                target: "rowid".into(),
+                pg_type: PgType::BigInt,
+                not_null: true,
+                policy: ValuePolicy::Reject,
+                conversion: None,
+                json_profiled: false,
+            });
+        }
+        let mut identity = None;
+        for c in &t.columns {
+            let object = format!("column `{}.{}`", t.table.name, c.column.name);
+            let empty = ColumnProfile::default();
+            let profile = t.profile.column(&c.column.name).unwrap_or(&empty);
+            let is_alias = t.table.rowid_alias.as_deref() == Some(c.column.name.as_str());
+            let not_null = self.not_null(t, c.column, profile, is_alias, &object);
+            let is_identity = is_alias
+                && matches!(
+                    c.choice.pg_type,
+                    PgType::SmallInt | PgType::Integer | PgType::BigInt
+                );
+            if is_identity {
+                identity = Some(identity_plan(t, c, profile));
+            }
+            let default = match is_identity {
+                false => self.default(c, &object),
+                true => None,
+            };
+            let generated = c
+                .column
+                .generated
+                .as_ref()
+                .and_then(|g| self.generated(g, t, &object));
+            if generated.is_none() {
+                maps.push(ColumnMap {
+                    source: c.column.name.clone(),
+                    target: c.target.clone(),
+                    pg_type: c.choice.pg_type.clone(),
+                    not_null,
+                    policy: c.choice.policy,
+                    conversion: c.choice.conversion,
+                    json_profiled: c.choice.decision.rule.is_json(),
+                });
+            }
+            defs.push(ColumnDef {
+                name: c.target.clone(),
+                pg_type: c.choice.pg_type.clone(),
+                not_null,
+                default,
+                identity: is_identity,
+                generated,
+            });
+        }
+        (defs, maps, identity)
+    }
+
+    /// NOT NULL as declared (or implied by a key), dropped when rows hold NULL anyway.
+    fn not_null(
+        &mut self,
+        t: &TableContext<'_>,
+        column: &Column,
+        profile: &ColumnProfile,
+        is_alias: bool,
+        object: &str,
+    ) -> bool {
+        let declared =
+            column.not_null || is_alias || (t.table.without_rowid && column.pk_position > 0);
+        if declared && !is_alias && profile.nulls > 0 {
+            self.warn(
+                object.to_string(),
+                format!(
+                    "declared NOT NULL but {} rows hold NULL; created without NOT NULL",
+                    profile.nulls
+                ),
+                None,
+            );
+            return false;
+        }
+        declared
+    }
+
+    /// The translated DEFAULT of a column that is not generated.
+    fn default(&mut self, c: &ColumnPlan<'_>, object: &str) -> Option<String> {
+        let (Some(sql), None) = (&c.column.default, &c.column.generated) else {
+            return None;
+        };
+        match ddl::translate_default(sql, &c.choice.pg_type, c.choice.conversion) {
+            DefaultSql::Sql(expr) => Some(expr),
+            DefaultSql::None => None,
+            DefaultSql::Flagged(why) => {
+                self.warn(object.to_string(), why, Some(format!("DEFAULT {sql}")));
+                None
+            }
+        }
+    }
+
+    /// The translated expression of a generated column, or `None` (with a warning): the
+    /// column is then created plain and holds the values SQLite computed.
+    fn generated(&mut self, g: &Generated, t: &TableContext<'_>, object: &str) -> Option<String> {
+        match generated_expression(g, &t.scope, &t.columns) {
+            Ok(expr) => {
+                if !g.stored {
+                    self.note(object.to_string(), "a VIRTUAL generated column becomes STORED (PostgreSQL 15 stores generated columns)".into(), None);
+                }
+                Some(expr)
+            }
+            Err(why) => {
+                self.warn(
+                    object.to_string(),
+                    format!("generated column not translated ({why}); created as a plain column holding the values SQLite computed"),
+                    Some(g.sql.clone()),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The identity of the rowid alias `c`: its sequence restarts above both the largest id and
+/// SQLite's `sqlite_sequence` value.
+fn identity_plan(
+    t: &TableContext<'_>,
+    c: &ColumnPlan<'_>,
+    profile: &ColumnProfile,
+) -> IdentityPlan {
+    let largest = profile
+        .int_max
+        .unwrap_or(0)
+        .max(t.table.sequence.unwrap_or(0));
+    let restart_with = largest.saturating_add(1).max(1);
+    IdentityPlan {
+        column: c.target.clone(),
+        restart_with,
+        sql: Definition::RestartIdentity {
+            table: &t.qualified,
+            column: &c.target,
+            restart_with,
+        }
+        .render(),
+    }
+}
+
+fn generated_expression(
+    g: &Generated,
+    scope: &Scope,
+    columns: &[ColumnPlan<'_>],
+) -> std::result::Result<String, String> {
+    if g.sql.is_empty() {
+        return Err("its expression could not be read".into());
+    }
+    let used = ddl::columns_used(&g.sql, scope);
+    let plans: Vec<&ColumnPlan<'_>> = used
+        .iter()
+        .filter_map(|u| columns.iter().find(|c| &c.column.name == u))
+        .collect();
+    if plans.iter().any(|c| c.column.generated.is_some()) {
+        return Err("it uses another generated column, which PostgreSQL does not allow".into());
+    }
+    immutable_expression(&g.sql, scope, columns)
+}
+
+/// Translates an expression PostgreSQL requires to be immutable (generated columns, index
+/// expressions): `||` over a non-text value goes through a stable output function.
+pub(crate) fn immutable_expression(
+    sql: &str,
+    scope: &Scope,
+    columns: &[ColumnPlan<'_>],
+) -> std::result::Result<String, String> {
+    let expr = ddl::translate(sql, scope)?;
+    let used = ddl::columns_used(sql, scope);
+    let non_text = used
+        .iter()
+        .filter_map(|u| columns.iter().find(|c| &c.column.name == u))
+        .any(|c| !is_textlike(&c.choice.pg_type));
+    if expr.contains("||") && non_text {
+        return Err("`||` on a non-text column is not immutable in PostgreSQL".into());
+    }
+    Ok(expr)
+}
