@@ -32,6 +32,9 @@ pub enum Error {
         path: PathBuf,
         /// SQLite's message, with the table when known.
         message: String,
+        /// The driver's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The target PostgreSQL refused or failed an operation.
     #[error("PostgreSQL {url}: {message}")]

@@ -32,12 +32,18 @@ pub fn open(path: &Path) -> Result<SqliteConnection> {
     Ok(conn)
 }
 
-pub(crate) fn source_error(path: &Path, table: Option<&str>, e: impl std::fmt::Display) -> Error {
+/// The transfer error for a failed read of the source, naming the table when there is one and
+/// keeping the driver's error as its source.
+pub(crate) fn source_error(
+    path: &Path,
+    table: Option<&str>,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
     let message = match table {
         Some(t) => format!("table `{t}`: {e}"),
         None => e.to_string(),
     };
-    crate::transfer::plan::catalog::source_error(path, message)
+    crate::transfer::plan::catalog::caused_source_error(path, message, e)
 }
 
 /// The column of `table` that aliases its rowid (a single-column `INTEGER PRIMARY KEY` of a

@@ -20,7 +20,7 @@ pub use schema::{
     Check, Column, ForeignKey, Generated, Index, IndexOrigin, IndexPart, Schema, Skipped, Table,
     Trigger, View, VirtualTable,
 };
-pub(crate) use source::source_error;
+pub(crate) use source::{caused_source_error, source_error};
 pub use source::{check_header, Source, BUSY_TIMEOUT_MS, SQLITE_HEADER};
 
 /// Reads the whole catalog of `source`.

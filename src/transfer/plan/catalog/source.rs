@@ -122,6 +122,7 @@ impl Source {
                                     "another process holds a lock on it (waited {} s); try again once its writer has finished",
                                     BUSY_TIMEOUT_MS / 1000
                                 ),
+                                source: Some(Box::new(e)),
                             })
                         }
                         Err(e) => last_error = e.to_string(),
@@ -170,7 +171,7 @@ impl Source {
     /// Runs a query with `$N` parameters on the source.
     pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let result = Executor::query(&mut self.conn, sql, params);
-        result.map_err(|e| self.error(data_error_message(&e)))
+        result.map_err(|e| caused_source_error(&self.path, data_error_message(&e), e))
     }
 
     /// The transfer error for a SQLite failure: a corrupt file is [`Error::NotSqlite`].
@@ -191,7 +192,23 @@ fn is_locked(message: &str) -> bool {
 /// one place both sides turn a SQLite failure into a transfer error (the message may be a
 /// driver error, or a sentence naming the table).
 pub(crate) fn source_error(path: &Path, message: impl std::fmt::Display) -> Error {
-    let message = message.to_string();
+    source_error_with(path, message.to_string(), None)
+}
+
+/// [`source_error`] for a failure of the driver, which is kept as the error's source.
+pub(crate) fn caused_source_error(
+    path: &Path,
+    message: impl std::fmt::Display,
+    cause: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    source_error_with(path, message.to_string(), Some(Box::new(cause)))
+}
+
+fn source_error_with(
+    path: &Path,
+    message: String,
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+) -> Error {
     let lower = message.to_ascii_lowercase();
     if lower.contains("malformed") || lower.contains("not a database") || lower.contains("corrupt")
     {
@@ -203,6 +220,7 @@ pub(crate) fn source_error(path: &Path, message: impl std::fmt::Display) -> Erro
         Error::Source {
             path: path.to_path_buf(),
             message,
+            source: cause,
         }
     }
 }
