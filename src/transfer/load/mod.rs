@@ -2,18 +2,18 @@
 //! `--data-only`, the target's own catalog) says, and check that it does.
 //!
 //! [`run`] runs a transfer's phases in order. Its work list comes from `work` (from a plan)
-//! or `data_only` (onto the target's tables, read by [`target_catalog`], from the source's
+//! or `data_only` (onto the target's tables, read by `target_catalog`, from the source's
 //! tables, read by `source_catalog`); `state` records progress in the target for a resumed
 //! transfer; `preflight` checks the target before anything is written; `scheduler` spreads
 //! the tables over workers, each running a table's steps (`table_steps`); `finish` adds
 //! keys and views after the tables. Underneath, [`pages`] reads SQLite in pages; [`values`]
-//! converts each value for its target column; [`encode`] writes COPY data; [`copy`] runs one
+//! converts each value for its target column; `encode` writes COPY data; [`copy`] runs one
 //! table's copy; [`rejects`] keeps refused rows; [`verify`] compares one table's sides and
 //! `verify_all` every table's; [`progress`] and [`report`] tell what happened.
 
 pub mod copy;
 pub(crate) mod data_only;
-pub mod encode;
+pub(crate) mod encode;
 pub(crate) mod finish;
 pub(crate) mod options;
 pub mod pages;
@@ -26,7 +26,7 @@ pub(crate) mod scheduler;
 pub(crate) mod source_catalog;
 pub(crate) mod state;
 pub(crate) mod table_steps;
-pub mod target_catalog;
+pub(crate) mod target_catalog;
 pub mod values;
 pub mod verify;
 pub(crate) mod verify_all;

@@ -5,7 +5,7 @@
 //! every column holds ([`profile`]), orphan rows and unique keys that collide once converted.
 //! The planner (`planner`) then decides, with no I/O: types ([`cast`]), names, the table DDL
 //! (one file per decision), foreign keys and views, written as typed [`Statement`]s
-//! ([`statement`], SQL from [`ddl`]). Findings that need a human look (a widened column, a
+//! (`statement`, SQL from [`ddl`]). Findings that need a human look (a widened column, a
 //! CHECK that could not be translated, a trigger, orphan rows) are [`ReviewItem`]s and
 //! [`Decision`](cast::Decision)s in the plan; they never stop it. Only an unusable source or
 //! option is an error.
@@ -34,7 +34,7 @@ pub(crate) mod probe;
 pub mod profile;
 pub mod render;
 pub mod sqlite_types;
-pub mod statement;
+mod statement;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -46,7 +46,7 @@ pub use document::{
     ForeignKeyPlan, IdentityPlan, ObjectKind, ObjectPlan, Plan, ReviewItem, Severity, TablePlan,
 };
 pub use options::{selected, OrphanPolicy, PlanOptions};
-pub use statement::Statement;
+pub use statement::{Place, Statement};
 
 use crate::transfer::error::Result;
 
