@@ -1395,3 +1395,43 @@ fn odd_schemas_plan_and_apply() {
         }
     }
 }
+
+#[test]
+fn the_profile_is_the_same_however_its_units_are_spread_over_threads() {
+    // Rowids far apart make every row a unit of its own, so threads take them in varying
+    // order; the examples (and everything else) must not depend on that.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.sqlite");
+    let mut sql = String::from("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n);");
+    for i in 0..40i64 {
+        sql.push_str(&format!(
+            "INSERT INTO t VALUES ({}, 'value {i}', {});",
+            1 + i * 150_000,
+            if i % 3 == 0 {
+                format!("'{i}x'")
+            } else {
+                i.to_string()
+            }
+        ));
+    }
+    let status = std::process::Command::new("sqlite3")
+        .arg(&path)
+        .arg(&sql)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut db = introspect::Source::open(&path).unwrap();
+    let schema = introspect::introspect(&mut db).unwrap();
+    let first = profile::profile(&mut db, &schema, 1).unwrap();
+    assert!(
+        first[0].columns.iter().any(|c| !c.examples.is_empty()),
+        "the profile keeps examples: {first:?}"
+    );
+    for threads in [2, 3, 2, 3, 2] {
+        assert_eq!(
+            profile::profile(&mut db, &schema, threads).unwrap(),
+            first,
+            "{threads} threads"
+        );
+    }
+}

@@ -219,15 +219,19 @@ fn rowid_range(source: &mut Source, table: &Table, rowid: &str) -> Result<Option
     Ok(lo.zip(hi))
 }
 
+/// Where a unit stands in its table: the table's index, then the first rowid of its range.
+type UnitKey = (usize, i64);
+
 /// Runs the units on `threads` connections, each taking the next unit from a shared queue;
-/// returns each thread's profiles by table index.
+/// returns each unit's profile by [`UnitKey`]. Units are profiled apart, so which thread took
+/// which unit never shows in the result.
 fn run_units(
     source: &Source,
     schema: &Schema,
     units: Vec<Unit>,
     threads: usize,
     utf8: bool,
-) -> Result<Vec<BTreeMap<usize, Accumulator>>> {
+) -> Result<Vec<BTreeMap<UnitKey, Accumulator>>> {
     let queue = Mutex::new(units.into_iter());
     let mut partials = Vec::new();
     std::thread::scope(|scope| -> Result<()> {
@@ -244,8 +248,8 @@ fn run_units(
             let queue = &queue;
             let path = source.path.clone();
             handles.push(
-                scope.spawn(move || -> Result<BTreeMap<usize, Accumulator>> {
-                    let mut done: BTreeMap<usize, Accumulator> = BTreeMap::new();
+                scope.spawn(move || -> Result<BTreeMap<UnitKey, Accumulator>> {
+                    let mut done: BTreeMap<UnitKey, Accumulator> = BTreeMap::new();
                     loop {
                         let unit = queue
                             .lock()
@@ -253,8 +257,9 @@ fn run_units(
                             .next();
                         let Some(unit) = unit else { break };
                         let table = &schema.tables[unit.table];
+                        let start = unit.range.map_or(i64::MIN, |(start, _)| start);
                         let acc = done
-                            .entry(unit.table)
+                            .entry((unit.table, start))
                             .or_insert_with(|| Accumulator::new(table, utf8));
                         run_unit(&mut conn, table, &unit, acc)
                             .map_err(|message| source_error(&path, message))?;
@@ -277,17 +282,18 @@ fn run_units(
 /// One profile per table of `schema`, in order, from the threads' partial profiles.
 fn merge_partials(
     schema: &Schema,
-    partials: Vec<BTreeMap<usize, Accumulator>>,
+    partials: Vec<BTreeMap<UnitKey, Accumulator>>,
     utf8: bool,
 ) -> Vec<TableProfile> {
+    // Every unit's profile, merged in rowid order within each table: the same result (and the
+    // same examples) however the units were spread over the threads.
+    let by_unit: BTreeMap<UnitKey, Accumulator> = partials.into_iter().flatten().collect();
     let mut merged: BTreeMap<usize, Accumulator> = BTreeMap::new();
-    for partial in partials {
-        for (index, acc) in partial {
-            match merged.get_mut(&index) {
-                Some(existing) => existing.merge(acc),
-                None => {
-                    merged.insert(index, acc);
-                }
+    for ((index, _), acc) in by_unit {
+        match merged.get_mut(&index) {
+            Some(existing) => existing.merge(acc),
+            None => {
+                merged.insert(index, acc);
             }
         }
     }
@@ -860,6 +866,45 @@ mod tests {
         ] {
             assert!(!time_shape(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn units_merge_in_rowid_order_whichever_thread_profiled_them() {
+        let schema = Schema {
+            tables: vec![Table {
+                name: "t".into(),
+                ..Table::default()
+            }],
+            ..Schema::default()
+        };
+        let unit = |rows: u64, example: &str| {
+            let mut acc = Accumulator::empty();
+            acc.rows = rows;
+            let mut column = ColumnProfile {
+                column: "v".into(),
+                texts: rows,
+                ..ColumnProfile::default()
+            };
+            column
+                .examples
+                .insert(Kind::Text, vec![example.to_string()]);
+            acc.columns.push(column);
+            acc
+        };
+        // Thread one took the later unit, thread two the earlier one, and the other way round.
+        let late_first = vec![
+            BTreeMap::from([((0, 500), unit(1, "late"))]),
+            BTreeMap::from([((0, 1), unit(2, "early"))]),
+        ];
+        let early_first = vec![
+            BTreeMap::from([((0, 1), unit(2, "early"))]),
+            BTreeMap::from([((0, 500), unit(1, "late"))]),
+        ];
+        let a = merge_partials(&schema, late_first, true);
+        let b = merge_partials(&schema, early_first, true);
+        assert_eq!(a, b);
+        assert_eq!(a[0].rows, 3);
+        assert_eq!(a[0].columns[0].examples_of(Kind::Text), ["early", "late"]);
     }
 
     #[test]
