@@ -59,6 +59,7 @@ pub(crate) enum IsoZone {
 
 impl IsoParts {
     /// The instant in microseconds since the Unix epoch, a text without a zone taken as UTC.
+    #[inline]
     pub(crate) fn unix_micros(&self) -> i64 {
         let mut micros = days_from_civil(self.year, self.month, self.day) * 86_400_000_000;
         if let Some(time) = self.time {
@@ -74,6 +75,7 @@ impl IsoParts {
 
 /// Reads `b` as an [`IsoParts`]; `None` for anything else (other separators, a missing digit,
 /// a date that does not exist, a time out of range, trailing text).
+#[inline]
 pub(crate) fn scan_iso(b: &[u8]) -> Option<IsoParts> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -104,6 +106,7 @@ pub(crate) fn scan_iso(b: &[u8]) -> Option<IsoParts> {
 }
 
 /// `HH:MM[:SS[.f…]]` from `at`; the time and where it ends.
+#[inline]
 fn scan_time(b: &[u8], at: usize) -> Option<(IsoTime, usize)> {
     let (hour, minute) = (number(b, at, 2)?, number(b, at + 3, 2)?);
     if *b.get(at + 2)? != b':' || hour > 23 || minute > 59 {
@@ -151,6 +154,7 @@ fn scan_time(b: &[u8], at: usize) -> Option<(IsoTime, usize)> {
 }
 
 /// The zone: nothing, `Z`, or `±HH`, `±HHMM`, `±HH:MM`, and nothing after it.
+#[inline]
 fn scan_zone(rest: &[u8]) -> Option<IsoZone> {
     let (sign, digits) = match rest {
         [] => return Some(IsoZone::Unwritten),
@@ -173,6 +177,7 @@ fn scan_zone(rest: &[u8]) -> Option<IsoZone> {
 }
 
 /// The `len` digits of `b` at `at` as a number; `None` when one is missing or not a digit.
+#[inline]
 fn number(b: &[u8], at: usize, len: usize) -> Option<i64> {
     let digits = b.get(at..at + len)?;
     digits.iter().try_fold(0i64, |acc, &d| {
@@ -181,6 +186,7 @@ fn number(b: &[u8], at: usize, len: usize) -> Option<i64> {
 }
 
 /// The days of `month` in `year` of the proleptic Gregorian calendar.
+#[inline]
 pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
@@ -191,6 +197,7 @@ pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+#[inline]
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
