@@ -28,3 +28,5 @@ mod plan;
 mod registry;
 #[cfg(feature = "postgres")]
 mod transfer;
+#[cfg(feature = "postgres")]
+mod verify_catches;
