@@ -6,6 +6,8 @@ mod support;
 mod backend;
 #[cfg(feature = "postgres")]
 mod bad_input;
+#[cfg(feature = "postgres")]
+mod cast_rules;
 mod cli;
 #[cfg(feature = "postgres")]
 mod cli_modes;
