@@ -106,7 +106,7 @@ pub(crate) fn scan_iso(b: &[u8]) -> Option<IsoParts> {
 }
 
 /// `HH:MM[:SS[.f…]]` from `at`; the time and where it ends.
-#[inline]
+#[inline(always)]
 fn scan_time(b: &[u8], at: usize) -> Option<(IsoTime, usize)> {
     let (hour, minute) = (number(b, at, 2)?, number(b, at + 3, 2)?);
     if *b.get(at + 2)? != b':' || hour > 23 || minute > 59 {
@@ -154,7 +154,7 @@ fn scan_time(b: &[u8], at: usize) -> Option<(IsoTime, usize)> {
 }
 
 /// The zone: nothing, `Z`, or `±HH`, `±HHMM`, `±HH:MM`, and nothing after it.
-#[inline]
+#[inline(always)]
 fn scan_zone(rest: &[u8]) -> Option<IsoZone> {
     let (sign, digits) = match rest {
         [] => return Some(IsoZone::Unwritten),
@@ -177,7 +177,7 @@ fn scan_zone(rest: &[u8]) -> Option<IsoZone> {
 }
 
 /// The `len` digits of `b` at `at` as a number; `None` when one is missing or not a digit.
-#[inline]
+#[inline(always)]
 fn number(b: &[u8], at: usize, len: usize) -> Option<i64> {
     let digits = b.get(at..at + len)?;
     digits.iter().try_fold(0i64, |acc, &d| {
