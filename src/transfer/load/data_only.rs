@@ -249,14 +249,11 @@ fn orm_conversion(
     if !source.holds_numbers(table, &column.name)? {
         return Ok(None);
     }
-    let choices: Vec<String> = choices.iter().map(|c| format!("`{}`", c.name())).collect();
-    Err(Error::Invalid(format!(
-        "column `{table}.{}` holds numbers for {} and their unit cannot be guessed; set `conversion` for `{table}.{}` in the plan file to {}, or name the ORM that wrote the database",
-        column.name,
-        pg_type.sql(),
-        column.name,
-        choices.join(" or ")
-    )))
+    Err(Error::AmbiguousConversion {
+        column: format!("{table}.{}", column.name),
+        pg_type: pg_type.sql(),
+        choices: choices.iter().map(|c| format!("`{}`", c.name())).collect(),
+    })
 }
 
 /// Refuses a target column that must be given a value and that no source column feeds.
