@@ -61,11 +61,7 @@ fn fill(name: &str) -> Filled {
         &format!("{name}: filling SQLite"),
         &python(
             &bed(name),
-            &[
-                "fill",
-                sqlite.to_str().unwrap(),
-                expected.to_str().unwrap(),
-            ],
+            &["fill", sqlite.to_str().unwrap(), expected.to_str().unwrap()],
         ),
     );
     Filled {
@@ -126,7 +122,10 @@ fn django_reads_back_every_object_after_a_data_only_copy() {
     // Django's migrations fill `django_migrations` on PostgreSQL too: the copy replaces it.
     let report = round_trip("django", &["--if-exists", "truncate"]);
     let notes = notes(&report);
-    assert!(notes.contains("ORM: django (found `django_migrations`)"), "{notes}");
+    assert!(
+        notes.contains("ORM: django (found `django_migrations`)"),
+        "{notes}"
+    );
     assert!(
         notes.contains("`shop_item.took` (bigint on SQLite) into interval: django convention `microseconds_to_interval`"),
         "{notes}"
@@ -141,20 +140,22 @@ fn without_an_orm_a_number_into_an_interval_is_refused_and_nothing_changes() {
         "django: creating the schema on PostgreSQL",
         &python(&bed("django"), &["schema", &target.url]),
     );
-    let output = migrate(&filled, &target.url, &["--if-exists", "truncate", "--orm", "none"]);
+    let output = migrate(
+        &filled,
+        &target.url,
+        &["--if-exists", "truncate", "--orm", "none"],
+    );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(
         stderr.contains("column `order.waited` holds numbers for interval")
-            && stderr.contains("`microseconds_to_interval` or `seconds_to_interval`"),
+            && stderr.contains("`microseconds_to_interval` or `seconds_to_interval` or"),
         "{stderr}"
     );
     // Django's own rows on the target (its migrations) are still there, untouched.
-    let migrations = crate::cli_transfer::count(
-        &target.url,
-        "SELECT count(*) AS n FROM django_migrations",
-    );
+    let migrations =
+        crate::cli_transfer::count(&target.url, "SELECT count(*) AS n FROM django_migrations");
     assert!(migrations > 0);
     assert_eq!(
         crate::cli_transfer::count(&target.url, "SELECT count(*) AS n FROM shop_item"),
@@ -169,7 +170,14 @@ fn without_an_orm_a_number_into_an_interval_is_refused_and_nothing_changes() {
     let report = report(&migrate(
         &filled,
         &target.url,
-        &["--if-exists", "truncate", "--orm", "none", "--plan", "columns.toml"],
+        &[
+            "--if-exists",
+            "truncate",
+            "--orm",
+            "none",
+            "--plan",
+            "columns.toml",
+        ],
     ));
     assert!(notes(&report).contains("ORM: none (as asked)"));
     let check = python(
@@ -177,4 +185,41 @@ fn without_an_orm_a_number_into_an_interval_is_refused_and_nothing_changes() {
         &["check", &target.url, filled.expected.to_str().unwrap()],
     );
     succeeded("django: reading back through the ORM", &check);
+}
+
+#[test]
+fn sqlalchemy_reads_back_every_object_after_a_data_only_copy() {
+    // SQLAlchemy without Alembic leaves no bookkeeping table: the ORM is named.
+    let report = round_trip("sqlalchemy", &["--orm", "sqlalchemy"]);
+    let notes = notes(&report);
+    assert!(notes.contains("ORM: sqlalchemy (as asked)"), "{notes}");
+    assert!(
+        notes.contains("`item.took` (DATETIME on SQLite) into interval: sqlalchemy convention `datetime_since_epoch_to_interval`"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn sqlalchemy_intervals_are_not_guessed_without_the_orm() {
+    let filled = fill("sqlalchemy");
+    let target = pg_db();
+    succeeded(
+        "sqlalchemy: creating the schema on PostgreSQL",
+        &python(&bed("sqlalchemy"), &["schema", &target.url]),
+    );
+    // Sent as they are, PostgreSQL would refuse every interval and lose the rows with them.
+    let output = migrate(&filled, &target.url, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("column `item.took` holds date/times for interval")
+            && stderr.contains("`datetime_since_epoch_to_interval`"),
+        "{stderr}"
+    );
+    for table in ["category", "item"] {
+        assert_eq!(
+            crate::cli_transfer::count(&target.url, &format!("SELECT count(*) AS n FROM {table}")),
+            0
+        );
+    }
 }

@@ -179,13 +179,14 @@ pub fn convention(orm: Option<Orm>, declared: &str, target: &PgType) -> Option<C
     }
 }
 
-/// The conversions a person may choose for numbers going into `target` when no ORM decides,
-/// or `None` when the type's own conversion is not a guess.
+/// The conversions a person may choose for numbers or date/times going into `target` when no
+/// ORM decides, or `None` when the type's own conversion is not a guess.
 pub fn ambiguous_choices(target: &PgType) -> Option<&'static [Conversion]> {
     match target {
         PgType::Interval => Some(&[
             Conversion::MicrosecondsToInterval,
             Conversion::SecondsToInterval,
+            Conversion::DatetimeSinceEpochToInterval,
         ]),
         _ => None,
     }

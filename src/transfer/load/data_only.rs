@@ -222,9 +222,9 @@ fn map_columns(
 }
 
 /// The conversion the ORM's convention gives a column the caller set none for (noted in the
-/// work). Numbers going into a type whose unit no convention decides are refused, naming the
-/// column and the choices: guessing seconds for Django's microseconds made every duration a
-/// million times too long.
+/// work). Numbers or date/times going into a type whose unit no convention decides are
+/// refused, naming the column and the choices: guessing seconds for Django's microseconds made
+/// every duration a million times too long.
 fn orm_conversion(
     source: &mut SourceCatalog<'_>,
     (table, column): (&str, &SourceColumn),
@@ -246,11 +246,18 @@ fn orm_conversion(
     let Some(choices) = orm::ambiguous_choices(pg_type) else {
         return Ok(None);
     };
-    if !source.holds_numbers(table, &column.name)? {
+    // SQLite calls a declared type with `DATE` or `TIME` in it NUMERIC: its values may be text.
+    let declared = column.declared.to_ascii_uppercase();
+    let holds = if declared.contains("DATE") || declared.contains("TIME") {
+        "date/times"
+    } else if source.holds_numbers(table, &column.name)? {
+        "numbers"
+    } else {
         return Ok(None);
-    }
+    };
     Err(Error::AmbiguousConversion {
         column: format!("{table}.{}", column.name),
+        holds: holds.into(),
         pg_type: pg_type.sql(),
         choices: choices.iter().map(|c| format!("`{}`", c.name())).collect(),
     })

@@ -76,10 +76,10 @@ def fill():
     durations = [
         datetime.timedelta(seconds=25.46),  # the 25.46 s
         datetime.timedelta(microseconds=-1),
-        datetime.timedelta(days=-3, hours=5, microseconds=7),
+        datetime.timedelta(0),
         datetime.timedelta(hours=2, minutes=1),  # over 2^31 microseconds
         datetime.timedelta(days=365 * 80, microseconds=999999),
-        datetime.timedelta(0),
+        datetime.timedelta(days=-3, hours=5, microseconds=7),
         None,
     ]
     floats = [0.1 + 0.2, 1 / 3, 1e308, -2.2250738585072014e-308, 123456789.12345679, 5e-324, 0.0]
