@@ -37,6 +37,9 @@ struct Settings<'s> {
     given: &'s HashMap<String, ColumnSetting>,
     used: HashSet<String>,
     orm: Option<Orm>,
+    /// The first column whose conversion nothing decides: refused once every setting has been
+    /// matched, so that a misspelt setting is named rather than the column it missed.
+    undecided: Option<Error>,
 }
 
 impl Settings<'_> {
@@ -105,6 +108,7 @@ pub fn data_only_work_with_orm(
         given: settings,
         used: HashSet::new(),
         orm: detected.orm,
+        undecided: None,
     };
     for table in tables
         .into_iter()
@@ -131,7 +135,10 @@ pub fn data_only_work_with_orm(
         work.tables.push(work_table);
     }
     settings.check_all_used()?;
-    Ok(work)
+    match settings.undecided {
+        Some(error) => Err(error),
+        None => Ok(work),
+    }
 }
 
 /// One source table onto its target table in `schema`; findings go to `work.warnings`.
@@ -200,13 +207,20 @@ fn map_columns(
         let setting = settings.take(format!("{table}.{}", column.name));
         let conversion = match setting.conversion {
             Some(given) => Some(given),
-            None => orm_conversion(
+            None => match orm_conversion(
                 source,
                 (table, column),
                 &target_column.pg_type,
                 settings.orm,
                 work,
-            )?,
+            ) {
+                Ok(conversion) => conversion,
+                Err(error @ Error::AmbiguousConversion { .. }) => {
+                    settings.undecided.get_or_insert(error);
+                    None
+                }
+                Err(error) => return Err(error),
+            },
         };
         maps.push(ColumnMap {
             source: column.name.clone(),
