@@ -26,6 +26,8 @@ mod load;
 mod migrations;
 mod missions;
 #[cfg(feature = "postgres")]
+mod orm_beds;
+#[cfg(feature = "postgres")]
 mod plan;
 mod registry;
 #[cfg(feature = "postgres")]

@@ -252,6 +252,12 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub keep_case: bool,
 
+    /// With --data-only: the ORM that wrote the source (django, sqlalchemy, rails, diesel,
+    /// prisma), or `none`; found from its bookkeeping tables when not given. Its SQLite storage
+    /// conventions decide how values become the types it created on PostgreSQL.
+    #[arg(long, value_name = "NAME", value_parser = parse_orm, requires = "data_only")]
+    pub orm: Option<dbshift::transfer::orm::OrmChoice>,
+
     /// Which tables.
     #[command(flatten)]
     pub select: SelectArgs,
@@ -274,6 +280,12 @@ pub struct VerifyArgs {
     /// The transfer was --data-only: map tables by the target's own schema.
     #[arg(long)]
     pub data_only: bool,
+
+    /// With --data-only: the ORM that wrote the source (django, sqlalchemy, rails, diesel,
+    /// prisma), or `none`; found from its bookkeeping tables when not given. Its SQLite storage
+    /// conventions decide how values become the types it created on PostgreSQL.
+    #[arg(long, value_name = "NAME", value_parser = parse_orm, requires = "data_only")]
+    pub orm: Option<dbshift::transfer::orm::OrmChoice>,
 
     /// Reject files of the transfer: rows listed there are expected to be absent.
     #[arg(long, default_value = "dbshift-rejects", value_name = "DIR")]
@@ -323,4 +335,10 @@ pub enum MigrationsCommand {
         #[arg(long)]
         all: bool,
     },
+}
+
+#[cfg(transfer)]
+/// `--orm`'s value: an ORM's name, `none` or `auto`.
+fn parse_orm(text: &str) -> Result<dbshift::transfer::orm::OrmChoice, String> {
+    text.parse()
 }

@@ -75,7 +75,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         exclude: vec!["__diesel_schema_migrations".into()],
         schema: "public".into(),
     };
-    let (work, _) = build_work(Mode::Full, &options, None, &select, false)?;
+    let (work, _) = build_work(Mode::Full, &options, None, &select, false, None)?;
     let report = dbshift::transfer::load::run::run(&options, work)?;
     print(global.format, &report)?;
     Ok(if report.has_rejects() || report.verification_failed() {

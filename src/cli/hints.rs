@@ -26,6 +26,10 @@ pub fn with_flags(error: &Error) -> Option<String> {
         Error::RecordedWork { .. } => {
             format!("{}; start over with --if-exists drop", one_line(chain(error)))
         }
+        Error::AmbiguousConversion { column, .. } => format!(
+            "{}: pass --plan FILE with `[columns.\"{column}\"] conversion = \"...\"`, or --orm NAME",
+            one_line(chain(error))
+        ),
         Error::TruncateNeedsDataOnly => "--if-exists truncate keeps the existing tables and needs --data-only; to replace them in a full migration use --if-exists drop".to_string(),
         _ => return None,
     };

@@ -66,6 +66,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         args.plan.as_deref(),
         &args.select,
         args.keep_case,
+        args.orm,
     )?;
     if args.dry_run {
         dbshift::transfer::load::run::preflight(&options, &work)?;

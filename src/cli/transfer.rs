@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use dbshift::transfer::load::run::{data_only_work, plan_work, ColumnSetting, Work};
+use dbshift::transfer::load::run::{data_only_work_with_orm, plan_work, ColumnSetting, Work};
+use dbshift::transfer::orm::OrmChoice;
 use dbshift::transfer::{Mode, OrphanPolicy, Plan, PlanOptions};
 
 use dbshift::DbConfig;
@@ -107,6 +108,7 @@ pub fn build_work(
     plan_file: Option<&Path>,
     select: &SelectArgs,
     keep_case: bool,
+    orm: Option<OrmChoice>,
 ) -> anyhow::Result<(Work, Option<Plan>)> {
     if mode == Mode::DataOnly {
         let settings = match plan_file {
@@ -116,7 +118,14 @@ pub fn build_work(
         // The data layer's own bookkeeping of schema migrations is never copied.
         let mut exclude = select.exclude.clone();
         exclude.push("__diesel_schema_migrations".into());
-        let work = data_only_work(options, &select.schema, &select.tables, &exclude, &settings)?;
+        let work = data_only_work_with_orm(
+            options,
+            &select.schema,
+            &select.tables,
+            &exclude,
+            &settings,
+            orm.unwrap_or_default(),
+        )?;
         return Ok((work, None));
     }
     let plan = match plan_file {

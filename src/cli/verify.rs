@@ -25,7 +25,14 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         reject_dir: args.reject_dir.clone(),
         progress: Progress::quiet(),
     };
-    let (work, _) = build_work(mode, &options, args.plan.as_deref(), &args.select, false)?;
+    let (work, _) = build_work(
+        mode,
+        &options,
+        args.plan.as_deref(),
+        &args.select,
+        false,
+        args.orm,
+    )?;
     let verification = dbshift::transfer::load::run::verify_work(&options, &work)?;
     let ok = verification.ok;
     print(global.format, &VerifyReport(verification))?;

@@ -96,6 +96,20 @@ pub enum Error {
         /// What is wrong, with the line when known.
         message: String,
     },
+    /// A column's values go into a type whose unit nothing decides (an integer into an
+    /// `interval`: seconds or microseconds? a date/time: counted from when?), and neither a
+    /// per-column conversion nor an ORM's convention says which.
+    #[error("column `{column}` holds {holds} for {pg_type} and what they count cannot be guessed; set its conversion to {}, or name the ORM that wrote the database", choices.join(" or "))]
+    AmbiguousConversion {
+        /// `table.column` in the source.
+        column: String,
+        /// What the column holds: `numbers` or `date/times`.
+        holds: String,
+        /// The target type, as written in DDL.
+        pg_type: String,
+        /// The conversions that would decide it, by their plan-file names in backticks.
+        choices: Vec<String>,
+    },
     /// An option or argument is unusable.
     #[error("{0}")]
     Invalid(String),

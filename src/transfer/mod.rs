@@ -8,6 +8,7 @@
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod orm;
 pub(crate) mod pg;
 pub mod plan;
 pub(crate) mod text;

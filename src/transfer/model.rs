@@ -271,12 +271,29 @@ pub enum Conversion {
     MicrosecondsToInterval,
     /// An integer count of seconds, into an `interval`.
     SecondsToInterval,
+    /// A date/time counted from 1970-01-01 00:00 (SQLAlchemy's `Interval` on a database
+    /// without an interval type), into an `interval`.
+    DatetimeSinceEpochToInterval,
     /// Integer Unix seconds, into a timestamp.
     UnixSeconds,
     /// Integer Unix milliseconds, into a timestamp.
     UnixMilliseconds,
     /// A Julian day number (SQLite `julianday()`), into a timestamp.
     JulianDay,
+}
+
+impl Conversion {
+    /// The name the plan file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Conversion::MicrosecondsToInterval => "microseconds_to_interval",
+            Conversion::SecondsToInterval => "seconds_to_interval",
+            Conversion::DatetimeSinceEpochToInterval => "datetime_since_epoch_to_interval",
+            Conversion::UnixSeconds => "unix_seconds",
+            Conversion::UnixMilliseconds => "unix_milliseconds",
+            Conversion::JulianDay => "julian_day",
+        }
+    }
 }
 
 /// How one SQLite table lands in one PostgreSQL table.

@@ -15,7 +15,8 @@ use crate::transfer::load::preflight::connect;
 use crate::transfer::load::source_catalog::{SourceCatalog, SourceColumn};
 use crate::transfer::load::target_catalog::{read_schema, TargetTable};
 use crate::transfer::load::work::{Step, StepKind, Work, WorkTable};
-use crate::transfer::model::{ColumnMap, Conversion, SourceKey, TableMap, ValuePolicy};
+use crate::transfer::model::{ColumnMap, Conversion, PgType, SourceKey, TableMap, ValuePolicy};
+use crate::transfer::orm::{self, Orm, OrmChoice};
 
 /// A per-column setting for `--data-only` (from the plan file's `[columns."table.column"]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,11 +30,16 @@ pub struct ColumnSetting {
     pub policy: Option<ValuePolicy>,
 }
 
-/// The column settings a caller gave, and which of them a copied column used: a setting no
-/// column used names no copied column, which is refused.
+/// What decides each column's conversion: the column settings a caller gave (and which of
+/// them a copied column used: a setting no column used names no copied column, which is
+/// refused), then the conventions of the ORM that wrote the source.
 struct Settings<'s> {
     given: &'s HashMap<String, ColumnSetting>,
     used: HashSet<String>,
+    orm: Option<Orm>,
+    /// The first column whose conversion nothing decides: refused once every setting has been
+    /// matched, so that a misspelt setting is named rather than the column it missed.
+    undecided: Option<Error>,
 }
 
 impl Settings<'_> {
@@ -58,7 +64,8 @@ impl Settings<'_> {
 /// Builds the work of a `--data-only` transfer: each selected SQLite table onto the existing
 /// target table of the same name (exact, else case-insensitive), columns matched the same way,
 /// values converted to the target's types. Foreign keys of the target are kept: a table is
-/// loaded after the tables it references.
+/// loaded after the tables it references. The ORM that wrote the source is found from its
+/// bookkeeping tables ([`data_only_work_with_orm`] lets the caller name it).
 pub fn data_only_work(
     options: &Options,
     schema: &str,
@@ -66,14 +73,42 @@ pub fn data_only_work(
     exclude: &[String],
     settings: &HashMap<String, ColumnSetting>,
 ) -> Result<Work> {
+    data_only_work_with_orm(
+        options,
+        schema,
+        include,
+        exclude,
+        settings,
+        OrmChoice::Detect,
+    )
+}
+
+/// [`data_only_work`] under the caller's choice of ORM: its conventions decide how values it
+/// stored on SQLite become the types it created on PostgreSQL ([`orm::convention`]). A number
+/// going into a type whose unit nothing decides (an `interval`) is refused unless `settings`
+/// gives the column a conversion.
+pub fn data_only_work_with_orm(
+    options: &Options,
+    schema: &str,
+    include: &[String],
+    exclude: &[String],
+    settings: &HashMap<String, ColumnSetting>,
+    orm: OrmChoice,
+) -> Result<Work> {
     let mut source = SourceCatalog::open(&options.source)?;
     let tables = source.tables()?;
     let mut target = connect(&options.target)?;
     let targets = read_schema(&mut target, schema)?;
-    let mut work = Work::default();
+    let detected = orm::resolve(orm, &tables);
+    let mut work = Work {
+        notes: vec![detected.note],
+        ..Work::default()
+    };
     let mut settings = Settings {
         given: settings,
         used: HashSet::new(),
+        orm: detected.orm,
+        undecided: None,
     };
     for table in tables
         .into_iter()
@@ -100,7 +135,10 @@ pub fn data_only_work(
         work.tables.push(work_table);
     }
     settings.check_all_used()?;
-    Ok(work)
+    match settings.undecided {
+        Some(error) => Err(error),
+        None => Ok(work),
+    }
 }
 
 /// One source table onto its target table in `schema`; findings go to `work.warnings`.
@@ -167,17 +205,76 @@ fn map_columns(
             continue;
         }
         let setting = settings.take(format!("{table}.{}", column.name));
+        let conversion = match setting.conversion {
+            Some(given) => Some(given),
+            None => match orm_conversion(
+                source,
+                (table, column),
+                &target_column.pg_type,
+                settings.orm,
+                work,
+            ) {
+                Ok(conversion) => conversion,
+                Err(error @ Error::AmbiguousConversion { .. }) => {
+                    settings.undecided.get_or_insert(error);
+                    None
+                }
+                Err(error) => return Err(error),
+            },
+        };
         maps.push(ColumnMap {
             source: column.name.clone(),
             target: target_column.name.clone(),
             pg_type: target_column.pg_type.clone(),
             not_null: target_column.not_null,
             policy: setting.policy.unwrap_or_default(),
-            conversion: setting.conversion,
+            conversion,
             json_profiled: false,
         });
     }
     Ok(maps)
+}
+
+/// The conversion the ORM's convention gives a column the caller set none for (noted in the
+/// work). Numbers or date/times going into a type whose unit no convention decides are
+/// refused, naming the column and the choices: guessing seconds for Django's microseconds made
+/// every duration a million times too long.
+fn orm_conversion(
+    source: &mut SourceCatalog<'_>,
+    (table, column): (&str, &SourceColumn),
+    pg_type: &PgType,
+    orm: Option<Orm>,
+    work: &mut Work,
+) -> Result<Option<Conversion>> {
+    if let Some(conversion) = orm::convention(orm, &column.declared, pg_type) {
+        work.notes.push(format!(
+            "`{table}.{}` ({} on SQLite) into {}: {} convention `{}`",
+            column.name,
+            column.declared,
+            pg_type.sql(),
+            orm.map_or("", Orm::name),
+            conversion.name()
+        ));
+        return Ok(Some(conversion));
+    }
+    let Some(choices) = orm::ambiguous_choices(pg_type) else {
+        return Ok(None);
+    };
+    // SQLite calls a declared type with `DATE` or `TIME` in it NUMERIC: its values may be text.
+    let declared = column.declared.to_ascii_uppercase();
+    let holds = if declared.contains("DATE") || declared.contains("TIME") {
+        "date/times"
+    } else if source.holds_numbers(table, &column.name)? {
+        "numbers"
+    } else {
+        return Ok(None);
+    };
+    Err(Error::AmbiguousConversion {
+        column: format!("{table}.{}", column.name),
+        holds: holds.into(),
+        pg_type: pg_type.sql(),
+        choices: choices.iter().map(|c| format!("`{}`", c.name())).collect(),
+    })
 }
 
 /// Refuses a target column that must be given a value and that no source column feeds.

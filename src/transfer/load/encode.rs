@@ -47,6 +47,13 @@ pub fn binary_field(buf: &mut Vec<u8>, cell: &Cell<'_>) {
         Cell::Days(d) => field(buf, &(d - PG_EPOCH_DAYS).to_be_bytes()),
         Cell::TimeOfDay(t) => field(buf, &t.to_be_bytes()),
         Cell::Uuid(u) => field(buf, u),
+        Cell::Interval { days, micros } => {
+            // PostgreSQL's `interval_send`: microseconds, days, months.
+            buf.extend_from_slice(&16i32.to_be_bytes());
+            buf.extend_from_slice(&micros.to_be_bytes());
+            buf.extend_from_slice(&days.to_be_bytes());
+            buf.extend_from_slice(&0i32.to_be_bytes());
+        }
     }
 }
 
@@ -69,17 +76,12 @@ pub fn text_field(buf: &mut Vec<u8>, cell: &Cell<'_>) {
         }
         Cell::Micros(m) => buf.extend_from_slice(format_micros(*m).as_bytes()),
         Cell::Days(d) => buf.extend_from_slice(format_days(*d).as_bytes()),
-        Cell::TimeOfDay(t) => {
-            let (secs, frac) = (t / 1_000_000, t % 1_000_000);
-            buf.extend_from_slice(
-                format!(
-                    "{:02}:{:02}:{:02}.{frac:06}",
-                    secs / 3600,
-                    secs / 60 % 60,
-                    secs % 60
-                )
-                .as_bytes(),
-            );
+        Cell::TimeOfDay(t) => buf.extend_from_slice(clock(*t).as_bytes()),
+        // Every number stays small (the clock is under 24 hours), so PostgreSQL 13 and 14,
+        // which read each number of interval text as a 32-bit integer, accept it too. The
+        // explicit `+` keeps the clock positive after negative days.
+        Cell::Interval { days, micros } => {
+            buf.extend_from_slice(format!("{days} days +{}", clock(*micros)).as_bytes())
         }
         Cell::Uuid(u) => buf.extend_from_slice(
             uuid::Uuid::from_bytes(*u)
@@ -88,6 +90,17 @@ pub fn text_field(buf: &mut Vec<u8>, cell: &Cell<'_>) {
                 .as_bytes(),
         ),
     }
+}
+
+/// `HH:MM:SS.ffffff` for microseconds since midnight.
+fn clock(t: i64) -> String {
+    let (secs, frac) = (t / 1_000_000, t % 1_000_000);
+    format!(
+        "{:02}:{:02}:{:02}.{frac:06}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 fn escape_text(buf: &mut Vec<u8>, bytes: &[u8]) {
@@ -171,6 +184,21 @@ mod tests {
         buf.clear();
         text_field(&mut buf, &Cell::Bytes(vec![0, 255].into()));
         assert_eq!(buf, b"\\\\x00ff");
+        buf.clear();
+        text_field(
+            &mut buf,
+            &Cell::Interval {
+                days: -1,
+                micros: 86_399_999_999,
+            },
+        );
+        assert_eq!(buf, b"-1 days +23:59:59.999999");
+        buf.clear();
+        binary_field(&mut buf, &Cell::Interval { days: 2, micros: 5 });
+        assert_eq!(
+            buf,
+            [0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 2, 0, 0, 0, 0]
+        );
         assert_eq!(format_micros(0), "1970-01-01 00:00:00.000000+00");
         assert_eq!(format_days(-719_528), "0001-01-01 BC");
         assert_eq!(format_days(-719_162), "0001-01-01");

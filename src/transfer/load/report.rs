@@ -70,6 +70,9 @@ pub struct Report {
     pub phases: Vec<(String, f64)>,
     /// Findings that did not stop the transfer (from the plan and the copy).
     pub warnings: Vec<String>,
+    /// Decisions the reader should know of (which ORM's conventions applied).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The verification, unless it was skipped.
     pub verification: Option<Verification>,
     /// Where reject files are, when there are any.
@@ -178,6 +181,9 @@ impl fmt::Display for Report {
             if self.has_rejects() {
                 writeln!(f, "rejected rows and repaired values are listed in {dir}")?;
             }
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;

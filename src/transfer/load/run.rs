@@ -20,7 +20,9 @@ use crate::transfer::load::report::Report;
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
 
-pub use crate::transfer::load::data_only::{data_only_work, ColumnSetting};
+pub use crate::transfer::load::data_only::{
+    data_only_work, data_only_work_with_orm, ColumnSetting,
+};
 pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options};
 pub use crate::transfer::load::preflight::{check_reachable, preflight};
 pub use crate::transfer::load::verify_all::verify_work;
@@ -66,6 +68,7 @@ fn execute(
         totals: Default::default(),
         phases: Vec::new(),
         warnings: work.warnings.clone(),
+        notes: work.notes.clone(),
         verification: None,
         reject_dir: Some(options.reject_dir.display().to_string()),
         seconds: 0.0,

@@ -22,6 +22,9 @@ pub(crate) struct SourceColumn {
     /// Its position in the primary key, from 1; 0 when not in it.
     #[diesel(sql_type = Integer)]
     pub pk: i32,
+    /// Its declared type, as written (empty when none was declared).
+    #[diesel(sql_type = Text)]
+    pub declared: String,
 }
 
 #[derive(QueryableByName)]
@@ -79,7 +82,7 @@ impl<'p> SourceCatalog<'p> {
 
     fn pragma_columns(&mut self, pragma: &str, table: &str) -> Result<Vec<SourceColumn>> {
         diesel::sql_query(format!(
-            "SELECT name, pk FROM {pragma}({})",
+            "SELECT name, pk, type AS declared FROM {pragma}({})",
             quote_literal(table)
         ))
         .load(&mut self.conn)
@@ -93,6 +96,16 @@ impl<'p> SourceCatalog<'p> {
             quote_ident(column).map_err(Error::Invalid)?,
             quote_ident(table).map_err(Error::Invalid)?
         ))
+    }
+
+    /// Whether `table.column` holds a number (SQLite's `integer` or `real` storage class).
+    pub(crate) fn holds_numbers(&mut self, table: &str, column: &str) -> Result<bool> {
+        self.count(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE typeof({}) IN ('integer', 'real')) AS n",
+            quote_ident(table).map_err(Error::Invalid)?,
+            quote_ident(column).map_err(Error::Invalid)?
+        ))
+        .map(|n| n > 0)
     }
 
     /// How many rows `table` holds.

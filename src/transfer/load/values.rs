@@ -126,6 +126,27 @@ pub enum Cell<'a> {
     TimeOfDay(i64),
     /// `uuid`
     Uuid([u8; 16]),
+    /// `interval` without months: whole days and the microseconds of the last day (`0 <=
+    /// micros < 86_400_000_000`), as Python's `timedelta` and psycopg split a duration.
+    Interval {
+        /// Whole days, negative for a negative duration.
+        days: i32,
+        /// Microseconds past the days.
+        micros: i64,
+    },
+}
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// A duration of `micros` microseconds as an interval of days and microseconds.
+fn interval_cell<'a>(micros: i64) -> Result<Cell<'a>, Problem> {
+    let days = i32::try_from(micros.div_euclid(DAY_MICROS))
+        .map_err(|_| other("duration out of range for interval"))?;
+    Ok(Cell::Interval {
+        days,
+        micros: micros.rem_euclid(DAY_MICROS),
+    })
 }
 
 /// Why a value did not fit its column.
@@ -424,6 +445,9 @@ fn convert_with<'a>(
     pg_type: &PgType,
     conversion: Conversion,
 ) -> Result<Cell<'a>, Problem> {
+    if conversion == Conversion::DatetimeSinceEpochToInterval {
+        return since_epoch_interval(value, pg_type);
+    }
     let number = match value {
         Src::Int(i) => i as f64,
         Src::Float(x) => x,
@@ -440,14 +464,17 @@ fn convert_with<'a>(
         }
     };
     match conversion {
-        Conversion::MicrosecondsToInterval => Ok(Cell::Text(Cow::Owned(format!(
-            "{} microseconds",
-            exact_int("microseconds")?
-        )))),
-        Conversion::SecondsToInterval => Ok(Cell::Text(Cow::Owned(format!(
-            "{} seconds",
-            float_text(number)
-        )))),
+        // Sent as days and microseconds, never as one number of microseconds or seconds in
+        // interval text: before PostgreSQL 15 each number there is a 32-bit integer.
+        Conversion::MicrosecondsToInterval => interval_cell(exact_int("microseconds")?),
+        Conversion::SecondsToInterval => {
+            let micros = (number * 1e6).round();
+            if !micros.is_finite() || micros.abs() > 9.0e18 {
+                return Err(other("duration out of range for interval"));
+            }
+            interval_cell(micros as i64)
+        }
+        Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
@@ -478,6 +505,34 @@ fn convert_with<'a>(
                 ))),
             }
         }
+    }
+}
+
+/// A date/time text counted from 1970-01-01 00:00, as the interval it stands for. The text
+/// has no zone (SQLAlchemy writes `epoch + value` naive), and [`parse_datetime`] reads such
+/// text as UTC, so its microseconds since the Unix epoch are the duration.
+fn since_epoch_interval<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
+    if *pg_type != PgType::Interval {
+        return Err(other(format!(
+            "a duration cannot go into {}",
+            pg_type.sql()
+        )));
+    }
+    match value {
+        Src::Text(b) => {
+            let text = pg_text(b)?;
+            let micros = parse_datetime(text).ok_or_else(|| {
+                other(format!(
+                    "`{}` is not a date/time counted from 1970-01-01",
+                    shorten(text)
+                ))
+            })?;
+            interval_cell(micros)
+        }
+        other_value => Err(other(format!(
+            "{} is not a date/time counted from 1970-01-01",
+            describe(other_value)
+        ))),
     }
 }
 
@@ -1018,8 +1073,12 @@ mod tests {
     fn conversions_from_the_plan_apply_first() {
         let mut column = col(PgType::Interval);
         column.conversion = Some(Conversion::MicrosecondsToInterval);
-        assert!(
-            matches!(convert(&SrcValue::Int(1_500_000), &column), Outcome::Exact(Cell::Text(t)) if t == "1500000 microseconds")
+        assert_eq!(
+            exact_with(&SrcValue::Int(1_500_000), &column),
+            Cell::Interval {
+                days: 0,
+                micros: 1_500_000
+            }
         );
         assert!(matches!(
             convert(&SrcValue::Null, &column),
@@ -1029,6 +1088,66 @@ mod tests {
         assert!(matches!(
             convert(&SrcValue::Null, &column),
             Outcome::Reject(_)
+        ));
+    }
+
+    fn exact_with<'a>(value: &'a SrcValue, column: &ColumnMap) -> Cell<'a> {
+        match convert(value, column) {
+            Outcome::Exact(cell) => cell,
+            other => panic!("{value:?} into {column:?}: {other:?}"),
+        }
+    }
+
+    /// Durations split as `timedelta` does: whole days (negative for a negative duration) and
+    /// the microseconds past them, so no number is ever over 2^31 in interval text.
+    #[test]
+    fn durations_become_days_and_microseconds() {
+        let mut column = col(PgType::Interval);
+        column.conversion = Some(Conversion::MicrosecondsToInterval);
+        let interval = |days, micros| Cell::Interval { days, micros };
+        // 25.46 s: the value, read as seconds before.
+        assert_eq!(
+            exact_with(&SrcValue::Int(25_460_000), &column),
+            interval(0, 25_460_000)
+        );
+        // Over 2^31 microseconds (36 minutes), and over a day.
+        assert_eq!(
+            exact_with(&SrcValue::Int(3_000_000_000), &column),
+            interval(0, 3_000_000_000)
+        );
+        assert_eq!(
+            exact_with(&SrcValue::Int(2 * DAY_MICROS + 7), &column),
+            interval(2, 7)
+        );
+        assert_eq!(
+            exact_with(&SrcValue::Int(-1), &column),
+            interval(-1, DAY_MICROS - 1)
+        );
+        assert!(matches!(
+            convert(&SrcValue::Float(1.5), &column),
+            Outcome::Reject(r) if r.contains("whole number")
+        ));
+        column.conversion = Some(Conversion::SecondsToInterval);
+        assert_eq!(
+            exact_with(&SrcValue::Float(1.5), &column),
+            interval(0, 1_500_000)
+        );
+        assert_eq!(
+            exact_with(&SrcValue::Int(-86_401), &column),
+            interval(-2, DAY_MICROS - 1_000_000)
+        );
+        column.conversion = Some(Conversion::DatetimeSinceEpochToInterval);
+        assert_eq!(
+            exact_with(&text("1970-01-02 00:00:25.460000"), &column),
+            interval(1, 25_460_000)
+        );
+        assert_eq!(
+            exact_with(&text("1969-12-31 23:59:59.999999"), &column),
+            interval(-1, DAY_MICROS - 1)
+        );
+        assert!(matches!(
+            convert(&SrcValue::Int(5), &column),
+            Outcome::Reject(r) if r.contains("1970-01-01")
         ));
     }
 }

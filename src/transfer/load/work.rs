@@ -74,6 +74,9 @@ pub struct Work {
     pub finish: Vec<Step>,
     /// Findings to report.
     pub warnings: Vec<String>,
+    /// What was decided without a finding to act on (which ORM's conventions apply).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,

@@ -194,9 +194,11 @@ fn column_override_choice(
         Some(Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay) => {
             Some(PgType::Timestamptz)
         }
-        Some(Conversion::SecondsToInterval | Conversion::MicrosecondsToInterval) => {
-            Some(PgType::Interval)
-        }
+        Some(
+            Conversion::SecondsToInterval
+            | Conversion::MicrosecondsToInterval
+            | Conversion::DatetimeSinceEpochToInterval,
+        ) => Some(PgType::Interval),
         None => None,
     };
     Ok(implied.map(|pg_type| {

@@ -1,0 +1,225 @@
+//! Applications as their ORM wrote them (issue 12): the ORM itself creates and fills a SQLite
+//! database with edge values, creates its schema on PostgreSQL, `dbshift migrate --data-only`
+//! copies, and the ORM reads every object back and compares it with what it read from SQLite
+//! (same type, same value), answers typical queries the same, and gives a new object a fresh
+//! id. The ORM is the independent truth: the beds under `tests/orm/` never ask dbshift.
+//!
+//! The beds need Python with the ORM and psycopg (`.ci/run` installs them); a missing package
+//! is a loud failure with the install command.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::{dbshift, pg_db};
+
+/// The bed's script under `tests/orm/`.
+fn bed(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/orm")
+        .join(name)
+        .join("bed.py")
+}
+
+/// Runs `python3 script ARGS`, failing loudly with the install command when a package is
+/// missing.
+fn python(script: &Path, args: &[&str]) -> Output {
+    let output = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs (apt-get install python3)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("ModuleNotFoundError"),
+        "the ORM test beds need Python packages: pip install 'Django>=5.2,<6' 'SQLAlchemy>=2' 'psycopg[binary]>=3.1' (bash .ci/run installs them)\n{stderr}"
+    );
+    output
+}
+
+fn succeeded(what: &str, output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// A bed filled by its ORM: the SQLite file and what the ORM read back from it.
+struct Filled {
+    dir: tempfile::TempDir,
+    sqlite: PathBuf,
+    expected: PathBuf,
+}
+
+fn fill(name: &str) -> Filled {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("app.sqlite");
+    let expected = dir.path().join("expected.json");
+    succeeded(
+        &format!("{name}: filling SQLite"),
+        &python(
+            &bed(name),
+            &["fill", sqlite.to_str().unwrap(), expected.to_str().unwrap()],
+        ),
+    );
+    Filled {
+        dir,
+        sqlite,
+        expected,
+    }
+}
+
+fn migrate(filled: &Filled, url: &str, extra: &[&str]) -> Output {
+    dbshift(filled.dir.path())
+        .args(["migrate", "--data-only", "--quiet", "--format", "json"])
+        .args(extra)
+        .arg(&filled.sqlite)
+        .arg(url)
+        .output()
+        .unwrap()
+}
+
+fn report(output: &Output) -> serde_json::Value {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The ORM's own schema on PostgreSQL, the copy, then the ORM's check of every object.
+fn round_trip(name: &str, extra: &[&str]) -> serde_json::Value {
+    let filled = fill(name);
+    let target = pg_db();
+    succeeded(
+        &format!("{name}: creating the schema on PostgreSQL"),
+        &python(&bed(name), &["schema", &target.url]),
+    );
+    let report = report(&migrate(&filled, &target.url, extra));
+    assert_eq!(report["totals"]["rows_rejected"], 0, "{report:#}");
+    assert_eq!(report["totals"]["values_repaired"], 0, "{report:#}");
+    assert_eq!(report["verification"]["ok"], true, "{report:#}");
+    let check = python(
+        &bed(name),
+        &["check", &target.url, filled.expected.to_str().unwrap()],
+    );
+    let stdout = succeeded(&format!("{name}: reading back through the ORM"), &check);
+    assert!(stdout.contains("0 differences"), "{stdout}");
+    report
+}
+
+fn notes(report: &serde_json::Value) -> String {
+    report["notes"].to_string()
+}
+
+#[test]
+fn django_reads_back_every_object_after_a_data_only_copy() {
+    // Django's migrations fill `django_migrations` on PostgreSQL too: the copy replaces it.
+    let report = round_trip("django", &["--if-exists", "truncate"]);
+    let notes = notes(&report);
+    assert!(
+        notes.contains("ORM: django (found `django_migrations`)"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("`shop_item.took` (bigint on SQLite) into interval: django convention `microseconds_to_interval`"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn without_an_orm_a_number_into_an_interval_is_refused_and_nothing_changes() {
+    let filled = fill("django");
+    let target = pg_db();
+    succeeded(
+        "django: creating the schema on PostgreSQL",
+        &python(&bed("django"), &["schema", &target.url]),
+    );
+    let output = migrate(
+        &filled,
+        &target.url,
+        &["--if-exists", "truncate", "--orm", "none"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("column `order.waited` holds numbers for interval")
+            && stderr.contains("`microseconds_to_interval` or `seconds_to_interval` or"),
+        "{stderr}"
+    );
+    // Django's own rows on the target (its migrations) are still there, untouched.
+    let migrations =
+        crate::cli_transfer::count(&target.url, "SELECT count(*) AS n FROM django_migrations");
+    assert!(migrations > 0);
+    assert_eq!(
+        crate::cli_transfer::count(&target.url, "SELECT count(*) AS n FROM shop_item"),
+        0
+    );
+    // The conversion named per column decides as the ORM would have.
+    std::fs::write(
+        filled.dir.path().join("columns.toml"),
+        "[columns.\"order.waited\"]\nconversion = \"microseconds_to_interval\"\n[columns.\"shop_item.took\"]\nconversion = \"microseconds_to_interval\"\n",
+    )
+    .unwrap();
+    let report = report(&migrate(
+        &filled,
+        &target.url,
+        &[
+            "--if-exists",
+            "truncate",
+            "--orm",
+            "none",
+            "--plan",
+            "columns.toml",
+        ],
+    ));
+    assert!(notes(&report).contains("ORM: none (as asked)"));
+    let check = python(
+        &bed("django"),
+        &["check", &target.url, filled.expected.to_str().unwrap()],
+    );
+    succeeded("django: reading back through the ORM", &check);
+}
+
+#[test]
+fn sqlalchemy_reads_back_every_object_after_a_data_only_copy() {
+    // SQLAlchemy without Alembic leaves no bookkeeping table: the ORM is named.
+    let report = round_trip("sqlalchemy", &["--orm", "sqlalchemy"]);
+    let notes = notes(&report);
+    assert!(notes.contains("ORM: sqlalchemy (as asked)"), "{notes}");
+    assert!(
+        notes.contains("`item.took` (DATETIME on SQLite) into interval: sqlalchemy convention `datetime_since_epoch_to_interval`"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn sqlalchemy_intervals_are_not_guessed_without_the_orm() {
+    let filled = fill("sqlalchemy");
+    let target = pg_db();
+    succeeded(
+        "sqlalchemy: creating the schema on PostgreSQL",
+        &python(&bed("sqlalchemy"), &["schema", &target.url]),
+    );
+    // Sent as they are, PostgreSQL would refuse every interval and lose the rows with them.
+    let output = migrate(&filled, &target.url, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("column `item.took` holds date/times for interval")
+            && stderr.contains("`datetime_since_epoch_to_interval`"),
+        "{stderr}"
+    );
+    for table in ["category", "item"] {
+        assert_eq!(
+            crate::cli_transfer::count(&target.url, &format!("SELECT count(*) AS n FROM {table}")),
+            0
+        );
+    }
+}
