@@ -28,18 +28,32 @@ pub struct TempServer {
 /// Finds the directory holding `initdb` and `pg_ctl`: `PG_BIN_DIR`, then `PATH`, then the
 /// newest `/usr/lib/postgresql/*/bin`.
 pub fn find_bin_dir() -> Result<PathBuf> {
+    find_bin_dir_in(&Places {
+        pg_bin_dir: std::env::var_os("PG_BIN_DIR").map(PathBuf::from),
+        path: std::env::var_os("PATH"),
+        versions_root: PathBuf::from("/usr/lib/postgresql"),
+    })
+}
+
+/// Where [`find_bin_dir`] looks, in order.
+struct Places {
+    pg_bin_dir: Option<PathBuf>,
+    path: Option<std::ffi::OsString>,
+    /// A directory of `<major>/bin` directories, as Debian installs them.
+    versions_root: PathBuf,
+}
+
+fn find_bin_dir_in(places: &Places) -> Result<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(dir) = std::env::var_os("PG_BIN_DIR").map(PathBuf::from) {
-        if has_tools(&dir) {
+    if let Some(dir) = places.pg_bin_dir.as_ref().filter(|dir| has_tools(dir)) {
+        return Ok(dir.clone());
+    }
+    if let Some(path) = &places.path {
+        if let Some(dir) = std::env::split_paths(path).find(|d| has_tools(d)) {
             return Ok(dir);
         }
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d)) {
-            return Ok(dir);
-        }
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(&places.versions_root)
         .into_iter()
         .flatten()
         .flatten()
@@ -372,5 +386,65 @@ impl Drop for TempServer {
             let _ = self.pg_ctl(&["-m", "immediate", "stop"]);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tools_in(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        for tool in ["initdb", "pg_ctl"] {
+            std::fs::write(dir.join(tool), "").unwrap();
+        }
+    }
+
+    #[test]
+    fn without_the_server_binaries_the_error_says_how_to_install_them() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = find_bin_dir_in(&Places {
+            pg_bin_dir: Some(empty.path().join("nothing")),
+            path: Some(empty.path().as_os_str().to_owned()),
+            versions_root: empty.path().join("postgresql"),
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::Server { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("`initdb` and `pg_ctl` were not found"),
+            "{message}"
+        );
+        assert!(message.contains(INSTALL_HINT), "{message}");
+    }
+
+    #[test]
+    fn pg_bin_dir_then_path_then_the_newest_installed_major() {
+        let root = tempfile::tempdir().unwrap();
+        let versions = root.path().join("postgresql");
+        tools_in(&versions.join("13/bin"));
+        tools_in(&versions.join("16/bin"));
+        std::fs::create_dir_all(versions.join("17/bin")).unwrap(); // no tools: skipped
+        let on_path = root.path().join("on-path");
+        tools_in(&on_path);
+        let chosen = root.path().join("chosen");
+        tools_in(&chosen);
+        let places = |pg_bin_dir: Option<PathBuf>, path: Option<&Path>| Places {
+            pg_bin_dir,
+            path: path.map(|p| p.as_os_str().to_owned()),
+            versions_root: versions.clone(),
+        };
+        assert_eq!(
+            find_bin_dir_in(&places(Some(chosen.clone()), Some(&on_path))).unwrap(),
+            chosen
+        );
+        assert_eq!(
+            find_bin_dir_in(&places(None, Some(&on_path))).unwrap(),
+            on_path
+        );
+        assert_eq!(
+            find_bin_dir_in(&places(Some(root.path().join("x")), None)).unwrap(),
+            versions.join("16/bin")
+        );
     }
 }

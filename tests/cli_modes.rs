@@ -327,3 +327,54 @@ fn if_exists_truncate_empties_the_tables_and_copies_again_with_data_only() {
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM genre"), "25");
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM track"), "3503");
 }
+
+#[test]
+fn migrate_rehearse_moves_the_source_into_a_throwaway_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(
+        dir.path(),
+        &["--format", "json", "migrate", "--rehearse", &chinook()],
+    );
+    exits(&output, 0);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["tables"].as_array().unwrap().len(), 11);
+    assert_eq!(report["totals"]["rows_written"], 15607);
+    assert_eq!(report["verification"]["ok"], true, "{report}");
+    // Nothing is left in the working directory.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn demo_without_rehearse_writes_the_sample_database_and_keeps_an_existing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    exits(
+        &run(
+            dir.path(),
+            &["demo", "--missions", "50", "--out", "demo.db"],
+        ),
+        0,
+    );
+    let db = dir.path().join("demo.db");
+    let missions = crate::support::independent::sqlite_rows(&db, "SELECT count(*) FROM missions");
+    assert_eq!(missions[0][0].as_deref(), Some("50"));
+    let before = std::fs::read(&db).unwrap();
+    let output = run(
+        dir.path(),
+        &["demo", "--missions", "10", "--out", "demo.db"],
+    );
+    exits(&output, 2);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the existing file is kept"
+    );
+    exits(
+        &run(
+            dir.path(),
+            &["demo", "--missions", "10", "--out", "demo.db", "--force"],
+        ),
+        0,
+    );
+    let missions = crate::support::independent::sqlite_rows(&db, "SELECT count(*) FROM missions");
+    assert_eq!(missions[0][0].as_deref(), Some("10"));
+}
