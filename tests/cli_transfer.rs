@@ -5,6 +5,7 @@ use std::process::{Output, Stdio};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+use crate::support::independent::assert_same_rows;
 use crate::support::{dbshift, pg_db, shared_fixture, sqlite_db};
 
 /// Asserts no output of `output` holds the test server's password.
@@ -288,6 +289,21 @@ fn kill_9_during_the_copy_then_resume_verifies_without_duplicates() {
         250_000
     );
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM small"), 2);
+    // Every value, read independently of dbshift: the text timestamps arrive as UTC instants.
+    assert_same_rows(
+        "big",
+        &source.path,
+        "SELECT id, payload, at || '+00' FROM big ORDER BY id",
+        &target.url,
+        "SELECT id, payload, at FROM big ORDER BY id",
+    );
+    assert_same_rows(
+        "small",
+        &source.path,
+        "SELECT id, v FROM small ORDER BY id",
+        &target.url,
+        "SELECT id, v FROM small ORDER BY id",
+    );
 }
 
 #[test]
@@ -407,6 +423,20 @@ fn a_crash_at_every_step_is_finished_by_resume() {
             ),
             0,
             "{point}"
+        );
+        assert_same_rows(
+            &format!("{point}: child"),
+            &source.path,
+            "SELECT id, parent_id, at || '+00' FROM child ORDER BY id",
+            &target.url,
+            "SELECT id, parent_id, at FROM child ORDER BY id",
+        );
+        assert_same_rows(
+            &format!("{point}: parent"),
+            &source.path,
+            "SELECT id, name FROM parent ORDER BY id",
+            &target.url,
+            "SELECT id, name FROM parent ORDER BY id",
         );
     }
 }

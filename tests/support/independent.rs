@@ -96,3 +96,25 @@ fn split(bytes: &[u8]) -> Vec<Vec<Option<String>>> {
         })
         .collect()
 }
+
+/// Asserts that `sqlite_sql` on the SQLite file and `pg_sql` on the PostgreSQL database give
+/// the same rows in the same order, naming the first row that differs (`what` says where).
+pub fn assert_same_rows(what: &str, source: &Path, sqlite_sql: &str, url: &str, pg_sql: &str) {
+    let expected = sqlite_rows(source, sqlite_sql);
+    let actual = pg_rows(url, pg_sql);
+    assert!(
+        !expected.is_empty(),
+        "{what}: the source has rows to compare"
+    );
+    if let Some(at) = expected
+        .iter()
+        .zip(&actual)
+        .position(|(want, got)| want != got)
+    {
+        panic!(
+            "{what}: row {at} differs: source {:?}, target {:?}",
+            expected[at], actual[at]
+        );
+    }
+    assert_eq!(expected.len(), actual.len(), "{what}: row count");
+}
