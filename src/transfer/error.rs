@@ -57,6 +57,15 @@ pub enum Error {
         /// The tables found, comma separated (first few).
         tables: String,
     },
+    /// Replacing the existing tables would also drop objects the transfer does not create
+    /// again (a user's views, functions over the tables, other tables' foreign keys).
+    #[error("target {url}: dropping the existing tables would also drop {objects}, which depend on them; drop or change those first, nothing was changed")]
+    DropWouldRemove {
+        /// The target, without its password.
+        url: RedactedUrl,
+        /// The dependent objects, comma separated (first few), each with its kind.
+        objects: String,
+    },
     /// The target records a transfer that did not finish, and this run neither resumes it nor
     /// starts over.
     #[error("a previous transfer into {url} did not finish")]
