@@ -117,8 +117,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A transfer stopped after it had started writing; the target holds its progress, and
-    /// running it again with [`Options::resume`](crate::transfer::Options::resume) finishes it.
+    /// A transfer stopped after it had started writing, for a reason a later run does not meet
+    /// again ([`Error::passes`]); the target holds its progress, and running it again with
+    /// [`Options::resume`](crate::transfer::Options::resume) finishes it. A failure that would
+    /// repeat is returned as it is, never wrapped in this variant.
     #[error("{source}; the target keeps the progress made, and resuming finishes the transfer")]
     Stopped {
         /// What stopped it.
@@ -127,4 +129,43 @@ pub enum Error {
     /// The data layer failed.
     #[error(transparent)]
     Data(#[from] crate::Error),
+}
+
+impl Error {
+    /// Whether running the same transfer again can get past this error: the connection was
+    /// lost, the server ran out of disk or memory, a lock was held by another session, a reject
+    /// file could not be written for lack of space. A refusal that will repeat (a constraint, a
+    /// value, a right, a timeout the server imposes, a broken plan) is not.
+    pub fn passes(&self) -> bool {
+        match self {
+            Error::Target {
+                source: Some(e), ..
+            }
+            | Error::Server { source: e, .. } => crate::transfer::pg::passes(e),
+            Error::Stopped { .. } => true,
+            Error::Io { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.raw_os_error() == Some(28)
+            }
+            Error::Data(e) => match e {
+                crate::Error::Connect { .. } | crate::Error::PoolTimeout { .. } => true,
+                crate::Error::Query { source, .. } => crate::transfer::pg::passes(source),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The driver's error this error carries, when it comes from the server.
+    pub(crate) fn driver_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            Error::Target {
+                source: Some(e), ..
+            }
+            | Error::Server { source: e, .. } => Some(e),
+            Error::Data(crate::Error::Query { source, .. }) => Some(source),
+            Error::Stopped { source } => source.driver_error(),
+            _ => None,
+        }
+    }
 }

@@ -21,6 +21,9 @@ pub(crate) enum Refusal {
     NoAnswer,
     /// A duplicate key or an exclusion conflict (SQLSTATE 23505, 23P01).
     Duplicate,
+    /// A row's foreign key names no parent row (SQLSTATE 23503): the parent may come later in
+    /// the same table, or was rejected itself.
+    MissingParent,
     /// The data broke a constraint or did not fit its type (SQLSTATE classes 22 and 23).
     Data,
     /// A foreign key's referenced columns have no unique constraint (SQLSTATE 42830,
@@ -69,9 +72,8 @@ pub(crate) fn refusal(e: &DieselError) -> Refusal {
         DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ExclusionViolation => {
             Refusal::Duplicate
         }
-        DatabaseErrorKind::ForeignKeyViolation
-        | DatabaseErrorKind::NotNullViolation
-        | DatabaseErrorKind::CheckViolation => Refusal::Data,
+        DatabaseErrorKind::ForeignKeyViolation => Refusal::MissingParent,
+        DatabaseErrorKind::NotNullViolation | DatabaseErrorKind::CheckViolation => Refusal::Data,
         _ => {
             let message = info.message();
             if DATA_MESSAGES.iter().any(|needle| message.contains(needle)) {
@@ -85,6 +87,58 @@ pub(crate) fn refusal(e: &DieselError) -> Refusal {
     }
 }
 
+/// Fragments of the messages of server errors that a later run does not meet again: the
+/// connection went away (a crash, an administrator's shutdown, a restart: SQLSTATE classes 08
+/// and 57P01-57P03), the server ran out of something it gets back (disk full 53100, memory
+/// 53200, connection slots 53300), a serialization failure or deadlock (class 40), and a lock
+/// another session held (55P03) until it lets go. A statement timeout, a refused value, a
+/// missing right or a broken schema come back the same on every run.
+const PASSING_MESSAGES: &[&str] = &[
+    "terminating connection",
+    "server closed the connection",
+    "connection to server",
+    "the database system is",
+    "could not connect",
+    "no connection to the server",
+    "could not extend file",
+    "no space left on device",
+    "could not write to file",
+    "out of memory",
+    "too many connections",
+    "remaining connection slots",
+    "deadlock detected",
+    "could not serialize",
+    "lock timeout",
+    "could not obtain lock",
+    "conflict with recovery",
+];
+
+/// Whether running the same transfer again can get past this error (see [`PASSING_MESSAGES`]):
+/// a lost connection or a resource the server gets back, never a refusal that will repeat.
+pub(crate) fn passes(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            PASSING_MESSAGES
+                .iter()
+                .any(|needle| message.contains(needle))
+        }
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+/// Whether the server gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03).
+pub(crate) fn is_lock_timeout(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(_, info) if info.message().contains("lock timeout"))
+}
+
 /// Whether the server answered with an error (rather than the connection failing).
 pub(crate) fn answered(e: &DieselError) -> bool {
     refusal(e) != Refusal::NoAnswer
@@ -93,7 +147,10 @@ pub(crate) fn answered(e: &DieselError) -> bool {
 /// Whether the server refused the *data* (so isolating rows can find the culprits), rather
 /// than the statement, the connection or the schema.
 pub fn is_data_error(e: &DieselError) -> bool {
-    matches!(refusal(e), Refusal::Data | Refusal::Duplicate)
+    matches!(
+        refusal(e),
+        Refusal::Data | Refusal::Duplicate | Refusal::MissingParent
+    )
 }
 
 /// The message of a Diesel error without Diesel's decoration, on one line, with the server's
@@ -203,6 +260,39 @@ mod tests {
         ] {
             assert_eq!(refusal(&error), expected, "{error}");
         }
+    }
+
+    #[test]
+    fn only_errors_that_pass_are_worth_running_again() {
+        let unknown = DatabaseErrorKind::Unknown;
+        for message in [
+            "terminating connection due to administrator command",
+            "terminating connection because of crash of another server process",
+            "the database system is shutting down",
+            "could not extend file \"base/1/2\": No space left on device",
+            "canceling statement due to lock timeout",
+            "deadlock detected",
+        ] {
+            assert!(passes(&server(unknown, message)), "{message}");
+        }
+        assert!(passes(&server(DatabaseErrorKind::ClosedConnection, "x")));
+        for message in [
+            "canceling statement due to statement timeout",
+            "insert or update on table \"c\" violates foreign key constraint \"c_p_fkey\"",
+            "permission denied for table t",
+            "column \"message\" of relation \"t\" does not exist",
+            "invalid input syntax for type integer: \"a\"",
+        ] {
+            assert!(!passes(&server(unknown, message)), "{message}");
+        }
+        assert!(!passes(&server(
+            DatabaseErrorKind::ForeignKeyViolation,
+            "x"
+        )));
+        assert!(is_lock_timeout(&server(
+            unknown,
+            "canceling statement due to lock timeout"
+        )));
     }
 
     #[test]

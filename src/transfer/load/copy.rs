@@ -21,7 +21,7 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
 use diesel::query_builder::AstPass;
 use diesel::result::Error as DieselError;
-use diesel::{Connection, QueryResult};
+use diesel::{Connection, QueryResult, RunQueryDsl};
 
 use crate::dialect::quote_ident;
 use crate::transfer::error::{Error, Result};
@@ -32,7 +32,7 @@ use crate::transfer::load::pages::{Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
-use crate::transfer::pg::{answered, server_error, under_savepoint};
+use crate::transfer::pg::{answered, refusal, server_error, under_savepoint, Refusal};
 pub use crate::transfer::pg::{is_data_error, server_message};
 use crate::transfer::plan::Statement;
 
@@ -375,6 +375,10 @@ fn attempt(
     isolate: bool,
 ) -> std::result::Result<Counters, Attempt> {
     conn.transaction::<Counters, Attempt, _>(|conn| {
+        // A deferrable key (Django makes every foreign key `DEFERRABLE INITIALLY DEFERRED`)
+        // would be checked at COMMIT, where a refused row fails the whole table with no row to
+        // isolate. Checked at the end of each statement, it takes the reject path instead.
+        conn.batch_execute("SET CONSTRAINTS ALL IMMEDIATE")?;
         let mut refused = Vec::new();
         for statement in job.before {
             match statement {
@@ -523,6 +527,8 @@ fn read_pages(job: &TableJob<'_>, sender: &SyncSender<Result<Page>>, recycled: &
 }
 
 /// The slow path after the server refused data: chunks under savepoints, halved on failure.
+/// A row refused for a missing parent waits until the table's other rows are in (its parent
+/// may come later in the same table), then is tried again; see [`retry_orphans`].
 fn copy_isolating(
     conn: &mut PgConnection,
     job: &TableJob<'_>,
@@ -534,6 +540,8 @@ fn copy_isolating(
     let mut reader =
         TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
     let mut page = Page::default();
+    let mut orphans: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut orphan_rejects: Vec<Reject> = Vec::new();
     while reader.next_page(&mut page).map_err(Attempt::Other)? {
         let mut encoded: Vec<(usize, Vec<u8>)> = Vec::with_capacity(page.len());
         let mut cells = Vec::with_capacity(job.map.columns.len());
@@ -552,21 +560,195 @@ fn copy_isolating(
                     Some(i) => (job.map.columns[i].source.as_str(), value_json(row.value(i))),
                     None => ("?", serde_json::Value::Null),
                 };
-                sink.push(&record(
+                let reject = record(
                     job,
                     row,
                     column,
                     value,
                     format!("refused by PostgreSQL: {}", server_message(e)),
                     "rejected",
-                ))
+                );
+                if refusal(e) != Refusal::MissingParent {
+                    return sink.push(&reject);
+                }
+                let bytes = encoded
+                    .binary_search_by_key(&index, |(i, _)| *i)
+                    .map(|at| encoded[at].1.clone())
+                    .unwrap_or_default();
+                orphans.push((orphan_rejects.len(), bytes));
+                orphan_rejects.push(reject);
+                Ok(())
             };
             let written = insert_chunk(conn, target, binary, chunk, &mut on_refused, &counters)?;
             Counters::add(&counters.written, written);
         }
         (job.progress)(counters.read.get());
     }
+    retry_orphans(
+        conn,
+        job,
+        (target, binary),
+        (orphans, orphan_rejects),
+        sink,
+        &counters,
+    )?;
     Ok(counters)
+}
+
+/// Rows refused for a missing parent, tried again once every other row of the table is in,
+/// as long as a pass lets some in (a row's parent may be a row refused for the same reason
+/// further on). The rest are rejected; when the parent itself was rejected, the reason names
+/// that reject.
+fn retry_orphans(
+    conn: &mut PgConnection,
+    job: &TableJob<'_>,
+    (target, binary): (&str, bool),
+    (mut orphans, mut rejects): (Vec<(usize, Vec<u8>)>, Vec<Reject>),
+    sink: &mut RejectSink,
+    counters: &Counters,
+) -> std::result::Result<(), Attempt> {
+    let mut last_error: Vec<Option<DieselError>> = Vec::new();
+    while !orphans.is_empty() {
+        let mut refused = Vec::new();
+        last_error.resize_with(rejects.len(), || None);
+        let mut on_refused = |index: usize, e: &DieselError| -> Result<()> {
+            refused.push(index);
+            rejects[index].reason = format!("refused by PostgreSQL: {}", server_message(e));
+            last_error[index] = Some(copy_of(e));
+            Ok(())
+        };
+        let written = insert_chunk(conn, target, binary, &orphans, &mut on_refused, counters)?;
+        Counters::add(&counters.written, written);
+        if written == 0 {
+            break;
+        }
+        orphans.retain(|(index, _)| refused.contains(index));
+    }
+    sink.flush().map_err(Attempt::Other)?;
+    for (index, _) in orphans {
+        let mut reject = rejects[index].clone();
+        if let Some(Some(e)) = last_error.get(index) {
+            if let Some(parent) = rejected_parent(conn, job, sink, &reject, e)? {
+                reject.reason.push_str(&parent);
+            }
+        }
+        sink.push(&reject).map_err(Attempt::Other)?;
+    }
+    Ok(())
+}
+
+/// A server error kept past the call that reported it (Diesel's errors do not clone): the
+/// message and detail, and the constraint and table it names.
+fn copy_of(e: &DieselError) -> DieselError {
+    match e {
+        DieselError::DatabaseError(kind, info) => DieselError::DatabaseError(
+            *kind,
+            Box::new(KeptInfo {
+                message: info.message().to_string(),
+                details: info.details().map(str::to_string),
+                constraint: info.constraint_name().map(str::to_string),
+                table: info.table_name().map(str::to_string),
+            }),
+        ),
+        other => DieselError::QueryBuilderError(other.to_string().into()),
+    }
+}
+
+#[derive(Debug)]
+struct KeptInfo {
+    message: String,
+    details: Option<String>,
+    constraint: Option<String>,
+    table: Option<String>,
+}
+
+impl diesel::result::DatabaseErrorInformation for KeptInfo {
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn details(&self) -> Option<&str> {
+        self.details.as_deref()
+    }
+    fn hint(&self) -> Option<&str> {
+        None
+    }
+    fn table_name(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+    fn column_name(&self) -> Option<&str> {
+        None
+    }
+    fn constraint_name(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+    fn statement_position(&self) -> Option<i32> {
+        None
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct KeyColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    parent: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    child_column: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    parent_column: String,
+}
+
+/// `; its parent ... was rejected ...` when the foreign key `e` names points at a row of the
+/// parent table that this run rejected (read from the reject files, this table's included).
+fn rejected_parent(
+    conn: &mut PgConnection,
+    job: &TableJob<'_>,
+    sink: &RejectSink,
+    reject: &Reject,
+    e: &DieselError,
+) -> std::result::Result<Option<String>, Attempt> {
+    let DieselError::DatabaseError(_, info) = e else {
+        return Ok(None);
+    };
+    let Some(constraint) = info.constraint_name() else {
+        return Ok(None);
+    };
+    let columns: Vec<KeyColumn> = diesel::sql_query(format!(
+        "SELECT p.relname::text AS parent, ca.attname::text AS child_column,
+                pa.attname::text AS parent_column
+         FROM pg_constraint k
+         JOIN pg_class p ON p.oid = k.confrelid
+         CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(c, f)
+         JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.c
+         JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.f
+         WHERE k.conname = {} AND k.conrelid = to_regclass({})",
+        crate::dialect::quote_literal(constraint),
+        crate::dialect::quote_literal(&job.map.qualified_target())
+    ))
+    .load(conn)?;
+    let Some(parent) = columns.first().map(|c| c.parent.clone()) else {
+        return Ok(None);
+    };
+    let mut wanted = Vec::new();
+    for column in &columns {
+        let Some(map) = job
+            .map
+            .columns
+            .iter()
+            .find(|m| m.target == column.child_column)
+        else {
+            return Ok(None);
+        };
+        let value = reject.row.get(&map.source).cloned().unwrap_or_default();
+        wanted.push((column.parent_column.clone(), value));
+    }
+    let found = sink
+        .find_rejected(&parent, &wanted)
+        .map_err(Attempt::Other)?;
+    Ok(found.map(|(key, file)| {
+        format!(
+            "; its parent row in `{parent}` was rejected by this run (key {key}, in `{}`)",
+            file.display()
+        )
+    }))
 }
 
 /// The column a refused row was refused for, when the server's error says: the column it

@@ -92,10 +92,15 @@ pub fn data_only_work(
             &mut settings,
             &mut work,
         )?;
+        let counter = match &work_table.rowid_column {
+            Some(alias) => source.sequence(&table)?.map(|seq| (alias.clone(), seq)),
+            None => None,
+        };
         work.finish.extend(sequence_steps(
             schema,
             target_table,
             &work_table.map.columns,
+            counter.as_ref(),
         )?);
         work.tables.push(work_table);
     }
@@ -210,15 +215,22 @@ fn source_key(
     ))
 }
 
-/// A step per copied column backed by a sequence, moving it past the copied ids.
+/// A step per copied column backed by a sequence, moving it past the copied ids and, for the
+/// column fed by the source's rowid alias, past its `sqlite_sequence` counter (`counter`: the
+/// alias and its value), as full mode does: ids of deleted rows are not handed out again.
 fn sequence_steps(
     schema: &str,
     target_table: &TargetTable,
     maps: &[ColumnMap],
+    counter: Option<&(String, i64)>,
 ) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
     for column in target_table.columns.iter().filter(|c| c.sequence.is_some()) {
-        if maps.iter().any(|m| m.target == column.name) {
+        if let Some(map) = maps.iter().find(|m| m.target == column.name) {
+            let restart_with = match counter {
+                Some((alias, seq)) if *alias == map.source => seq.saturating_add(1).max(1),
+                _ => 1,
+            };
             let qualified = format!(
                 "{}.{}",
                 quote_ident(schema).map_err(Error::Invalid)?,
@@ -234,7 +246,7 @@ fn sequence_steps(
                 sql: vec![crate::transfer::plan::ddl::restart_identity(
                     &qualified,
                     &column.name,
-                    1,
+                    restart_with,
                 )],
             });
         }

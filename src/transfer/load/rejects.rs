@@ -120,6 +120,56 @@ impl RejectSink {
             .map(|dir| dir.join(format!("{}.rejects.jsonl", self.file_stem())))
     }
 
+    /// The key and file of a row of `table` rejected by this run whose columns hold `wanted`
+    /// (column, value as in [`value_json`]; names and the table compared without ASCII case,
+    /// values by their text), looked up in the reject files in the directory, this table's
+    /// unfinished one included (flush it first).
+    pub(crate) fn find_rejected(
+        &self,
+        table: &str,
+        wanted: &[(String, Json)],
+    ) -> Result<Option<(String, PathBuf)>> {
+        let Some(dir) = &self.dir else {
+            return Ok(None);
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(None);
+        };
+        let text_of = |v: &Json| match v {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let name = path.to_string_lossy();
+            if !(name.ends_with(".rejects.jsonl") || name.ends_with(".rejects.jsonl.partial")) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                context: format!("cannot read `{}`", path.display()),
+                source,
+            })?;
+            for reject in text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Reject>(l).ok())
+                .filter(|r| r.action == "rejected" && r.table.eq_ignore_ascii_case(table))
+            {
+                let Json::Object(row) = &reject.row else {
+                    continue;
+                };
+                let matches = wanted.iter().all(|(column, value)| {
+                    row.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(column))
+                        .is_some_and(|(_, v)| !v.is_null() && text_of(v) == text_of(value))
+                });
+                if matches {
+                    let file = PathBuf::from(name.trim_end_matches(".partial"));
+                    return Ok(Some((reject.key.to_string(), file)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Records one rejected row.
     pub fn push(&mut self, reject: &Reject) -> Result<()> {
         self.count += 1;

@@ -41,11 +41,14 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
         state::start(options, &mut conn, &work)?;
         work
     };
+    // Only a failure that passes (a lost connection, a full disk) is one that resuming cures;
+    // any other would stop a resumed run the same way, so it is returned as it is.
     execute(options, &mut conn, &work, started).map_err(|e| match e {
         e @ Error::Stopped { .. } => e,
-        e => Error::Stopped {
+        e if e.passes() => Error::Stopped {
             source: Box::new(e),
         },
+        e => e,
     })
 }
 
