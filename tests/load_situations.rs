@@ -262,3 +262,144 @@ fn a_failure_that_would_repeat_gives_no_advice_to_resume() {
         "0"
     );
 }
+
+/// A source with one table `big` of `rows` rows, large enough that copying and verifying it
+/// take longer than a short statement timeout.
+fn big_source(rows: u32) -> crate::support::SqliteDb {
+    let source = crate::support::sqlite_db();
+    source.exec(&format!(
+        "CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})
+         INSERT INTO big SELECT i, printf('%0120d', i) FROM n;"
+    ));
+    source
+}
+
+#[test]
+fn a_database_statement_timeout_does_not_cut_the_transfer_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = big_source(400_000);
+    let target = pg_db();
+    // As a managed service or a cautious DBA sets it, for every session of the database.
+    target.exec(&format!(
+        "ALTER DATABASE \"{}\" SET statement_timeout = '300ms'",
+        target.name
+    ));
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--quiet",
+            "--format",
+            "json",
+            source.path.to_str().unwrap(),
+            &target.url,
+        ],
+    );
+    exits(&output, 0);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["verification"]["ok"], true, "{report}");
+    let session = report["session"].to_string();
+    assert!(
+        session.contains("statement_timeout: 300 ms -> 0 (no limit)"),
+        "{report}"
+    );
+    // A session of anyone else still gets the database's setting.
+    assert_eq!(scalar(&target.url, "SHOW statement_timeout"), "300ms");
+    assert_eq!(scalar(&target.url, "SELECT count(*) FROM big"), "400000");
+    assert_eq!(
+        scalar(&target.url, "SELECT max(payload) FROM big"),
+        format!("{:0120}", 400_000)
+    );
+}
+
+/// Holds `LOCK TABLE .. IN SHARE MODE` (as `CREATE INDEX` does) in an open transaction of a
+/// session named `audit-job`; returns the connection (dropping it releases the lock) and its
+/// pid.
+fn hold_share_lock(url: &str, table: &str) -> (diesel::PgConnection, String) {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let mut holder = diesel::PgConnection::establish(url).unwrap();
+    holder
+        .batch_execute(&format!(
+            "SET application_name = 'audit-job'; BEGIN; LOCK TABLE {table} IN SHARE MODE"
+        ))
+        .unwrap();
+    let pid = scalar(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'audit-job'",
+    );
+    (holder, pid)
+}
+
+#[test]
+fn a_lock_held_by_another_session_is_shown_and_lock_wait_gives_up_in_one_line() {
+    use diesel::connection::SimpleConnection;
+    let dir = tempfile::tempdir().unwrap();
+    let source = big_source(1_000);
+    let target = pg_db();
+    target.exec("CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL)");
+    let (holder, pid) = hold_share_lock(&target.url, "big");
+    let args = |extra: &[&'static str]| {
+        let mut args = vec!["migrate", "--data-only", "--format", "json"];
+        args.extend_from_slice(extra);
+        args
+    };
+
+    // With --lock-wait: a one-line error naming the table and the session holding it.
+    let mut with_limit = args(&["--lock-wait", "1"]);
+    with_limit.extend([source.path.to_str().unwrap(), target.url.as_str()]);
+    let output = run(dir.path(), &with_limit);
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let error = stderr.lines().last().unwrap_or_default();
+    assert!(error.starts_with("error: "), "{stderr}");
+    for needle in [
+        "gave up after 1 s",
+        "`big`",
+        &format!("pid {pid}"),
+        "audit-job",
+    ] {
+        assert!(error.contains(needle), "{needle}: {stderr}");
+    }
+    assert_eq!(scalar(&target.url, "SELECT count(*) FROM big"), "0");
+
+    // Without: the transfer waits, says so while it waits, and goes on once the lock is gone.
+    // The run above stopped after it had started writing (its bookkeeping is in the target),
+    // and a lock released is what resuming cures: finish it so.
+    let mut resumed = args(&["--resume"]);
+    resumed.extend([source.path.to_str().unwrap(), target.url.as_str()]);
+    let child = dbshift(dir.path())
+        .args(&resumed)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while scalar(
+        &target.url,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'dbshift/%' AND wait_event_type = 'Lock'",
+    ) == "0"
+    {
+        assert!(started.elapsed().as_secs() < 60, "dbshift never waited");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let mut holder = holder;
+    holder.batch_execute("COMMIT").unwrap();
+    let output = child.wait_with_output().unwrap();
+    exits(&output, 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("waiting") && stderr.contains(&format!("pid {pid}")),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let waits = report["lock_waits"].to_string();
+    assert!(
+        waits.contains("`big`") && waits.contains("audit-job") && waits.contains(&pid),
+        "{report}"
+    );
+    assert_eq!(report["verification"]["ok"], true, "{report}");
+    assert_eq!(scalar(&target.url, "SELECT count(*) FROM big"), "1000");
+}

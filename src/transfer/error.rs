@@ -66,6 +66,15 @@ pub enum Error {
         /// The dependent objects, comma separated (first few), each with its kind.
         objects: String,
     },
+    /// A statement waited longer than [`Options::lock_wait`](crate::transfer::Options::lock_wait)
+    /// for a lock another session holds.
+    #[error("gave up after {seconds} s waiting for {what}")]
+    LockWait {
+        /// How long a statement was allowed to wait.
+        seconds: f64,
+        /// The lock and its holder, as last seen (`a lock on `t` held by pid ...`).
+        what: String,
+    },
     /// The target records a transfer that did not finish, and this run neither resumes it nor
     /// starts over.
     #[error("a previous transfer into {url} did not finish")]
@@ -142,7 +151,7 @@ impl Error {
                 source: Some(e), ..
             }
             | Error::Server { source: e, .. } => crate::transfer::pg::passes(e),
-            Error::Stopped { .. } => true,
+            Error::Stopped { .. } | Error::LockWait { .. } => true,
             Error::Io { source, .. } => {
                 source.kind() == std::io::ErrorKind::StorageFull
                     || source.raw_os_error() == Some(28)

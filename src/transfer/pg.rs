@@ -181,6 +181,73 @@ pub(crate) fn server_error(doing: impl Into<String>, e: DieselError) -> Error {
 }
 
 #[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    setting: String,
+}
+
+/// The name dbshift's sessions carry in `pg_stat_activity`, one per process, so the lock
+/// watcher finds them (and an administrator sees who they are).
+pub(crate) fn application_name() -> String {
+    format!("dbshift/{}", std::process::id())
+}
+
+/// Sets what a bulk load needs on one of dbshift's sessions, whatever the role, database or
+/// server defaults are (a managed service may cut statements at a few seconds): no statement,
+/// idle or transaction timeout, and a lock timeout of `lock_wait` (none when `None`). Returns
+/// what differed, as `name: was -> now`, for the report. Settings the server does not know
+/// (`idle_session_timeout` before 14, `transaction_timeout` before 17) are left alone.
+pub(crate) fn prepare_session(
+    conn: &mut PgConnection,
+    lock_wait: Option<std::time::Duration>,
+) -> QueryResult<Vec<String>> {
+    let lock_ms = lock_wait.map_or(0, |d| d.as_millis().max(1));
+    let wanted = [
+        ("statement_timeout", 0),
+        ("lock_timeout", lock_ms),
+        ("idle_in_transaction_session_timeout", 0),
+        ("idle_session_timeout", 0),
+        ("transaction_timeout", 0),
+    ];
+    let current: Vec<Setting> = diesel::sql_query(
+        "SELECT name::text AS name, setting::text AS setting FROM pg_settings WHERE name IN \
+         ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', \
+          'idle_session_timeout', 'transaction_timeout')",
+    )
+    .load(conn)?;
+    let mut changed = Vec::new();
+    let mut sql = format!(
+        "SET application_name = '{}';",
+        application_name().replace('\'', "''")
+    );
+    for (name, value) in wanted {
+        let Some(now) = current.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        if now.setting != value.to_string() {
+            changed.push(format!(
+                "{name}: {} -> {}",
+                shown_ms(&now.setting),
+                shown_ms(&value.to_string())
+            ));
+        }
+        sql.push_str(&format!("SET {name} = {value};"));
+    }
+    conn.batch_execute(&sql)?;
+    Ok(changed)
+}
+
+/// A timeout setting as people read it: `0` is no limit, else milliseconds.
+fn shown_ms(setting: &str) -> String {
+    match setting {
+        "0" => "0 (no limit)".to_string(),
+        ms => format!("{ms} ms"),
+    }
+}
+
+#[derive(QueryableByName)]
 struct OptText {
     #[diesel(sql_type = Nullable<Text>)]
     value: Option<String>,

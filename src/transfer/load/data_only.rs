@@ -69,6 +69,7 @@ pub fn data_only_work(
     let mut source = SourceCatalog::open(&options.source)?;
     let tables = source.tables()?;
     let mut target = connect(&options.target)?;
+    options.prepare_session(&mut target)?;
     let targets = read_schema(&mut target, schema)?;
     let mut work = Work::default();
     let mut settings = Settings {

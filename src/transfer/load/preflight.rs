@@ -38,6 +38,7 @@ pub(crate) fn connect(config: &DbConfig) -> Result<PgConnection> {
 pub fn preflight(options: &Options, work: &Work) -> Result<()> {
     check_options(options)?;
     let mut conn = connect(&options.target)?;
+    options.prepare_session(&mut conn)?;
     let state_exists = recorded_transfer(options, &mut conn)?;
     if !(state_exists && options.resume) {
         check_target(options, &mut conn, work)?;

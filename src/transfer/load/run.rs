@@ -15,10 +15,12 @@ use diesel::pg::PgConnection;
 
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::finish::run_finish;
+use crate::transfer::load::lock_watch::{LockWait, LockWatch};
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
 use crate::transfer::load::report::Report;
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
+use crate::transfer::pg::is_lock_timeout;
 
 pub use crate::transfer::load::data_only::{data_only_work, ColumnSetting};
 pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options};
@@ -31,25 +33,73 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     let started = Instant::now();
     check_options(options)?;
     let mut conn = connect(&options.target)?;
-    let state_exists = recorded_transfer(options, &mut conn)?;
+    let overridden = options.prepare_session(&mut conn)?;
+    let watch = LockWatch::start(options);
+    let result = start_and_execute(options, &mut conn, work, started);
+    let waits = watch.finish();
+    match result {
+        Ok(mut report) => {
+            report.session = overridden;
+            report.lock_waits = waits
+                .iter()
+                .map(|w| format!("waited {:.1} s for {}", w.waited, w.describe()))
+                .collect();
+            Ok(report)
+        }
+        Err(e) => Err(gave_up_waiting(options, e, waits.last())),
+    }
+}
+
+fn start_and_execute(
+    options: &Options,
+    conn: &mut PgConnection,
+    work: Work,
+    started: Instant,
+) -> Result<Report> {
+    let state_exists = recorded_transfer(options, conn)?;
     let work = if state_exists && options.resume {
-        let recorded = state::recorded_work(options, &mut conn)?;
+        let recorded = state::recorded_work(options, conn)?;
         tracing::info!("resuming the transfer recorded in the target");
         recorded
     } else {
-        check_target(options, &mut conn, &work)?;
-        state::start(options, &mut conn, &work)?;
+        check_target(options, conn, &work)?;
+        state::start(options, conn, &work)?;
         work
     };
-    // Only a failure that passes (a lost connection, a full disk) is one that resuming cures;
-    // any other would stop a resumed run the same way, so it is returned as it is.
-    execute(options, &mut conn, &work, started).map_err(|e| match e {
+    // Only a failure that passes (a lost connection, a full disk, a lock released) is one that
+    // resuming cures; any other would stop a resumed run the same way, so it is returned as
+    // it is.
+    execute(options, conn, &work, started).map_err(|e| match e {
         e @ Error::Stopped { .. } => e,
         e if e.passes() => Error::Stopped {
             source: Box::new(e),
         },
         e => e,
     })
+}
+
+/// A lock timeout ([`Options::lock_wait`]) told as the wait it ended: which table, which
+/// session held it, since when (as the watcher last saw it).
+fn gave_up_waiting(options: &Options, e: Error, wait: Option<&LockWait>) -> Error {
+    let Some(seconds) = options.lock_wait.map(|d| d.as_secs_f64()) else {
+        return e;
+    };
+    if !e.driver_error().is_some_and(is_lock_timeout) {
+        return e;
+    }
+    let waited = Error::LockWait {
+        seconds,
+        what: wait.map_or_else(
+            || "a lock another session holds".to_string(),
+            LockWait::describe,
+        ),
+    };
+    match e {
+        Error::Stopped { .. } => Error::Stopped {
+            source: Box::new(waited),
+        },
+        _ => waited,
+    }
 }
 
 /// The phases of a recorded transfer, each timed in the report: prepare, data, constraints,
@@ -72,6 +122,8 @@ fn execute(
         verification: None,
         reject_dir: Some(options.reject_dir.display().to_string()),
         seconds: 0.0,
+        session: Vec::new(),
+        lock_waits: Vec::new(),
     };
 
     let phase = Instant::now();

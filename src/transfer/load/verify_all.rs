@@ -30,7 +30,9 @@ impl Tasks<'_> {
 
     /// One worker: reads sides until none is left or another worker failed.
     fn work(&self, options: &Options) {
-        let mut conn = match connect(&options.target) {
+        let mut conn = match connect(&options.target)
+            .and_then(|mut conn| options.prepare_session(&mut conn).map(|_| conn))
+        {
             Ok(conn) => conn,
             Err(e) => return self.fail(e),
         };
@@ -100,6 +102,7 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
         return Err(e);
     }
     let mut conn = connect(&options.target)?;
+    options.prepare_session(&mut conn)?;
     let mut tables = Vec::with_capacity(checks.len());
     for (check, (source, target, seconds)) in
         checks.iter().zip(tasks.sums.into_inner().expect("lock"))
