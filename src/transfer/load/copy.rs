@@ -331,6 +331,7 @@ fn record(
         reason,
         value,
         row: object(&names, row.values()),
+        run: None,
     }
 }
 

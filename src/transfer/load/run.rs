@@ -17,6 +17,7 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::load::finish::run_finish;
 use crate::transfer::load::lock_watch::{LockWait, LockWatch};
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
+use crate::transfer::load::rejects::RunTag;
 use crate::transfer::load::report::Report;
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
@@ -57,25 +58,52 @@ fn start_and_execute(
     started: Instant,
 ) -> Result<Report> {
     let state_exists = recorded_transfer(options, conn)?;
-    let work = if state_exists && options.resume {
+    let (work, moved) = if state_exists && options.resume {
         let recorded = state::recorded_work(options, conn)?;
+        let run = state::recorded_run(options, conn)?.unwrap_or_else(RunTag::new_id);
         tracing::info!("resuming the transfer recorded in the target");
-        recorded
+        (recorded, claim_reject_dir(options, run)?)
     } else {
         check_target(options, conn, &work)?;
-        state::start(options, conn, &work)?;
-        work
+        let run = RunTag::new_id();
+        let moved = claim_reject_dir(options, run.clone())?;
+        state::start(options, conn, &work, &run)?;
+        (work, moved)
     };
     // Only a failure that passes (a lost connection, a full disk, a lock released) is one that
     // resuming cures; any other would stop a resumed run the same way, so it is returned as
     // it is.
-    execute(options, conn, &work, started).map_err(|e| match e {
+    let mut report = execute(options, conn, &work, started).map_err(|e| match e {
         e @ Error::Stopped { .. } => e,
         e if e.passes() => Error::Stopped {
             source: Box::new(e),
         },
         e => e,
-    })
+    })?;
+    if let Some(moved) = moved {
+        report.warnings.push(format!(
+            "the reject directory held the files of another run; they were moved to `{}`",
+            moved.display()
+        ));
+    }
+    if options.mode != Mode::SchemaOnly {
+        RunTag::release_if_unused(&options.reject_dir);
+    }
+    Ok(report)
+}
+
+/// Makes the reject directory this run's ([`RunTag::claim`]); a schema-only transfer writes
+/// no rejects and leaves it alone.
+fn claim_reject_dir(options: &Options, run: String) -> Result<Option<std::path::PathBuf>> {
+    if options.mode == Mode::SchemaOnly {
+        return Ok(None);
+    }
+    RunTag {
+        run,
+        target: options.target.url.redacted().to_string(),
+        source: options.source.display().to_string(),
+    }
+    .claim(&options.reject_dir)
 }
 
 /// A lock timeout ([`Options::lock_wait`]) told as the wait it ended: which table, which

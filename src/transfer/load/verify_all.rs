@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
+use crate::transfer::load::rejects::RunTag;
 use crate::transfer::load::report::Verification;
 use crate::transfer::load::verify::{rejected_keys, Side, TableToCheck};
 use crate::transfer::load::work::Work;
@@ -69,7 +70,11 @@ impl Tasks<'_> {
 /// Verifies every table of `work` against the source.
 pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     let started = Instant::now();
-    let skip = rejected_keys(&options.reject_dir)?;
+    // Rejects of a run into another target say nothing about this one.
+    let skip = match RunTag::read(&options.reject_dir) {
+        Some(tag) if tag.target != options.target.url.redacted().to_string() => Default::default(),
+        _ => rejected_keys(&options.reject_dir)?,
+    };
     let checks: Vec<TableToCheck<'_>> = work
         .tables
         .iter()
