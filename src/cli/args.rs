@@ -331,6 +331,7 @@ pub enum MigrationsCommand {
 }
 
 /// A positive number of seconds, fractions allowed.
+#[cfg(transfer)]
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     match text.parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(std::time::Duration::from_secs_f64(s)),

@@ -284,6 +284,129 @@ pub(crate) fn under_savepoint(
     }
 }
 
+/// A server error kept past the call that reported it (Diesel's errors do not clone): the
+/// message and detail, and the constraint and table it names.
+pub(crate) fn kept(e: &DieselError) -> DieselError {
+    match e {
+        DieselError::DatabaseError(kind, info) => DieselError::DatabaseError(
+            *kind,
+            Box::new(KeptInfo {
+                message: info.message().to_string(),
+                details: info.details().map(str::to_string),
+                constraint: info.constraint_name().map(str::to_string),
+                table: info.table_name().map(str::to_string),
+            }),
+        ),
+        other => DieselError::QueryBuilderError(other.to_string().into()),
+    }
+}
+
+#[derive(Debug)]
+struct KeptInfo {
+    message: String,
+    details: Option<String>,
+    constraint: Option<String>,
+    table: Option<String>,
+}
+
+impl diesel::result::DatabaseErrorInformation for KeptInfo {
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn details(&self) -> Option<&str> {
+        self.details.as_deref()
+    }
+    fn hint(&self) -> Option<&str> {
+        None
+    }
+    fn table_name(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+    fn column_name(&self) -> Option<&str> {
+        None
+    }
+    fn constraint_name(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+    fn statement_position(&self) -> Option<i32> {
+        None
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+pub(crate) struct KeyColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) parent: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) child_column: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) parent_column: String,
+}
+
+/// The columns of foreign key `constraint` of `table` (qualified), in key order, with its parent
+/// table: what a row refused for a missing parent pointed at.
+pub(crate) fn foreign_key_columns(
+    conn: &mut PgConnection,
+    constraint: &str,
+    table: &str,
+) -> QueryResult<Vec<KeyColumn>> {
+    diesel::sql_query(format!(
+        "SELECT p.relname::text AS parent, ca.attname::text AS child_column,
+                pa.attname::text AS parent_column
+         FROM pg_constraint k
+         JOIN pg_class p ON p.oid = k.confrelid
+         CROSS JOIN LATERAL unnest(k.conkey, k.confkey) WITH ORDINALITY AS u(c, f, n)
+         JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.c
+         JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.f
+         WHERE k.conname = {} AND k.conrelid = to_regclass({})
+         ORDER BY u.n",
+        crate::dialect::quote_literal(constraint),
+        crate::dialect::quote_literal(table)
+    ))
+    .load(conn)
+}
+
+/// What the transfer's errors say about running again, decided here with the server errors
+/// they carry (the error module itself looks at no error).
+impl Error {
+    /// Whether running the same transfer again can get past this error: the connection was
+    /// lost, the server ran out of disk or memory, a lock was held by another session, a reject
+    /// file could not be written for lack of space. A refusal that will repeat (a constraint, a
+    /// value, a right, a timeout the server imposes, a broken plan) is not.
+    pub fn passes(&self) -> bool {
+        match self {
+            Error::Target {
+                source: Some(e), ..
+            }
+            | Error::Server { source: e, .. } => passes(e),
+            Error::Stopped { .. } | Error::LockWait { .. } => true,
+            Error::Io { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.raw_os_error() == Some(28)
+            }
+            Error::Data(e) => match e {
+                crate::Error::Connect { .. } | crate::Error::PoolTimeout { .. } => true,
+                crate::Error::Query { source, .. } => passes(source),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The driver's error this error carries, when it comes from the server.
+    pub(crate) fn driver_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            Error::Target {
+                source: Some(e), ..
+            }
+            | Error::Server { source: e, .. } => Some(e),
+            Error::Data(crate::Error::Query { source, .. }) => Some(source),
+            Error::Stopped { source } => source.driver_error(),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use diesel::connection::SimpleConnection;
 use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection};
 use diesel::query_builder::AstPass;
 use diesel::result::Error as DieselError;
-use diesel::{Connection, QueryResult, RunQueryDsl};
+use diesel::{Connection, QueryResult};
 
 use crate::dialect::quote_ident;
 use crate::transfer::error::{Error, Result};
@@ -32,7 +32,9 @@ use crate::transfer::load::pages::{Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
-use crate::transfer::pg::{answered, refusal, server_error, under_savepoint, Refusal};
+use crate::transfer::pg::{
+    answered, foreign_key_columns, kept, refusal, server_error, under_savepoint, Refusal,
+};
 pub use crate::transfer::pg::{is_data_error, server_message};
 use crate::transfer::plan::Statement;
 
@@ -615,7 +617,7 @@ fn retry_orphans(
         let mut on_refused = |index: usize, e: &DieselError| -> Result<()> {
             refused.push(index);
             rejects[index].reason = format!("refused by PostgreSQL: {}", server_message(e));
-            last_error[index] = Some(copy_of(e));
+            last_error[index] = Some(kept(e));
             Ok(())
         };
         let written = insert_chunk(conn, target, binary, &orphans, &mut on_refused, counters)?;
@@ -638,65 +640,6 @@ fn retry_orphans(
     Ok(())
 }
 
-/// A server error kept past the call that reported it (Diesel's errors do not clone): the
-/// message and detail, and the constraint and table it names.
-fn copy_of(e: &DieselError) -> DieselError {
-    match e {
-        DieselError::DatabaseError(kind, info) => DieselError::DatabaseError(
-            *kind,
-            Box::new(KeptInfo {
-                message: info.message().to_string(),
-                details: info.details().map(str::to_string),
-                constraint: info.constraint_name().map(str::to_string),
-                table: info.table_name().map(str::to_string),
-            }),
-        ),
-        other => DieselError::QueryBuilderError(other.to_string().into()),
-    }
-}
-
-#[derive(Debug)]
-struct KeptInfo {
-    message: String,
-    details: Option<String>,
-    constraint: Option<String>,
-    table: Option<String>,
-}
-
-impl diesel::result::DatabaseErrorInformation for KeptInfo {
-    fn message(&self) -> &str {
-        &self.message
-    }
-    fn details(&self) -> Option<&str> {
-        self.details.as_deref()
-    }
-    fn hint(&self) -> Option<&str> {
-        None
-    }
-    fn table_name(&self) -> Option<&str> {
-        self.table.as_deref()
-    }
-    fn column_name(&self) -> Option<&str> {
-        None
-    }
-    fn constraint_name(&self) -> Option<&str> {
-        self.constraint.as_deref()
-    }
-    fn statement_position(&self) -> Option<i32> {
-        None
-    }
-}
-
-#[derive(diesel::QueryableByName)]
-struct KeyColumn {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    parent: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    child_column: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    parent_column: String,
-}
-
 /// `; its parent ... was rejected ...` when the foreign key `e` names points at a row of the
 /// parent table that this run rejected (read from the reject files, this table's included).
 fn rejected_parent(
@@ -712,19 +655,7 @@ fn rejected_parent(
     let Some(constraint) = info.constraint_name() else {
         return Ok(None);
     };
-    let columns: Vec<KeyColumn> = diesel::sql_query(format!(
-        "SELECT p.relname::text AS parent, ca.attname::text AS child_column,
-                pa.attname::text AS parent_column
-         FROM pg_constraint k
-         JOIN pg_class p ON p.oid = k.confrelid
-         CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS u(c, f)
-         JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.c
-         JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.f
-         WHERE k.conname = {} AND k.conrelid = to_regclass({})",
-        crate::dialect::quote_literal(constraint),
-        crate::dialect::quote_literal(&job.map.qualified_target())
-    ))
-    .load(conn)?;
+    let columns = foreign_key_columns(conn, constraint, &job.map.qualified_target())?;
     let Some(parent) = columns.first().map(|c| c.parent.clone()) else {
         return Ok(None);
     };
