@@ -28,13 +28,12 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::load::encode::{
     binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER,
 };
+use crate::transfer::load::orphans::Parents;
 use crate::transfer::load::pages::{Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
-use crate::transfer::pg::{
-    answered, foreign_key_columns, kept, refusal, server_error, under_savepoint, Refusal,
-};
+use crate::transfer::pg::{answered, kept, refusal, server_error, under_savepoint, Refusal};
 pub use crate::transfer::pg::{is_data_error, server_message};
 use crate::transfer::plan::Statement;
 
@@ -42,6 +41,9 @@ use crate::transfer::plan::Statement;
 const CHUNK_BYTES: usize = 1 << 20;
 /// Rows per savepoint in isolation mode.
 const ISOLATION_CHUNK_ROWS: usize = 1000;
+/// Bytes of rows refused for a missing parent kept to be tried again at the table's end; past
+/// this, the rows kept so far are tried again at once, so memory stays flat.
+const ORPHAN_BYTES: usize = 16 << 20;
 
 thread_local! {
     /// The target of the next COPY on this thread: Diesel's `CopyTarget` names its target by
@@ -586,6 +588,13 @@ fn copy_isolating(
             Counters::add(&counters.written, written);
         }
         (job.progress)(counters.read.get());
+        if orphans.iter().map(|(_, b)| b.len()).sum::<usize>() > ORPHAN_BYTES {
+            let kept = (
+                std::mem::take(&mut orphans),
+                std::mem::take(&mut orphan_rejects),
+            );
+            retry_orphans(conn, job, (target, binary), kept, sink, &counters)?;
+        }
     }
     retry_orphans(
         conn,
@@ -611,11 +620,11 @@ fn retry_orphans(
     counters: &Counters,
 ) -> std::result::Result<(), Attempt> {
     let mut last_error: Vec<Option<DieselError>> = Vec::new();
+    last_error.resize_with(rejects.len(), || None);
     while !orphans.is_empty() {
-        let mut refused = Vec::new();
-        last_error.resize_with(rejects.len(), || None);
+        let mut refused = std::collections::HashSet::new();
         let mut on_refused = |index: usize, e: &DieselError| -> Result<()> {
-            refused.push(index);
+            refused.insert(index);
             rejects[index].reason = format!("refused by PostgreSQL: {}", server_message(e));
             last_error[index] = Some(kept(e));
             Ok(())
@@ -628,59 +637,21 @@ fn retry_orphans(
         orphans.retain(|(index, _)| refused.contains(index));
     }
     sink.flush().map_err(Attempt::Other)?;
+    let mut parents = Parents::default();
+    let table = job.map.qualified_target();
     for (index, _) in orphans {
         let mut reject = rejects[index].clone();
         if let Some(Some(e)) = last_error.get(index) {
-            if let Some(parent) = rejected_parent(conn, job, sink, &reject, e)? {
+            if let Some(parent) = parents
+                .rejected(conn, (job.map, &table), sink, &reject, e)
+                .map_err(Attempt::Other)?
+            {
                 reject.reason.push_str(&parent);
             }
         }
         sink.push(&reject).map_err(Attempt::Other)?;
     }
     Ok(())
-}
-
-/// `; its parent ... was rejected ...` when the foreign key `e` names points at a row of the
-/// parent table that this run rejected (read from the reject files, this table's included).
-fn rejected_parent(
-    conn: &mut PgConnection,
-    job: &TableJob<'_>,
-    sink: &RejectSink,
-    reject: &Reject,
-    e: &DieselError,
-) -> std::result::Result<Option<String>, Attempt> {
-    let DieselError::DatabaseError(_, info) = e else {
-        return Ok(None);
-    };
-    let Some(constraint) = info.constraint_name() else {
-        return Ok(None);
-    };
-    let columns = foreign_key_columns(conn, constraint, &job.map.qualified_target())?;
-    let Some(parent) = columns.first().map(|c| c.parent.clone()) else {
-        return Ok(None);
-    };
-    let mut wanted = Vec::new();
-    for column in &columns {
-        let Some(map) = job
-            .map
-            .columns
-            .iter()
-            .find(|m| m.target == column.child_column)
-        else {
-            return Ok(None);
-        };
-        let value = reject.row.get(&map.source).cloned().unwrap_or_default();
-        wanted.push((column.parent_column.clone(), value));
-    }
-    let found = sink
-        .find_rejected(&parent, &wanted)
-        .map_err(Attempt::Other)?;
-    Ok(found.map(|(key, file)| {
-        format!(
-            "; its parent row in `{parent}` was rejected by this run (key {key}, in `{}`)",
-            file.display()
-        )
-    }))
 }
 
 /// The column a refused row was refused for, when the server's error says: the column it

@@ -17,6 +17,7 @@ pub(crate) mod encode;
 pub(crate) mod finish;
 pub(crate) mod lock_watch;
 pub(crate) mod options;
+pub(crate) mod orphans;
 pub mod pages;
 pub(crate) mod preflight;
 pub mod progress;

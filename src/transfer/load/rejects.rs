@@ -12,6 +12,7 @@
 //! leaves no stale lines. Write errors (a full disk) fail the table, so a row is never counted
 //! as handled when its record is not on disk.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -133,6 +134,15 @@ impl RunTag {
     }
 }
 
+/// A JSON value as text for comparing keys: a string without its quotes, anything else as
+/// written.
+pub(crate) fn json_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Whether `path` is a file a run writes into its reject directory.
 fn is_run_file(path: &Path) -> bool {
     let name = path
@@ -242,24 +252,18 @@ impl RejectSink {
             .map(|dir| dir.join(format!("{}.rejects.jsonl", self.file_stem())))
     }
 
-    /// The key and file of a row of `table` rejected by this run whose columns hold `wanted`
-    /// (column, value as in [`value_json`]; names and the table compared without ASCII case,
-    /// values by their text), looked up in the reject files in the directory, this table's
+    /// The rows of `table` rejected by this run, by the text of their `columns` (names and the
+    /// table compared without ASCII case; rows with a NULL among them left out), with each
+    /// row's key and file: read once from the reject files in the directory, this table's
     /// unfinished one included (flush it first).
-    pub(crate) fn find_rejected(
+    pub(crate) fn rejected_index(
         &self,
         table: &str,
-        wanted: &[(String, Json)],
-    ) -> Result<Option<(String, PathBuf)>> {
-        let Some(dir) = &self.dir else {
-            return Ok(None);
-        };
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Ok(None);
-        };
-        let text_of = |v: &Json| match v {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
+        columns: &[String],
+    ) -> Result<HashMap<Vec<String>, (String, PathBuf)>> {
+        let mut index = HashMap::new();
+        let Some(entries) = self.dir.as_ref().and_then(|d| std::fs::read_dir(d).ok()) else {
+            return Ok(index);
         };
         for path in entries.flatten().map(|e| e.path()) {
             let name = path.to_string_lossy();
@@ -270,6 +274,7 @@ impl RejectSink {
                 context: format!("cannot read `{}`", path.display()),
                 source,
             })?;
+            let file = PathBuf::from(name.trim_end_matches(".partial"));
             for reject in text
                 .lines()
                 .filter_map(|l| serde_json::from_str::<Reject>(l).ok())
@@ -279,18 +284,24 @@ impl RejectSink {
                 let Json::Object(row) = &reject.row else {
                     continue;
                 };
-                let matches = wanted.iter().all(|(column, value)| {
-                    row.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(column))
-                        .is_some_and(|(_, v)| !v.is_null() && text_of(v) == text_of(value))
-                });
-                if matches {
-                    let file = PathBuf::from(name.trim_end_matches(".partial"));
-                    return Ok(Some((reject.key.to_string(), file)));
+                let values: Option<Vec<String>> = columns
+                    .iter()
+                    .map(|column| {
+                        row.iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(column))
+                            .map(|(_, v)| v)
+                            .filter(|v| !v.is_null())
+                            .map(json_text)
+                    })
+                    .collect();
+                if let Some(values) = values {
+                    index
+                        .entry(values)
+                        .or_insert_with(|| (reject.key.to_string(), file.clone()));
                 }
             }
         }
-        Ok(None)
+        Ok(index)
     }
 
     /// Records one rejected row.
