@@ -317,12 +317,17 @@ fn a_database_statement_timeout_does_not_cut_the_transfer_and_is_reported() {
 /// session named `audit-job`; returns the connection (dropping it releases the lock) and its
 /// pid.
 fn hold_share_lock(url: &str, table: &str) -> (diesel::PgConnection, String) {
+    hold_lock(url, table, "SHARE")
+}
+
+/// Holds `LOCK TABLE .. IN <mode> MODE` in an open transaction of a session named `audit-job`.
+fn hold_lock(url: &str, table: &str, mode: &str) -> (diesel::PgConnection, String) {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
     let mut holder = diesel::PgConnection::establish(url).unwrap();
     holder
         .batch_execute(&format!(
-            "SET application_name = 'audit-job'; BEGIN; LOCK TABLE {table} IN SHARE MODE"
+            "SET application_name = 'audit-job'; BEGIN; LOCK TABLE {table} IN {mode} MODE"
         ))
         .unwrap();
     let pid = scalar(
@@ -486,5 +491,48 @@ fn a_second_run_from_the_same_directory_never_counts_the_rejects_of_the_first() 
     assert!(
         text.contains("429 rows  DIFFERS (source 500 rows)"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_lock_that_blocks_even_reading_the_target_is_named_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = big_source(100);
+    let target = pg_db();
+    target.exec("CREATE TABLE big (id bigint PRIMARY KEY, payload text NOT NULL)");
+    // As an `ALTER TABLE` in an open transaction holds it: even reading the table waits.
+    let (holder, pid) = hold_lock(&target.url, "big", "ACCESS EXCLUSIVE");
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--data-only",
+            "--quiet",
+            "--lock-wait",
+            "1.5",
+            source.path.to_str().unwrap(),
+            &target.url,
+        ],
+    );
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for needle in [
+        "gave up after 1.5 s",
+        "`big`",
+        &format!("pid {pid}"),
+        "audit-job",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // Nothing was written, so there is nothing to resume.
+    assert!(!stderr.contains("--resume"), "{stderr}");
+    drop(holder);
+    assert_eq!(
+        scalar(
+            &target.url,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = '_dbshift'"
+        ),
+        "0"
     );
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::quote_ident;
 use crate::transfer::error::{Error, Result};
+use crate::transfer::load::lock_watch::{gave_up_waiting, LockWatch};
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::source_catalog::{SourceCatalog, SourceColumn};
@@ -70,7 +71,12 @@ pub fn data_only_work(
     let tables = source.tables()?;
     let mut target = connect(&options.target)?;
     options.prepare_session(&mut target)?;
-    let targets = read_schema(&mut target, schema)?;
+    // Reading whether a table holds rows waits for a lock an `ALTER TABLE` of another session
+    // holds: shown, and given up after `lock_wait`, as during the copy.
+    let watch = LockWatch::start(options);
+    let targets = read_schema(&mut target, schema);
+    let waits = watch.finish();
+    let targets = targets.map_err(|e| gave_up_waiting(options, e, waits.last()))?;
     let mut work = Work::default();
     let mut settings = Settings {
         given: settings,

@@ -15,9 +15,10 @@ use diesel::sql_types::{Double, Integer, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::dialect::quote_literal;
+use crate::transfer::error::Error;
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
-use crate::transfer::pg::{application_name, prepare_session};
+use crate::transfer::pg::{application_name, is_lock_timeout, prepare_session};
 
 /// How often the watcher looks.
 const POLL: Duration = Duration::from_millis(200);
@@ -137,11 +138,45 @@ fn watch(
             }
             // Shown when it starts, then every ten seconds while it lasts.
             if is_new || last_shown.elapsed() >= Duration::from_secs(10) {
-                let line = format!("waiting {:.0} s for {}", wait.waited, wait.describe());
-                tracing::warn!("{line}");
+                let line = if is_new {
+                    format!("waiting for {}", wait.describe())
+                } else {
+                    format!(
+                        "still waiting after {:.0} s for {}",
+                        wait.waited,
+                        wait.describe()
+                    )
+                };
+                // Shown through the caller's progress (not on stderr with `--quiet`); the log
+                // keeps it at info.
+                tracing::info!("{line}");
                 options.progress.message(&line);
                 last_shown = Instant::now();
             }
         }
+    }
+}
+
+/// A lock timeout ([`Options::lock_wait`]) told as the wait it ended: which table, which
+/// session held it, since when (as the watcher last saw it). Other errors pass unchanged.
+pub(crate) fn gave_up_waiting(options: &Options, e: Error, wait: Option<&LockWait>) -> Error {
+    let Some(seconds) = options.lock_wait.map(|d| d.as_secs_f64()) else {
+        return e;
+    };
+    if !e.driver_error().is_some_and(is_lock_timeout) {
+        return e;
+    }
+    let waited = Error::LockWait {
+        seconds,
+        what: wait.map_or_else(
+            || "a lock another session holds".to_string(),
+            LockWait::describe,
+        ),
+    };
+    match e {
+        Error::Stopped { .. } => Error::Stopped {
+            source: Box::new(waited),
+        },
+        _ => waited,
     }
 }

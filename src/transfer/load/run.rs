@@ -15,13 +15,12 @@ use diesel::pg::PgConnection;
 
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::finish::run_finish;
-use crate::transfer::load::lock_watch::{LockWait, LockWatch};
+use crate::transfer::load::lock_watch::{gave_up_waiting, LockWatch};
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
 use crate::transfer::load::rejects::RunTag;
 use crate::transfer::load::report::Report;
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
-use crate::transfer::pg::is_lock_timeout;
 
 pub use crate::transfer::load::data_only::{data_only_work, ColumnSetting};
 pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options};
@@ -38,7 +37,7 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     let watch = LockWatch::start(options);
     let result = start_and_execute(options, &mut conn, work, started);
     let waits = watch.finish();
-    match result {
+    match result.map_err(|e| gave_up_waiting(options, e, waits.last())) {
         Ok(mut report) => {
             report.session = overridden;
             report.lock_waits = waits
@@ -47,7 +46,7 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
                 .collect();
             Ok(report)
         }
-        Err(e) => Err(gave_up_waiting(options, e, waits.last())),
+        Err(e) => Err(e),
     }
 }
 
@@ -104,30 +103,6 @@ fn claim_reject_dir(options: &Options, run: String) -> Result<Option<std::path::
         source: options.source.display().to_string(),
     }
     .claim(&options.reject_dir)
-}
-
-/// A lock timeout ([`Options::lock_wait`]) told as the wait it ended: which table, which
-/// session held it, since when (as the watcher last saw it).
-fn gave_up_waiting(options: &Options, e: Error, wait: Option<&LockWait>) -> Error {
-    let Some(seconds) = options.lock_wait.map(|d| d.as_secs_f64()) else {
-        return e;
-    };
-    if !e.driver_error().is_some_and(is_lock_timeout) {
-        return e;
-    }
-    let waited = Error::LockWait {
-        seconds,
-        what: wait.map_or_else(
-            || "a lock another session holds".to_string(),
-            LockWait::describe,
-        ),
-    };
-    match e {
-        Error::Stopped { .. } => Error::Stopped {
-            source: Box::new(waited),
-        },
-        _ => waited,
-    }
 }
 
 /// The phases of a recorded transfer, each timed in the report: prepare, data, constraints,
