@@ -23,6 +23,8 @@ mod hostile;
 #[cfg(feature = "postgres")]
 mod independent;
 mod load;
+#[cfg(feature = "postgres")]
+mod load_situations;
 mod migrations;
 mod missions;
 #[cfg(feature = "postgres")]

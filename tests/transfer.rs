@@ -24,6 +24,7 @@ pub fn options(
         verify: true,
         reject_dir: rejects.to_path_buf(),
         progress: Progress::quiet(),
+        lock_wait: None,
     }
 }
 

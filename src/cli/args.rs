@@ -236,6 +236,11 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub no_verify: bool,
 
+    /// Give up when a statement waits longer than SECONDS for a lock another session holds
+    /// (default: wait as long as it takes; the wait is shown meanwhile: table, session, since).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub lock_wait: Option<std::time::Duration>,
+
     /// Plan and check the target, print what would happen, change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -341,4 +346,13 @@ pub enum MigrationsCommand {
 /// `--orm`'s value: an ORM's name, `none` or `auto`.
 fn parse_orm(text: &str) -> Result<dbshift::transfer::orm::OrmChoice, String> {
     text.parse()
+}
+
+/// A positive number of seconds, fractions allowed.
+#[cfg(transfer)]
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s < 1e9 => Ok(std::time::Duration::from_secs_f64(s)),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
 }

@@ -69,6 +69,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         verify: true,
         reject_dir: std::path::PathBuf::from("dbshift-rejects"),
         progress: super::progress::auto(),
+        lock_wait: None,
     };
     let select = SelectArgs {
         tables: Vec::new(),

@@ -59,6 +59,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         } else {
             super::progress::auto()
         },
+        lock_wait: args.lock_wait,
     };
     let (work, plan) = build_work(
         mode,

@@ -24,6 +24,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         verify: true,
         reject_dir: args.reject_dir.clone(),
         progress: Progress::quiet(),
+        lock_wait: None,
     };
     let (work, _) = build_work(
         mode,

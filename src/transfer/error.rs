@@ -57,6 +57,24 @@ pub enum Error {
         /// The tables found, comma separated (first few).
         tables: String,
     },
+    /// Replacing the existing tables would also drop objects the transfer does not create
+    /// again (a user's views, functions over the tables, other tables' foreign keys).
+    #[error("target {url}: dropping the existing tables would also drop {objects}, which depend on them; drop or change those first, nothing was changed")]
+    DropWouldRemove {
+        /// The target, without its password.
+        url: RedactedUrl,
+        /// The dependent objects, comma separated (first few), each with its kind.
+        objects: String,
+    },
+    /// A statement waited longer than [`Options::lock_wait`](crate::transfer::Options::lock_wait)
+    /// for a lock another session holds.
+    #[error("gave up after {seconds} s waiting for {what}")]
+    LockWait {
+        /// How long a statement was allowed to wait.
+        seconds: f64,
+        /// The lock and its holder, as last seen (`a lock on `t` held by pid ...`).
+        what: String,
+    },
     /// The target records a transfer that did not finish, and this run neither resumes it nor
     /// starts over.
     #[error("a previous transfer into {url} did not finish")]
@@ -122,8 +140,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A transfer stopped after it had started writing; the target holds its progress, and
-    /// running it again with [`Options::resume`](crate::transfer::Options::resume) finishes it.
+    /// A transfer stopped after it had started writing, for a reason a later run does not meet
+    /// again ([`Error::passes`]); the target holds its progress, and running it again with
+    /// [`Options::resume`](crate::transfer::Options::resume) finishes it. A failure that would
+    /// repeat is returned as it is, never wrapped in this variant.
     #[error("{source}; the target keeps the progress made, and resuming finishes the transfer")]
     Stopped {
         /// What stopped it.

@@ -21,6 +21,9 @@ pub(crate) enum Refusal {
     NoAnswer,
     /// A duplicate key or an exclusion conflict (SQLSTATE 23505, 23P01).
     Duplicate,
+    /// A row's foreign key names no parent row (SQLSTATE 23503): the parent may come later in
+    /// the same table, or was rejected itself.
+    MissingParent,
     /// The data broke a constraint or did not fit its type (SQLSTATE classes 22 and 23).
     Data,
     /// A foreign key's referenced columns have no unique constraint (SQLSTATE 42830,
@@ -69,9 +72,8 @@ pub(crate) fn refusal(e: &DieselError) -> Refusal {
         DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ExclusionViolation => {
             Refusal::Duplicate
         }
-        DatabaseErrorKind::ForeignKeyViolation
-        | DatabaseErrorKind::NotNullViolation
-        | DatabaseErrorKind::CheckViolation => Refusal::Data,
+        DatabaseErrorKind::ForeignKeyViolation => Refusal::MissingParent,
+        DatabaseErrorKind::NotNullViolation | DatabaseErrorKind::CheckViolation => Refusal::Data,
         _ => {
             let message = info.message();
             if DATA_MESSAGES.iter().any(|needle| message.contains(needle)) {
@@ -85,6 +87,58 @@ pub(crate) fn refusal(e: &DieselError) -> Refusal {
     }
 }
 
+/// Fragments of the messages of server errors that a later run does not meet again: the
+/// connection went away (a crash, an administrator's shutdown, a restart: SQLSTATE classes 08
+/// and 57P01-57P03), the server ran out of something it gets back (disk full 53100, memory
+/// 53200, connection slots 53300), a serialization failure or deadlock (class 40), and a lock
+/// another session held (55P03) until it lets go. A statement timeout, a refused value, a
+/// missing right or a broken schema come back the same on every run.
+const PASSING_MESSAGES: &[&str] = &[
+    "terminating connection",
+    "server closed the connection",
+    "connection to server",
+    "the database system is",
+    "could not connect",
+    "no connection to the server",
+    "could not extend file",
+    "no space left on device",
+    "could not write to file",
+    "out of memory",
+    "too many connections",
+    "remaining connection slots",
+    "deadlock detected",
+    "could not serialize",
+    "lock timeout",
+    "could not obtain lock",
+    "conflict with recovery",
+];
+
+/// Whether running the same transfer again can get past this error (see [`PASSING_MESSAGES`]):
+/// a lost connection or a resource the server gets back, never a refusal that will repeat.
+pub(crate) fn passes(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            | DatabaseErrorKind::SerializationFailure,
+            _,
+        ) => true,
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            PASSING_MESSAGES
+                .iter()
+                .any(|needle| message.contains(needle))
+        }
+        DieselError::BrokenTransactionManager => true,
+        _ => false,
+    }
+}
+
+/// Whether the server gave up waiting for a lock (`lock_timeout`, SQLSTATE 55P03).
+pub(crate) fn is_lock_timeout(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(_, info) if info.message().contains("lock timeout"))
+}
+
 /// Whether the server answered with an error (rather than the connection failing).
 pub(crate) fn answered(e: &DieselError) -> bool {
     refusal(e) != Refusal::NoAnswer
@@ -93,7 +147,10 @@ pub(crate) fn answered(e: &DieselError) -> bool {
 /// Whether the server refused the *data* (so isolating rows can find the culprits), rather
 /// than the statement, the connection or the schema.
 pub fn is_data_error(e: &DieselError) -> bool {
-    matches!(refusal(e), Refusal::Data | Refusal::Duplicate)
+    matches!(
+        refusal(e),
+        Refusal::Data | Refusal::Duplicate | Refusal::MissingParent
+    )
 }
 
 /// The message of a Diesel error without Diesel's decoration, on one line, with the server's
@@ -120,6 +177,73 @@ pub(crate) fn server_error(doing: impl Into<String>, e: DieselError) -> Error {
         doing: doing.into(),
         message: server_message(&e),
         source: e,
+    }
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    setting: String,
+}
+
+/// The name dbshift's sessions carry in `pg_stat_activity`, one per process, so the lock
+/// watcher finds them (and an administrator sees who they are).
+pub(crate) fn application_name() -> String {
+    format!("dbshift/{}", std::process::id())
+}
+
+/// Sets what a bulk load needs on one of dbshift's sessions, whatever the role, database or
+/// server defaults are (a managed service may cut statements at a few seconds): no statement,
+/// idle or transaction timeout, and a lock timeout of `lock_wait` (none when `None`). Returns
+/// what differed, as `name: was -> now`, for the report. Settings the server does not know
+/// (`idle_session_timeout` before 14, `transaction_timeout` before 17) are left alone.
+pub(crate) fn prepare_session(
+    conn: &mut PgConnection,
+    lock_wait: Option<std::time::Duration>,
+) -> QueryResult<Vec<String>> {
+    let lock_ms = lock_wait.map_or(0, |d| d.as_millis().max(1));
+    let wanted = [
+        ("statement_timeout", 0),
+        ("lock_timeout", lock_ms),
+        ("idle_in_transaction_session_timeout", 0),
+        ("idle_session_timeout", 0),
+        ("transaction_timeout", 0),
+    ];
+    let current: Vec<Setting> = diesel::sql_query(
+        "SELECT name::text AS name, setting::text AS setting FROM pg_settings WHERE name IN \
+         ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', \
+          'idle_session_timeout', 'transaction_timeout')",
+    )
+    .load(conn)?;
+    let mut changed = Vec::new();
+    let mut sql = format!(
+        "SET application_name = '{}';",
+        application_name().replace('\'', "''")
+    );
+    for (name, value) in wanted {
+        let Some(now) = current.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        if now.setting != value.to_string() {
+            changed.push(format!(
+                "{name}: {} -> {}",
+                shown_ms(&now.setting),
+                shown_ms(&value.to_string())
+            ));
+        }
+        sql.push_str(&format!("SET {name} = {value};"));
+    }
+    conn.batch_execute(&sql)?;
+    Ok(changed)
+}
+
+/// A timeout setting as people read it: `0` is no limit, else milliseconds.
+fn shown_ms(setting: &str) -> String {
+    match setting {
+        "0" => "0 (no limit)".to_string(),
+        ms => format!("{ms} ms"),
     }
 }
 
@@ -157,6 +281,129 @@ pub(crate) fn under_savepoint(
             Ok(Some(e))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// A server error kept past the call that reported it (Diesel's errors do not clone): the
+/// message and detail, and the constraint and table it names.
+pub(crate) fn kept(e: &DieselError) -> DieselError {
+    match e {
+        DieselError::DatabaseError(kind, info) => DieselError::DatabaseError(
+            *kind,
+            Box::new(KeptInfo {
+                message: info.message().to_string(),
+                details: info.details().map(str::to_string),
+                constraint: info.constraint_name().map(str::to_string),
+                table: info.table_name().map(str::to_string),
+            }),
+        ),
+        other => DieselError::QueryBuilderError(other.to_string().into()),
+    }
+}
+
+#[derive(Debug)]
+struct KeptInfo {
+    message: String,
+    details: Option<String>,
+    constraint: Option<String>,
+    table: Option<String>,
+}
+
+impl diesel::result::DatabaseErrorInformation for KeptInfo {
+    fn message(&self) -> &str {
+        &self.message
+    }
+    fn details(&self) -> Option<&str> {
+        self.details.as_deref()
+    }
+    fn hint(&self) -> Option<&str> {
+        None
+    }
+    fn table_name(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+    fn column_name(&self) -> Option<&str> {
+        None
+    }
+    fn constraint_name(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+    fn statement_position(&self) -> Option<i32> {
+        None
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+pub(crate) struct KeyColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) parent: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) child_column: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub(crate) parent_column: String,
+}
+
+/// The columns of foreign key `constraint` of `table` (qualified), in key order, with its parent
+/// table: what a row refused for a missing parent pointed at.
+pub(crate) fn foreign_key_columns(
+    conn: &mut PgConnection,
+    constraint: &str,
+    table: &str,
+) -> QueryResult<Vec<KeyColumn>> {
+    diesel::sql_query(format!(
+        "SELECT p.relname::text AS parent, ca.attname::text AS child_column,
+                pa.attname::text AS parent_column
+         FROM pg_constraint k
+         JOIN pg_class p ON p.oid = k.confrelid
+         CROSS JOIN LATERAL unnest(k.conkey, k.confkey) WITH ORDINALITY AS u(c, f, n)
+         JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.c
+         JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.f
+         WHERE k.conname = {} AND k.conrelid = to_regclass({})
+         ORDER BY u.n",
+        crate::dialect::quote_literal(constraint),
+        crate::dialect::quote_literal(table)
+    ))
+    .load(conn)
+}
+
+/// What the transfer's errors say about running again, decided here with the server errors
+/// they carry (the error module itself looks at no error).
+impl Error {
+    /// Whether running the same transfer again can get past this error: the connection was
+    /// lost, the server ran out of disk or memory, a lock was held by another session, a reject
+    /// file could not be written for lack of space. A refusal that will repeat (a constraint, a
+    /// value, a right, a timeout the server imposes, a broken plan) is not.
+    pub fn passes(&self) -> bool {
+        match self {
+            Error::Target {
+                source: Some(e), ..
+            }
+            | Error::Server { source: e, .. } => passes(e),
+            Error::Stopped { .. } | Error::LockWait { .. } => true,
+            Error::Io { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.raw_os_error() == Some(28)
+            }
+            Error::Data(e) => match e {
+                crate::Error::Connect { .. } | crate::Error::PoolTimeout { .. } => true,
+                crate::Error::Query { source, .. } => passes(source),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The driver's error this error carries, when it comes from the server.
+    pub(crate) fn driver_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            Error::Target {
+                source: Some(e), ..
+            }
+            | Error::Server { source: e, .. } => Some(e),
+            Error::Data(crate::Error::Query { source, .. }) => Some(source),
+            Error::Stopped { source } => source.driver_error(),
+            _ => None,
+        }
     }
 }
 
@@ -203,6 +450,39 @@ mod tests {
         ] {
             assert_eq!(refusal(&error), expected, "{error}");
         }
+    }
+
+    #[test]
+    fn only_errors_that_pass_are_worth_running_again() {
+        let unknown = DatabaseErrorKind::Unknown;
+        for message in [
+            "terminating connection due to administrator command",
+            "terminating connection because of crash of another server process",
+            "the database system is shutting down",
+            "could not extend file \"base/1/2\": No space left on device",
+            "canceling statement due to lock timeout",
+            "deadlock detected",
+        ] {
+            assert!(passes(&server(unknown, message)), "{message}");
+        }
+        assert!(passes(&server(DatabaseErrorKind::ClosedConnection, "x")));
+        for message in [
+            "canceling statement due to statement timeout",
+            "insert or update on table \"c\" violates foreign key constraint \"c_p_fkey\"",
+            "permission denied for table t",
+            "column \"message\" of relation \"t\" does not exist",
+            "invalid input syntax for type integer: \"a\"",
+        ] {
+            assert!(!passes(&server(unknown, message)), "{message}");
+        }
+        assert!(!passes(&server(
+            DatabaseErrorKind::ForeignKeyViolation,
+            "x"
+        )));
+        assert!(is_lock_timeout(&server(
+            unknown,
+            "canceling statement due to lock timeout"
+        )));
     }
 
     #[test]

@@ -28,11 +28,12 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::load::encode::{
     binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER,
 };
+use crate::transfer::load::orphans::Parents;
 use crate::transfer::load::pages::{Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
-use crate::transfer::pg::{answered, server_error, under_savepoint};
+use crate::transfer::pg::{answered, kept, refusal, server_error, under_savepoint, Refusal};
 pub use crate::transfer::pg::{is_data_error, server_message};
 use crate::transfer::plan::Statement;
 
@@ -40,6 +41,9 @@ use crate::transfer::plan::Statement;
 const CHUNK_BYTES: usize = 1 << 20;
 /// Rows per savepoint in isolation mode.
 const ISOLATION_CHUNK_ROWS: usize = 1000;
+/// Bytes of rows refused for a missing parent kept to be tried again at the table's end; past
+/// this, the rows kept so far are tried again at once, so memory stays flat.
+const ORPHAN_BYTES: usize = 16 << 20;
 
 thread_local! {
     /// The target of the next COPY on this thread: Diesel's `CopyTarget` names its target by
@@ -331,6 +335,7 @@ fn record(
         reason,
         value,
         row: object(&names, row.values()),
+        run: None,
     }
 }
 
@@ -375,6 +380,10 @@ fn attempt(
     isolate: bool,
 ) -> std::result::Result<Counters, Attempt> {
     conn.transaction::<Counters, Attempt, _>(|conn| {
+        // A deferrable key (Django makes every foreign key `DEFERRABLE INITIALLY DEFERRED`)
+        // would be checked at COMMIT, where a refused row fails the whole table with no row to
+        // isolate. Checked at the end of each statement, it takes the reject path instead.
+        conn.batch_execute("SET CONSTRAINTS ALL IMMEDIATE")?;
         let mut refused = Vec::new();
         for statement in job.before {
             match statement {
@@ -523,6 +532,8 @@ fn read_pages(job: &TableJob<'_>, sender: &SyncSender<Result<Page>>, recycled: &
 }
 
 /// The slow path after the server refused data: chunks under savepoints, halved on failure.
+/// A row refused for a missing parent waits until the table's other rows are in (its parent
+/// may come later in the same table), then is tried again; see [`retry_orphans`].
 fn copy_isolating(
     conn: &mut PgConnection,
     job: &TableJob<'_>,
@@ -534,6 +545,8 @@ fn copy_isolating(
     let mut reader =
         TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
     let mut page = Page::default();
+    let mut orphans: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut orphan_rejects: Vec<Reject> = Vec::new();
     while reader.next_page(&mut page).map_err(Attempt::Other)? {
         let mut encoded: Vec<(usize, Vec<u8>)> = Vec::with_capacity(page.len());
         let mut cells = Vec::with_capacity(job.map.columns.len());
@@ -552,21 +565,93 @@ fn copy_isolating(
                     Some(i) => (job.map.columns[i].source.as_str(), value_json(row.value(i))),
                     None => ("?", serde_json::Value::Null),
                 };
-                sink.push(&record(
+                let reject = record(
                     job,
                     row,
                     column,
                     value,
                     format!("refused by PostgreSQL: {}", server_message(e)),
                     "rejected",
-                ))
+                );
+                if refusal(e) != Refusal::MissingParent {
+                    return sink.push(&reject);
+                }
+                let bytes = encoded
+                    .binary_search_by_key(&index, |(i, _)| *i)
+                    .map(|at| encoded[at].1.clone())
+                    .unwrap_or_default();
+                orphans.push((orphan_rejects.len(), bytes));
+                orphan_rejects.push(reject);
+                Ok(())
             };
             let written = insert_chunk(conn, target, binary, chunk, &mut on_refused, &counters)?;
             Counters::add(&counters.written, written);
         }
         (job.progress)(counters.read.get());
+        if orphans.iter().map(|(_, b)| b.len()).sum::<usize>() > ORPHAN_BYTES {
+            let kept = (
+                std::mem::take(&mut orphans),
+                std::mem::take(&mut orphan_rejects),
+            );
+            retry_orphans(conn, job, (target, binary), kept, sink, &counters)?;
+        }
     }
+    retry_orphans(
+        conn,
+        job,
+        (target, binary),
+        (orphans, orphan_rejects),
+        sink,
+        &counters,
+    )?;
     Ok(counters)
+}
+
+/// Rows refused for a missing parent, tried again once every other row of the table is in,
+/// as long as a pass lets some in (a row's parent may be a row refused for the same reason
+/// further on). The rest are rejected; when the parent itself was rejected, the reason names
+/// that reject.
+fn retry_orphans(
+    conn: &mut PgConnection,
+    job: &TableJob<'_>,
+    (target, binary): (&str, bool),
+    (mut orphans, mut rejects): (Vec<(usize, Vec<u8>)>, Vec<Reject>),
+    sink: &mut RejectSink,
+    counters: &Counters,
+) -> std::result::Result<(), Attempt> {
+    let mut last_error: Vec<Option<DieselError>> = Vec::new();
+    last_error.resize_with(rejects.len(), || None);
+    while !orphans.is_empty() {
+        let mut refused = std::collections::HashSet::new();
+        let mut on_refused = |index: usize, e: &DieselError| -> Result<()> {
+            refused.insert(index);
+            rejects[index].reason = format!("refused by PostgreSQL: {}", server_message(e));
+            last_error[index] = Some(kept(e));
+            Ok(())
+        };
+        let written = insert_chunk(conn, target, binary, &orphans, &mut on_refused, counters)?;
+        Counters::add(&counters.written, written);
+        if written == 0 {
+            break;
+        }
+        orphans.retain(|(index, _)| refused.contains(index));
+    }
+    sink.flush().map_err(Attempt::Other)?;
+    let mut parents = Parents::default();
+    let table = job.map.qualified_target();
+    for (index, _) in orphans {
+        let mut reject = rejects[index].clone();
+        if let Some(Some(e)) = last_error.get(index) {
+            if let Some(parent) = parents
+                .rejected(conn, (job.map, &table), sink, &reject, e)
+                .map_err(Attempt::Other)?
+            {
+                reject.reason.push_str(&parent);
+            }
+        }
+        sink.push(&reject).map_err(Attempt::Other)?;
+    }
+    Ok(())
 }
 
 /// The column a refused row was refused for, when the server's error says: the column it

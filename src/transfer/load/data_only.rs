@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::quote_ident;
 use crate::transfer::error::{Error, Result};
+use crate::transfer::load::lock_watch::{gave_up_waiting, LockWatch};
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::source_catalog::{SourceCatalog, SourceColumn};
@@ -98,7 +99,13 @@ pub fn data_only_work_with_orm(
     let mut source = SourceCatalog::open(&options.source)?;
     let tables = source.tables()?;
     let mut target = connect(&options.target)?;
-    let targets = read_schema(&mut target, schema)?;
+    options.prepare_session(&mut target)?;
+    // Reading whether a table holds rows waits for a lock an `ALTER TABLE` of another session
+    // holds: shown, and given up after `lock_wait`, as during the copy.
+    let watch = LockWatch::start(options);
+    let targets = read_schema(&mut target, schema);
+    let waits = watch.finish();
+    let targets = targets.map_err(|e| gave_up_waiting(options, e, waits.last()))?;
     let detected = orm::resolve(orm, &tables);
     let mut work = Work {
         notes: vec![detected.note],
@@ -127,10 +134,15 @@ pub fn data_only_work_with_orm(
             &mut settings,
             &mut work,
         )?;
+        let counter = match &work_table.rowid_column {
+            Some(alias) => source.sequence(&table)?.map(|seq| (alias.clone(), seq)),
+            None => None,
+        };
         work.finish.extend(sequence_steps(
             schema,
             target_table,
             &work_table.map.columns,
+            counter.as_ref(),
         )?);
         work.tables.push(work_table);
     }
@@ -307,15 +319,22 @@ fn source_key(
     ))
 }
 
-/// A step per copied column backed by a sequence, moving it past the copied ids.
+/// A step per copied column backed by a sequence, moving it past the copied ids and, for the
+/// column fed by the source's rowid alias, past its `sqlite_sequence` counter (`counter`: the
+/// alias and its value), as full mode does: ids of deleted rows are not handed out again.
 fn sequence_steps(
     schema: &str,
     target_table: &TargetTable,
     maps: &[ColumnMap],
+    counter: Option<&(String, i64)>,
 ) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
     for column in target_table.columns.iter().filter(|c| c.sequence.is_some()) {
-        if maps.iter().any(|m| m.target == column.name) {
+        if let Some(map) = maps.iter().find(|m| m.target == column.name) {
+            let restart_with = match counter {
+                Some((alias, seq)) if *alias == map.source => seq.saturating_add(1).max(1),
+                _ => 1,
+            };
             let qualified = format!(
                 "{}.{}",
                 quote_ident(schema).map_err(Error::Invalid)?,
@@ -331,7 +350,7 @@ fn sequence_steps(
                 sql: vec![crate::transfer::plan::ddl::restart_identity(
                     &qualified,
                     &column.name,
-                    1,
+                    restart_with,
                 )],
             });
         }

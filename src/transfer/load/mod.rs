@@ -6,7 +6,7 @@
 //! tables, read by `source_catalog`); `state` records progress in the target for a resumed
 //! transfer; `preflight` checks the target before anything is written; `scheduler` spreads
 //! the tables over workers, each running a table's steps (`table_steps`); `finish` adds
-//! keys and views after the tables. Underneath, [`pages`] reads SQLite in pages; [`values`]
+//! keys and views after the tables; `lock_watch` shows waits for locks other sessions hold. Underneath, [`pages`] reads SQLite in pages; [`values`]
 //! converts each value for its target column; `encode` writes COPY data; [`copy`] runs one
 //! table's copy; [`rejects`] keeps refused rows; [`verify`] compares one table's sides and
 //! `verify_all` every table's; [`progress`] and [`report`] tell what happened.
@@ -15,7 +15,9 @@ pub mod copy;
 pub(crate) mod data_only;
 pub(crate) mod encode;
 pub(crate) mod finish;
+pub(crate) mod lock_watch;
 pub(crate) mod options;
+pub(crate) mod orphans;
 pub mod pages;
 pub(crate) mod preflight;
 pub mod progress;

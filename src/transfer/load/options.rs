@@ -68,9 +68,22 @@ pub struct Options {
     pub reject_dir: PathBuf,
     /// How progress is shown.
     pub progress: Progress,
+    /// How long a statement waits for a lock another session holds before the transfer gives
+    /// up (`lock_timeout`); `None` waits as long as it takes, and the wait is shown meanwhile.
+    pub lock_wait: Option<std::time::Duration>,
 }
 
 impl Options {
+    /// Sets what a bulk load needs on one of the transfer's sessions
+    /// ([`prepare_session`](crate::transfer::pg)); returns the settings it overrode.
+    pub(crate) fn prepare_session(
+        &self,
+        conn: &mut diesel::pg::PgConnection,
+    ) -> Result<Vec<String>, Error> {
+        crate::transfer::pg::prepare_session(conn, self.lock_wait)
+            .map_err(|e| self.target_error("setting up the session", e))
+    }
+
     /// The target refused `what`; the error names the target and keeps the server's error.
     pub(crate) fn target_error(&self, what: &str, e: diesel::result::Error) -> Error {
         Error::Target {

@@ -12,7 +12,7 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::load::options::{IfExists, Mode, Options};
 use crate::transfer::load::state::{self, STATE_SCHEMA};
 use crate::transfer::load::target_catalog::read_schema;
-use crate::transfer::load::work::Work;
+use crate::transfer::load::work::{StepKind, Work};
 
 /// Connects to the target once and lets go: a wrong password or an unreachable server is then
 /// reported before the source is profiled, which can take minutes on a large file.
@@ -38,6 +38,7 @@ pub(crate) fn connect(config: &DbConfig) -> Result<PgConnection> {
 pub fn preflight(options: &Options, work: &Work) -> Result<()> {
     check_options(options)?;
     let mut conn = connect(&options.target)?;
+    options.prepare_session(&mut conn)?;
     let state_exists = recorded_transfer(options, &mut conn)?;
     if !(state_exists && options.resume) {
         check_target(options, &mut conn, work)?;
@@ -75,6 +76,9 @@ pub(crate) fn check_target(options: &Options, conn: &mut PgConnection, work: &Wo
         .first()
         .map_or("public".to_string(), |t| t.map.target_schema.clone());
     check_rights(options, conn, &schema)?;
+    if options.if_exists == IfExists::Drop && options.mode != Mode::DataOnly {
+        check_dependents(options, conn, work)?;
+    }
     let existing = read_schema(conn, &schema)?;
     let in_work = |name: &str| work.tables.iter().any(|w| w.map.target == name);
     let blocking: Vec<String> = existing
@@ -97,6 +101,103 @@ pub(crate) fn check_target(options: &Options, conn: &mut PgConnection, work: &Wo
     Err(Error::TargetNotEmpty {
         url: options.target.url.redacted(),
         tables,
+    })
+}
+
+#[derive(QueryableByName)]
+struct Dependent {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// What `DROP TABLE .. CASCADE` of the work's tables would take with it that the transfer does
+/// not make again: views (and views on those views) and functions over the tables, and foreign
+/// keys of other tables. The user's own objects would otherwise vanish without a word, so the
+/// transfer refuses before writing anything. Views the plan creates again (a re-run) are
+/// dropped and recreated as before; a user's view on one of those is still named.
+const DEPENDENTS_SQL: &str = "
+WITH RECURSIVE tables AS (
+    SELECT t.oid FROM unnest($TABLES::text[]) AS n(name), LATERAL (SELECT to_regclass(n.name) AS oid) t
+    WHERE t.oid IS NOT NULL
+), dropped(oid) AS (
+    SELECT oid FROM tables
+    UNION
+    SELECT r.ev_class FROM dropped d
+    JOIN pg_depend dep ON dep.refclassid = 'pg_class'::regclass AND dep.refobjid = d.oid
+         AND dep.classid = 'pg_rewrite'::regclass
+    JOIN pg_rewrite r ON r.oid = dep.objid
+    WHERE r.ev_class <> d.oid
+)
+SELECT kind, name FROM (
+    SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END AS kind,
+           d.oid::regclass::text AS name, c.relname::text AS relname
+    FROM dropped d JOIN pg_class c ON c.oid = d.oid
+    WHERE d.oid NOT IN (SELECT oid FROM tables)
+    UNION ALL
+    SELECT 'foreign key', format('%I of %s', k.conname, k.conrelid::regclass), ''
+    FROM pg_constraint k
+    WHERE k.contype = 'f' AND k.confrelid IN (SELECT oid FROM dropped)
+      AND k.conrelid NOT IN (SELECT oid FROM dropped)
+    UNION ALL
+    SELECT DISTINCT 'function', dep.objid::regprocedure::text, ''
+    FROM pg_depend dep
+    WHERE dep.classid = 'pg_proc'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjid IN (SELECT oid FROM dropped) AND dep.deptype = 'n'
+) found
+WHERE NOT (relname = ANY($RECREATED::text[]))
+ORDER BY kind, name";
+
+/// Refuses to drop the work's tables when other objects depend on them (see
+/// [`DEPENDENTS_SQL`]), naming those objects.
+fn check_dependents(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
+    let array = |items: Vec<String>| {
+        format!(
+            "ARRAY[{}]::text[]",
+            items
+                .iter()
+                .map(|i| quote_literal(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let tables = array(
+        work.tables
+            .iter()
+            .map(|t| t.map.qualified_target())
+            .collect(),
+    );
+    // The views the transfer creates again, by the source name their step carries.
+    let recreated = array(
+        work.finish
+            .iter()
+            .filter(|s| s.kind == StepKind::View)
+            .filter_map(|s| s.id.strip_prefix("view:"))
+            .flat_map(|name| [name.to_string(), name.to_lowercase()])
+            .collect(),
+    );
+    let sql = DEPENDENTS_SQL
+        .replace("$TABLES", &tables)
+        .replace("$RECREATED", &recreated);
+    let found: Vec<Dependent> = diesel::sql_query(sql)
+        .load(conn)
+        .map_err(|e| options.target_error("reading what depends on the existing tables", e))?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut objects = found
+        .iter()
+        .take(8)
+        .map(|d| format!("{} `{}`", d.kind, d.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if found.len() > 8 {
+        objects.push_str(&format!(" and {} more", found.len() - 8));
+    }
+    Err(Error::DropWouldRemove {
+        url: options.target.url.redacted(),
+        objects,
     })
 }
 

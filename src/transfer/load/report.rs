@@ -79,6 +79,11 @@ pub struct Report {
     pub reject_dir: Option<String>,
     /// Wall time of the whole transfer, verification excluded.
     pub seconds: f64,
+    /// Settings of the target (from the server, database or role) that dbshift overrode on its
+    /// own sessions, as `name: was -> now` (a statement timeout would cut a bulk load short).
+    pub session: Vec<String>,
+    /// Waits for locks other sessions held: which table, which session, since when, how long.
+    pub lock_waits: Vec<String>,
 }
 
 impl Report {
@@ -184,6 +189,12 @@ impl fmt::Display for Report {
         }
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
+        }
+        for setting in &self.session {
+            writeln!(f, "session: overrode {setting} on dbshift's own sessions")?;
+        }
+        for wait in &self.lock_waits {
+            writeln!(f, "lock: {wait}")?;
         }
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;

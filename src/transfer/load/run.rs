@@ -15,7 +15,9 @@ use diesel::pg::PgConnection;
 
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::finish::run_finish;
+use crate::transfer::load::lock_watch::{gave_up_waiting, LockWatch};
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
+use crate::transfer::load::rejects::RunTag;
 use crate::transfer::load::report::Report;
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
@@ -33,22 +35,76 @@ pub fn run(options: &Options, work: Work) -> Result<Report> {
     let started = Instant::now();
     check_options(options)?;
     let mut conn = connect(&options.target)?;
-    let state_exists = recorded_transfer(options, &mut conn)?;
-    let work = if state_exists && options.resume {
-        let recorded = state::recorded_work(options, &mut conn)?;
+    let overridden = options.prepare_session(&mut conn)?;
+    let watch = LockWatch::start(options);
+    let result = start_and_execute(options, &mut conn, work, started);
+    let waits = watch.finish();
+    match result.map_err(|e| gave_up_waiting(options, e, waits.last())) {
+        Ok(mut report) => {
+            report.session = overridden;
+            report.lock_waits = waits
+                .iter()
+                .map(|w| format!("waited {:.1} s for {}", w.waited, w.describe()))
+                .collect();
+            Ok(report)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn start_and_execute(
+    options: &Options,
+    conn: &mut PgConnection,
+    work: Work,
+    started: Instant,
+) -> Result<Report> {
+    let state_exists = recorded_transfer(options, conn)?;
+    let (work, moved) = if state_exists && options.resume {
+        let recorded = state::recorded_work(options, conn)?;
+        let run = state::recorded_run(options, conn)?.unwrap_or_else(RunTag::new_id);
         tracing::info!("resuming the transfer recorded in the target");
-        recorded
+        (recorded, claim_reject_dir(options, run)?)
     } else {
-        check_target(options, &mut conn, &work)?;
-        state::start(options, &mut conn, &work)?;
-        work
+        check_target(options, conn, &work)?;
+        let run = RunTag::new_id();
+        let moved = claim_reject_dir(options, run.clone())?;
+        state::start(options, conn, &work, &run)?;
+        (work, moved)
     };
-    execute(options, &mut conn, &work, started).map_err(|e| match e {
+    // Only a failure that passes (a lost connection, a full disk, a lock released) is one that
+    // resuming cures; any other would stop a resumed run the same way, so it is returned as
+    // it is.
+    let mut report = execute(options, conn, &work, started).map_err(|e| match e {
         e @ Error::Stopped { .. } => e,
-        e => Error::Stopped {
+        e if e.passes() => Error::Stopped {
             source: Box::new(e),
         },
-    })
+        e => e,
+    })?;
+    if let Some(moved) = moved {
+        report.warnings.push(format!(
+            "the reject directory held the files of another run; they were moved to `{}`",
+            moved.display()
+        ));
+    }
+    if options.mode != Mode::SchemaOnly {
+        RunTag::release_if_unused(&options.reject_dir);
+    }
+    Ok(report)
+}
+
+/// Makes the reject directory this run's ([`RunTag::claim`]); a schema-only transfer writes
+/// no rejects and leaves it alone.
+fn claim_reject_dir(options: &Options, run: String) -> Result<Option<std::path::PathBuf>> {
+    if options.mode == Mode::SchemaOnly {
+        return Ok(None);
+    }
+    RunTag {
+        run,
+        target: options.target.url.redacted().to_string(),
+        source: options.source.display().to_string(),
+    }
+    .claim(&options.reject_dir)
 }
 
 /// The phases of a recorded transfer, each timed in the report: prepare, data, constraints,
@@ -72,6 +128,8 @@ fn execute(
         verification: None,
         reject_dir: Some(options.reject_dir.display().to_string()),
         seconds: 0.0,
+        session: Vec::new(),
+        lock_waits: Vec::new(),
     };
 
     let phase = Instant::now();

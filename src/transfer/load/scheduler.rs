@@ -128,6 +128,7 @@ pub(crate) fn copy_tables(options: &Options, work: &Work, done: &Done) -> Result
                         // faster than the default pglz and is read back transparently; servers
                         // built without it keep their default.
                         let _ = conn.batch_execute("SET default_toast_compression = 'lz4'");
+                        options.prepare_session(&mut conn)?;
                         load_table(options, &mut conn, table, done)
                     });
                     scheduler.finished(index, result, &reports);

@@ -133,4 +133,22 @@ impl<'p> SourceCatalog<'p> {
     pub(crate) fn rowid_alias(&mut self, table: &str) -> Result<Option<String>> {
         pages::rowid_alias_column(&mut self.conn, table).map_err(|e| self.error(e))
     }
+
+    /// The `AUTOINCREMENT` counter of `table` in `sqlite_sequence` (ids SQLite will not hand
+    /// out again, deleted rows' included), when the file has that table and a row for it.
+    pub(crate) fn sequence(&mut self, table: &str) -> Result<Option<i64>> {
+        let has_table = self.count(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'",
+        )? > 0;
+        if !has_table {
+            return Ok(None);
+        }
+        let rows: Vec<Count> = diesel::sql_query(format!(
+            "SELECT CAST(seq AS INTEGER) AS n FROM sqlite_sequence WHERE name = {}",
+            quote_literal(table)
+        ))
+        .load(&mut self.conn)
+        .map_err(|e| self.error(e))?;
+        Ok(rows.first().map(|r| r.n))
+    }
 }

@@ -23,18 +23,24 @@ pub(crate) const STATE_SCHEMA: &str = "_dbshift";
 /// The steps recorded as done, by id, with their detail (a table's statistics) as JSON text.
 pub(crate) type Done = HashMap<String, Option<String>>;
 
-/// Records the start of a transfer of `work`, replacing whatever was recorded before.
-pub(crate) fn start(options: &Options, conn: &mut PgConnection, work: &Work) -> Result<()> {
+/// Records the start of run `run` of `work`, replacing whatever was recorded before.
+pub(crate) fn start(
+    options: &Options,
+    conn: &mut PgConnection,
+    work: &Work,
+    run: &str,
+) -> Result<()> {
     let json = serde_json::to_string(work).expect("work serializes");
     let sql = format!(
         "DROP SCHEMA IF EXISTS {STATE_SCHEMA} CASCADE;
          CREATE SCHEMA {STATE_SCHEMA};
-         CREATE TABLE {STATE_SCHEMA}.run (source text NOT NULL, mode text NOT NULL, work jsonb NOT NULL, started_at timestamptz NOT NULL DEFAULT now());
+         CREATE TABLE {STATE_SCHEMA}.run (source text NOT NULL, mode text NOT NULL, work jsonb NOT NULL, started_at timestamptz NOT NULL DEFAULT now(), run_id text);
          CREATE TABLE {STATE_SCHEMA}.steps (id text PRIMARY KEY, detail jsonb, done_at timestamptz NOT NULL DEFAULT now());
-         INSERT INTO {STATE_SCHEMA}.run (source, mode, work) VALUES ({}, {}, {}::jsonb);",
+         INSERT INTO {STATE_SCHEMA}.run (source, mode, work, run_id) VALUES ({}, {}, {}::jsonb, {});",
         quote_literal(&options.source.display().to_string()),
         quote_literal(options.mode.as_str()),
-        quote_literal(&json)
+        quote_literal(&json),
+        quote_literal(run)
     );
     conn.transaction(|conn| conn.batch_execute(&sql))
         .map_err(|e| options.target_error("recording the transfer", e))
@@ -63,6 +69,16 @@ pub(crate) fn recorded_work(options: &Options, conn: &mut PgConnection) -> Resul
     serde_json::from_str(&text).map_err(|e| Error::RecordedWork {
         reason: format!("unreadable ({e})"),
     })
+}
+
+/// The id of the recorded run (its reject files carry it); `None` for a transfer recorded by an
+/// older version, whose table has no such column.
+pub(crate) fn recorded_run(options: &Options, conn: &mut PgConnection) -> Result<Option<String>> {
+    query_text(
+        conn,
+        &format!("SELECT to_jsonb(r) ->> 'run_id' AS value FROM {STATE_SCHEMA}.run r"),
+    )
+    .map_err(|e| options.target_error("reading the recorded transfer", e))
 }
 
 #[derive(QueryableByName)]

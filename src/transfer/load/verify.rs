@@ -94,6 +94,9 @@ pub type SkipKeys = HashMap<String, HashSet<String>>;
 /// Reads the reject files in `dir` into the keys verification must skip.
 pub fn rejected_keys(dir: &Path) -> Result<SkipKeys> {
     let mut keys = SkipKeys::new();
+    // Only the rejects of the run the directory's manifest names (all, in a directory of an
+    // older version without one).
+    let run = crate::transfer::load::rejects::RunTag::read(dir).map(|tag| tag.run);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(keys);
     };
@@ -110,7 +113,7 @@ pub fn rejected_keys(dir: &Path) -> Result<SkipKeys> {
             let reject: Reject = serde_json::from_str(line).map_err(|e| {
                 Error::Invalid(format!("`{}` is not a reject file: {e}", path.display()))
             })?;
-            if reject.action == "rejected" {
+            if reject.action == "rejected" && reject.run == run {
                 keys.entry(reject.table)
                     .or_default()
                     .insert(reject.key.to_string());

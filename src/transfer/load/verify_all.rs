@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
+use crate::transfer::load::rejects::RunTag;
 use crate::transfer::load::report::Verification;
 use crate::transfer::load::verify::{rejected_keys, Side, TableToCheck};
 use crate::transfer::load::work::Work;
@@ -30,7 +31,9 @@ impl Tasks<'_> {
 
     /// One worker: reads sides until none is left or another worker failed.
     fn work(&self, options: &Options) {
-        let mut conn = match connect(&options.target) {
+        let mut conn = match connect(&options.target)
+            .and_then(|mut conn| options.prepare_session(&mut conn).map(|_| conn))
+        {
             Ok(conn) => conn,
             Err(e) => return self.fail(e),
         };
@@ -67,7 +70,11 @@ impl Tasks<'_> {
 /// Verifies every table of `work` against the source.
 pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     let started = Instant::now();
-    let skip = rejected_keys(&options.reject_dir)?;
+    // Rejects of a run into another target say nothing about this one.
+    let skip = match RunTag::read(&options.reject_dir) {
+        Some(tag) if tag.target != options.target.url.redacted().to_string() => Default::default(),
+        _ => rejected_keys(&options.reject_dir)?,
+    };
     let checks: Vec<TableToCheck<'_>> = work
         .tables
         .iter()
@@ -100,6 +107,7 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
         return Err(e);
     }
     let mut conn = connect(&options.target)?;
+    options.prepare_session(&mut conn)?;
     let mut tables = Vec::with_capacity(checks.len());
     for (check, (source, target, seconds)) in
         checks.iter().zip(tasks.sums.into_inner().expect("lock"))
