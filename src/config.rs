@@ -15,7 +15,19 @@
 //! min_idle = 0                  # connections opened ahead and kept open while idle
 //! connect_timeout_secs = 5      # waiting for a new connection or a free pooled one
 //! busy_timeout_ms = 5000        # SQLite: how long a writer waits for a lock
+//!
+//! [migrations]                  # optional: the application's own schema migrations
+//! sqlite = "migrations_sqlite"  # diesel-format directories, relative to this file
+//! postgres = "migrations_postgres"
 //! ```
+//!
+//! Without `[migrations]` (and without [`DbConfig::with_migrations`]) a backend runs the
+//! bundled missions schema.
+//!
+//! A SQLite URL may be written `sqlite://app.db`, `sqlite:app.db` or `app.db`: all three open the
+//! file `app.db`. diesel CLI reads only two of them the same way: `sqlite://app.db` (which it
+//! opens as the URI `file:app.db`) and the bare path. To diesel CLI, `sqlite:app.db` is a file
+//! named `sqlite:app.db`, so a `DATABASE_URL` shared with diesel CLI uses `sqlite://` or a path.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,6 +36,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::migrations::{MigrationDirs, Migrations};
 pub use crate::redact::RedactedUrl;
 
 /// The config file name looked for in the working directory.
@@ -47,6 +60,13 @@ pub struct DbConfig {
     /// Pool settings.
     #[serde(default)]
     pub pool: PoolConfig,
+    /// The application's migration directories (`[migrations]`); relative paths are taken
+    /// from the config file's folder when read by [`DbConfig::from_file`].
+    #[serde(default)]
+    pub migrations: Option<MigrationDirs>,
+    /// Migrations given in code ([`DbConfig::with_migrations`]); they win over `migrations`.
+    #[serde(skip)]
+    embedded_migrations: Option<Migrations>,
 }
 
 /// Pool sizing and timeouts.
@@ -93,6 +113,26 @@ impl DbConfig {
             url: DatabaseUrl::new(url),
             password_file: None,
             pool: PoolConfig::default(),
+            migrations: None,
+            embedded_migrations: None,
+        }
+    }
+
+    /// Makes backends connected with this config run `migrations` (the application's own,
+    /// usually compiled in with [`crate::embed_migrations!`]) instead of the directories of
+    /// `[migrations]` or the bundled missions schema.
+    pub fn with_migrations(mut self, migrations: Migrations) -> Self {
+        self.embedded_migrations = Some(migrations);
+        self
+    }
+
+    /// The migrations a backend connected with this config runs: those given in code, else
+    /// the `[migrations]` directories (read now), else the bundled missions schema.
+    pub fn schema_migrations(&self) -> Result<Migrations> {
+        match (&self.embedded_migrations, &self.migrations) {
+            (Some(migrations), _) => Ok(migrations.clone()),
+            (None, Some(dirs)) => Migrations::from_config(dirs),
+            (None, None) => Ok(Migrations::bundled()),
         }
     }
 
@@ -155,7 +195,12 @@ impl DbConfig {
             context: format!("cannot read config file `{}`", path.display()),
             source,
         })?;
-        Self::from_toml(&text, &format!("`{}`", path.display()))
+        let mut config = Self::from_toml(&text, &format!("`{}`", path.display()))?;
+        // Directories in the file are the file's: a service started from another working
+        // directory still finds them.
+        let base = path.parent().unwrap_or(Path::new(""));
+        config.migrations = config.migrations.map(|dirs| dirs.relative_to(base));
+        Ok(config)
     }
 
     /// Loads the config the documented way: `explicit` path, else `DBSHIFT_CONFIG`, else

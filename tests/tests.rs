@@ -26,5 +26,6 @@ mod missions;
 #[cfg(feature = "postgres")]
 mod plan;
 mod registry;
+mod service;
 #[cfg(feature = "postgres")]
 mod transfer;

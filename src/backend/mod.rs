@@ -247,17 +247,14 @@ pub(crate) fn checkout_error(
     }
 }
 
-/// Schema migrations on any Diesel connection, shared by the built-in backends.
+/// Schema migrations on any Diesel connection, shared by the built-in backends. Diesel's
+/// harness keeps the bookkeeping, so diesel CLI sees what dbshift applied and the other way
+/// round.
 pub(crate) mod migrations {
     use crate::error::{Error, Result};
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
-
-    /// Versions oldest first: they are timestamps of one fixed width, so text order is time order.
-    fn sorted(versions: impl Iterator<Item = String>) -> Vec<String> {
-        let mut versions: Vec<String> = versions.collect();
-        versions.sort();
-        versions
-    }
+    use crate::migrations::{MigrationList, DIESEL_INITIAL_SETUP};
+    use diesel::migration::MigrationSource;
+    use diesel_migrations::MigrationHarness;
 
     fn error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
         Error::Migration {
@@ -267,47 +264,61 @@ pub(crate) mod migrations {
 
     pub(crate) fn run_pending<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> Result<Vec<String>>
-    where
-        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-    {
-        let versions = conn.run_pending_migrations(source).map_err(error)?;
+        list: &MigrationList,
+    ) -> Result<Vec<String>> {
+        let versions = conn.run_pending_migrations(list).map_err(error)?;
         Ok(versions.iter().map(ToString::to_string).collect())
     }
 
+    /// Versions oldest first: diesel gives them newest first.
     pub(crate) fn applied<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
     ) -> Result<Vec<String>> {
         let applied = conn.applied_migrations().map_err(error)?;
-        Ok(sorted(applied.iter().map(ToString::to_string)))
+        let mut versions: Vec<String> = applied.iter().map(ToString::to_string).collect();
+        versions.sort();
+        Ok(versions)
     }
 
     pub(crate) fn pending<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> Result<Vec<String>>
-    where
-        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-    {
-        let pending = conn.pending_migrations(source).map_err(error)?;
-        Ok(sorted(
-            pending.iter().map(|m| m.name().version().to_string()),
-        ))
+        list: &MigrationList,
+    ) -> Result<Vec<String>> {
+        let applied = applied(conn)?;
+        Ok(list
+            .versions()
+            .filter(|v| applied.binary_search_by(|a| a.as_str().cmp(v)).is_err())
+            .map(str::to_string)
+            .collect())
     }
 
+    /// Reverts the newest applied migration. `diesel setup`'s initial migration, when the list
+    /// lacks it, is where reverting stops (it belongs to diesel CLI, and `--all` must end
+    /// cleanly); any other version the list lacks is an error that changes nothing.
     pub(crate) fn revert_last<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> Result<Option<String>>
-    where
-        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-    {
-        if applied(conn)?.is_empty() {
+        list: &MigrationList,
+    ) -> Result<Option<String>> {
+        let Some(newest) = applied(conn)?.pop() else {
             return Ok(None);
+        };
+        let migrations = MigrationSource::<DB>::migrations(&list).map_err(error)?;
+        match migrations
+            .iter()
+            .find(|m| m.name().version().to_string() == newest)
+        {
+            Some(migration) => {
+                let version = conn.revert_migration(&**migration).map_err(error)?;
+                Ok(Some(version.to_string()))
+            }
+            None if newest == DIESEL_INITIAL_SETUP => Ok(None),
+            None => Err(Error::Migration {
+                message: format!(
+                    "the newest applied migration `{newest}` is not in {}; revert it with the tool that applied it",
+                    list.origin()
+                ),
+            }),
         }
-        let version = conn.revert_last_migration(source).map_err(error)?;
-        Ok(Some(version.to_string()))
     }
 }
 

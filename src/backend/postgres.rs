@@ -1,5 +1,5 @@
-//! [`PostgresBackend`]: the [`Backend`] on PostgreSQL through Diesel and an r2d2 pool. Embeds
-//! `migrations_postgres/`.
+//! [`PostgresBackend`]: the [`Backend`] on PostgreSQL through Diesel and an r2d2 pool. Runs the
+//! schema migrations its config names ([`DbConfig::schema_migrations`]).
 //!
 //! Parameters are sent typed by their [`Value`] (text as `text`, integers as `bigint`, ...);
 //! `NULL` is sent untyped so the server takes the type from its context. A text parameter for an
@@ -20,17 +20,14 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz};
 use diesel::{Connection, QueryResult};
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
 use super::dynamic::Bind;
 use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::value::{Row, Value};
-
-/// The schema migrations in `migrations_postgres/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations_postgres");
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
 pub const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
@@ -46,6 +43,8 @@ pub struct PostgresBackend {
     max_size: u32,
     timeout: std::time::Duration,
     closed: Arc<AtomicBool>,
+    /// The schema migrations this backend runs (the config's, or the bundled ones).
+    migrations: Migrations,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -102,6 +101,7 @@ impl PostgresBackend {
     /// wrong password or an unreachable server fails at once with the server's reason.
     pub fn connect(config: &DbConfig) -> Result<Self> {
         let url = config.url.redacted();
+        let migrations = config.schema_migrations()?;
         let target = with_connect_options(&config.connect_url()?, config.pool.connect_timeout_secs);
         drop(establish(&target, &url)?);
         let timeout = config.pool.connect_timeout();
@@ -121,6 +121,7 @@ impl PostgresBackend {
             max_size: config.pool.max_size,
             timeout,
             closed: Arc::new(AtomicBool::new(false)),
+            migrations,
         })
     }
 
@@ -189,7 +190,9 @@ impl Backend for PostgresBackend {
     }
 
     fn run_pending_migrations(&self) -> Result<Vec<String>> {
-        self.with_migration_lock(|conn| migrations::run_pending(conn, MIGRATIONS))
+        self.with_migration_lock(|conn| {
+            migrations::run_pending(conn, &self.migrations.for_dialect(Dialect::Postgres)?)
+        })
     }
 
     fn applied_migrations(&self) -> Result<Vec<String>> {
@@ -197,11 +200,16 @@ impl Backend for PostgresBackend {
     }
 
     fn pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+        migrations::pending(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Postgres)?,
+        )
     }
 
     fn revert_last_migration(&self) -> Result<Option<String>> {
-        self.with_migration_lock(|conn| migrations::revert_last(conn, MIGRATIONS))
+        self.with_migration_lock(|conn| {
+            migrations::revert_last(conn, &self.migrations.for_dialect(Dialect::Postgres)?)
+        })
     }
 
     fn close(&self) {

@@ -1,5 +1,5 @@
-//! [`SqliteBackend`]: the [`Backend`] on SQLite through Diesel and an r2d2 pool. Embeds
-//! `migrations_sqlite/`.
+//! [`SqliteBackend`]: the [`Backend`] on SQLite through Diesel and an r2d2 pool. Runs the
+//! schema migrations its config names ([`DbConfig::schema_migrations`]).
 //!
 //! Every pooled connection gets `busy_timeout`, `journal_mode = WAL` (files only),
 //! `synchronous = NORMAL` and `foreign_keys = ON` when it is opened. `:memory:` becomes a named
@@ -18,17 +18,14 @@ use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
 use diesel::QueryResult;
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
 use super::dynamic::Bind;
 use super::{catch_panic, checkout_error, migrations, Backend, Executor};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::value::{format_sqlite_timestamp, Row, Value};
-
-/// The schema migrations in `migrations_sqlite/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations_sqlite");
 
 /// A pooled SQLite database.
 #[derive(Clone)]
@@ -38,6 +35,8 @@ pub struct SqliteBackend {
     max_size: u32,
     timeout: std::time::Duration,
     closed: Arc<AtomicBool>,
+    /// The schema migrations this backend runs (the config's, or the bundled ones).
+    migrations: Migrations,
 }
 
 impl std::fmt::Debug for SqliteBackend {
@@ -94,12 +93,16 @@ pub fn use_multi_thread_mode() -> bool {
 }
 
 /// The file name or URI SQLite should open for a config URL, and whether it is in memory.
+///
+/// `sqlite://REST` becomes the URI `file:REST`, exactly as Diesel (and so diesel CLI) opens
+/// it, so both mean the same file even with URI parameters (`?mode=ro`); `sqlite:REST` means
+/// the same as `sqlite://REST`; anything else is a path or `file:` URI given to SQLite as is.
 pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
     static MEMORY_DBS: AtomicU64 = AtomicU64::new(0);
-    let path = url
+    let rest = url
         .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+        .or_else(|| url.strip_prefix("sqlite:"));
+    let path = rest.unwrap_or(url);
     if path.is_empty() || path == ":memory:" {
         let n = MEMORY_DBS.fetch_add(1, Ordering::Relaxed);
         // memdb databases whose name starts with '/' are shared by all connections of the
@@ -111,13 +114,18 @@ pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
         );
     }
     let in_memory = path.contains("mode=memory") || path.contains("vfs=memdb");
-    (path.to_string(), in_memory)
+    let target = match rest {
+        Some(rest) => format!("file:{rest}"),
+        None => path.to_string(),
+    };
+    (target, in_memory)
 }
 
 impl SqliteBackend {
     /// Opens a pool on the SQLite database of `config` (created if missing).
     pub fn connect(config: &DbConfig) -> Result<Self> {
         let url = config.url.redacted();
+        let migrations = config.schema_migrations()?;
         let (target, in_memory) = sqlite_target(config.url.expose());
         let timeout = config.pool.connect_timeout();
         // An in-memory database lives while one connection is open: keep one idle always.
@@ -162,6 +170,7 @@ impl SqliteBackend {
             max_size: config.pool.max_size,
             timeout,
             closed: Arc::new(AtomicBool::new(false)),
+            migrations,
         })
     }
 
@@ -217,7 +226,10 @@ impl Backend for SqliteBackend {
     }
 
     fn run_pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::run_pending(&mut *self.conn()?, MIGRATIONS)
+        migrations::run_pending(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Sqlite)?,
+        )
     }
 
     fn applied_migrations(&self) -> Result<Vec<String>> {
@@ -225,11 +237,17 @@ impl Backend for SqliteBackend {
     }
 
     fn pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+        migrations::pending(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Sqlite)?,
+        )
     }
 
     fn revert_last_migration(&self) -> Result<Option<String>> {
-        migrations::revert_last(&mut *self.conn()?, MIGRATIONS)
+        migrations::revert_last(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Sqlite)?,
+        )
     }
 
     fn close(&self) {
