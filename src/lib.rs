@@ -34,7 +34,7 @@ pub mod sql;
 pub mod transfer;
 pub mod value;
 
-pub use backend::{Backend, Executor, Registry};
+pub use backend::{Backend, Executor, Isolation, Registry, TransactionOptions};
 pub use config::DbConfig;
 pub use dialect::Dialect;
 pub use error::{Error, Result};

@@ -27,5 +27,6 @@ mod missions;
 mod plan;
 mod registry;
 mod service;
+mod transactions;
 #[cfg(feature = "postgres")]
 mod transfer;

@@ -22,7 +22,10 @@ use diesel::{Connection, QueryResult};
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 
 use super::dynamic::Bind;
-use super::{catch_panic, checkout_error, migrations, Backend, Executor};
+use super::{
+    catch_panic, checkout_error, migrations, open_transactions, with_retries, Backend, Executor,
+    Isolation, TransactionOptions,
+};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -45,6 +48,8 @@ pub struct PostgresBackend {
     closed: Arc<AtomicBool>,
     /// The schema migrations this backend runs (the config's, or the bundled ones).
     migrations: Migrations,
+    /// Shared by clones: marks this database's transactions open on a thread.
+    id: u64,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -122,6 +127,7 @@ impl PostgresBackend {
             timeout,
             closed: Arc::new(AtomicBool::new(false)),
             migrations,
+            id: open_transactions::new_id(),
         })
     }
 
@@ -130,6 +136,7 @@ impl PostgresBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
+        open_transactions::check_outside(self.id)?;
         self.pool.get().map_err(|e| {
             checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
         })
@@ -178,15 +185,28 @@ impl Backend for PostgresBackend {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
 
-    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()> {
+    fn transaction_dyn(
+        &self,
+        options: &TransactionOptions,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
         let mut pooled = self.conn()?;
-        let conn: &mut PgConnection = &mut pooled;
-        let mut panic = None;
-        let result = conn.transaction(|conn| catch_panic(|| body(conn), &mut panic));
-        if let Some(panic) = panic {
-            std::panic::resume_unwind(panic);
-        }
-        result
+        let _open = open_transactions::enter(self.id)?;
+        with_retries(options.max_attempts, || {
+            let conn: &mut PgConnection = &mut pooled;
+            let builder = conn.build_transaction();
+            let mut builder = match options.isolation {
+                Isolation::Serializable => builder.serializable(),
+                Isolation::RepeatableRead => builder.repeatable_read(),
+                Isolation::ReadCommitted => builder.read_committed(),
+            };
+            let mut panic = None;
+            let result = builder.run(|conn| catch_panic(|| body(conn), &mut panic));
+            if let Some(panic) = panic {
+                std::panic::resume_unwind(panic);
+            }
+            result
+        })
     }
 
     fn run_pending_migrations(&self) -> Result<Vec<String>> {

@@ -20,7 +20,10 @@ use diesel::QueryResult;
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 
 use super::dynamic::Bind;
-use super::{catch_panic, checkout_error, migrations, Backend, Executor};
+use super::{
+    catch_panic, checkout_error, migrations, open_transactions, with_retries, Backend, Executor,
+    TransactionOptions,
+};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -37,6 +40,8 @@ pub struct SqliteBackend {
     closed: Arc<AtomicBool>,
     /// The schema migrations this backend runs (the config's, or the bundled ones).
     migrations: Migrations,
+    /// Shared by clones: marks this database's transactions open on a thread.
+    id: u64,
 }
 
 impl std::fmt::Debug for SqliteBackend {
@@ -171,6 +176,7 @@ impl SqliteBackend {
             timeout,
             closed: Arc::new(AtomicBool::new(false)),
             migrations,
+            id: open_transactions::new_id(),
         })
     }
 
@@ -179,6 +185,7 @@ impl SqliteBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
+        open_transactions::check_outside(self.id)?;
         self.pool.get().map_err(|e| {
             checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
         })
@@ -215,14 +222,23 @@ impl Backend for SqliteBackend {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
 
-    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()> {
+    fn transaction_dyn(
+        &self,
+        options: &TransactionOptions,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
         let mut conn = self.conn()?;
-        let mut panic = None;
-        let result = conn.immediate_transaction(|conn| catch_panic(|| body(conn), &mut panic));
-        if let Some(panic) = panic {
-            std::panic::resume_unwind(panic);
-        }
-        result
+        let _open = open_transactions::enter(self.id)?;
+        // SQLite is serializable at every level: BEGIN IMMEDIATE takes the write lock first,
+        // so a read-modify-write never conflicts and the retry below is for form's sake.
+        with_retries(options.max_attempts, || {
+            let mut panic = None;
+            let result = conn.immediate_transaction(|conn| catch_panic(|| body(conn), &mut panic));
+            if let Some(panic) = panic {
+                std::panic::resume_unwind(panic);
+            }
+            result
+        })
     }
 
     fn run_pending_migrations(&self) -> Result<Vec<String>> {
