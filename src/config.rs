@@ -101,7 +101,7 @@ impl Default for PoolConfig {
 impl PoolConfig {
     /// The connect timeout as a [`Duration`].
     pub fn connect_timeout(&self) -> Duration {
-        Duration::from_secs(self.connect_timeout_secs.max(1))
+        Duration::from_secs(self.connect_timeout_secs.clamp(1, MAX_CONNECT_TIMEOUT_SECS))
     }
 }
 
@@ -168,9 +168,10 @@ impl DbConfig {
         self
     }
 
-    /// Sets how long to wait for a connection.
+    /// Sets how long to wait for a connection, in whole seconds (rounded up, so a timeout
+    /// below a second waits one).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.pool.connect_timeout_secs = timeout.as_secs().max(1);
+        self.pool.connect_timeout_secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
         self
     }
 
@@ -185,7 +186,7 @@ impl DbConfig {
             origin: origin.to_string(),
             message: e.message().to_string(),
         })?;
-        config.validate(origin)?;
+        config.validate_from(origin)?;
         Ok(config)
     }
 
@@ -262,25 +263,54 @@ impl DbConfig {
         Ok(url.into())
     }
 
-    fn validate(&self, origin: &str) -> Result<()> {
-        let fail = |message: &str| {
+    /// Checks the settings a pool cannot work with, so that they fail with a one-line
+    /// [`Error::Config`] instead of a panic in the pool. Backends call it before connecting,
+    /// also for a config built in code or read from the application's own file.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_from("config")
+    }
+
+    fn validate_from(&self, origin: &str) -> Result<()> {
+        let fail = |message: String| {
             Err(Error::Config {
                 origin: origin.to_string(),
-                message: message.to_string(),
+                message,
             })
         };
+        let pool = &self.pool;
         if self.url.expose().trim().is_empty() {
-            return fail("`url` is empty");
+            return fail("`url` is empty".into());
         }
-        if self.pool.max_size == 0 {
-            return fail("`pool.max_size` must be at least 1");
+        if pool.max_size == 0 {
+            return fail("`pool.max_size` must be at least 1".into());
         }
-        if self.pool.min_idle > self.pool.max_size {
-            return fail("`pool.min_idle` is larger than `pool.max_size`");
+        if pool.min_idle > pool.max_size {
+            return fail(format!(
+                "`pool.min_idle` ({}) is larger than `pool.max_size` ({})",
+                pool.min_idle, pool.max_size
+            ));
+        }
+        if !(1..=MAX_CONNECT_TIMEOUT_SECS).contains(&pool.connect_timeout_secs) {
+            return fail(format!(
+                "`pool.connect_timeout_secs` must be between 1 and {MAX_CONNECT_TIMEOUT_SECS}, not {}",
+                pool.connect_timeout_secs
+            ));
+        }
+        if pool.busy_timeout_ms > MAX_BUSY_TIMEOUT_MS {
+            return fail(format!(
+                "`pool.busy_timeout_ms` must be at most {MAX_BUSY_TIMEOUT_MS}, not {}",
+                pool.busy_timeout_ms
+            ));
         }
         Ok(())
     }
 }
+
+/// The longest connect timeout accepted: a day. The pool adds it to the current instant,
+/// which overflows (and panics) for the largest values.
+pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 86_400;
+/// The longest SQLite busy timeout accepted: SQLite takes it as a 32-bit `int`.
+pub const MAX_BUSY_TIMEOUT_MS: u64 = i32::MAX as u64;
 
 /// The scheme of a URL (`postgres` in `postgres://...`), or `None` for a bare path.
 /// Single letters are taken as Windows drive letters, not schemes.

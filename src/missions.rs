@@ -487,8 +487,7 @@ fn lock_mission(tx: &mut dyn Executor, id: i64) -> Result<Mission> {
 fn ensure_tag(tx: &mut dyn Executor, name: &str, color: Option<&str>) -> Result<Tag> {
     let upsert = tx
         .dialect()
-        .upsert("tags", &["name", "color"], &["name"], &[])
-        .map_err(Error::Statement)?;
+        .upsert("tags", &["name", "color"], &["name"], &[])?;
     tx.execute(&upsert, &[name.into(), color.into()])?;
     tag_from_row(&single(tx.query(
         "SELECT id, name, color FROM tags WHERE name = $1",
@@ -500,8 +499,7 @@ fn link_tag(tx: &mut dyn Executor, mission_id: i64, tag_id: i64) -> Result<()> {
     let columns = ["mission_id", "tag_id"];
     let upsert = tx
         .dialect()
-        .upsert("mission_tags", &columns, &columns, &[])
-        .map_err(Error::Statement)?;
+        .upsert("mission_tags", &columns, &columns, &[])?;
     tx.execute(&upsert, &[Value::Int(mission_id), Value::Int(tag_id)])?;
     Ok(())
 }

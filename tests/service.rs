@@ -413,3 +413,18 @@ fn sqlite_url_forms_open_the_same_file_for_dbshift_and_diesel() {
         0
     );
 }
+
+/// A database of `kind` with the service's schema applied.
+pub fn service_db(kind: Kind) -> crate::support::TestDb {
+    let (config, guard) = config(kind);
+    let migrations = Migrations::from_dirs(
+        migrations_dir(Dialect::Sqlite),
+        migrations_dir(Dialect::Postgres),
+    )
+    .unwrap();
+    let backend = Registry::with_defaults()
+        .connect(&config.with_migrations(migrations))
+        .unwrap();
+    backend.run_pending_migrations().unwrap();
+    crate::support::TestDb { backend, guard }
+}

@@ -14,6 +14,7 @@ mod cli_transfer;
 #[cfg(feature = "postgres")]
 mod copy;
 mod dialect;
+mod errors;
 #[cfg(feature = "postgres")]
 mod fuzz;
 #[cfg(feature = "postgres")]

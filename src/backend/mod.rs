@@ -19,7 +19,7 @@ use crate::value::{Row, Value};
 /// here so both built-in backends run statements the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr) => {
+    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr) => {
         /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
         fn run_dynamic<R>(
             sql: &str,
@@ -28,14 +28,15 @@ macro_rules! dynamic_executor {
                 $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
             ) -> diesel::QueryResult<R>,
         ) -> Result<R> {
-            let parts = $crate::sql::cached_parts(sql, params.len()).map_err(Error::Statement)?;
+            let parts = $crate::sql::cached_parts(sql, params.len())
+                .map_err(|e| $crate::backend::statement_error(sql, e))?;
             let binds = $bind::all(params);
             run($crate::backend::dynamic::DynQuery {
                 sql,
                 parts: &parts,
                 binds: &binds,
             })
-            .map_err(Error::query)
+            .map_err(|e| Error::database(e, Some($driver)))
         }
 
         impl $crate::backend::Executor for $conn {
@@ -50,7 +51,8 @@ macro_rules! dynamic_executor {
             }
 
             fn batch_execute(&mut self, sql: &str) -> Result<()> {
-                diesel::connection::SimpleConnection::batch_execute(self, sql).map_err(Error::query)
+                diesel::connection::SimpleConnection::batch_execute(self, sql)
+                    .map_err(|e| Error::database(e, Some($driver)))
             }
 
             fn dialect(&self) -> Dialect {
@@ -363,6 +365,18 @@ pub(crate) mod open_transactions {
                 }
             });
         }
+    }
+}
+
+/// The error for a statement whose placeholders do not fit its parameters. A `?` in it is most
+/// likely a placeholder of another driver's style, so the message says how to write them.
+pub(crate) fn statement_error(sql: &str, message: String) -> Error {
+    if sql.contains('?') {
+        Error::Statement(format!(
+            "{message}; placeholders are written `$1`, `$2`, ... on both databases, not `?`"
+        ))
+    } else {
+        Error::Statement(message)
     }
 }
 

@@ -105,6 +105,7 @@ impl PostgresBackend {
     /// Opens a pool on the PostgreSQL database of `config`. One connection is made first so a
     /// wrong password or an unreachable server fails at once with the server's reason.
     pub fn connect(config: &DbConfig) -> Result<Self> {
+        config.validate()?;
         let url = config.url.redacted();
         let migrations = config.schema_migrations()?;
         let target = with_connect_options(&config.connect_url()?, config.pool.connect_timeout_secs);
@@ -205,7 +206,7 @@ impl Backend for PostgresBackend {
             if let Some(panic) = panic {
                 std::panic::resume_unwind(panic);
             }
-            result
+            result.map_err(|e| e.with_driver(crate::error::Driver::Postgres))
         })
     }
 
@@ -241,7 +242,12 @@ impl Backend for PostgresBackend {
     }
 }
 
-dynamic_executor!(PgConnection, PgBind, Dialect::Postgres);
+dynamic_executor!(
+    PgConnection,
+    PgBind,
+    Dialect::Postgres,
+    crate::error::Driver::Postgres
+);
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for
 /// `NULL`, which has no bytes for a wrong type's receive function to misread.

@@ -129,6 +129,7 @@ pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
 impl SqliteBackend {
     /// Opens a pool on the SQLite database of `config` (created if missing).
     pub fn connect(config: &DbConfig) -> Result<Self> {
+        config.validate()?;
         let url = config.url.redacted();
         let migrations = config.schema_migrations()?;
         let (target, in_memory) = sqlite_target(config.url.expose());
@@ -237,7 +238,7 @@ impl Backend for SqliteBackend {
             if let Some(panic) = panic {
                 std::panic::resume_unwind(panic);
             }
-            result
+            result.map_err(|e| e.with_driver(crate::error::Driver::Sqlite))
         })
     }
 
@@ -275,7 +276,12 @@ impl Backend for SqliteBackend {
     }
 }
 
-dynamic_executor!(SqliteConnection, SqliteBind, Dialect::Sqlite);
+dynamic_executor!(
+    SqliteConnection,
+    SqliteBind,
+    Dialect::Sqlite,
+    crate::error::Driver::Sqlite
+);
 
 /// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
 enum SqliteBind<'a> {
