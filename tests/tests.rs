@@ -28,6 +28,7 @@ mod missions;
 mod plan;
 mod registry;
 mod service;
+mod streaming;
 mod transactions;
 #[cfg(feature = "postgres")]
 mod transfer;

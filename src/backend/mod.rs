@@ -19,7 +19,7 @@ use crate::value::{Row, Value};
 /// here so both built-in backends run statements the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr) => {
+    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty) => {
         /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
         fn run_dynamic<R>(
             sql: &str,
@@ -48,6 +48,31 @@ macro_rules! dynamic_executor {
 
             fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
                 run_dynamic(sql, params, |query| diesel::RunQueryDsl::load(query, self))
+            }
+
+            fn query_each(
+                &mut self,
+                sql: &str,
+                params: &[Value],
+                each: &mut dyn FnMut(Row) -> Result<()>,
+            ) -> Result<()> {
+                let parts = $crate::sql::cached_parts(sql, params.len())
+                    .map_err(|e| $crate::backend::statement_error(sql, e))?;
+                let binds = $bind::all(params);
+                let query = $crate::backend::dynamic::DynQuery {
+                    sql,
+                    parts: &parts,
+                    binds: &binds,
+                };
+                let database = |e| Error::database(e, Some($driver));
+                let rows = diesel::RunQueryDsl::load_iter::<Row, $streaming>(query, self)
+                    .map_err(database)?;
+                // Each row is built, handed over and dropped before the next is read; stopping
+                // early drops the cursor, which leaves the connection ready for the next query.
+                for row in rows {
+                    each(row.map_err(database)?)?;
+                }
+                Ok(())
             }
 
             fn batch_execute(&mut self, sql: &str) -> Result<()> {
@@ -81,6 +106,19 @@ pub trait Executor {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize>;
     /// Runs a query with `$N` parameters and returns every row.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs a query with `$N` parameters and calls `each` with its rows in order, holding one
+    /// at a time, so a result of any size reads in constant memory; an error from `each` stops
+    /// the query and is returned. The built-in backends stream (SQLite steps its statement,
+    /// PostgreSQL reads in libpq's single-row mode); the default collects with
+    /// [`Executor::query`] first.
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.query(sql, params)?.into_iter().try_for_each(each)
+    }
     /// Runs several `;`-separated statements without parameters.
     fn batch_execute(&mut self, sql: &str) -> Result<()>;
     /// The SQL dialect of this connection.
@@ -111,6 +149,28 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
 
     /// Runs several `;`-separated statements without parameters on one pooled connection.
     fn batch_execute(&self, sql: &str) -> Result<()>;
+
+    /// Runs one query on a pooled connection and calls `each` with its rows in order, one at a
+    /// time (see [`Executor::query_each`]); the connection is held until the last row. The
+    /// default collects with [`Backend::query`] first.
+    ///
+    /// ```no_run
+    /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+    /// let mut total = 0i64;
+    /// db.query_each("SELECT value FROM counters", &[], &mut |row| {
+    ///     total += row.get::<i64, _>("value")?;
+    ///     Ok(())
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.query(sql, params)?.into_iter().try_for_each(each)
+    }
 
     /// Runs `body` in a transaction on one connection. Commits when `body` returns `Ok`, rolls
     /// back when it returns `Err` or panics (the panic then continues). Prefer the generic

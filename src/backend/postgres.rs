@@ -186,6 +186,15 @@ impl Backend for PostgresBackend {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
 
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        Executor::query_each(&mut *self.conn()?, sql, params, each)
+    }
+
     fn transaction_dyn(
         &self,
         options: &TransactionOptions,
@@ -246,7 +255,8 @@ dynamic_executor!(
     PgConnection,
     PgBind,
     Dialect::Postgres,
-    crate::error::Driver::Postgres
+    crate::error::Driver::Postgres,
+    diesel::pg::PgRowByRowLoadingMode
 );
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for

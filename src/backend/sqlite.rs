@@ -223,6 +223,15 @@ impl Backend for SqliteBackend {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
 
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        Executor::query_each(&mut *self.conn()?, sql, params, each)
+    }
+
     fn transaction_dyn(
         &self,
         options: &TransactionOptions,
@@ -280,7 +289,8 @@ dynamic_executor!(
     SqliteConnection,
     SqliteBind,
     Dialect::Sqlite,
-    crate::error::Driver::Sqlite
+    crate::error::Driver::Sqlite,
+    diesel::connection::DefaultLoadingMode
 );
 
 /// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
