@@ -3,7 +3,7 @@
 //!
 //! A backend runs the crate's bundled missions schema ([`Migrations::bundled`]) unless it is
 //! given the application's own: directories named in the config file (`[migrations]`, read by
-//! [`Migrations::from_dirs`]) or lists compiled into the application ([`embed_migrations!`] and
+//! [`Migrations::from_dirs`]) or lists compiled into the application ([`embed_migrations!`](crate::embed_migrations!) and
 //! [`Migrations::embedded`]), passed in with [`crate::DbConfig::with_migrations`].
 //!
 //! A migration is a folder `VERSION_name` (diesel CLI writes `YYYY-MM-DD-HHMMSS_name`) holding
@@ -60,7 +60,7 @@ impl MigrationDirs {
     }
 }
 
-/// One migration compiled into the application; made by [`embed_migrations!`].
+/// One migration compiled into the application; made by [`embed_migrations!`](crate::embed_migrations!).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmbeddedMigration {
     /// The folder name, `VERSION_name`.
@@ -123,7 +123,7 @@ impl Migrations {
     }
 
     /// Migrations compiled into the application, one list per dialect (see
-    /// [`embed_migrations!`]). Fails on a malformed name or a version given twice.
+    /// [`embed_migrations!`](crate::embed_migrations!)). Fails on a malformed name or a version given twice.
     pub fn embedded(
         sqlite: &'static [EmbeddedMigration],
         postgres: &'static [EmbeddedMigration],

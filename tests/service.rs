@@ -131,6 +131,29 @@ fn run_list_revert(db: &dyn Backend) {
     .unwrap();
 }
 
+/// Runs `$body` with `$conn` a diesel connection of `$kind`, opened the way diesel CLI opens
+/// `$url` (a SQLite file as `sqlite://PATH`); the body is compiled once per connection type.
+macro_rules! with_diesel {
+    ($kind:expr, $url:expr, |$conn:ident| $body:expr) => {
+        match $kind {
+            Kind::Sqlite => {
+                let $conn = &mut diesel::SqliteConnection::establish(&format!("sqlite://{}", $url))
+                    .unwrap();
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            Kind::Postgres => {
+                let $conn = &mut diesel::PgConnection::establish($url).unwrap();
+                $body
+            }
+            #[cfg(not(feature = "postgres"))]
+            Kind::Postgres => {
+                unreachable!("PostgreSQL tests are not built without feature `postgres`")
+            }
+        }
+    };
+}
+
 /// diesel CLI's view of a database: applied versions (oldest first) and the versions of
 /// `dir` it would still run.
 fn diesel_view(kind: Kind, url: &str, dir: &Path) -> (Vec<String>, Vec<String>) {
@@ -154,47 +177,24 @@ fn diesel_view(kind: Kind, url: &str, dir: &Path) -> (Vec<String>, Vec<String>) 
             .collect();
         (applied, pending)
     }
-    diesel_do(kind, url, |conn| view(conn, dir), |conn| view(conn, dir))
+    with_diesel!(kind, url, |conn| view(conn, dir))
 }
 
-/// Runs `sqlite` or `postgres` on a diesel connection of `kind`, opened the way diesel CLI
-/// opens `url` (a SQLite file as `sqlite://PATH`).
-fn diesel_do<T>(
-    kind: Kind,
-    url: &str,
-    sqlite: impl FnOnce(&mut diesel::SqliteConnection) -> T,
-    #[allow(unused_variables)] postgres: impl FnOnce(&mut diesel::PgConnection) -> T,
-) -> T {
-    match kind {
-        Kind::Sqlite => {
-            sqlite(&mut diesel::SqliteConnection::establish(&format!("sqlite://{url}")).unwrap())
-        }
-        #[cfg(feature = "postgres")]
-        Kind::Postgres => postgres(&mut diesel::PgConnection::establish(url).unwrap()),
-        #[cfg(not(feature = "postgres"))]
-        Kind::Postgres => unreachable!(),
-    }
-}
-
-/// `diesel migration run` / `revert` on `dir`.
+/// `diesel migration run` on `dir`.
 fn diesel_run(kind: Kind, url: &str, dir: &Path) {
-    let source = || FileBasedMigrations::from_path(dir).unwrap();
-    diesel_do(
-        kind,
-        url,
-        |c| drop(c.run_pending_migrations(source()).unwrap()),
-        |c| drop(c.run_pending_migrations(source()).unwrap()),
-    )
+    let source = FileBasedMigrations::from_path(dir).unwrap();
+    with_diesel!(kind, url, |conn| drop(
+        conn.run_pending_migrations(source).unwrap()
+    ))
 }
 
+/// `diesel migration revert` on `dir`; returns the version reverted.
 fn diesel_revert(kind: Kind, url: &str, dir: &Path) -> String {
-    let source = || FileBasedMigrations::from_path(dir).unwrap();
-    diesel_do(
-        kind,
-        url,
-        |c| c.revert_last_migration(source()).unwrap().to_string(),
-        |c| c.revert_last_migration(source()).unwrap().to_string(),
-    )
+    let source = FileBasedMigrations::from_path(dir).unwrap();
+    with_diesel!(kind, url, |conn| conn
+        .revert_last_migration(source)
+        .unwrap()
+        .to_string())
 }
 
 /// What `diesel setup` adds to a PostgreSQL project (its text, verbatim); on SQLite it adds

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::support::{backend, Kind};
-use dbshift::{Backend, Error, Isolation, TransactionOptions};
+use dbshift::{Backend, Error};
+#[cfg(feature = "postgres")]
+use dbshift::{Isolation, TransactionOptions};
 
 const THREADS: i64 = 8;
 const INCREMENTS: i64 = 50;
