@@ -9,6 +9,7 @@
 //! url = "postgres://app@db.internal:5432/app"   # or "sqlite:app.db", or a bare file path
 //! backend = "postgres"          # optional: taken from the URL's scheme when absent
 //! password_file = "/run/secrets/db-password"    # optional; PGPASSWORD also works
+//! application_name = "billing"  # optional: PostgreSQL's name for these connections
 //!
 //! [pool]
 //! max_size = 10                 # connections kept at most
@@ -57,6 +58,11 @@ pub struct DbConfig {
     /// A file whose first line is the password, merged into a PostgreSQL URL at connect time.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// PostgreSQL: the name the server shows for this service's connections
+    /// (`pg_stat_activity.application_name`); `dbshift` when absent. A URL's own
+    /// `application_name` parameter wins.
+    #[serde(default)]
+    pub application_name: Option<String>,
     /// Pool settings.
     #[serde(default)]
     pub pool: PoolConfig,
@@ -112,6 +118,7 @@ impl DbConfig {
             backend: None,
             url: DatabaseUrl::new(url),
             password_file: None,
+            application_name: None,
             pool: PoolConfig::default(),
             migrations: None,
             embedded_migrations: None,

@@ -88,9 +88,9 @@ pub enum Error {
     /// A closure given to a transaction asked for a rollback.
     #[error("transaction rolled back: {0}")]
     Rollback(String),
-    /// A backend's own method was called on a thread that has a transaction open on the same
-    /// database; statements of a transaction go through its executor.
-    #[error("a transaction is open on this thread on this database: run the statement through the transaction's executor (`tx`), not the backend")]
+    /// A backend's own method was called on a thread that has a transaction of the same backend
+    /// (or a clone) open; statements of a transaction go through its executor.
+    #[error("a transaction of this backend is open on this thread: run the statement through the transaction's executor (`tx`), not the backend")]
     InTransaction,
     /// The backend was closed with [`crate::Backend::close`].
     #[error("the backend was closed")]

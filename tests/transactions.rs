@@ -79,6 +79,9 @@ both_backends! {
         let other = db.handle();
         db.transaction(|tx| {
             increment(tx)?;
+            // The executor has the handle's conveniences, on the transaction's connection.
+            assert_eq!(tx.query_one("SELECT value FROM counters", &[])?.get::<i64, _>("value")?, 1);
+            assert!(tx.query_opt("SELECT value FROM counters WHERE name = 'none'", &[])?.is_none());
             for result in [
                 db.execute("UPDATE counters SET value = 100", &[]).map(|_| ()),
                 db.query("SELECT value FROM counters", &[]).map(|_| ()),

@@ -183,9 +183,9 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
     /// failure or a deadlock. `body` may therefore run more than once: it should do nothing
     /// outside the database that cannot be repeated.
     ///
-    /// While `body` runs, this thread's statements on the same database must go through its
-    /// executor: the backend's own methods (and a nested transaction) fail with
-    /// [`Error::InTransaction`] instead of running on another connection.
+    /// While `body` runs, this thread's statements must go through its executor: this backend's
+    /// own methods, and its clones' (a nested transaction too), fail with
+    /// [`Error::InTransaction`] instead of running on another connection of the pool.
     fn transaction_dyn(
         &self,
         options: &TransactionOptions,
@@ -275,25 +275,43 @@ impl dyn Backend + '_ {
 
     /// Runs a query that must return exactly one row.
     pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
-        let mut rows = self.query(sql, params)?;
-        match rows.len() {
-            1 => Ok(rows.remove(0)),
-            n => Err(Error::Statement(format!(
-                "expected exactly one row, got {n}"
-            ))),
-        }
+        exactly_one(self.query(sql, params)?)
     }
 
     /// Runs a query that returns at most one row.
     pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        let mut rows = self.query(sql, params)?;
-        match rows.len() {
-            0 => Ok(None),
-            1 => Ok(Some(rows.remove(0))),
-            n => Err(Error::Statement(format!(
-                "expected at most one row, got {n}"
-            ))),
-        }
+        at_most_one(self.query(sql, params)?)
+    }
+}
+
+impl dyn Executor + '_ {
+    /// Runs a query that must return exactly one row, on this connection.
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        exactly_one(self.query(sql, params)?)
+    }
+
+    /// Runs a query that returns at most one row, on this connection.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        at_most_one(self.query(sql, params)?)
+    }
+}
+
+fn exactly_one(mut rows: Vec<Row>) -> Result<Row> {
+    match rows.len() {
+        1 => Ok(rows.remove(0)),
+        n => Err(Error::Statement(format!(
+            "expected exactly one row, got {n}"
+        ))),
+    }
+}
+
+fn at_most_one(mut rows: Vec<Row>) -> Result<Option<Row>> {
+    match rows.len() {
+        0 => Ok(None),
+        1 => Ok(Some(rows.remove(0))),
+        n => Err(Error::Statement(format!(
+            "expected at most one row, got {n}"
+        ))),
     }
 }
 

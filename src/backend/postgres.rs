@@ -61,14 +61,36 @@ impl std::fmt::Debug for PostgresBackend {
     }
 }
 
-/// Adds `connect_timeout` and `application_name` to a libpq URL or key/value string unless
-/// they are already there.
+/// Adds `connect_timeout` and `application_name = dbshift` to a libpq URL or key/value string
+/// unless they are already there.
 pub fn with_connect_options(url: &str, timeout_secs: u64) -> String {
+    with_connect_options_named(url, timeout_secs, "dbshift")
+}
+
+/// [`with_connect_options`] with the `application_name` the server shows in `pg_stat_activity`.
+pub fn with_connect_options_named(url: &str, timeout_secs: u64, application_name: &str) -> String {
     let mut out = url.to_string();
     let is_uri = url.contains("://");
+    let name = if is_uri {
+        // libpq decodes `%XX` in a URI, but not `+`.
+        application_name
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    } else {
+        format!(
+            "'{}'",
+            application_name.replace('\\', "\\\\").replace('\'', "\\'")
+        )
+    };
     for (key, value) in [
         ("connect_timeout", timeout_secs.to_string()),
-        ("application_name", "dbshift".to_string()),
+        ("application_name", name),
     ] {
         if url.contains(&format!("{key}=")) {
             continue;
@@ -108,7 +130,11 @@ impl PostgresBackend {
         config.validate()?;
         let url = config.url.redacted();
         let migrations = config.schema_migrations()?;
-        let target = with_connect_options(&config.connect_url()?, config.pool.connect_timeout_secs);
+        let target = with_connect_options_named(
+            &config.connect_url()?,
+            config.pool.connect_timeout_secs,
+            config.application_name.as_deref().unwrap_or("dbshift"),
+        );
         drop(establish(&target, &url)?);
         let timeout = config.pool.connect_timeout();
         let pool = Pool::builder()
@@ -620,7 +646,15 @@ mod tests {
         );
         assert_eq!(
             with_connect_options("host=h dbname=d", 3),
-            "host=h dbname=d connect_timeout=3 application_name=dbshift"
+            "host=h dbname=d connect_timeout=3 application_name='dbshift'"
+        );
+        assert_eq!(
+            with_connect_options_named("postgres://h/db", 5, "my service/1"),
+            "postgres://h/db?connect_timeout=5&application_name=my%20service%2F1"
+        );
+        assert_eq!(
+            with_connect_options_named("host=h", 5, "it's"),
+            "host=h connect_timeout=5 application_name='it\\'s'"
         );
     }
 
