@@ -119,7 +119,8 @@ impl Migrations {
                 "2026-01-01-000100_create_tags"
             ]
         );
-        Self::embedded(SQLITE, POSTGRES).expect("the bundled migrations are well formed")
+        Self::compiled_in(SQLITE, POSTGRES, "the bundled missions schema")
+            .expect("the bundled migrations are well formed")
     }
 
     /// Migrations compiled into the application, one list per dialect (see
@@ -128,7 +129,18 @@ impl Migrations {
         sqlite: &'static [EmbeddedMigration],
         postgres: &'static [EmbeddedMigration],
     ) -> Result<Self> {
-        let list = |migrations: &'static [EmbeddedMigration], origin: &str| {
+        Self::compiled_in(sqlite, postgres, "the embedded migrations")
+    }
+
+    /// Both lists, named `label` in errors.
+    fn compiled_in(
+        sqlite: &'static [EmbeddedMigration],
+        postgres: &'static [EmbeddedMigration],
+        label: &str,
+    ) -> Result<Self> {
+        let list = |migrations: &'static [EmbeddedMigration], dialect: &str| {
+            let origin = format!("{label} ({dialect})");
+            let origin = origin.as_str();
             let texts = migrations.iter().map(|m| {
                 MigrationText::new(
                     m.name,
@@ -141,8 +153,8 @@ impl Migrations {
             MigrationList::new(texts.collect::<Result<_>>()?, origin)
         };
         Ok(Migrations {
-            sqlite: Some(list(sqlite, "embedded sqlite migrations")?),
-            postgres: Some(list(postgres, "embedded postgres migrations")?),
+            sqlite: Some(list(sqlite, "sqlite")?),
+            postgres: Some(list(postgres, "postgres")?),
         })
     }
 
