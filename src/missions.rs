@@ -405,11 +405,14 @@ pub fn seed_demo(db: &dyn Backend, n_missions: usize) -> Result<usize> {
     let mut written = 0;
     while written < n_missions {
         let batch = (n_missions - written).min(200);
-        db.transaction(|tx| {
+        // A transaction may run again after a conflict: each attempt starts from the same
+        // generator state, so a retry writes the same missions.
+        rng = db.transaction(|tx| {
+            let mut attempt = rng.clone();
             for i in written..written + batch {
-                demo::write_mission(tx, &mut rng, i, &tag_ids)?;
+                demo::write_mission(tx, &mut attempt, i, &tag_ids)?;
             }
-            Ok(())
+            Ok(attempt)
         })?;
         written += batch;
     }
@@ -560,6 +563,7 @@ mod demo {
     use crate::error::Result;
 
     /// SplitMix64: small, fast and the same on every platform, so the demo data is too.
+    #[derive(Clone)]
     pub(super) struct Rng(pub(super) u64);
 
     impl Rng {
