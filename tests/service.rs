@@ -428,3 +428,47 @@ pub fn service_db(kind: Kind) -> crate::support::TestDb {
     backend.run_pending_migrations().unwrap();
     crate::support::TestDb { backend, guard }
 }
+
+both_backends! {
+    fn the_service_end_to_end_on_its_own_schema(kind) {
+        // What the service does, on the public API only: config file, own migrations,
+        // concurrent increments in transactions, a streamed read, a unique violation by method.
+        let (config, _guard, _folder) = service_config(kind);
+        let db = Registry::with_defaults().connect(&config).unwrap();
+        assert_eq!(db.run_pending_migrations().unwrap(), VERSIONS);
+        db.execute("INSERT INTO counters (name, value) VALUES ($1, 0)", &["hits".into()]).unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        db.transaction(|tx| {
+                            let row = tx.query_one("SELECT value FROM counters WHERE name = $1", &["hits".into()])?;
+                            let value: i64 = row.get("value")?;
+                            tx.execute("UPDATE counters SET value = $1 WHERE name = $2", &[(value + 1).into(), "hits".into()])?;
+                            tx.execute("INSERT INTO notes (counter, body) VALUES ($1, $2)", &["hits".into(), format!("{t}-{i}").into()])?;
+                            Ok(())
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let value: i64 = db.query_one("SELECT value FROM counters WHERE name = 'hits'", &[]).unwrap().get("value").unwrap();
+        assert_eq!(value, 400);
+        let mut bodies = std::collections::BTreeSet::new();
+        db.query_each("SELECT body FROM notes ORDER BY id", &[], &mut |row| {
+            bodies.insert(row.get::<String, _>("body")?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(bodies.len(), 400, "one note per increment, none twice");
+        let err = db
+            .execute("INSERT INTO notes (counter, body) VALUES ($1, $2)", &["hits".into(), "0-0".into()])
+            .unwrap_err();
+        assert!(err.is_unique_violation(), "{err}");
+    }
+}
