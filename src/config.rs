@@ -9,13 +9,26 @@
 //! url = "postgres://app@db.internal:5432/app"   # or "sqlite:app.db", or a bare file path
 //! backend = "postgres"          # optional: taken from the URL's scheme when absent
 //! password_file = "/run/secrets/db-password"    # optional; PGPASSWORD also works
+//! application_name = "billing"  # optional: PostgreSQL's name for these connections
 //!
 //! [pool]
 //! max_size = 10                 # connections kept at most
 //! min_idle = 0                  # connections opened ahead and kept open while idle
 //! connect_timeout_secs = 5      # waiting for a new connection or a free pooled one
 //! busy_timeout_ms = 5000        # SQLite: how long a writer waits for a lock
+//!
+//! [migrations]                  # optional: the application's own schema migrations
+//! sqlite = "migrations_sqlite"  # diesel-format directories, relative to this file
+//! postgres = "migrations_postgres"
 //! ```
+//!
+//! Without `[migrations]` (and without [`DbConfig::with_migrations`]) a backend runs the
+//! bundled missions schema.
+//!
+//! A SQLite URL may be written `sqlite://app.db`, `sqlite:app.db` or `app.db`: all three open the
+//! file `app.db`. diesel CLI reads only two of them the same way: `sqlite://app.db` (which it
+//! opens as the URI `file:app.db`) and the bare path. To diesel CLI, `sqlite:app.db` is a file
+//! named `sqlite:app.db`, so a `DATABASE_URL` shared with diesel CLI uses `sqlite://` or a path.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,6 +37,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::migrations::{MigrationDirs, Migrations};
 pub use crate::redact::RedactedUrl;
 
 /// The config file name looked for in the working directory.
@@ -44,9 +58,21 @@ pub struct DbConfig {
     /// A file whose first line is the password, merged into a PostgreSQL URL at connect time.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// PostgreSQL: the name the server shows for this service's connections
+    /// (`pg_stat_activity.application_name`); `dbshift` when absent. A URL's own
+    /// `application_name` parameter wins.
+    #[serde(default)]
+    pub application_name: Option<String>,
     /// Pool settings.
     #[serde(default)]
     pub pool: PoolConfig,
+    /// The application's migration directories (`[migrations]`); relative paths are taken
+    /// from the config file's folder when read by [`DbConfig::from_file`].
+    #[serde(default)]
+    pub migrations: Option<MigrationDirs>,
+    /// Migrations given in code ([`DbConfig::with_migrations`]); they win over `migrations`.
+    #[serde(skip)]
+    embedded_migrations: Option<Migrations>,
 }
 
 /// Pool sizing and timeouts.
@@ -81,7 +107,7 @@ impl Default for PoolConfig {
 impl PoolConfig {
     /// The connect timeout as a [`Duration`].
     pub fn connect_timeout(&self) -> Duration {
-        Duration::from_secs(self.connect_timeout_secs.max(1))
+        Duration::from_secs(self.connect_timeout_secs.clamp(1, MAX_CONNECT_TIMEOUT_SECS))
     }
 }
 
@@ -92,7 +118,28 @@ impl DbConfig {
             backend: None,
             url: DatabaseUrl::new(url),
             password_file: None,
+            application_name: None,
             pool: PoolConfig::default(),
+            migrations: None,
+            embedded_migrations: None,
+        }
+    }
+
+    /// Makes backends connected with this config run `migrations` (the application's own,
+    /// usually compiled in with [`crate::embed_migrations!`]) instead of the directories of
+    /// `[migrations]` or the bundled missions schema.
+    pub fn with_migrations(mut self, migrations: Migrations) -> Self {
+        self.embedded_migrations = Some(migrations);
+        self
+    }
+
+    /// The migrations a backend connected with this config runs: those given in code, else
+    /// the `[migrations]` directories (read now), else the bundled missions schema.
+    pub fn schema_migrations(&self) -> Result<Migrations> {
+        match (&self.embedded_migrations, &self.migrations) {
+            (Some(migrations), _) => Ok(migrations.clone()),
+            (None, Some(dirs)) => Migrations::from_config(dirs),
+            (None, None) => Ok(Migrations::bundled()),
         }
     }
 
@@ -128,9 +175,10 @@ impl DbConfig {
         self
     }
 
-    /// Sets how long to wait for a connection.
+    /// Sets how long to wait for a connection, in whole seconds (rounded up, so a timeout
+    /// below a second waits one).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.pool.connect_timeout_secs = timeout.as_secs().max(1);
+        self.pool.connect_timeout_secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
         self
     }
 
@@ -145,7 +193,7 @@ impl DbConfig {
             origin: origin.to_string(),
             message: e.message().to_string(),
         })?;
-        config.validate(origin)?;
+        config.validate_from(origin)?;
         Ok(config)
     }
 
@@ -155,7 +203,12 @@ impl DbConfig {
             context: format!("cannot read config file `{}`", path.display()),
             source,
         })?;
-        Self::from_toml(&text, &format!("`{}`", path.display()))
+        let mut config = Self::from_toml(&text, &format!("`{}`", path.display()))?;
+        // Directories in the file are the file's: a service started from another working
+        // directory still finds them.
+        let base = path.parent().unwrap_or(Path::new(""));
+        config.migrations = config.migrations.map(|dirs| dirs.relative_to(base));
+        Ok(config)
     }
 
     /// Loads the config the documented way: `explicit` path, else `DBSHIFT_CONFIG`, else
@@ -217,25 +270,54 @@ impl DbConfig {
         Ok(url.into())
     }
 
-    fn validate(&self, origin: &str) -> Result<()> {
-        let fail = |message: &str| {
+    /// Checks the settings a pool cannot work with, so that they fail with a one-line
+    /// [`Error::Config`] instead of a panic in the pool. Backends call it before connecting,
+    /// also for a config built in code or read from the application's own file.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_from("config")
+    }
+
+    fn validate_from(&self, origin: &str) -> Result<()> {
+        let fail = |message: String| {
             Err(Error::Config {
                 origin: origin.to_string(),
-                message: message.to_string(),
+                message,
             })
         };
+        let pool = &self.pool;
         if self.url.expose().trim().is_empty() {
-            return fail("`url` is empty");
+            return fail("`url` is empty".into());
         }
-        if self.pool.max_size == 0 {
-            return fail("`pool.max_size` must be at least 1");
+        if pool.max_size == 0 {
+            return fail("`pool.max_size` must be at least 1".into());
         }
-        if self.pool.min_idle > self.pool.max_size {
-            return fail("`pool.min_idle` is larger than `pool.max_size`");
+        if pool.min_idle > pool.max_size {
+            return fail(format!(
+                "`pool.min_idle` ({}) is larger than `pool.max_size` ({})",
+                pool.min_idle, pool.max_size
+            ));
+        }
+        if !(1..=MAX_CONNECT_TIMEOUT_SECS).contains(&pool.connect_timeout_secs) {
+            return fail(format!(
+                "`pool.connect_timeout_secs` must be between 1 and {MAX_CONNECT_TIMEOUT_SECS}, not {}",
+                pool.connect_timeout_secs
+            ));
+        }
+        if pool.busy_timeout_ms > MAX_BUSY_TIMEOUT_MS {
+            return fail(format!(
+                "`pool.busy_timeout_ms` must be at most {MAX_BUSY_TIMEOUT_MS}, not {}",
+                pool.busy_timeout_ms
+            ));
         }
         Ok(())
     }
 }
+
+/// The longest connect timeout accepted: a day. The pool adds it to the current instant,
+/// which overflows (and panics) for the largest values.
+pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 86_400;
+/// The longest SQLite busy timeout accepted: SQLite takes it as a 32-bit `int`.
+pub const MAX_BUSY_TIMEOUT_MS: u64 = i32::MAX as u64;
 
 /// The scheme of a URL (`postgres` in `postgres://...`), or `None` for a bare path.
 /// Single letters are taken as Windows drive letters, not schemes.

@@ -5,6 +5,8 @@
 //! Identifiers are quoted through [`quote_ident`] and nowhere else, so a name can never become
 //! SQL.
 
+use crate::error::{Error, Result};
+
 /// A SQL dialect. Closed on purpose: a third-party backend speaks one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,7 +19,7 @@ pub enum Dialect {
 
 /// Quotes an identifier for either dialect: `"name"`, with `"` doubled. Fails on NUL, which no
 /// database accepts in a name.
-pub fn quote_ident(name: &str) -> Result<String, String> {
+pub fn quote_ident(name: &str) -> std::result::Result<String, String> {
     if name.contains('\0') {
         return Err(format!("identifier {name:?} contains a NUL byte"));
     }
@@ -31,6 +33,11 @@ pub fn quote_ident(name: &str) -> Result<String, String> {
     }
     out.push('"');
     Ok(out)
+}
+
+/// [`quote_ident`] with the data layer's error, for the helpers of [`Dialect`].
+fn quote(name: &str) -> Result<String> {
+    quote_ident(name).map_err(Error::Statement)
 }
 
 /// Quotes a string literal for either dialect: `'text'`, with `'` doubled. PostgreSQL runs with
@@ -113,8 +120,8 @@ impl Dialect {
 
     /// A column definition for an auto-incrementing 64-bit primary key. SQLite:
     /// `INTEGER PRIMARY KEY AUTOINCREMENT` (ids never reused); PostgreSQL: an identity column.
-    pub fn auto_increment_primary_key(self, column: &str) -> Result<String, String> {
-        let column = quote_ident(column)?;
+    pub fn auto_increment_primary_key(self, column: &str) -> Result<String> {
+        let column = quote(column)?;
         Ok(match self {
             Dialect::Sqlite => format!("{column} INTEGER PRIMARY KEY AUTOINCREMENT"),
             Dialect::Postgres => {
@@ -221,10 +228,9 @@ impl Dialect {
         columns: &[&str],
         conflict_columns: &[&str],
         update_columns: &[&str],
-    ) -> Result<String, String> {
-        let quote_all = |names: &[&str]| -> Result<Vec<String>, String> {
-            names.iter().map(|n| quote_ident(n)).collect()
-        };
+    ) -> Result<String> {
+        let quote_all =
+            |names: &[&str]| -> Result<Vec<String>> { names.iter().map(|n| quote(n)).collect() };
         let cols = quote_all(columns)?;
         let placeholders: Vec<String> = (1..=columns.len()).map(|n| self.placeholder(n)).collect();
         let action = if update_columns.is_empty() {
@@ -238,7 +244,7 @@ impl Dialect {
         };
         Ok(format!(
             "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) {action}",
-            quote_ident(table)?,
+            quote(table)?,
             cols.join(", "),
             placeholders.join(", "),
             quote_all(conflict_columns)?.join(", "),

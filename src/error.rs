@@ -40,14 +40,15 @@ pub enum Error {
         /// The pool's size.
         max_size: u32,
     },
-    /// A statement failed on the database.
+    /// A statement failed on the database. [`Error::sqlstate`], [`Error::sqlite_code`] and
+    /// the `is_*` methods tell what kind of failure it was.
     #[error("query failed: {message}")]
     Query {
-        /// The database's message.
+        /// The database's message, with a hint of ours when we know the fix.
         message: String,
-        /// The underlying Diesel error.
+        /// What the database reported, beyond the message.
         #[source]
-        source: diesel::result::Error,
+        source: DatabaseError,
     },
     /// The SQL text or its parameters are unusable before reaching the database.
     #[error("invalid statement: {0}")]
@@ -87,6 +88,10 @@ pub enum Error {
     /// A closure given to a transaction asked for a rollback.
     #[error("transaction rolled back: {0}")]
     Rollback(String),
+    /// A backend's own method was called on a thread that has a transaction of the same backend
+    /// (or a clone) open; statements of a transaction go through its executor.
+    #[error("a transaction of this backend is open on this thread: run the statement through the transaction's executor (`tx`), not the backend")]
+    InTransaction,
     /// The backend was closed with [`crate::Backend::close`].
     #[error("the backend was closed")]
     Closed,
@@ -108,43 +113,313 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wraps a Diesel error from a statement.
-    pub(crate) fn query(source: diesel::result::Error) -> Self {
-        let message = match &source {
-            diesel::result::Error::DatabaseError(_, info) => info.message().to_string(),
-            other => other.to_string(),
-        };
-        Error::Query { message, source }
-    }
-
-    /// Whether the database reported a busy or locked condition worth retrying.
-    pub fn is_busy(&self) -> bool {
-        match self {
-            Error::Query { message, .. } => {
-                message.contains("database is locked")
-                    || message.contains("database table is locked")
-            }
-            _ => false,
+    /// Wraps a driver error from a statement run by `driver` (`None` when the
+    /// caller cannot tell, as for a commit inside Diesel's transaction).
+    pub(crate) fn database(source: diesel::result::Error, driver: Option<Driver>) -> Self {
+        let source = DatabaseError::new(source, driver);
+        Error::Query {
+            message: source.message_with_hint(),
+            source,
         }
     }
 
-    /// Whether this is a serialization failure or deadlock (PostgreSQL SQLSTATE 40001 / 40P01).
-    pub fn is_serialization_failure(&self) -> bool {
-        matches!(
-            self,
-            Error::Query {
-                source: diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::SerializationFailure,
-                    _
-                ),
-                ..
+    /// Wraps a Diesel error from a statement.
+    pub(crate) fn query(source: diesel::result::Error) -> Self {
+        Self::database(source, None)
+    }
+
+    /// This error with the driver it came from, so its codes can be told.
+    pub(crate) fn with_driver(self, driver: Driver) -> Self {
+        match self {
+            Error::Query { source, .. } if source.0.driver.is_none() => {
+                Error::database(source.0.source, Some(driver))
             }
-        ) || matches!(self, Error::Query { message, .. } if message.contains("deadlock detected"))
+            other => other,
+        }
+    }
+
+    /// What the database reported, when this error came from it.
+    pub fn database_error(&self) -> Option<&DatabaseError> {
+        match self {
+            Error::Query { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// The SQLSTATE of a PostgreSQL error (`23505` for a unique violation); see
+    /// [`DatabaseError::sqlstate`].
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.database_error().and_then(DatabaseError::sqlstate)
+    }
+
+    /// The result code of a SQLite error; see [`DatabaseError::sqlite_code`].
+    pub fn sqlite_code(&self) -> Option<i32> {
+        self.database_error().and_then(DatabaseError::sqlite_code)
+    }
+
+    /// The constraint a PostgreSQL integrity violation names (SQLite does not report it).
+    pub fn constraint(&self) -> Option<&str> {
+        self.database_error().and_then(DatabaseError::constraint)
+    }
+
+    /// Whether a row broke a unique or primary key (PostgreSQL 23505, SQLite
+    /// `SQLITE_CONSTRAINT_UNIQUE` / `_PRIMARYKEY`).
+    pub fn is_unique_violation(&self) -> bool {
+        self.kind() == Some(Kind::Unique)
+    }
+
+    /// Whether a row broke a foreign key (PostgreSQL 23503, SQLite
+    /// `SQLITE_CONSTRAINT_FOREIGNKEY`).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        self.kind() == Some(Kind::ForeignKey)
+    }
+
+    /// Whether a `NOT NULL` column was given a null (PostgreSQL 23502, SQLite
+    /// `SQLITE_CONSTRAINT_NOTNULL`).
+    pub fn is_not_null_violation(&self) -> bool {
+        self.kind() == Some(Kind::NotNull)
+    }
+
+    /// Whether a row broke a `CHECK` constraint (PostgreSQL 23514, SQLite
+    /// `SQLITE_CONSTRAINT_CHECK`).
+    pub fn is_check_violation(&self) -> bool {
+        self.kind() == Some(Kind::Check)
+    }
+
+    /// Whether the database was busy or locked for longer than it waits (SQLite `SQLITE_BUSY`
+    /// or `SQLITE_LOCKED` after the busy timeout, PostgreSQL 55P03 `lock_not_available`): the
+    /// statement may succeed when retried later.
+    pub fn is_busy(&self) -> bool {
+        self.kind() == Some(Kind::Busy)
+    }
+
+    /// Whether PostgreSQL aborted the transaction for a conflict with a concurrent one
+    /// (40001 `serialization_failure`, 40P01 `deadlock_detected`): running the whole
+    /// transaction again may succeed. Transactions are retried on these automatically.
+    pub fn is_serialization_failure(&self) -> bool {
+        matches!(self.kind(), Some(Kind::Serialization | Kind::Deadlock))
+    }
+
+    fn kind(&self) -> Option<Kind> {
+        self.database_error().map(|e| e.0.kind)
     }
 }
 
+/// Which driver an error came from: its codes are told apart by it. (Not `Dialect`, which
+/// depends on this module for its `Result`.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Driver {
+    Sqlite,
+    Postgres,
+}
+
+/// What a database reported about a failed statement: its kind, codes and the names it gave.
+/// Read it through [`Error::database_error`] or the methods of [`Error`].
+/// Boxed, so that a `Result` of the data layer stays small.
+#[derive(Debug)]
+pub struct DatabaseError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
+    kind: Kind,
+    driver: Option<Driver>,
+    message: String,
+    constraint: Option<String>,
+    table: Option<String>,
+    column: Option<String>,
+    /// Kept whole so the driver can be told again ([`Error::with_driver`]); not part of the API.
+    source: diesel::result::Error,
+}
+
+/// The kinds of failure a caller acts on, from the driver's classification and, where the
+/// driver has none, from the database's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Unique,
+    ForeignKey,
+    NotNull,
+    Check,
+    Serialization,
+    Deadlock,
+    Busy,
+    Other,
+}
+
+impl DatabaseError {
+    fn new(source: diesel::result::Error, driver: Option<Driver>) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        let (kind, message, names) = match &source {
+            E::DatabaseError(kind, info) => {
+                let message = info.message().to_string();
+                let kind = match kind {
+                    K::UniqueViolation => Kind::Unique,
+                    K::ForeignKeyViolation => Kind::ForeignKey,
+                    K::NotNullViolation => Kind::NotNull,
+                    K::CheckViolation => Kind::Check,
+                    K::SerializationFailure => Kind::Serialization,
+                    _ => kind_from_message(&message),
+                };
+                let name = |n: Option<&str>| n.map(str::to_string);
+                let names = (
+                    name(info.constraint_name()),
+                    name(info.table_name()),
+                    name(info.column_name()),
+                );
+                (kind, message, names)
+            }
+            other => (Kind::Other, other.to_string(), (None, None, None)),
+        };
+        DatabaseError(Box::new(Details {
+            kind,
+            driver,
+            message,
+            constraint: names.0,
+            table: names.1,
+            column: names.2,
+            source,
+        }))
+    }
+
+    /// The driver's error, for the crate's own classification of server errors (the transfer
+    /// asks whether a failure passes); not part of the API.
+    pub(crate) fn driver(&self) -> &diesel::result::Error {
+        &self.0.source
+    }
+
+    /// The database's message.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The table the database named (PostgreSQL integrity violations).
+    pub fn table(&self) -> Option<&str> {
+        self.0.table.as_deref()
+    }
+
+    /// The column the database named (PostgreSQL `NOT NULL` violations).
+    pub fn column(&self) -> Option<&str> {
+        self.0.column.as_deref()
+    }
+
+    /// The constraint the database named (PostgreSQL integrity violations).
+    pub fn constraint(&self) -> Option<&str> {
+        self.0.constraint.as_deref()
+    }
+
+    /// The SQLSTATE of a PostgreSQL error, for the failures a caller acts on: integrity
+    /// violations (`23505`, `23503`, `23502`, `23514`), `40001`, `40P01` and `55P03`. Diesel
+    /// keeps other codes private, so for them, and on SQLite, this is `None`.
+    pub fn sqlstate(&self) -> Option<&str> {
+        if self.0.driver != Some(Driver::Postgres) {
+            return None;
+        }
+        Some(match self.0.kind {
+            Kind::Unique => "23505",
+            Kind::ForeignKey => "23503",
+            Kind::NotNull => "23502",
+            Kind::Check => "23514",
+            Kind::Serialization => "40001",
+            Kind::Deadlock => "40P01",
+            Kind::Busy => "55P03",
+            Kind::Other => return None,
+        })
+    }
+
+    /// The result code of a SQLite error: the extended code where SQLite's report determines
+    /// it (`SQLITE_CONSTRAINT_FOREIGNKEY` 787, `_NOTNULL` 1299, `_CHECK` 275), else the primary
+    /// code (`SQLITE_CONSTRAINT` 19 for a unique or primary key, which SQLite reports with the
+    /// same text; `SQLITE_BUSY` 5; `SQLITE_LOCKED` 6). `None` for other errors and on
+    /// PostgreSQL.
+    pub fn sqlite_code(&self) -> Option<i32> {
+        if self.0.driver != Some(Driver::Sqlite) {
+            return None;
+        }
+        match self.0.kind {
+            Kind::Unique => Some(19),
+            Kind::ForeignKey => Some(787),
+            Kind::NotNull => Some(1299),
+            Kind::Check => Some(275),
+            Kind::Busy if self.0.message.contains("table is locked") => Some(6),
+            Kind::Busy => Some(5),
+            _ => None,
+        }
+    }
+
+    /// The message with our hint for the two mistakes whose fix the database does not say:
+    /// text bound to an enum or JSON column on PostgreSQL.
+    fn message_with_hint(&self) -> String {
+        let hint = type_mismatch(&self.0.message).map(|(column_type, column)| {
+            if column_type == "jsonb" || column_type == "json" {
+                format!("bind a `Value::Json` for `{column}`, or write the parameter as `$N::{column_type}`")
+            } else {
+                format!("write the parameter for `{column}` as `$N::{column_type}` (see `Dialect::cast_param`); SQLite accepts text there, PostgreSQL needs the cast")
+            }
+        });
+        match hint {
+            Some(hint) => format!("{}; {hint}", self.0.message),
+            None => self.0.message.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for DatabaseError {}
+
+/// Kinds Diesel has no variant for, told by the message the databases write for them.
+fn kind_from_message(message: &str) -> Kind {
+    // SQLite's SQLITE_BUSY and SQLITE_LOCKED; PostgreSQL's 55P03 (`NOWAIT`, `lock_timeout`).
+    if message.contains("database is locked")
+        || message.contains("database table is locked")
+        || message.starts_with("could not obtain lock")
+        || message.starts_with("canceling statement due to lock timeout")
+    {
+        Kind::Busy
+    } else if message.contains("deadlock detected") {
+        Kind::Deadlock
+    } else if message.starts_with("could not serialize access") {
+        Kind::Serialization
+    } else {
+        Kind::Other
+    }
+}
+
+/// The type and column of PostgreSQL's `column "c" is of type T but expression is of type text`.
+fn type_mismatch(message: &str) -> Option<(&str, &str)> {
+    let rest = message.strip_prefix("column \"")?;
+    let (column, rest) = rest.split_once("\" is of type ")?;
+    let (column_type, found) = rest.split_once(" but expression is of type ")?;
+    (found == "text").then_some((column_type, column))
+}
+
+#[doc(hidden)]
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
         Error::query(source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_for_an_enum_or_json_column_gets_a_hint() {
+        assert_eq!(
+            type_mismatch(
+                "column \"status\" is of type mission_status but expression is of type text"
+            ),
+            Some(("mission_status", "status"))
+        );
+        assert_eq!(
+            type_mismatch("column \"n\" is of type integer but expression is of type bigint"),
+            None
+        );
+        assert_eq!(kind_from_message("deadlock detected"), Kind::Deadlock);
+        assert_eq!(kind_from_message("database is locked"), Kind::Busy);
     }
 }

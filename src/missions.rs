@@ -405,11 +405,14 @@ pub fn seed_demo(db: &dyn Backend, n_missions: usize) -> Result<usize> {
     let mut written = 0;
     while written < n_missions {
         let batch = (n_missions - written).min(200);
-        db.transaction(|tx| {
+        // A transaction may run again after a conflict: each attempt starts from the same
+        // generator state, so a retry writes the same missions.
+        rng = db.transaction(|tx| {
+            let mut attempt = rng.clone();
             for i in written..written + batch {
-                demo::write_mission(tx, &mut rng, i, &tag_ids)?;
+                demo::write_mission(tx, &mut attempt, i, &tag_ids)?;
             }
-            Ok(())
+            Ok(attempt)
         })?;
         written += batch;
     }
@@ -487,8 +490,7 @@ fn lock_mission(tx: &mut dyn Executor, id: i64) -> Result<Mission> {
 fn ensure_tag(tx: &mut dyn Executor, name: &str, color: Option<&str>) -> Result<Tag> {
     let upsert = tx
         .dialect()
-        .upsert("tags", &["name", "color"], &["name"], &[])
-        .map_err(Error::Statement)?;
+        .upsert("tags", &["name", "color"], &["name"], &[])?;
     tx.execute(&upsert, &[name.into(), color.into()])?;
     tag_from_row(&single(tx.query(
         "SELECT id, name, color FROM tags WHERE name = $1",
@@ -500,8 +502,7 @@ fn link_tag(tx: &mut dyn Executor, mission_id: i64, tag_id: i64) -> Result<()> {
     let columns = ["mission_id", "tag_id"];
     let upsert = tx
         .dialect()
-        .upsert("mission_tags", &columns, &columns, &[])
-        .map_err(Error::Statement)?;
+        .upsert("mission_tags", &columns, &columns, &[])?;
     tx.execute(&upsert, &[Value::Int(mission_id), Value::Int(tag_id)])?;
     Ok(())
 }
@@ -562,6 +563,7 @@ mod demo {
     use crate::error::Result;
 
     /// SplitMix64: small, fast and the same on every platform, so the demo data is too.
+    #[derive(Clone)]
     pub(super) struct Rng(pub(super) u64);
 
     impl Rng {

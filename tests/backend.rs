@@ -378,3 +378,21 @@ both_backends! {
         assert!(rows.iter().all(|r| r.columns() == ["n", "twice"]));
     }
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_connections_carry_the_configured_application_name() {
+    let pg = crate::support::pg_db();
+    for (name, expected) in [
+        (None, "dbshift"),
+        (Some("billing service"), "billing service"),
+    ] {
+        let mut config = DbConfig::from_url(pg.url.clone());
+        config.application_name = name.map(String::from);
+        let db = Registry::with_defaults().connect(&config).unwrap();
+        let row = db
+            .query_one("SELECT current_setting('application_name') AS name", &[])
+            .unwrap();
+        assert_eq!(row.get::<String, _>("name").unwrap(), expected);
+    }
+}

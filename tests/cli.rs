@@ -351,3 +351,39 @@ mod postgres {
         );
     }
 }
+
+both_backends! {
+    fn migrations_commands_use_the_configs_own_directories(kind) {
+        let (config, _guard, folder) = crate::service::service_config(kind);
+        // Run from elsewhere: the directories are found next to the config file.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let output = dbshift(elsewhere.path())
+                .arg("--config")
+                .arg(folder.path().join("service.toml"))
+                .args(["--format", "json"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            stdout_json(&output)
+        };
+        let versions = serde_json::json!(["20260201000000", "20260202000000"]);
+        assert_eq!(run(&["migrations", "run"])["applied_now"], versions);
+        assert_eq!(
+            run(&["migrations", "list"])["migrations"],
+            serde_json::json!([
+                {"version": "20260201000000", "state": "applied"},
+                {"version": "20260202000000", "state": "applied"},
+            ])
+        );
+        let db = dbshift::Registry::with_defaults().connect(&config).unwrap();
+        assert!(db.query("SELECT name, value FROM counters", &[]).unwrap().is_empty());
+        assert!(db.query("SELECT 1 FROM missions", &[]).is_err(), "the bundled schema is not run");
+        assert_eq!(
+            run(&["migrations", "revert", "--all"])["reverted_now"],
+            serde_json::json!(["20260202000000", "20260201000000"])
+        );
+        assert!(db.applied_migrations().unwrap().is_empty());
+    }
+}

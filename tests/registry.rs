@@ -66,10 +66,11 @@ impl Backend for CountingBackend {
     }
     fn transaction_dyn(
         &self,
+        options: &dbshift::backend::TransactionOptions,
         body: &mut dyn FnMut(&mut dyn Executor) -> dbshift::Result<()>,
     ) -> dbshift::Result<()> {
         let statements = &*self.statements;
-        self.inner.transaction_dyn(&mut |tx| {
+        self.inner.transaction_dyn(options, &mut |tx| {
             body(&mut CountingExecutor {
                 inner: tx,
                 statements,

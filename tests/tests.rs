@@ -16,6 +16,7 @@ mod cli_transfer;
 #[cfg(feature = "postgres")]
 mod copy;
 mod dialect;
+mod errors;
 #[cfg(feature = "postgres")]
 mod fuzz;
 #[cfg(feature = "postgres")]
@@ -32,6 +33,9 @@ mod orm_beds;
 #[cfg(feature = "postgres")]
 mod plan;
 mod registry;
+mod service;
+mod streaming;
+mod transactions;
 #[cfg(feature = "postgres")]
 mod transfer;
 #[cfg(feature = "postgres")]

@@ -19,7 +19,7 @@ use crate::value::{Row, Value};
 /// here so both built-in backends run statements the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr) => {
+    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty) => {
         /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
         fn run_dynamic<R>(
             sql: &str,
@@ -28,14 +28,15 @@ macro_rules! dynamic_executor {
                 $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
             ) -> diesel::QueryResult<R>,
         ) -> Result<R> {
-            let parts = $crate::sql::cached_parts(sql, params.len()).map_err(Error::Statement)?;
+            let parts = $crate::sql::cached_parts(sql, params.len())
+                .map_err(|e| $crate::backend::statement_error(sql, e))?;
             let binds = $bind::all(params);
             run($crate::backend::dynamic::DynQuery {
                 sql,
                 parts: &parts,
                 binds: &binds,
             })
-            .map_err(Error::query)
+            .map_err(|e| Error::database(e, Some($driver)))
         }
 
         impl $crate::backend::Executor for $conn {
@@ -49,8 +50,34 @@ macro_rules! dynamic_executor {
                 run_dynamic(sql, params, |query| diesel::RunQueryDsl::load(query, self))
             }
 
+            fn query_each(
+                &mut self,
+                sql: &str,
+                params: &[Value],
+                each: &mut dyn FnMut(Row) -> Result<()>,
+            ) -> Result<()> {
+                let parts = $crate::sql::cached_parts(sql, params.len())
+                    .map_err(|e| $crate::backend::statement_error(sql, e))?;
+                let binds = $bind::all(params);
+                let query = $crate::backend::dynamic::DynQuery {
+                    sql,
+                    parts: &parts,
+                    binds: &binds,
+                };
+                let database = |e| Error::database(e, Some($driver));
+                let rows = diesel::RunQueryDsl::load_iter::<Row, $streaming>(query, self)
+                    .map_err(database)?;
+                // Each row is built, handed over and dropped before the next is read; stopping
+                // early drops the cursor, which leaves the connection ready for the next query.
+                for row in rows {
+                    each(row.map_err(database)?)?;
+                }
+                Ok(())
+            }
+
             fn batch_execute(&mut self, sql: &str) -> Result<()> {
-                diesel::connection::SimpleConnection::batch_execute(self, sql).map_err(Error::query)
+                diesel::connection::SimpleConnection::batch_execute(self, sql)
+                    .map_err(|e| Error::database(e, Some($driver)))
             }
 
             fn dialect(&self) -> Dialect {
@@ -79,6 +106,19 @@ pub trait Executor {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize>;
     /// Runs a query with `$N` parameters and returns every row.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs a query with `$N` parameters and calls `each` with its rows in order, holding one
+    /// at a time, so a result of any size reads in constant memory; an error from `each` stops
+    /// the query and is returned. The built-in backends stream (SQLite steps its statement,
+    /// PostgreSQL reads in libpq's single-row mode); the default collects with
+    /// [`Executor::query`] first.
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.query(sql, params)?.into_iter().try_for_each(each)
+    }
     /// Runs several `;`-separated statements without parameters.
     fn batch_execute(&mut self, sql: &str) -> Result<()>;
     /// The SQL dialect of this connection.
@@ -110,13 +150,47 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
     /// Runs several `;`-separated statements without parameters on one pooled connection.
     fn batch_execute(&self, sql: &str) -> Result<()>;
 
+    /// Runs one query on a pooled connection and calls `each` with its rows in order, one at a
+    /// time (see [`Executor::query_each`]); the connection is held until the last row. The
+    /// default collects with [`Backend::query`] first.
+    ///
+    /// ```no_run
+    /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+    /// let mut total = 0i64;
+    /// db.query_each("SELECT value FROM counters", &[], &mut |row| {
+    ///     total += row.get::<i64, _>("value")?;
+    ///     Ok(())
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.query(sql, params)?.into_iter().try_for_each(each)
+    }
+
     /// Runs `body` in a transaction on one connection. Commits when `body` returns `Ok`, rolls
     /// back when it returns `Err` or panics (the panic then continues). Prefer the generic
     /// [`dyn Backend::transaction`](trait.Backend.html#method.transaction) wrapper.
     ///
-    /// SQLite transactions start with `BEGIN IMMEDIATE`, so two writers wait on the busy
-    /// timeout instead of failing when a read lock cannot be upgraded.
-    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()>;
+    /// A read-modify-write transaction gives the same result on both built-in backends: SQLite
+    /// starts it with `BEGIN IMMEDIATE` (writers queue on the busy timeout); PostgreSQL runs it
+    /// at `options.isolation` (SERIALIZABLE by default) and runs `body` again, up to
+    /// `options.max_attempts` times in all, when the server aborts it with a serialization
+    /// failure or a deadlock. `body` may therefore run more than once: it should do nothing
+    /// outside the database that cannot be repeated.
+    ///
+    /// While `body` runs, this thread's statements must go through its executor: this backend's
+    /// own methods, and its clones' (a nested transaction too), fail with
+    /// [`Error::InTransaction`] instead of running on another connection of the pool.
+    fn transaction_dyn(
+        &self,
+        options: &TransactionOptions,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()>;
 
     /// Applies the embedded schema migrations of this dialect that are not applied yet;
     /// returns their versions. The default has none to run.
@@ -162,7 +236,8 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
 dyn_clone::clone_trait_object!(Backend);
 
 impl dyn Backend + '_ {
-    /// Runs `body` in a transaction and returns its value; see [`Backend::transaction_dyn`].
+    /// Runs `body` in a transaction with the default [`TransactionOptions`] and returns its
+    /// value; see [`Backend::transaction_dyn`] (`body` may run more than once).
     ///
     /// ```no_run
     /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
@@ -172,13 +247,26 @@ impl dyn Backend + '_ {
     /// })?;
     /// # Ok(()) }
     /// ```
-    pub fn transaction<T>(&self, body: impl FnOnce(&mut dyn Executor) -> Result<T>) -> Result<T> {
-        let mut body = Some(body);
+    pub fn transaction<T>(&self, body: impl FnMut(&mut dyn Executor) -> Result<T>) -> Result<T> {
+        self.transaction_with(&TransactionOptions::default(), body)
+    }
+
+    /// Runs `body` in a transaction with `options` and returns its value.
+    ///
+    /// ```no_run
+    /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+    /// use dbshift::{Isolation, TransactionOptions};
+    /// let options = TransactionOptions::default().isolation(Isolation::ReadCommitted);
+    /// let n: i64 = db.transaction_with(&options, |tx| tx.query("SELECT 1 AS n", &[])?[0].get("n"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn transaction_with<T>(
+        &self,
+        options: &TransactionOptions,
+        mut body: impl FnMut(&mut dyn Executor) -> Result<T>,
+    ) -> Result<T> {
         let mut output = None;
-        self.transaction_dyn(&mut |tx| {
-            let body = body
-                .take()
-                .ok_or_else(|| Error::Statement("transaction body ran twice".into()))?;
+        self.transaction_dyn(options, &mut |tx| {
             output = Some(body(tx)?);
             Ok(())
         })?;
@@ -187,25 +275,186 @@ impl dyn Backend + '_ {
 
     /// Runs a query that must return exactly one row.
     pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
-        let mut rows = self.query(sql, params)?;
-        match rows.len() {
-            1 => Ok(rows.remove(0)),
-            n => Err(Error::Statement(format!(
-                "expected exactly one row, got {n}"
-            ))),
-        }
+        exactly_one(self.query(sql, params)?)
     }
 
     /// Runs a query that returns at most one row.
     pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        let mut rows = self.query(sql, params)?;
-        match rows.len() {
-            0 => Ok(None),
-            1 => Ok(Some(rows.remove(0))),
-            n => Err(Error::Statement(format!(
-                "expected at most one row, got {n}"
-            ))),
+        at_most_one(self.query(sql, params)?)
+    }
+}
+
+impl dyn Executor + '_ {
+    /// Runs a query that must return exactly one row, on this connection.
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        exactly_one(self.query(sql, params)?)
+    }
+
+    /// Runs a query that returns at most one row, on this connection.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        at_most_one(self.query(sql, params)?)
+    }
+}
+
+fn exactly_one(mut rows: Vec<Row>) -> Result<Row> {
+    match rows.len() {
+        1 => Ok(rows.remove(0)),
+        n => Err(Error::Statement(format!(
+            "expected exactly one row, got {n}"
+        ))),
+    }
+}
+
+fn at_most_one(mut rows: Vec<Row>) -> Result<Option<Row>> {
+    match rows.len() {
+        0 => Ok(None),
+        1 => Ok(Some(rows.remove(0))),
+        n => Err(Error::Statement(format!(
+            "expected at most one row, got {n}"
+        ))),
+    }
+}
+
+/// How a transaction is isolated from concurrent ones. SQLite transactions are always
+/// serializable (one writer at a time); the level matters on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Isolation {
+    /// PostgreSQL `SERIALIZABLE`: the result is that of some serial order, and a transaction
+    /// that cannot be ordered is aborted and retried. The default.
+    #[default]
+    Serializable,
+    /// PostgreSQL `REPEATABLE READ`: one snapshot for the whole transaction; a concurrent
+    /// update of a row it updates aborts it (and it is retried).
+    RepeatableRead,
+    /// PostgreSQL `READ COMMITTED` (the server's own default): each statement sees what was
+    /// committed before it began. A read-then-write of the same row can lose a concurrent
+    /// update unless the read says `FOR UPDATE` ([`crate::Dialect::for_update`]).
+    ReadCommitted,
+}
+
+/// How [`Backend::transaction_dyn`] runs a transaction: its isolation level and how many times
+/// it is attempted when the database aborts it for a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransactionOptions {
+    /// The isolation level (PostgreSQL; SQLite is always serializable).
+    pub isolation: Isolation,
+    /// Attempts in all, at least 1: a transaction aborted by a serialization failure or a
+    /// deadlock runs again until this many attempts failed, then fails with that error.
+    pub max_attempts: u32,
+}
+
+impl Default for TransactionOptions {
+    /// `SERIALIZABLE`, 20 attempts: eight threads incrementing one row, the worst case the
+    /// tests run, need about 1.3 attempts per transaction on average.
+    fn default() -> Self {
+        TransactionOptions {
+            isolation: Isolation::Serializable,
+            max_attempts: 20,
         }
+    }
+}
+
+impl TransactionOptions {
+    /// Sets the isolation level.
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = isolation;
+        self
+    }
+
+    /// Sets how many attempts are made in all (0 is taken as 1).
+    pub fn max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails with an error other than a serialization failure
+/// or deadlock, or has been made `max_attempts` times. Waits a little, growing and jittered,
+/// between attempts, so that transactions that conflicted do not meet again at once.
+pub(crate) fn with_retries(
+    max_attempts: u32,
+    mut attempt: impl FnMut() -> Result<()>,
+) -> Result<()> {
+    use std::hash::{BuildHasher, Hasher};
+    let mut made = 0;
+    loop {
+        made += 1;
+        match attempt() {
+            Err(e) if e.is_serialization_failure() && made < max_attempts.max(1) => {
+                let jitter = std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish()
+                    % 1000;
+                let base_micros = 500u64 << made.min(7);
+                let wait = base_micros / 2 + base_micros * jitter / 1000;
+                tracing::debug!(attempt = made, error = %e, "retrying a transaction");
+                std::thread::sleep(std::time::Duration::from_micros(wait));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Which databases have a transaction open on this thread, by backend id (clones share one).
+/// A backend's own methods refuse to run while their database is in this list, so a statement
+/// meant for the transaction never runs on another connection beside it.
+pub(crate) mod open_transactions {
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use crate::error::{Error, Result};
+
+    thread_local! {
+        static OPEN: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A new id for a backend (its clones keep it).
+    pub(crate) fn new_id() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Fails when a transaction on backend `id` is open on this thread.
+    pub(crate) fn check_outside(id: u64) -> Result<()> {
+        if OPEN.with(|open| open.borrow().contains(&id)) {
+            return Err(Error::InTransaction);
+        }
+        Ok(())
+    }
+
+    /// Marks a transaction on `id` open until the guard is dropped; fails when one already is.
+    pub(crate) fn enter(id: u64) -> Result<Guard> {
+        check_outside(id)?;
+        OPEN.with(|open| open.borrow_mut().push(id));
+        Ok(Guard(id))
+    }
+
+    /// Ends the mark on drop, also when the body panicked.
+    pub(crate) struct Guard(u64);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            OPEN.with(|open| {
+                let mut open = open.borrow_mut();
+                if let Some(at) = open.iter().rposition(|id| *id == self.0) {
+                    open.remove(at);
+                }
+            });
+        }
+    }
+}
+
+/// The error for a statement whose placeholders do not fit its parameters. A `?` in it is most
+/// likely a placeholder of another driver's style, so the message says how to write them.
+pub(crate) fn statement_error(sql: &str, message: String) -> Error {
+    if sql.contains('?') {
+        Error::Statement(format!(
+            "{message}; placeholders are written `$1`, `$2`, ... on both databases, not `?`"
+        ))
+    } else {
+        Error::Statement(message)
     }
 }
 
@@ -247,17 +496,14 @@ pub(crate) fn checkout_error(
     }
 }
 
-/// Schema migrations on any Diesel connection, shared by the built-in backends.
+/// Schema migrations on any Diesel connection, shared by the built-in backends. Diesel's
+/// harness keeps the bookkeeping, so diesel CLI sees what dbshift applied and the other way
+/// round.
 pub(crate) mod migrations {
     use crate::error::{Error, Result};
-    use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
-
-    /// Versions oldest first: they are timestamps of one fixed width, so text order is time order.
-    fn sorted(versions: impl Iterator<Item = String>) -> Vec<String> {
-        let mut versions: Vec<String> = versions.collect();
-        versions.sort();
-        versions
-    }
+    use crate::migrations::{MigrationList, DIESEL_INITIAL_SETUP};
+    use diesel::migration::MigrationSource;
+    use diesel_migrations::MigrationHarness;
 
     fn error(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
         Error::Migration {
@@ -267,47 +513,61 @@ pub(crate) mod migrations {
 
     pub(crate) fn run_pending<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> Result<Vec<String>>
-    where
-        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-    {
-        let versions = conn.run_pending_migrations(source).map_err(error)?;
+        list: &MigrationList,
+    ) -> Result<Vec<String>> {
+        let versions = conn.run_pending_migrations(list).map_err(error)?;
         Ok(versions.iter().map(ToString::to_string).collect())
     }
 
+    /// Versions oldest first: diesel gives them newest first.
     pub(crate) fn applied<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
     ) -> Result<Vec<String>> {
         let applied = conn.applied_migrations().map_err(error)?;
-        Ok(sorted(applied.iter().map(ToString::to_string)))
+        let mut versions: Vec<String> = applied.iter().map(ToString::to_string).collect();
+        versions.sort();
+        Ok(versions)
     }
 
     pub(crate) fn pending<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> Result<Vec<String>>
-    where
-        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-    {
-        let pending = conn.pending_migrations(source).map_err(error)?;
-        Ok(sorted(
-            pending.iter().map(|m| m.name().version().to_string()),
-        ))
+        list: &MigrationList,
+    ) -> Result<Vec<String>> {
+        let applied = applied(conn)?;
+        Ok(list
+            .versions()
+            .filter(|v| applied.binary_search_by(|a| a.as_str().cmp(v)).is_err())
+            .map(str::to_string)
+            .collect())
     }
 
+    /// Reverts the newest applied migration. `diesel setup`'s initial migration, when the list
+    /// lacks it, is where reverting stops (it belongs to diesel CLI, and `--all` must end
+    /// cleanly); any other version the list lacks is an error that changes nothing.
     pub(crate) fn revert_last<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> Result<Option<String>>
-    where
-        EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
-    {
-        if applied(conn)?.is_empty() {
+        list: &MigrationList,
+    ) -> Result<Option<String>> {
+        let Some(newest) = applied(conn)?.pop() else {
             return Ok(None);
+        };
+        let migrations = MigrationSource::<DB>::migrations(&list).map_err(error)?;
+        match migrations
+            .iter()
+            .find(|m| m.name().version().to_string() == newest)
+        {
+            Some(migration) => {
+                let version = conn.revert_migration(&**migration).map_err(error)?;
+                Ok(Some(version.to_string()))
+            }
+            None if newest == DIESEL_INITIAL_SETUP => Ok(None),
+            None => Err(Error::Migration {
+                message: format!(
+                    "the newest applied migration `{newest}` is not in {}; revert it with the tool that applied it",
+                    list.origin()
+                ),
+            }),
         }
-        let version = conn.revert_last_migration(source).map_err(error)?;
-        Ok(Some(version.to_string()))
     }
 }
 

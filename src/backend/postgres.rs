@@ -1,5 +1,5 @@
-//! [`PostgresBackend`]: the [`Backend`] on PostgreSQL through Diesel and an r2d2 pool. Embeds
-//! `migrations_postgres/`.
+//! [`PostgresBackend`]: the [`Backend`] on PostgreSQL through Diesel and an r2d2 pool. Runs the
+//! schema migrations its config names ([`DbConfig::schema_migrations`]).
 //!
 //! Parameters are sent typed by their [`Value`] (text as `text`, integers as `bigint`, ...);
 //! `NULL` is sent untyped so the server takes the type from its context. A text parameter for an
@@ -20,17 +20,17 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz};
 use diesel::{Connection, QueryResult};
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
 use super::dynamic::Bind;
-use super::{catch_panic, checkout_error, migrations, Backend, Executor};
+use super::{
+    catch_panic, checkout_error, migrations, open_transactions, with_retries, Backend, Executor,
+    Isolation, TransactionOptions,
+};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::value::{Row, Value};
-
-/// The schema migrations in `migrations_postgres/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations_postgres");
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
 pub const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
@@ -46,6 +46,10 @@ pub struct PostgresBackend {
     max_size: u32,
     timeout: std::time::Duration,
     closed: Arc<AtomicBool>,
+    /// The schema migrations this backend runs (the config's, or the bundled ones).
+    migrations: Migrations,
+    /// Shared by clones: marks this database's transactions open on a thread.
+    id: u64,
 }
 
 impl std::fmt::Debug for PostgresBackend {
@@ -57,14 +61,36 @@ impl std::fmt::Debug for PostgresBackend {
     }
 }
 
-/// Adds `connect_timeout` and `application_name` to a libpq URL or key/value string unless
-/// they are already there.
+/// Adds `connect_timeout` and `application_name = dbshift` to a libpq URL or key/value string
+/// unless they are already there.
 pub fn with_connect_options(url: &str, timeout_secs: u64) -> String {
+    with_connect_options_named(url, timeout_secs, "dbshift")
+}
+
+/// [`with_connect_options`] with the `application_name` the server shows in `pg_stat_activity`.
+pub fn with_connect_options_named(url: &str, timeout_secs: u64, application_name: &str) -> String {
     let mut out = url.to_string();
     let is_uri = url.contains("://");
+    let name = if is_uri {
+        // libpq decodes `%XX` in a URI, but not `+`.
+        application_name
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    } else {
+        format!(
+            "'{}'",
+            application_name.replace('\\', "\\\\").replace('\'', "\\'")
+        )
+    };
     for (key, value) in [
         ("connect_timeout", timeout_secs.to_string()),
-        ("application_name", "dbshift".to_string()),
+        ("application_name", name),
     ] {
         if url.contains(&format!("{key}=")) {
             continue;
@@ -101,8 +127,14 @@ impl PostgresBackend {
     /// Opens a pool on the PostgreSQL database of `config`. One connection is made first so a
     /// wrong password or an unreachable server fails at once with the server's reason.
     pub fn connect(config: &DbConfig) -> Result<Self> {
+        config.validate()?;
         let url = config.url.redacted();
-        let target = with_connect_options(&config.connect_url()?, config.pool.connect_timeout_secs);
+        let migrations = config.schema_migrations()?;
+        let target = with_connect_options_named(
+            &config.connect_url()?,
+            config.pool.connect_timeout_secs,
+            config.application_name.as_deref().unwrap_or("dbshift"),
+        );
         drop(establish(&target, &url)?);
         let timeout = config.pool.connect_timeout();
         let pool = Pool::builder()
@@ -121,6 +153,8 @@ impl PostgresBackend {
             max_size: config.pool.max_size,
             timeout,
             closed: Arc::new(AtomicBool::new(false)),
+            migrations,
+            id: open_transactions::new_id(),
         })
     }
 
@@ -129,6 +163,7 @@ impl PostgresBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
+        open_transactions::check_outside(self.id)?;
         self.pool.get().map_err(|e| {
             checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
         })
@@ -177,19 +212,43 @@ impl Backend for PostgresBackend {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
 
-    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()> {
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        Executor::query_each(&mut *self.conn()?, sql, params, each)
+    }
+
+    fn transaction_dyn(
+        &self,
+        options: &TransactionOptions,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
         let mut pooled = self.conn()?;
-        let conn: &mut PgConnection = &mut pooled;
-        let mut panic = None;
-        let result = conn.transaction(|conn| catch_panic(|| body(conn), &mut panic));
-        if let Some(panic) = panic {
-            std::panic::resume_unwind(panic);
-        }
-        result
+        let _open = open_transactions::enter(self.id)?;
+        with_retries(options.max_attempts, || {
+            let conn: &mut PgConnection = &mut pooled;
+            let builder = conn.build_transaction();
+            let mut builder = match options.isolation {
+                Isolation::Serializable => builder.serializable(),
+                Isolation::RepeatableRead => builder.repeatable_read(),
+                Isolation::ReadCommitted => builder.read_committed(),
+            };
+            let mut panic = None;
+            let result = builder.run(|conn| catch_panic(|| body(conn), &mut panic));
+            if let Some(panic) = panic {
+                std::panic::resume_unwind(panic);
+            }
+            result.map_err(|e| e.with_driver(crate::error::Driver::Postgres))
+        })
     }
 
     fn run_pending_migrations(&self) -> Result<Vec<String>> {
-        self.with_migration_lock(|conn| migrations::run_pending(conn, MIGRATIONS))
+        self.with_migration_lock(|conn| {
+            migrations::run_pending(conn, &self.migrations.for_dialect(Dialect::Postgres)?)
+        })
     }
 
     fn applied_migrations(&self) -> Result<Vec<String>> {
@@ -197,11 +256,16 @@ impl Backend for PostgresBackend {
     }
 
     fn pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+        migrations::pending(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Postgres)?,
+        )
     }
 
     fn revert_last_migration(&self) -> Result<Option<String>> {
-        self.with_migration_lock(|conn| migrations::revert_last(conn, MIGRATIONS))
+        self.with_migration_lock(|conn| {
+            migrations::revert_last(conn, &self.migrations.for_dialect(Dialect::Postgres)?)
+        })
     }
 
     fn close(&self) {
@@ -213,7 +277,13 @@ impl Backend for PostgresBackend {
     }
 }
 
-dynamic_executor!(PgConnection, PgBind, Dialect::Postgres);
+dynamic_executor!(
+    PgConnection,
+    PgBind,
+    Dialect::Postgres,
+    crate::error::Driver::Postgres,
+    diesel::pg::PgRowByRowLoadingMode
+);
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for
 /// `NULL`, which has no bytes for a wrong type's receive function to misread.
@@ -576,7 +646,15 @@ mod tests {
         );
         assert_eq!(
             with_connect_options("host=h dbname=d", 3),
-            "host=h dbname=d connect_timeout=3 application_name=dbshift"
+            "host=h dbname=d connect_timeout=3 application_name='dbshift'"
+        );
+        assert_eq!(
+            with_connect_options_named("postgres://h/db", 5, "my service/1"),
+            "postgres://h/db?connect_timeout=5&application_name=my%20service%2F1"
+        );
+        assert_eq!(
+            with_connect_options_named("host=h", 5, "it's"),
+            "host=h connect_timeout=5 application_name='it\\'s'"
         );
     }
 

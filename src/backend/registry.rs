@@ -78,7 +78,8 @@ impl Registry {
         self.factories.keys().map(String::as_str).collect()
     }
 
-    /// Connects to the database of `config` with the factory its backend name selects.
+    /// Connects to the database of `config` with the factory its backend name selects, after
+    /// [`DbConfig::validate`].
     pub fn connect(&self, config: &DbConfig) -> Result<Box<dyn Backend>> {
         let name = config.backend_name();
         let factory = self
@@ -88,6 +89,7 @@ impl Registry {
                 scheme: name.clone(),
                 available: self.schemes().join(", "),
             })?;
+        config.validate()?;
         tracing::debug!(backend = %name, url = %config.url, "connecting");
         factory(config)
     }

@@ -1,5 +1,5 @@
-//! [`SqliteBackend`]: the [`Backend`] on SQLite through Diesel and an r2d2 pool. Embeds
-//! `migrations_sqlite/`.
+//! [`SqliteBackend`]: the [`Backend`] on SQLite through Diesel and an r2d2 pool. Runs the
+//! schema migrations its config names ([`DbConfig::schema_migrations`]).
 //!
 //! Every pooled connection gets `busy_timeout`, `journal_mode = WAL` (files only),
 //! `synchronous = NORMAL` and `foreign_keys = ON` when it is opened. `:memory:` becomes a named
@@ -18,17 +18,17 @@ use diesel::sql_types::{BigInt, Binary, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection, SqliteType, SqliteValue};
 use diesel::QueryResult;
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
 use super::dynamic::Bind;
-use super::{catch_panic, checkout_error, migrations, Backend, Executor};
+use super::{
+    catch_panic, checkout_error, migrations, open_transactions, with_retries, Backend, Executor,
+    TransactionOptions,
+};
 use crate::config::{DbConfig, RedactedUrl};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::migrations::Migrations;
 use crate::value::{format_sqlite_timestamp, Row, Value};
-
-/// The schema migrations in `migrations_sqlite/`, compiled into the binary.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations_sqlite");
 
 /// A pooled SQLite database.
 #[derive(Clone)]
@@ -38,6 +38,10 @@ pub struct SqliteBackend {
     max_size: u32,
     timeout: std::time::Duration,
     closed: Arc<AtomicBool>,
+    /// The schema migrations this backend runs (the config's, or the bundled ones).
+    migrations: Migrations,
+    /// Shared by clones: marks this database's transactions open on a thread.
+    id: u64,
 }
 
 impl std::fmt::Debug for SqliteBackend {
@@ -94,12 +98,16 @@ pub fn use_multi_thread_mode() -> bool {
 }
 
 /// The file name or URI SQLite should open for a config URL, and whether it is in memory.
+///
+/// `sqlite://REST` becomes the URI `file:REST`, exactly as Diesel (and so diesel CLI) opens
+/// it, so both mean the same file even with URI parameters (`?mode=ro`); `sqlite:REST` means
+/// the same as `sqlite://REST`; anything else is a path or `file:` URI given to SQLite as is.
 pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
     static MEMORY_DBS: AtomicU64 = AtomicU64::new(0);
-    let path = url
+    let rest = url
         .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
+        .or_else(|| url.strip_prefix("sqlite:"));
+    let path = rest.unwrap_or(url);
     if path.is_empty() || path == ":memory:" {
         let n = MEMORY_DBS.fetch_add(1, Ordering::Relaxed);
         // memdb databases whose name starts with '/' are shared by all connections of the
@@ -111,13 +119,19 @@ pub(crate) fn sqlite_target(url: &str) -> (String, bool) {
         );
     }
     let in_memory = path.contains("mode=memory") || path.contains("vfs=memdb");
-    (path.to_string(), in_memory)
+    let target = match rest {
+        Some(rest) => format!("file:{rest}"),
+        None => path.to_string(),
+    };
+    (target, in_memory)
 }
 
 impl SqliteBackend {
     /// Opens a pool on the SQLite database of `config` (created if missing).
     pub fn connect(config: &DbConfig) -> Result<Self> {
+        config.validate()?;
         let url = config.url.redacted();
+        let migrations = config.schema_migrations()?;
         let (target, in_memory) = sqlite_target(config.url.expose());
         let timeout = config.pool.connect_timeout();
         // An in-memory database lives while one connection is open: keep one idle always.
@@ -162,6 +176,8 @@ impl SqliteBackend {
             max_size: config.pool.max_size,
             timeout,
             closed: Arc::new(AtomicBool::new(false)),
+            migrations,
+            id: open_transactions::new_id(),
         })
     }
 
@@ -170,6 +186,7 @@ impl SqliteBackend {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
+        open_transactions::check_outside(self.id)?;
         self.pool.get().map_err(|e| {
             checkout_error(e, self.pool.state(), self.max_size, self.timeout, &self.url)
         })
@@ -206,18 +223,39 @@ impl Backend for SqliteBackend {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
 
-    fn transaction_dyn(&self, body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>) -> Result<()> {
+    fn query_each(
+        &self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        Executor::query_each(&mut *self.conn()?, sql, params, each)
+    }
+
+    fn transaction_dyn(
+        &self,
+        options: &TransactionOptions,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
         let mut conn = self.conn()?;
-        let mut panic = None;
-        let result = conn.immediate_transaction(|conn| catch_panic(|| body(conn), &mut panic));
-        if let Some(panic) = panic {
-            std::panic::resume_unwind(panic);
-        }
-        result
+        let _open = open_transactions::enter(self.id)?;
+        // SQLite is serializable at every level: BEGIN IMMEDIATE takes the write lock first,
+        // so a read-modify-write never conflicts and the retry below is for form's sake.
+        with_retries(options.max_attempts, || {
+            let mut panic = None;
+            let result = conn.immediate_transaction(|conn| catch_panic(|| body(conn), &mut panic));
+            if let Some(panic) = panic {
+                std::panic::resume_unwind(panic);
+            }
+            result.map_err(|e| e.with_driver(crate::error::Driver::Sqlite))
+        })
     }
 
     fn run_pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::run_pending(&mut *self.conn()?, MIGRATIONS)
+        migrations::run_pending(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Sqlite)?,
+        )
     }
 
     fn applied_migrations(&self) -> Result<Vec<String>> {
@@ -225,11 +263,17 @@ impl Backend for SqliteBackend {
     }
 
     fn pending_migrations(&self) -> Result<Vec<String>> {
-        migrations::pending(&mut *self.conn()?, MIGRATIONS)
+        migrations::pending(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Sqlite)?,
+        )
     }
 
     fn revert_last_migration(&self) -> Result<Option<String>> {
-        migrations::revert_last(&mut *self.conn()?, MIGRATIONS)
+        migrations::revert_last(
+            &mut *self.conn()?,
+            &self.migrations.for_dialect(Dialect::Sqlite)?,
+        )
     }
 
     fn close(&self) {
@@ -241,7 +285,13 @@ impl Backend for SqliteBackend {
     }
 }
 
-dynamic_executor!(SqliteConnection, SqliteBind, Dialect::Sqlite);
+dynamic_executor!(
+    SqliteConnection,
+    SqliteBind,
+    Dialect::Sqlite,
+    crate::error::Driver::Sqlite,
+    diesel::connection::DefaultLoadingMode
+);
 
 /// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
 enum SqliteBind<'a> {

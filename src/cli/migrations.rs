@@ -1,5 +1,5 @@
-//! `dbshift migrations run|list|revert`: the schema migrations compiled into dbshift, on the
-//! configured database.
+//! `dbshift migrations run|list|revert`: the configured database's schema migrations: the
+//! directories of the config's `[migrations]` table, else the bundled missions schema.
 
 use std::fmt;
 

@@ -386,7 +386,7 @@ impl Error {
             }
             Error::Data(e) => match e {
                 crate::Error::Connect { .. } | crate::Error::PoolTimeout { .. } => true,
-                crate::Error::Query { source, .. } => passes(source),
+                crate::Error::Query { source, .. } => passes(source.driver()),
                 _ => false,
             },
             _ => false,
@@ -400,7 +400,7 @@ impl Error {
                 source: Some(e), ..
             }
             | Error::Server { source: e, .. } => Some(e),
-            Error::Data(crate::Error::Query { source, .. }) => Some(source),
+            Error::Data(crate::Error::Query { source, .. }) => Some(source.driver()),
             Error::Stopped { source } => source.driver_error(),
             _ => None,
         }

@@ -1,0 +1,2 @@
+-- A named counter the service increments in transactions.
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
