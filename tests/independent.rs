@@ -32,7 +32,11 @@ impl Expect {
 }
 
 /// A table: its name, key columns (for the order), and every column with its mapping.
-type TableSpec = (&'static str, &'static [&'static str], &'static [(&'static str, Expect)]);
+type TableSpec = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, Expect)],
+);
 
 /// Chinook's tables.
 const CHINOOK: &[TableSpec] = {

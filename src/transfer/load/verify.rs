@@ -39,7 +39,7 @@ pub const MAX_DIFFERENCES: usize = 100;
 pub struct Difference {
     /// The source table.
     pub table: String,
-    /// The row's key (JSON), when the table has one on both sides.
+    /// The row's key as `Column=value` pairs, when the table has one on both sides.
     pub key: Option<String>,
     /// The column that differs, when known.
     pub column: Option<String>,
@@ -392,6 +392,56 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A row's key as the user wrote it (`GenreId=1000`, `Code='a', Year=2024`): the internal key
+/// is canonical bytes, good for matching rows but meaningless to a reader.
+fn key_label(
+    map: &TableMap,
+    key_columns: &Option<Vec<usize>>,
+    columns: &[Vec<u8>],
+) -> Option<String> {
+    let positions = key_columns.as_ref()?;
+    let parts: Vec<String> = positions
+        .iter()
+        .map(|&i| {
+            let value = columns.get(i).map_or_else(
+                || "?".to_string(),
+                |c| canonical_text(c, &map.columns[i].pg_type),
+            );
+            format!("{}={value}", map.columns[i].source)
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
+/// The text of one canonical field (a binary COPY field with its length prefix): numbers and
+/// dates as PostgreSQL prints them, text in single quotes, `NULL`.
+fn canonical_text(field: &[u8], pg_type: &PgType) -> String {
+    let Some((length, payload)) = field.split_first_chunk::<4>() else {
+        return hex(field);
+    };
+    if i32::from_be_bytes(*length) < 0 {
+        return "NULL".into();
+    }
+    // `jsonb` and the server-normalised types are compared as text (see `canonical`).
+    let as_text = matches!(pg_type, PgType::Jsonb) || server_normalised(pg_type);
+    let cell = if as_text {
+        std::str::from_utf8(payload)
+            .ok()
+            .map(|t| Cell::Text(Cow::Borrowed(t)))
+    } else {
+        decode(Some(payload), pg_type).ok()
+    };
+    match cell {
+        Some(Cell::Text(t)) => crate::dialect::quote_literal(&t),
+        Some(cell) => {
+            let mut buf = Vec::new();
+            crate::transfer::load::encode::text_field(&mut buf, &cell);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+        None => hex(payload),
+    }
+}
+
 type Sink<'a> = dyn FnMut(RowDigest) + 'a;
 
 fn scan_source(
@@ -680,11 +730,12 @@ fn diff(
             source.insert(row.key.clone().unwrap_or_default(), row);
         })?;
         let mut found: Vec<(Option<String>, Option<String>, String)> = Vec::new();
+        let label = |row: &RowDigest| key_label(map, key_columns, &row.columns);
         scan_target(conn, map, key_columns, &mut |row| {
             let key = row.key.clone().unwrap_or_default();
             match source.remove(&key) {
                 None => found.push((
-                    Some(key),
+                    label(&row),
                     None,
                     "row is in the target but not in the source".into(),
                 )),
@@ -692,7 +743,7 @@ fn diff(
                     for (i, (a, b)) in expected.columns.iter().zip(&row.columns).enumerate() {
                         if a != b {
                             found.push((
-                                Some(key.clone()),
+                                label(&row),
                                 Some(map.columns[i].source.clone()),
                                 "value differs".into(),
                             ));
@@ -702,8 +753,10 @@ fn diff(
                 Some(_) => {}
             }
         })?;
-        for (key, _) in source {
-            found.push((Some(key), None, "row is missing from the target".into()));
+        let mut missing: Vec<RowDigest> = source.into_values().collect();
+        missing.sort_by(|a, b| a.key.cmp(&b.key));
+        for row in missing {
+            found.push((label(&row), None, "row is missing from the target".into()));
         }
         for (key, column, what) in found {
             push(&mut differences, key, column, what);
