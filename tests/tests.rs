@@ -21,6 +21,8 @@ mod hostile;
 #[cfg(feature = "postgres")]
 mod independent;
 mod load;
+#[cfg(feature = "postgres")]
+mod meaning;
 mod migrations;
 mod missions;
 #[cfg(feature = "postgres")]
