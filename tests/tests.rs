@@ -15,6 +15,8 @@ mod cli_transfer;
 mod copy;
 mod dialect;
 #[cfg(feature = "postgres")]
+mod differential;
+#[cfg(feature = "postgres")]
 mod fuzz;
 #[cfg(feature = "postgres")]
 mod hostile;

@@ -10,8 +10,8 @@ use crate::dialect::quote_literal;
 use crate::sql::{matching_paren, split_top_level, tokenize, Token, TokenKind};
 use crate::transfer::model::PgType;
 
-use super::names::{pg_name, q, qualified};
 use super::functions::{glob_as_like, nonzero_literal, operand_end, rewrite, Call};
+use super::names::{pg_name, q, qualified};
 use super::operand_types::{
     boolean_comparison, literal_affinity, mixed_arguments, text_function_argument, uncomparable,
     usable_as_is,

@@ -72,7 +72,7 @@ fn substr(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
     let length_sql = match length {
         None => String::new(),
         Some(length) => match integer_literal(length) {
-            Some(n) if n >= 0 => format!(", {n}"),
+            Some(n) if n >= 0 => format!(", {}", n.min(i64::from(i32::MAX))),
             _ => {
                 return Err(
                     "`substr` with a length that may be negative (SQLite then takes the characters before the start)".into(),
@@ -80,13 +80,24 @@ fn substr(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
             }
         },
     };
+    // Without a length SQLite takes at most its length limit (10^9) from a negative start.
+    let length_sql = match (length_sql.is_empty(), integer_literal(start)) {
+        (true, Some(n)) if n >= 0 => length_sql,
+        (true, _) => ", 1000000000".to_string(),
+        (false, _) => length_sql,
+    };
+    // PostgreSQL's start is a 32-bit integer; strings are shorter than its range, so a start
+    // beyond it reads the same as its bound.
     let start_sql = match integer_literal(start) {
-        Some(n) if n >= 0 => n.to_string(),
-        Some(n) => format!("length({text_sql}) + 1 - {}", n.unsigned_abs()),
+        Some(n) if n >= 0 => n.min(i64::from(i32::MAX)).to_string(),
+        Some(n) => format!(
+            "CAST(GREATEST(length({text_sql}) + 1 - {}, -2147483648) AS integer)",
+            n.unsigned_abs()
+        ),
         None => {
             let start_sql = sub(call.sql, start, scope)?;
             format!(
-                "CASE WHEN ({start_sql}) < 0 THEN length({text_sql}) + 1 + ({start_sql}) ELSE ({start_sql}) END"
+                "CAST(CASE WHEN ({start_sql}) < 0 THEN GREATEST(length({text_sql}) + 1 + ({start_sql}), -2147483648) WHEN ({start_sql}) >= 0 THEN LEAST({start_sql}, 2147483647) END AS integer)"
             )
         }
     };
@@ -105,7 +116,11 @@ fn ascii_case(call: &Call<'_, '_>, scope: &Scope, function: &str) -> Result<Stri
 
 /// What an operand is, as far as a cast's result depends on it.
 fn operand_family(tokens: &[Token<'_>], scope: &Scope) -> Option<Family> {
-    let column_family = |t: &Token<'_>| t.name().and_then(|n| scope.column(&n)).map(|c| family(&c.pg_type));
+    let column_family = |t: &Token<'_>| {
+        t.name()
+            .and_then(|n| scope.column(&n))
+            .map(|c| family(&c.pg_type))
+    };
     match tokens {
         [t] if t.kind == TokenKind::Number => Some(Family::Number),
         [t] if t.kind == TokenKind::String => Some(Family::Text),
@@ -128,10 +143,15 @@ fn may_be_text(tokens: &[Token<'_>], scope: &Scope) -> bool {
 /// Whether the operand may be a floating-point number.
 fn may_be_real(tokens: &[Token<'_>], scope: &Scope) -> bool {
     tokens.iter().any(|t| {
-        (t.kind == TokenKind::Number && t.text.contains(['.', 'e', 'E']) && !t.text.starts_with("0x"))
+        (t.kind == TokenKind::Number
+            && t.text.contains(['.', 'e', 'E'])
+            && !t.text.starts_with("0x"))
             || (matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent)
                 && t.name().and_then(|n| scope.column(&n)).is_some_and(|c| {
-                    matches!(c.pg_type, PgType::Double | PgType::Real | PgType::Numeric(_))
+                    matches!(
+                        c.pg_type,
+                        PgType::Double | PgType::Real | PgType::Numeric(_)
+                    )
                 }))
     })
 }
@@ -165,13 +185,16 @@ fn cast(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
     match type_name.as_str() {
         "INTEGER" | "INT" | "BIGINT" => {
             if text {
-                return refuse("of text to an integer reads a prefix of the text in SQLite ('1e3' is 1)");
+                return refuse(
+                    "of text to an integer reads a prefix of the text in SQLite ('1e3' is 1)",
+                );
             }
             if known == Some(Family::Number) && !real {
                 return Ok(format!("CAST({operand_sql} AS bigint)"));
             }
+            // LEAST and GREATEST skip NULLs, hence the CASE.
             Ok(format!(
-                "CAST(trunc(LEAST(GREATEST(CAST({operand_sql} AS numeric), -9223372036854775808), 9223372036854775807)) AS bigint)"
+                "CASE WHEN ({operand_sql}) IS NULL THEN NULL ELSE CAST(trunc(LEAST(GREATEST(CAST({operand_sql} AS numeric), -9223372036854775808), 9223372036854775807)) AS bigint) END"
             ))
         }
         "REAL" | "FLOAT" | "DOUBLE" => {
@@ -186,7 +209,9 @@ fn cast(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
             }
             Ok(format!("CAST({operand_sql} AS text)"))
         }
-        _ => refuse(&format!("to `{type_name}` has no PostgreSQL equivalent here")),
+        _ => refuse(&format!(
+            "to `{type_name}` has no PostgreSQL equivalent here"
+        )),
     }
 }
 
@@ -208,10 +233,13 @@ fn iif(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
     let [condition, then, otherwise] = call.arguments()[..] else {
         return Err("`iif` takes three arguments".into());
     };
-    let condition = super::check::translate_condition(crate::sql::span(call.sql, condition), scope)?;
+    let condition =
+        super::check::translate_condition(crate::sql::span(call.sql, condition), scope)?;
     let then = sub(call.sql, then, scope)?;
     let otherwise = sub(call.sql, otherwise, scope)?;
-    Ok(format!("CASE WHEN {condition} THEN {then} ELSE {otherwise} END"))
+    Ok(format!(
+        "CASE WHEN {condition} THEN {then} ELSE {otherwise} END"
+    ))
 }
 
 /// `group_concat(x[, separator])`: `string_agg` over the text of x. A real's text differs
@@ -253,7 +281,11 @@ fn least_greatest(call: &Call<'_, '_>, scope: &Scope, function: &str) -> Result<
         .map(|a| format!("({a}) IS NULL"))
         .collect::<Vec<_>>()
         .join(" OR ");
-    let pg = if function == "min" { "LEAST" } else { "GREATEST" };
+    let pg = if function == "min" {
+        "LEAST"
+    } else {
+        "GREATEST"
+    };
     Ok(format!(
         "CASE WHEN {any_null} THEN NULL ELSE {pg}({}) END",
         arguments.join(", ")
@@ -315,14 +347,20 @@ pub(super) fn nonzero_literal(tokens: &[Token<'_>]) -> bool {
 /// with `\` escaping LIKE's own wildcards. Character classes (`[a-z]`) are not translated.
 pub(super) fn glob_as_like(pattern: &Token<'_>) -> Result<String, String> {
     if pattern.kind != TokenKind::String {
-        return Err("`GLOB` with a pattern that is not a literal has no PostgreSQL equivalent here".into());
+        return Err(
+            "`GLOB` with a pattern that is not a literal has no PostgreSQL equivalent here".into(),
+        );
     }
     let mut like = String::new();
     for c in unquote(pattern.text).chars() {
         match c {
             '*' => like.push('%'),
             '?' => like.push('_'),
-            '[' => return Err("`GLOB` with a character class has no PostgreSQL equivalent here".into()),
+            '[' => {
+                return Err(
+                    "`GLOB` with a character class has no PostgreSQL equivalent here".into(),
+                )
+            }
             '%' | '_' | '\\' => {
                 like.push('\\');
                 like.push(c);
