@@ -54,3 +54,91 @@ fn a_view_over_a_view_recreated_later_is_created_after_it() {
         sqlite_rows(&source.path, "SELECT id FROM top ORDER BY id")
     );
 }
+
+/// A source with an R*Tree table and a trigger, neither of which the plan carries.
+fn source_with_losses() -> crate::support::SqliteDb {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+         CREATE TABLE audit (id INTEGER PRIMARY KEY, n INTEGER);
+         INSERT INTO t VALUES (1, 5), (2, 7);
+         CREATE TRIGGER t_audit AFTER INSERT ON t BEGIN INSERT INTO audit (n) VALUES (NEW.n); END;
+         CREATE VIRTUAL TABLE boxes USING rtree(id, min_x, max_x);
+         INSERT INTO boxes VALUES (1, 0, 10), (2, 5, 15);",
+    );
+    source
+}
+
+#[test]
+fn a_skipped_rtree_table_and_a_dropped_trigger_fail_verification_by_name() {
+    let source = source_with_losses();
+    let url = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let output = run(dir.path(), &["migrate", &url, &target.url]);
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("verification: FAILED"), "{text}");
+    assert!(
+        text.contains("not carried: virtual table `boxes`"),
+        "{text}"
+    );
+    assert!(text.contains("not carried: trigger `t_audit`"), "{text}");
+    // The standalone verification gives the same verdict.
+    let output = run(dir.path(), &["verify", &url, &target.url]);
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("not carried: virtual table `boxes`"),
+        "{text}"
+    );
+    assert!(text.contains("verification: FAILED"), "{text}");
+}
+
+#[test]
+fn objects_the_plan_file_accepts_leave_verification_ok() {
+    let source = source_with_losses();
+    let url = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    exits(&run(dir.path(), &["plan", "--out", "plan.toml", &url]), 0);
+    let plan = std::fs::read_to_string(dir.path().join("plan.toml")).unwrap();
+    // Accepting only the trigger still fails on the R*Tree table.
+    let accept = |objects: &str| format!("accept = [{objects}]\n{plan}");
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        accept("\"trigger `t_audit`\""),
+    )
+    .unwrap();
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &["migrate", "--plan", "plan.toml", &url, &target.url],
+    );
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("not carried (accepted): trigger `t_audit`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not carried: virtual table `boxes`"),
+        "{text}"
+    );
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        accept("\"trigger `t_audit`\", \"virtual table `boxes`\""),
+    )
+    .unwrap();
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &["migrate", "--plan", "plan.toml", &url, &target.url],
+    );
+    exits(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("verification: ok"), "{text}");
+    assert_eq!(
+        pg_rows(&target.url, "SELECT count(*) FROM t"),
+        [[Some("2".to_string())]]
+    );
+}

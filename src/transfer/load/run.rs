@@ -16,14 +16,21 @@ use diesel::pg::PgConnection;
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::finish::run_finish;
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
-use crate::transfer::load::report::Report;
+use crate::transfer::load::report::{NotCarried, Report, Verification};
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
 
 pub use crate::transfer::load::data_only::{data_only_work, ColumnSetting};
 pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options};
 pub use crate::transfer::load::preflight::{check_reachable, preflight};
-pub use crate::transfer::load::verify_all::verify_work;
+
+/// Verifies every table of `work` against the source, and puts what the plan did not carry
+/// into the verdict (see [`Verification::account`]).
+pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
+    let mut verification = crate::transfer::load::verify_all::verify_work(options, work)?;
+    verification.account(work.not_carried.iter().cloned());
+    Ok(verification)
+}
 pub use crate::transfer::load::work::{plan_work, Step, StepKind, Work, WorkTable};
 
 /// Runs a transfer of `work` (ignored when resuming, where the recorded work is used).
@@ -89,6 +96,13 @@ fn execute(
     let phase = Instant::now();
     crate::transfer::fault_point("finishing");
     let left = run_finish(options, conn, &done, &work.finish)?;
+    let refused: Vec<NotCarried> = report
+        .tables
+        .iter()
+        .flat_map(|t| &t.warnings)
+        .chain(&left)
+        .map(|w| NotCarried::refused(w))
+        .collect();
     report.warnings.extend(left);
     report
         .phases
@@ -97,7 +111,9 @@ fn execute(
     report.sum();
     report.seconds = started.elapsed().as_secs_f64();
     if options.verify && options.mode != Mode::SchemaOnly {
-        report.verification = Some(verify_work(options, work)?);
+        let mut verification = verify_work(options, work)?;
+        verification.account(refused);
+        report.verification = Some(verification);
     }
     state::remove(options, conn)?;
     Ok(report)

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::transfer::error::{Error, Result};
+use crate::transfer::load::report::NotCarried;
 use crate::transfer::load::source_catalog::SourceCatalog;
 use crate::transfer::model::TableMap;
 use crate::transfer::plan::{Plan, Severity};
@@ -74,6 +75,9 @@ pub struct Work {
     pub finish: Vec<Step>,
     /// Findings to report.
     pub warnings: Vec<String>,
+    /// What the plan does not carry over (its warnings), each accepted or not by the plan file.
+    #[serde(default)]
+    pub not_carried: Vec<NotCarried>,
 }
 
 /// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,
@@ -124,6 +128,16 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
         .iter()
         .filter(|item| item.severity >= Severity::Warning)
         .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
+    work.not_carried = plan
+        .review
+        .iter()
+        .filter(|item| item.severity >= Severity::Warning)
+        .map(|item| NotCarried {
+            object: item.object.clone(),
+            reason: item.message.clone(),
+            accepted: plan.accept.contains(&item.object),
+        })
         .collect();
     Ok(work)
 }

@@ -19,6 +19,7 @@ mod operand_types;
 mod scope;
 mod statements;
 mod tokens;
+mod truth;
 mod vocabulary;
 
 pub use check::{check_implied_by_type, translate_condition};

@@ -33,6 +33,10 @@ pub struct Plan {
     /// The type decision of every column.
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// Review items (by their `object`, as in ``trigger `audit` ``) the user accepts as not
+    /// carried: verification is ok without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
 }
 
 /// One table: how rows map, and the DDL around loading them.

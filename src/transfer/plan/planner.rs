@@ -41,6 +41,7 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
         views,
         review: planner.review,
         decisions: planner.decisions,
+        accept: Vec::new(),
     })
 }
 

@@ -195,6 +195,7 @@ impl Translator<'_, '_> {
         }
         text_function_argument(&lower, arguments, scope)?;
         let call = Call {
+            translate,
             sql: self.sql,
             tokens,
             at: i,

@@ -8,12 +8,13 @@
 use crate::sql::{matching_paren, split_top_level, unquote, Token, TokenKind};
 use crate::transfer::model::PgType;
 
-use super::expression::translate;
 use super::operand_types::{family, Family};
 use super::scope::Scope;
 
 /// The tokens of one call: the source text, the function's position and its closing paren.
 pub(super) struct Call<'a, 't> {
+    /// The translator, for the arguments (passed in, so this module does not depend on it).
+    pub(super) translate: fn(&str, &Scope) -> Result<String, String>,
     pub(super) sql: &'a str,
     pub(super) tokens: &'a [Token<'t>],
     pub(super) at: usize,
@@ -42,8 +43,8 @@ pub(super) fn rewrite(call: &Call<'_, '_>, scope: &Scope) -> Option<Result<Strin
 }
 
 /// The source text of `tokens`, translated.
-fn sub(sql: &str, tokens: &[Token<'_>], scope: &Scope) -> Result<String, String> {
-    translate(crate::sql::span(sql, tokens), scope)
+fn sub(call: &Call<'_, '_>, tokens: &[Token<'_>], scope: &Scope) -> Result<String, String> {
+    (call.translate)(crate::sql::span(call.sql, tokens), scope)
 }
 
 /// An integer literal, with its sign.
@@ -68,7 +69,7 @@ fn substr(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
         [text, start, length] => (*text, *start, Some(*length)),
         _ => return Err("`substr` takes two or three arguments".into()),
     };
-    let text_sql = sub(call.sql, text, scope)?;
+    let text_sql = sub(call, text, scope)?;
     let length_sql = match length {
         None => String::new(),
         Some(length) => match integer_literal(length) {
@@ -95,7 +96,7 @@ fn substr(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
             n.unsigned_abs()
         ),
         None => {
-            let start_sql = sub(call.sql, start, scope)?;
+            let start_sql = sub(call, start, scope)?;
             format!(
                 "CAST(CASE WHEN ({start_sql}) < 0 THEN GREATEST(length({text_sql}) + 1 + ({start_sql}), -2147483648) WHEN ({start_sql}) >= 0 THEN LEAST({start_sql}, 2147483647) END AS integer)"
             )
@@ -110,7 +111,7 @@ fn ascii_case(call: &Call<'_, '_>, scope: &Scope, function: &str) -> Result<Stri
     let [argument] = call.arguments()[..] else {
         return Err(format!("`{function}` takes one argument"));
     };
-    let argument = sub(call.sql, argument, scope)?;
+    let argument = sub(call, argument, scope)?;
     Ok(format!("{function}(({argument}) COLLATE \"C\")"))
 }
 
@@ -177,7 +178,7 @@ fn cast(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_uppercase();
-    let operand_sql = sub(call.sql, operand, scope)?;
+    let operand_sql = sub(call, operand, scope)?;
     let known = operand_family(operand, scope);
     let text = known == Some(Family::Text) || (known.is_none() && may_be_text(operand, scope));
     let real = may_be_real(operand, scope);
@@ -233,10 +234,10 @@ fn iif(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
     let [condition, then, otherwise] = call.arguments()[..] else {
         return Err("`iif` takes three arguments".into());
     };
-    let condition =
-        super::check::translate_condition(crate::sql::span(call.sql, condition), scope)?;
-    let then = sub(call.sql, then, scope)?;
-    let otherwise = sub(call.sql, otherwise, scope)?;
+    let condition = sub(call, condition, scope)?;
+    super::truth::check_condition(&crate::sql::tokenize(&condition))?;
+    let then = sub(call, then, scope)?;
+    let otherwise = sub(call, otherwise, scope)?;
     Ok(format!(
         "CASE WHEN {condition} THEN {then} ELSE {otherwise} END"
     ))
@@ -260,10 +261,10 @@ fn group_concat(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
     if may_be_real(value, scope) {
         return Err("`group_concat` of a real prints 15 digits in SQLite and the shortest exact form in PostgreSQL".into());
     }
-    let value = sub(call.sql, value, scope)?;
+    let value = sub(call, value, scope)?;
     let separator = match separator {
         None => "','".to_string(),
-        Some(s) => sub(call.sql, s, scope)?,
+        Some(s) => sub(call, s, scope)?,
     };
     Ok(format!("string_agg(CAST({value} AS text), {separator})"))
 }
@@ -274,7 +275,7 @@ fn least_greatest(call: &Call<'_, '_>, scope: &Scope, function: &str) -> Result<
     let arguments = call
         .arguments()
         .into_iter()
-        .map(|a| sub(call.sql, a, scope))
+        .map(|a| sub(call, a, scope))
         .collect::<Result<Vec<_>, _>>()?;
     let any_null = arguments
         .iter()
