@@ -142,3 +142,41 @@ fn objects_the_plan_file_accepts_leave_verification_ok() {
         [[Some("2".to_string())]]
     );
 }
+
+#[test]
+fn a_generated_column_computing_another_value_fails_verification_by_name() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER,
+             g INTEGER GENERATED ALWAYS AS (a / b) STORED,
+             s TEXT GENERATED ALWAYS AS (substr('abcdef', -a)) VIRTUAL);
+         INSERT INTO t (id, a, b) VALUES (1, 7, 2), (2, 3, 0), (3, NULL, 1), (4, -7, 2);",
+    );
+    let url = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    exits(&run(dir.path(), &["plan", "--out", "plan.toml", &url]), 0);
+    let target = pg_db();
+    exits(
+        &run(
+            dir.path(),
+            &["migrate", "--plan", "plan.toml", &url, &target.url],
+        ),
+        0,
+    );
+    // The values PostgreSQL computed are SQLite's, division by zero included.
+    let read = "SELECT id, g, s FROM t ORDER BY id";
+    assert_eq!(pg_rows(&target.url, read), sqlite_rows(&source.path, read));
+    // An expression that computes something else is caught by value, by row and column.
+    let plan = std::fs::read_to_string(dir.path().join("plan.toml")).unwrap();
+    assert!(plan.contains("NULLIF(\"b\", 0)"), "{plan}");
+    let edited = plan.replace("NULLIF(\"b\", 0)", "NULLIF(\"b\", 0) + 1");
+    std::fs::write(dir.path().join("plan.toml"), edited).unwrap();
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &["migrate", "--plan", "plan.toml", &url, &target.url],
+    );
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("key id=1 column g: value differs"), "{text}");
+}

@@ -323,10 +323,12 @@ impl TableToCheck<'_> {
     /// Rows and the sum of row hashes on one side. The source side also uses `conn`, for
     /// values the server normalises (`numeric`, `interval`, `inet`).
     pub fn checksum(&self, conn: &mut PgConnection, side: Side) -> Result<(u64, u128)> {
-        let key_columns = target_key_columns(self.map, self.rowid_column);
+        let map = compared_columns(self.map);
+        let this = TableToCheck { map: &map, ..*self };
+        let key_columns = target_key_columns(&map, self.rowid_column);
         match side {
-            Side::Source => scan_source(conn, self, &key_columns, &mut |_| {}),
-            Side::Target => scan_target(conn, self.map, &key_columns, &mut |_| {}),
+            Side::Source => scan_source(conn, &this, &key_columns, &mut |_| {}),
+            Side::Target => scan_target(conn, &map, &key_columns, &mut |_| {}),
         }
     }
 
@@ -340,7 +342,9 @@ impl TableToCheck<'_> {
         seconds: f64,
     ) -> Result<TableCheck> {
         let started = Instant::now();
-        let key_columns = target_key_columns(self.map, self.rowid_column);
+        let map = compared_columns(self.map);
+        let this = TableToCheck { map: &map, ..*self };
+        let key_columns = target_key_columns(&map, self.rowid_column);
         let mut check = TableCheck {
             table: self.map.source.clone(),
             source_rows: source_count,
@@ -351,7 +355,7 @@ impl TableToCheck<'_> {
             seconds: 0.0,
         };
         if source_count != target_count || source_sum != target_sum {
-            check.differences = diff(conn, self, &key_columns)?;
+            check.differences = diff(conn, &this, &key_columns)?;
             if check.differences.is_empty() {
                 check.differences.push(Difference {
                     table: self.map.source.clone(),
@@ -364,6 +368,18 @@ impl TableToCheck<'_> {
         check.seconds = seconds + started.elapsed().as_secs_f64();
         Ok(check)
     }
+}
+
+/// The columns compared: the copied ones, then the generated ones, whose values PostgreSQL
+/// computed and SQLite computed on its side (a translated expression that means something
+/// else shows as a differing value).
+fn compared_columns(map: &TableMap) -> Cow<'_, TableMap> {
+    if map.generated.is_empty() {
+        return Cow::Borrowed(map);
+    }
+    let mut all = map.clone();
+    all.columns.extend(map.generated.iter().cloned());
+    Cow::Owned(all)
 }
 
 /// Positions of the mapped columns that identify a row on both sides: the rowid's

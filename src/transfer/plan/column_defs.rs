@@ -13,13 +13,19 @@ use crate::transfer::plan::statement::Definition;
 use crate::transfer::plan::table::TableContext;
 
 impl Planner<'_> {
-    /// The `CREATE TABLE` columns, the copier's column map and the identity of a table.
+    /// The `CREATE TABLE` columns, the copier's column map (with the generated columns
+    /// PostgreSQL computes, which verification compares) and the identity of a table.
     pub(crate) fn define_columns(
         &mut self,
         t: &TableContext<'_>,
-    ) -> (Vec<ColumnDef>, Vec<ColumnMap>, Option<IdentityPlan>) {
+    ) -> (
+        Vec<ColumnDef>,
+        (Vec<ColumnMap>, Vec<ColumnMap>),
+        Option<IdentityPlan>,
+    ) {
         let mut defs = Vec::new();
         let mut maps = Vec::new();
+        let mut computed = Vec::new();
         if t.fts.is_some() {
             defs.push(ColumnDef {
                 name: "rowid".into(),
@@ -63,16 +69,19 @@ impl Planner<'_> {
                 .generated
                 .as_ref()
                 .and_then(|g| self.generated(g, t, &object));
+            let map = ColumnMap {
+                source: c.column.name.clone(),
+                target: c.target.clone(),
+                pg_type: c.choice.pg_type.clone(),
+                not_null,
+                policy: c.choice.policy,
+                conversion: c.choice.conversion,
+                json_profiled: c.choice.decision.rule.is_json(),
+            };
             if generated.is_none() {
-                maps.push(ColumnMap {
-                    source: c.column.name.clone(),
-                    target: c.target.clone(),
-                    pg_type: c.choice.pg_type.clone(),
-                    not_null,
-                    policy: c.choice.policy,
-                    conversion: c.choice.conversion,
-                    json_profiled: c.choice.decision.rule.is_json(),
-                });
+                maps.push(map);
+            } else {
+                computed.push(map);
             }
             defs.push(ColumnDef {
                 name: c.target.clone(),
@@ -83,7 +92,7 @@ impl Planner<'_> {
                 generated,
             });
         }
-        (defs, maps, identity)
+        (defs, (maps, computed), identity)
     }
 
     /// NOT NULL as declared (or implied by a key), dropped when rows hold NULL anyway.

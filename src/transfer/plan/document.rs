@@ -260,6 +260,7 @@ mod tests {
                     target_schema: "public".into(),
                     target: "t".into(),
                     key: SourceKey::PrimaryKey(vec!["a".into()]),
+                    generated: Vec::new(),
                     columns: vec![
                         ColumnMap {
                             source: "a".into(),
@@ -305,6 +306,7 @@ mod tests {
                 Some("z".into()),
             )],
             decisions: vec![],
+            accept: vec!["trigger `x`".into()],
         };
         let text = plan.to_toml();
         assert_eq!(Plan::from_toml(&text).unwrap(), plan);

@@ -167,7 +167,7 @@ impl Planner<'_> {
     fn planned_table(
         &mut self,
         context: TableContext<'_>,
-        maps: Vec<ColumnMap>,
+        (maps, generated): (Vec<ColumnMap>, Vec<ColumnMap>),
         create: Vec<Statement>,
         keys: Keys,
         identity: Option<crate::transfer::plan::document::IdentityPlan>,
@@ -187,6 +187,7 @@ impl Planner<'_> {
             target: context.target,
             key,
             columns: maps,
+            generated,
         };
         Planned {
             plan: TablePlan {
