@@ -180,3 +180,42 @@ fn a_generated_column_computing_another_value_fails_verification_by_name() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("key id=1 column g: value differs"), "{text}");
 }
+
+#[test]
+fn a_view_returning_other_rows_fails_verification_by_name() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, name TEXT);
+         INSERT INTO t VALUES (1, 5, 'émile'), (2, 7, 'Ärger'), (3, 9, NULL), (4, 9, 'x');
+         CREATE VIEW big AS SELECT n, upper(name) AS up FROM t WHERE n > 5;",
+    );
+    let url = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    exits(&run(dir.path(), &["plan", "--out", "plan.toml", &url]), 0);
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &["migrate", "--plan", "plan.toml", &url, &target.url],
+    );
+    exits(&output, 0);
+    let read = "SELECT n, up FROM big ORDER BY n, coalesce(up, '')";
+    assert_eq!(pg_rows(&target.url, read), sqlite_rows(&source.path, read));
+    let plan = std::fs::read_to_string(dir.path().join("plan.toml")).unwrap();
+    assert!(plan.contains("\"n\" > 5"), "{plan}");
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        plan.replace("\"n\" > 5", "\"n\" > 7"),
+    )
+    .unwrap();
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &["migrate", "--plan", "plan.toml", &url, &target.url],
+    );
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("view big: source 3 rows, target 2 rows"),
+        "{text}"
+    );
+}

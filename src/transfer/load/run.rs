@@ -28,6 +28,13 @@ pub use crate::transfer::load::preflight::{check_reachable, preflight};
 /// into the verdict (see [`Verification::account`]).
 pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
     let mut verification = crate::transfer::load::verify_all::verify_work(options, work)?;
+    let started = Instant::now();
+    verification
+        .tables
+        .extend(crate::transfer::load::verify_views::verify_views(
+            options, work,
+        )?);
+    verification.seconds += started.elapsed().as_secs_f64();
     verification.account(work.not_carried.iter().cloned());
     Ok(verification)
 }

@@ -389,6 +389,10 @@ fn target_key_columns(map: &TableMap, rowid_column: Option<&str>) -> Option<Vec<
         SourceKey::PrimaryKey(columns) => columns.clone(),
         SourceKey::Rowid => vec![rowid_column?.to_string()],
     };
+    // Without a key (a view), rows are compared as a multiset.
+    if names.is_empty() {
+        return None;
+    }
     names
         .iter()
         .map(|n| map.columns.iter().position(|c| &c.source == n))

@@ -64,6 +64,17 @@ pub struct Step {
     pub sql: Vec<String>,
 }
 
+/// A view the transfer creates, to compare on both sides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewToCheck {
+    /// The SQLite view.
+    pub source: String,
+    /// The PostgreSQL schema.
+    pub target_schema: String,
+    /// The PostgreSQL view.
+    pub target: String,
+}
+
 /// The statements and tables of one transfer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Work {
@@ -75,6 +86,9 @@ pub struct Work {
     pub finish: Vec<Step>,
     /// Findings to report.
     pub warnings: Vec<String>,
+    /// The views the transfer creates, compared after the tables.
+    #[serde(default)]
+    pub views: Vec<ViewToCheck>,
     /// What the plan does not carry over (its warnings), each accepted or not by the plan file.
     #[serde(default)]
     pub not_carried: Vec<NotCarried>,
@@ -128,6 +142,16 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
         .iter()
         .filter(|item| item.severity >= Severity::Warning)
         .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
+    work.views = plan
+        .views
+        .iter()
+        .filter(|view| view.sql.is_some())
+        .map(|view| ViewToCheck {
+            source: view.source.clone(),
+            target_schema: plan.options.target_schema.clone(),
+            target: view.target.clone(),
+        })
         .collect();
     work.not_carried = plan
         .review

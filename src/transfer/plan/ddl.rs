@@ -112,7 +112,7 @@ mod tests {
         );
         assert_eq!(
             translate("CAST(price AS INTEGER) > 1", &s).unwrap(),
-            "CAST(trunc(LEAST(GREATEST(CAST(\"price\" AS numeric), -9223372036854775808), 9223372036854775807)) AS bigint) > 1"
+            "CASE WHEN (\"price\") IS NULL THEN NULL ELSE CAST(trunc(LEAST(GREATEST(CAST(\"price\" AS numeric), -9223372036854775808), 9223372036854775807)) AS bigint) END > 1"
         );
         assert_eq!(
             translate("flag = 1 AND flag != 0", &s).unwrap(),
