@@ -64,18 +64,23 @@ pub struct NotCarried {
 }
 
 impl NotCarried {
-    /// A finding the server made during the transfer (`view `v` not created (...)`), which no
-    /// plan could have accepted.
-    pub fn refused(warning: &str) -> Self {
+    /// An object the server refused to create during the transfer, from its warning
+    /// (``view `v` not created (..)``, ``table `t`: CHECK not created (..)``); accepted when
+    /// `accept` names the object.
+    pub fn refused(warning: &str, accept: &[String]) -> Self {
         let object_end = [" not created", ": "]
             .iter()
             .filter_map(|cut| warning.find(cut))
             .min()
             .unwrap_or(warning.len());
+        let object = warning[..object_end].to_string();
         NotCarried {
-            object: warning[..object_end].to_string(),
-            reason: warning.to_string(),
-            accepted: false,
+            accepted: accept.contains(&object),
+            reason: warning[object_end..]
+                .trim_start_matches(": ")
+                .trim_start()
+                .to_string(),
+            object,
         }
     }
 }

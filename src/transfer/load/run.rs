@@ -108,7 +108,7 @@ fn execute(
         .iter()
         .flat_map(|t| &t.warnings)
         .chain(&left)
-        .map(|w| NotCarried::refused(w))
+        .map(|w| NotCarried::refused(w, &work.accept))
         .collect();
     report.warnings.extend(left);
     report

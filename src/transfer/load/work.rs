@@ -89,6 +89,9 @@ pub struct Work {
     /// The views the transfer creates, compared after the tables.
     #[serde(default)]
     pub views: Vec<ViewToCheck>,
+    /// The objects the plan file accepts as not carried.
+    #[serde(default)]
+    pub accept: Vec<String>,
     /// What the plan does not carry over (its warnings), each accepted or not by the plan file.
     #[serde(default)]
     pub not_carried: Vec<NotCarried>,
@@ -153,10 +156,11 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
             target: view.target.clone(),
         })
         .collect();
+    work.accept = plan.accept.clone();
     work.not_carried = plan
         .review
         .iter()
-        .filter(|item| item.severity >= Severity::Warning)
+        .filter(|item| item.not_carried)
         .map(|item| NotCarried {
             object: item.object.clone(),
             reason: item.message.clone(),

@@ -107,7 +107,7 @@ impl Planner<'_> {
         let declared =
             column.not_null || is_alias || (t.table.without_rowid && column.pk_position > 0);
         if declared && !is_alias && profile.nulls > 0 {
-            self.warn(
+            self.lose(
                 object.to_string(),
                 format!(
                     "declared NOT NULL but {} rows hold NULL; created without NOT NULL",
@@ -129,7 +129,7 @@ impl Planner<'_> {
             DefaultSql::Sql(expr) => Some(expr),
             DefaultSql::None => None,
             DefaultSql::Flagged(why) => {
-                self.warn(object.to_string(), why, Some(format!("DEFAULT {sql}")));
+                self.lose(object.to_string(), why, Some(format!("DEFAULT {sql}")));
                 None
             }
         }
@@ -146,7 +146,7 @@ impl Planner<'_> {
                 Some(expr)
             }
             Err(why) => {
-                self.warn(
+                self.lose(
                     object.to_string(),
                     format!("generated column not translated ({why}); created as a plain column holding the values SQLite computed"),
                     Some(g.sql.clone()),

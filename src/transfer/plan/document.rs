@@ -153,6 +153,11 @@ pub struct ReviewItem {
     /// The SQLite SQL involved, when there is some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
+    /// The object is not carried over (a table skipped; a view, trigger, CHECK, index, key,
+    /// default, NOT NULL or generated expression dropped): verification fails unless the plan
+    /// file's `accept` list names it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_carried: bool,
 }
 
 impl Plan {
@@ -240,6 +245,7 @@ pub(crate) fn item(
         object,
         message,
         sql,
+        not_carried: false,
     }
 }
 

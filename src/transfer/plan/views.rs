@@ -38,7 +38,7 @@ impl Planner<'_> {
                     failed.push(view.name.clone());
                     let note = format!("not translated ({why}); create it by hand");
                     let object = format!("view `{}`", view.name);
-                    self.warn(object, note.clone(), Some(view.sql.clone()));
+                    self.lose(object, note.clone(), Some(view.sql.clone()));
                     out.push(ObjectPlan {
                         kind: ObjectKind::View,
                         source: view.name.clone(),
