@@ -12,17 +12,16 @@ use crate::transfer::plan::profile::ColumnProfile;
 use crate::transfer::plan::statement::Definition;
 use crate::transfer::plan::table::TableContext;
 
+/// The copied columns' maps, then the generated columns' (computed by PostgreSQL).
+pub(crate) type ColumnMaps = (Vec<ColumnMap>, Vec<ColumnMap>);
+
 impl Planner<'_> {
     /// The `CREATE TABLE` columns, the copier's column map (with the generated columns
     /// PostgreSQL computes, which verification compares) and the identity of a table.
     pub(crate) fn define_columns(
         &mut self,
         t: &TableContext<'_>,
-    ) -> (
-        Vec<ColumnDef>,
-        (Vec<ColumnMap>, Vec<ColumnMap>),
-        Option<IdentityPlan>,
-    ) {
+    ) -> (Vec<ColumnDef>, ColumnMaps, Option<IdentityPlan>) {
         let mut defs = Vec::new();
         let mut maps = Vec::new();
         let mut computed = Vec::new();
