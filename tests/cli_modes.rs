@@ -265,6 +265,8 @@ fn verify_reports_an_extra_target_row_and_checks_only_the_chosen_tables() {
         text.contains("row is in the target but not in the source"),
         "{text}"
     );
+    // The row is named by the user's values, not by an internal encoding.
+    assert!(text.contains("key GenreId=1000 column -"), "{text}");
     // Verifying only other tables does not look at Genre.
     let output = run(
         dir.path(),

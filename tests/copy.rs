@@ -28,6 +28,7 @@ fn things_map() -> TableMap {
         target_schema: "public".into(),
         target: "things".into(),
         key: SourceKey::Rowid,
+        generated: Vec::new(),
         columns: vec![
             column("id", PgType::BigInt),
             column("name", PgType::Text),

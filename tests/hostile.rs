@@ -55,9 +55,16 @@ fn migrate_with(source: &SqliteDb, plan_options: &PlanOptions) -> Migrated {
     }
 }
 
-/// Verification agrees and every row read was written or rejected.
+/// Verification agrees on every table and every row read was written or rejected; its verdict
+/// is ok exactly when every object not carried was accepted.
 fn balanced(report: &Report) {
-    assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    let verification = report.verification.as_ref().unwrap();
+    assert!(verification.tables.iter().all(|t| t.ok()), "{report}");
+    assert_eq!(
+        verification.ok,
+        verification.not_carried.iter().all(|i| i.accepted),
+        "{report}"
+    );
     for table in &report.tables {
         let s = &table.stats;
         assert_eq!(
@@ -70,6 +77,18 @@ fn balanced(report: &Report) {
 }
 
 /// A full migration that must keep every value: no rejects, no repairs.
+/// The objects the verdict lists as not carried (the verdict is then not ok).
+fn not_carried(report: &Report) -> String {
+    let verification = report.verification.as_ref().unwrap();
+    assert!(!verification.ok, "{report}");
+    verification
+        .not_carried
+        .iter()
+        .map(|i| format!("{}: {}", i.object, i.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn migrate_clean(source: &SqliteDb) -> Migrated {
     let migrated = migrate(source);
     let report = &migrated.report;
@@ -1011,7 +1030,14 @@ fn indexes_postgresql_cannot_build_are_reported_and_the_rows_arrive() {
             && warnings.contains("foreign key `c_code_fkey` of `c` not created"),
         "{warnings}"
     );
-    assert!(migrated.report.verification.as_ref().unwrap().ok);
+    // Every row verifies, but "ok" would hide the keys and index left out.
+    let lost = not_carried(&migrated.report);
+    assert!(
+        lost.contains("table `p`: a key or index was not created")
+            && lost.contains("table `c`: a key or index was not created")
+            && lost.contains("foreign key `c_code_fkey` of `c`: not created"),
+        "{lost}"
+    );
 }
 
 /// A view with a CTE and a window function arrives and reads the same rows; a view that
@@ -1039,6 +1065,9 @@ fn views_with_ctes_arrive_and_views_postgresql_refuses_are_reported() {
         warnings.contains("view `refused` not created") && warnings.contains("invalid input"),
         "{warnings}"
     );
+    let lost = not_carried(&migrated.report);
+    assert!(lost.contains("view `refused`: not created"), "{lost}");
+    assert!(!lost.contains("ranked"), "{lost}");
 }
 
 /// A CHECK and an expression index that pass the translator but that PostgreSQL refuses to
@@ -1061,6 +1090,13 @@ fn checks_and_indexes_postgresql_refuses_to_create_are_reported() {
             && warnings.contains("table `t`: a key or index was not created")
             && warnings.contains("`substr` of `m`, which is bigint"),
         "{warnings}"
+    );
+    let lost = not_carried(&migrated.report);
+    assert!(
+        lost.contains("table `t`: CHECK not created")
+            && lost.contains("table `t`: a key or index was not created")
+            && lost.contains("table `t`: CHECK not translated"),
+        "{lost}"
     );
     assert_eq!(
         migrated.int(

@@ -16,6 +16,8 @@ mod cli_transfer;
 #[cfg(feature = "postgres")]
 mod copy;
 mod dialect;
+#[cfg(feature = "postgres")]
+mod differential;
 mod errors;
 #[cfg(feature = "postgres")]
 mod fuzz;
@@ -26,6 +28,8 @@ mod independent;
 mod load;
 #[cfg(feature = "postgres")]
 mod load_situations;
+#[cfg(feature = "postgres")]
+mod meaning;
 mod migrations;
 mod missions;
 #[cfg(feature = "postgres")]

@@ -67,6 +67,7 @@ impl std::fmt::Display for VerifyReport {
                 writeln!(f, "    {d}")?;
             }
         }
+        dbshift::transfer::load::report::write_not_carried(f, v)?;
         write!(
             f,
             "verification: {} ({:.2}s)",

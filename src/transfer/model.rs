@@ -309,6 +309,10 @@ pub struct TableMap {
     pub key: SourceKey,
     /// The columns copied, in order.
     pub columns: Vec<ColumnMap>,
+    /// The generated columns PostgreSQL computes from the copied ones: not copied, but
+    /// compared by value with what SQLite computed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<ColumnMap>,
 }
 
 impl TableMap {

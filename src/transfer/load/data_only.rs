@@ -175,6 +175,7 @@ fn table_work(
             target: target_table.name.clone(),
             key,
             columns: maps,
+            generated: Vec::new(),
         },
         source_columns,
         rowid_column,

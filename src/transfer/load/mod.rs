@@ -32,4 +32,5 @@ pub(crate) mod target_catalog;
 pub mod values;
 pub mod verify;
 pub(crate) mod verify_all;
+pub mod verify_views;
 pub(crate) mod work;

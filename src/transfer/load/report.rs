@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::RedactedUrl;
 use crate::transfer::load::copy::TableStats;
@@ -30,12 +30,59 @@ pub struct TableReport {
 /// The verification part of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verification {
-    /// Whether every table matched.
+    /// The verdict: every table matched and every object not carried was accepted.
     pub ok: bool,
     /// Seconds spent verifying.
     pub seconds: f64,
     /// Per table.
     pub tables: Vec<TableCheck>,
+    /// What the target does not hold as the source did.
+    pub not_carried: Vec<NotCarried>,
+}
+
+impl Verification {
+    /// Adds objects that were not carried to the verdict: it stays ok only when each was
+    /// accepted, so "ok" never hides a skipped table or a dropped view, trigger or CHECK.
+    pub fn account(&mut self, items: impl IntoIterator<Item = NotCarried>) {
+        self.not_carried.extend(items);
+        self.ok = self.tables.iter().all(TableCheck::ok)
+            && self.not_carried.iter().all(|item| item.accepted);
+    }
+}
+
+/// An object of the source the target does not hold as it was: a table skipped, a view,
+/// trigger, CHECK, index or default dropped, a constraint loosened, from the plan's review or
+/// refused by the server during the transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotCarried {
+    /// What it is: ``table `t` ``, ``view `v` ``, ``trigger `x` ``.
+    pub object: String,
+    /// What became of it.
+    pub reason: String,
+    /// Whether the plan file's `accept` list names it.
+    pub accepted: bool,
+}
+
+impl NotCarried {
+    /// An object the server refused to create during the transfer, from its warning
+    /// (``view `v` not created (..)``, ``table `t`: CHECK not created (..)``); accepted when
+    /// `accept` names the object.
+    pub fn refused(warning: &str, accept: &[String]) -> Self {
+        let object_end = [" not created", ": "]
+            .iter()
+            .filter_map(|cut| warning.find(cut))
+            .min()
+            .unwrap_or(warning.len());
+        let object = warning[..object_end].to_string();
+        NotCarried {
+            accepted: accept.contains(&object),
+            reason: warning[object_end..]
+                .trim_start_matches(": ")
+                .trim_start()
+                .to_string(),
+            object,
+        }
+    }
 }
 
 /// Totals over all tables.
@@ -109,6 +156,25 @@ impl Report {
     pub fn verification_failed(&self) -> bool {
         self.verification.as_ref().is_some_and(|v| !v.ok)
     }
+}
+
+/// The objects not carried, the accepted ones marked so.
+pub fn write_not_carried(f: &mut fmt::Formatter<'_>, v: &Verification) -> fmt::Result {
+    for item in &v.not_carried {
+        let accepted = if item.accepted { " (accepted)" } else { "" };
+        writeln!(
+            f,
+            "  not carried{accepted}: {}: {}",
+            item.object, item.reason
+        )?;
+    }
+    if v.not_carried.iter().any(|item| !item.accepted) {
+        writeln!(
+            f,
+            "  an object not carried fails the verification unless the plan file's `accept` list names it"
+        )?;
+    }
+    Ok(())
 }
 
 fn mib(bytes: u64) -> String {
@@ -201,14 +267,18 @@ impl fmt::Display for Report {
         }
         match &self.verification {
             None => writeln!(f, "verification: skipped")?,
-            Some(v) if v.ok => writeln!(
-                f,
-                "verification: ok ({} tables, counts and checksums match, {:.2}s)",
-                v.tables.len(),
-                v.seconds
-            )?,
+            Some(v) if v.ok => {
+                writeln!(
+                    f,
+                    "verification: ok ({} tables, counts and checksums match, {:.2}s)",
+                    v.tables.len(),
+                    v.seconds
+                )?;
+                write_not_carried(f, v)?;
+            }
             Some(v) => {
                 writeln!(f, "verification: FAILED ({:.2}s)", v.seconds)?;
+                write_not_carried(f, v)?;
                 for check in v.tables.iter().filter(|c| !c.ok()) {
                     writeln!(
                         f,

@@ -18,7 +18,7 @@ use crate::transfer::load::finish::run_finish;
 use crate::transfer::load::lock_watch::{gave_up_waiting, LockWatch};
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
 use crate::transfer::load::rejects::RunTag;
-use crate::transfer::load::report::Report;
+use crate::transfer::load::report::{NotCarried, Report, Verification};
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
 
@@ -27,7 +27,21 @@ pub use crate::transfer::load::data_only::{
 };
 pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options};
 pub use crate::transfer::load::preflight::{check_reachable, preflight};
-pub use crate::transfer::load::verify_all::verify_work;
+
+/// Verifies every table of `work` against the source, and puts what the plan did not carry
+/// into the verdict (see [`Verification::account`]).
+pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
+    let mut verification = crate::transfer::load::verify_all::verify_work(options, work)?;
+    let started = Instant::now();
+    verification
+        .tables
+        .extend(crate::transfer::load::verify_views::verify_views(
+            options, work,
+        )?);
+    verification.seconds += started.elapsed().as_secs_f64();
+    verification.account(work.not_carried.iter().cloned());
+    Ok(verification)
+}
 pub use crate::transfer::load::work::{plan_work, Step, StepKind, Work, WorkTable};
 
 /// Runs a transfer of `work` (ignored when resuming, where the recorded work is used).
@@ -150,6 +164,13 @@ fn execute(
     let phase = Instant::now();
     crate::transfer::fault_point("finishing");
     let left = run_finish(options, conn, &done, &work.finish)?;
+    let refused: Vec<NotCarried> = report
+        .tables
+        .iter()
+        .flat_map(|t| &t.warnings)
+        .chain(&left)
+        .map(|w| NotCarried::refused(w, &work.accept))
+        .collect();
     report.warnings.extend(left);
     report
         .phases
@@ -158,7 +179,9 @@ fn execute(
     report.sum();
     report.seconds = started.elapsed().as_secs_f64();
     if options.verify && options.mode != Mode::SchemaOnly {
-        report.verification = Some(verify_work(options, work)?);
+        let mut verification = verify_work(options, work)?;
+        verification.account(refused);
+        report.verification = Some(verification);
     }
     state::remove(options, conn)?;
     Ok(report)

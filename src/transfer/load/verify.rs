@@ -39,7 +39,7 @@ pub const MAX_DIFFERENCES: usize = 100;
 pub struct Difference {
     /// The source table.
     pub table: String,
-    /// The row's key (JSON), when the table has one on both sides.
+    /// The row's key as `Column=value` pairs, when the table has one on both sides.
     pub key: Option<String>,
     /// The column that differs, when known.
     pub column: Option<String>,
@@ -326,10 +326,12 @@ impl TableToCheck<'_> {
     /// Rows and the sum of row hashes on one side. The source side also uses `conn`, for
     /// values the server normalises (`numeric`, `interval`, `inet`).
     pub fn checksum(&self, conn: &mut PgConnection, side: Side) -> Result<(u64, u128)> {
-        let key_columns = target_key_columns(self.map, self.rowid_column);
+        let map = compared_columns(self.map);
+        let this = TableToCheck { map: &map, ..*self };
+        let key_columns = target_key_columns(&map, self.rowid_column);
         match side {
-            Side::Source => scan_source(conn, self, &key_columns, &mut |_| {}),
-            Side::Target => scan_target(conn, self.map, &key_columns, &mut |_| {}),
+            Side::Source => scan_source(conn, &this, &key_columns, &mut |_| {}),
+            Side::Target => scan_target(conn, &map, &key_columns, &mut |_| {}),
         }
     }
 
@@ -343,7 +345,9 @@ impl TableToCheck<'_> {
         seconds: f64,
     ) -> Result<TableCheck> {
         let started = Instant::now();
-        let key_columns = target_key_columns(self.map, self.rowid_column);
+        let map = compared_columns(self.map);
+        let this = TableToCheck { map: &map, ..*self };
+        let key_columns = target_key_columns(&map, self.rowid_column);
         let mut check = TableCheck {
             table: self.map.source.clone(),
             source_rows: source_count,
@@ -354,7 +358,7 @@ impl TableToCheck<'_> {
             seconds: 0.0,
         };
         if source_count != target_count || source_sum != target_sum {
-            check.differences = diff(conn, self, &key_columns)?;
+            check.differences = diff(conn, &this, &key_columns)?;
             if check.differences.is_empty() {
                 check.differences.push(Difference {
                     table: self.map.source.clone(),
@@ -369,6 +373,18 @@ impl TableToCheck<'_> {
     }
 }
 
+/// The columns compared: the copied ones, then the generated ones, whose values PostgreSQL
+/// computed and SQLite computed on its side (a translated expression that means something
+/// else shows as a differing value).
+fn compared_columns(map: &TableMap) -> Cow<'_, TableMap> {
+    if map.generated.is_empty() {
+        return Cow::Borrowed(map);
+    }
+    let mut all = map.clone();
+    all.columns.extend(map.generated.iter().cloned());
+    Cow::Owned(all)
+}
+
 /// Positions of the mapped columns that identify a row on both sides: the rowid's
 /// `INTEGER PRIMARY KEY` column or the primary key columns, when they are copied.
 fn target_key_columns(map: &TableMap, rowid_column: Option<&str>) -> Option<Vec<usize>> {
@@ -376,6 +392,10 @@ fn target_key_columns(map: &TableMap, rowid_column: Option<&str>) -> Option<Vec<
         SourceKey::PrimaryKey(columns) => columns.clone(),
         SourceKey::Rowid => vec![rowid_column?.to_string()],
     };
+    // Without a key (a view), rows are compared as a multiset.
+    if names.is_empty() {
+        return None;
+    }
     names
         .iter()
         .map(|n| map.columns.iter().position(|c| &c.source == n))
@@ -393,6 +413,56 @@ fn key_of(columns: &[Vec<u8>], key_columns: &Option<Vec<usize>>) -> Option<Strin
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A row's key as the user wrote it (`GenreId=1000`, `Code='a', Year=2024`): the internal key
+/// is canonical bytes, good for matching rows but meaningless to a reader.
+fn key_label(
+    map: &TableMap,
+    key_columns: &Option<Vec<usize>>,
+    columns: &[Vec<u8>],
+) -> Option<String> {
+    let positions = key_columns.as_ref()?;
+    let parts: Vec<String> = positions
+        .iter()
+        .map(|&i| {
+            let value = columns.get(i).map_or_else(
+                || "?".to_string(),
+                |c| canonical_text(c, &map.columns[i].pg_type),
+            );
+            format!("{}={value}", map.columns[i].source)
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
+/// The text of one canonical field (a binary COPY field with its length prefix): numbers and
+/// dates as PostgreSQL prints them, text in single quotes, `NULL`.
+fn canonical_text(field: &[u8], pg_type: &PgType) -> String {
+    let Some((length, payload)) = field.split_first_chunk::<4>() else {
+        return hex(field);
+    };
+    if i32::from_be_bytes(*length) < 0 {
+        return "NULL".into();
+    }
+    // `jsonb` and the server-normalised types are compared as text (see `canonical`).
+    let as_text = matches!(pg_type, PgType::Jsonb) || server_normalised(pg_type);
+    let cell = if as_text {
+        std::str::from_utf8(payload)
+            .ok()
+            .map(|t| Cell::Text(Cow::Borrowed(t)))
+    } else {
+        decode(Some(payload), pg_type).ok()
+    };
+    match cell {
+        Some(Cell::Text(t)) => crate::dialect::quote_literal(&t),
+        Some(cell) => {
+            let mut buf = Vec::new();
+            crate::transfer::load::encode::text_field(&mut buf, &cell);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+        None => hex(payload),
+    }
 }
 
 type Sink<'a> = dyn FnMut(RowDigest) + 'a;
@@ -683,11 +753,12 @@ fn diff(
             source.insert(row.key.clone().unwrap_or_default(), row);
         })?;
         let mut found: Vec<(Option<String>, Option<String>, String)> = Vec::new();
+        let label = |row: &RowDigest| key_label(map, key_columns, &row.columns);
         scan_target(conn, map, key_columns, &mut |row| {
             let key = row.key.clone().unwrap_or_default();
             match source.remove(&key) {
                 None => found.push((
-                    Some(key),
+                    label(&row),
                     None,
                     "row is in the target but not in the source".into(),
                 )),
@@ -695,7 +766,7 @@ fn diff(
                     for (i, (a, b)) in expected.columns.iter().zip(&row.columns).enumerate() {
                         if a != b {
                             found.push((
-                                Some(key.clone()),
+                                label(&row),
                                 Some(map.columns[i].source.clone()),
                                 "value differs".into(),
                             ));
@@ -705,8 +776,10 @@ fn diff(
                 Some(_) => {}
             }
         })?;
-        for (key, _) in source {
-            found.push((Some(key), None, "row is missing from the target".into()));
+        let mut missing: Vec<RowDigest> = source.into_values().collect();
+        missing.sort_by(|a, b| a.key.cmp(&b.key));
+        for row in missing {
+            found.push((label(&row), None, "row is missing from the target".into()));
         }
         for (key, column, what) in found {
             push(&mut differences, key, column, what);

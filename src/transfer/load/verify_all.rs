@@ -125,5 +125,6 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
         ok: tables.iter().all(|t| t.ok()),
         seconds: started.elapsed().as_secs_f64(),
         tables,
+        not_carried: Vec::new(),
     })
 }

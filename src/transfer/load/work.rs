@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::transfer::error::{Error, Result};
+use crate::transfer::load::report::NotCarried;
 use crate::transfer::load::source_catalog::SourceCatalog;
 use crate::transfer::model::TableMap;
 use crate::transfer::plan::{Plan, Severity};
@@ -63,6 +64,17 @@ pub struct Step {
     pub sql: Vec<String>,
 }
 
+/// A view the transfer creates, to compare on both sides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewToCheck {
+    /// The SQLite view.
+    pub source: String,
+    /// The PostgreSQL schema.
+    pub target_schema: String,
+    /// The PostgreSQL view.
+    pub target: String,
+}
+
 /// The statements and tables of one transfer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Work {
@@ -77,6 +89,15 @@ pub struct Work {
     /// What was decided without a finding to act on (which ORM's conventions apply).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The views the transfer creates, compared after the tables.
+    #[serde(default)]
+    pub views: Vec<ViewToCheck>,
+    /// The objects the plan file accepts as not carried.
+    #[serde(default)]
+    pub accept: Vec<String>,
+    /// What the plan does not carry over (its warnings), each accepted or not by the plan file.
+    #[serde(default)]
+    pub not_carried: Vec<NotCarried>,
 }
 
 /// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,
@@ -127,6 +148,27 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
         .iter()
         .filter(|item| item.severity >= Severity::Warning)
         .map(|item| format!("{}: {}", item.object, item.message))
+        .collect();
+    work.views = plan
+        .views
+        .iter()
+        .filter(|view| view.sql.is_some())
+        .map(|view| ViewToCheck {
+            source: view.source.clone(),
+            target_schema: plan.options.target_schema.clone(),
+            target: view.target.clone(),
+        })
+        .collect();
+    work.accept = plan.accept.clone();
+    work.not_carried = plan
+        .review
+        .iter()
+        .filter(|item| item.not_carried)
+        .map(|item| NotCarried {
+            object: item.object.clone(),
+            reason: item.message.clone(),
+            accepted: plan.accept.contains(&item.object),
+        })
         .collect();
     Ok(work)
 }

@@ -27,7 +27,7 @@ impl Planner<'_> {
                     });
                     checks.push(CheckDef { name, sql });
                 }
-                Err(why) => self.warn(
+                Err(why) => self.lose(
                     object,
                     format!(
                         "CHECK not translated ({why}); not enforced in PostgreSQL until rewritten"

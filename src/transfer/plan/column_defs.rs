@@ -12,14 +12,19 @@ use crate::transfer::plan::profile::ColumnProfile;
 use crate::transfer::plan::statement::Definition;
 use crate::transfer::plan::table::TableContext;
 
+/// The copied columns' maps, then the generated columns' (computed by PostgreSQL).
+pub(crate) type ColumnMaps = (Vec<ColumnMap>, Vec<ColumnMap>);
+
 impl Planner<'_> {
-    /// The `CREATE TABLE` columns, the copier's column map and the identity of a table.
+    /// The `CREATE TABLE` columns, the copier's column map (with the generated columns
+    /// PostgreSQL computes, which verification compares) and the identity of a table.
     pub(crate) fn define_columns(
         &mut self,
         t: &TableContext<'_>,
-    ) -> (Vec<ColumnDef>, Vec<ColumnMap>, Option<IdentityPlan>) {
+    ) -> (Vec<ColumnDef>, ColumnMaps, Option<IdentityPlan>) {
         let mut defs = Vec::new();
         let mut maps = Vec::new();
+        let mut computed = Vec::new();
         if t.fts.is_some() {
             defs.push(ColumnDef {
                 name: "rowid".into(),
@@ -63,16 +68,19 @@ impl Planner<'_> {
                 .generated
                 .as_ref()
                 .and_then(|g| self.generated(g, t, &object));
+            let map = ColumnMap {
+                source: c.column.name.clone(),
+                target: c.target.clone(),
+                pg_type: c.choice.pg_type.clone(),
+                not_null,
+                policy: c.choice.policy,
+                conversion: c.choice.conversion,
+                json_profiled: c.choice.decision.rule.is_json(),
+            };
             if generated.is_none() {
-                maps.push(ColumnMap {
-                    source: c.column.name.clone(),
-                    target: c.target.clone(),
-                    pg_type: c.choice.pg_type.clone(),
-                    not_null,
-                    policy: c.choice.policy,
-                    conversion: c.choice.conversion,
-                    json_profiled: c.choice.decision.rule.is_json(),
-                });
+                maps.push(map);
+            } else {
+                computed.push(map);
             }
             defs.push(ColumnDef {
                 name: c.target.clone(),
@@ -83,7 +91,7 @@ impl Planner<'_> {
                 generated,
             });
         }
-        (defs, maps, identity)
+        (defs, (maps, computed), identity)
     }
 
     /// NOT NULL as declared (or implied by a key), dropped when rows hold NULL anyway.
@@ -98,7 +106,7 @@ impl Planner<'_> {
         let declared =
             column.not_null || is_alias || (t.table.without_rowid && column.pk_position > 0);
         if declared && !is_alias && profile.nulls > 0 {
-            self.warn(
+            self.lose(
                 object.to_string(),
                 format!(
                     "declared NOT NULL but {} rows hold NULL; created without NOT NULL",
@@ -120,7 +128,7 @@ impl Planner<'_> {
             DefaultSql::Sql(expr) => Some(expr),
             DefaultSql::None => None,
             DefaultSql::Flagged(why) => {
-                self.warn(object.to_string(), why, Some(format!("DEFAULT {sql}")));
+                self.lose(object.to_string(), why, Some(format!("DEFAULT {sql}")));
                 None
             }
         }
@@ -137,7 +145,7 @@ impl Planner<'_> {
                 Some(expr)
             }
             Err(why) => {
-                self.warn(
+                self.lose(
                     object.to_string(),
                     format!("generated column not translated ({why}); created as a plain column holding the values SQLite computed"),
                     Some(g.sql.clone()),

@@ -13,11 +13,13 @@
 mod check;
 mod default;
 mod expression;
+mod functions;
 mod names;
 mod operand_types;
 mod scope;
 mod statements;
 mod tokens;
+mod truth;
 mod vocabulary;
 
 pub use check::{check_implied_by_type, translate_condition};
@@ -94,7 +96,7 @@ mod tests {
         );
         assert_eq!(
             translate("ifnull(status, 'x') LIKE 'a%'", &s).unwrap(),
-            "coalesce(\"status\", 'x') ILIKE 'a%'"
+            "coalesce(\"status\", 'x') ILIKE 'a%' COLLATE \"C\" ESCAPE ''"
         );
         assert_eq!(
             translate("status IS NOT 'x'", &s).unwrap(),
@@ -106,11 +108,11 @@ mod tests {
         );
         assert_eq!(
             translate("max(price, 0x10) > 1", &s).unwrap(),
-            "GREATEST(\"price\", 16) > 1"
+            "CASE WHEN (\"price\") IS NULL OR (16) IS NULL THEN NULL ELSE GREATEST(\"price\", 16) END > 1"
         );
         assert_eq!(
             translate("CAST(price AS INTEGER) > 1", &s).unwrap(),
-            "CAST(\"price\" AS bigint) > 1"
+            "CASE WHEN (\"price\") IS NULL THEN NULL ELSE CAST(trunc(LEAST(GREATEST(CAST(\"price\" AS numeric), -9223372036854775808), 9223372036854775807)) AS bigint) END > 1"
         );
         assert_eq!(
             translate("flag = 1 AND flag != 0", &s).unwrap(),
@@ -124,7 +126,11 @@ mod tests {
             .unwrap_err()
             .contains("boolean"));
         assert!(translate("flag = 1 + 1", &s).is_err());
-        assert!(translate("status GLOB 'a*'", &s).is_err());
+        assert_eq!(
+            translate("status GLOB 'a*_?'", &s).unwrap(),
+            "\"status\" LIKE 'a%\\__' COLLATE \"C\""
+        );
+        assert!(translate("status GLOB '[a-c]*'", &s).is_err());
         assert!(translate("typeof(status) = 'text'", &s).is_err());
         assert!(translate("nope > 1", &s).is_err());
         assert!(translate("", &s).is_err());

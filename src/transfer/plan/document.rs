@@ -33,6 +33,10 @@ pub struct Plan {
     /// The type decision of every column.
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// Review items (by their `object`, as in ``trigger `audit` ``) the user accepts as not
+    /// carried: verification is ok without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
 }
 
 /// One table: how rows map, and the DDL around loading them.
@@ -149,6 +153,11 @@ pub struct ReviewItem {
     /// The SQLite SQL involved, when there is some.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sql: Option<String>,
+    /// The object is not carried over (a table skipped; a view, trigger, CHECK, index, key,
+    /// default, NOT NULL or generated expression dropped): verification fails unless the plan
+    /// file's `accept` list names it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_carried: bool,
 }
 
 impl Plan {
@@ -236,6 +245,7 @@ pub(crate) fn item(
         object,
         message,
         sql,
+        not_carried: false,
     }
 }
 
@@ -256,6 +266,7 @@ mod tests {
                     target_schema: "public".into(),
                     target: "t".into(),
                     key: SourceKey::PrimaryKey(vec!["a".into()]),
+                    generated: Vec::new(),
                     columns: vec![
                         ColumnMap {
                             source: "a".into(),
@@ -301,6 +312,7 @@ mod tests {
                 Some("z".into()),
             )],
             decisions: vec![],
+            accept: vec!["trigger `x`".into()],
         };
         let text = plan.to_toml();
         assert_eq!(Plan::from_toml(&text).unwrap(), plan);

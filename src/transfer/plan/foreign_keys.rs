@@ -37,7 +37,7 @@ impl Planner<'_> {
                 let sides = match self.sides(index, fk) {
                     Ok(sides) => sides,
                     Err(why) => {
-                        self.warn(object, why, None);
+                        self.lose(object, why, None);
                         continue;
                     }
                 };

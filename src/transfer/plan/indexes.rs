@@ -34,7 +34,7 @@ impl Planner<'_> {
             let parts = match index_parts(t, index) {
                 Ok(parts) => parts,
                 Err(why) => {
-                    self.warn(object, format!("not created ({why})"), index.sql.clone());
+                    self.lose(object, format!("not created ({why})"), index.sql.clone());
                     continue;
                 }
             };

@@ -25,7 +25,7 @@ impl Planner<'_> {
                 && t.profile.column(c).is_some_and(|p| p.nulls > 0)
         });
         if pk.len() != table.primary_key.len() {
-            self.warn(
+            self.lose(
                 object,
                 "the primary key names a column that is not copied; no primary key created".into(),
                 None,

@@ -41,6 +41,7 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
         views,
         review: planner.review,
         decisions: planner.decisions,
+        accept: Vec::new(),
     })
 }
 
@@ -94,6 +95,13 @@ impl<'a> Planner<'a> {
             .push(item(Severity::Warning, object, message, sql));
     }
 
+    /// A warning about an object the target will not hold (see [`ReviewItem::not_carried`]).
+    pub(crate) fn lose(&mut self, object: String, message: String, sql: Option<String>) {
+        let mut lost = item(Severity::Warning, object, message, sql);
+        lost.not_carried = true;
+        self.review.push(lost);
+    }
+
     pub(crate) fn note(&mut self, object: String, message: String, sql: Option<String>) {
         self.review.push(item(Severity::Info, object, message, sql));
     }
@@ -112,13 +120,13 @@ impl<'a> Planner<'a> {
         for table in &facts.unplannable {
             let why = unplannable_reason(table);
             let object = format!("virtual table `{}`", table.name);
-            self.warn(object, why, Some(table.sql.clone()));
+            self.lose(object, why, Some(table.sql.clone()));
         }
     }
 
     fn note_triggers(&mut self) {
         for trigger in &self.facts.schema.triggers {
-            self.warn(
+            self.lose(
                 format!("trigger `{}`", trigger.name),
                 format!("triggers are not translated (PostgreSQL needs a trigger function in PL/pgSQL); rewrite it for table `{}` by hand", trigger.table),
                 Some(trigger.sql.clone()),

@@ -105,7 +105,7 @@ impl Planner<'_> {
             column_names.claim("rowid");
         }
         if let Some(problem) = &table.parse_problem {
-            self.warn(format!("table `{}`", table.name), format!("its CREATE TABLE text could not be read ({problem}); CHECKs, collations and generated columns are not carried over"), Some(table.sql.clone()));
+            self.lose(format!("table `{}`", table.name), format!("its CREATE TABLE text could not be read ({problem}); CHECKs, collations and generated columns are not carried over"), Some(table.sql.clone()));
         }
         let columns =
             self.choose_columns(table, profile, fts.is_some(), keys, &mut column_names)?;
@@ -167,7 +167,7 @@ impl Planner<'_> {
     fn planned_table(
         &mut self,
         context: TableContext<'_>,
-        maps: Vec<ColumnMap>,
+        (maps, generated): (Vec<ColumnMap>, Vec<ColumnMap>),
         create: Vec<Statement>,
         keys: Keys,
         identity: Option<crate::transfer::plan::document::IdentityPlan>,
@@ -187,6 +187,7 @@ impl Planner<'_> {
             target: context.target,
             key,
             columns: maps,
+            generated,
         };
         Planned {
             plan: TablePlan {

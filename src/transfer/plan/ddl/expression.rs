@@ -10,6 +10,7 @@ use crate::dialect::quote_literal;
 use crate::sql::{matching_paren, split_top_level, tokenize, Token, TokenKind};
 use crate::transfer::model::PgType;
 
+use super::functions::{glob_as_like, nonzero_literal, operand_end, rewrite, Call};
 use super::names::{pg_name, q, qualified};
 use super::operand_types::{
     boolean_comparison, literal_affinity, mixed_arguments, text_function_argument, uncomparable,
@@ -27,25 +28,44 @@ pub fn translate(sql: &str, scope: &Scope) -> Result<String, String> {
         return Err("empty expression".into());
     }
     let mut translator = Translator {
+        sql,
         tokens: &tokens,
         scope,
         quoted_numbers: literal_affinity(&tokens, scope)?,
         ctes: cte_names(&tokens, scope),
         out: Vec::with_capacity(tokens.len()),
+        closers: Vec::new(),
     };
     let mut i = 0;
     while i < tokens.len() {
         i += translator.token(i)?;
+        while translator.closers.last().is_some_and(|(end, _)| *end <= i) {
+            let (_, text) = translator.closers.pop().unwrap_or_default();
+            translator.out.extend(text);
+        }
+    }
+    while let Some((_, text)) = translator.closers.pop() {
+        translator.out.extend(text);
     }
     let out = translator.out;
-    if out.iter().any(|t| t == "%")
-        && columns_used(sql, scope).iter().any(|c| {
-            scope
-                .column(c)
-                .is_some_and(|c| matches!(c.pg_type, PgType::Double | PgType::Real))
-        })
-    {
+    let uses_type = |wanted: fn(&PgType) -> bool| {
+        columns_used(sql, scope)
+            .iter()
+            .any(|c| scope.column(c).is_some_and(|c| wanted(&c.pg_type)))
+    };
+    if out.iter().any(|t| t == "%") && uses_type(|t| matches!(t, PgType::Double | PgType::Real)) {
         return Err("`%` on a floating-point column has no PostgreSQL operator".into());
+    }
+    // SQLite keeps whole numbers of a NUMERIC column as integers and divides them as integers;
+    // PostgreSQL's numeric division keeps the fraction.
+    if out.iter().any(|t| t == "/") && uses_type(|t| matches!(t, PgType::Numeric(_))) {
+        return Err("`/` on a numeric column divides whole numbers as integers in SQLite".into());
+    }
+    // SQLite prints a real with 15 significant digits, PostgreSQL with the shortest exact form.
+    if out.iter().any(|t| t == "||")
+        && uses_type(|t| matches!(t, PgType::Double | PgType::Real | PgType::Numeric(_)))
+    {
+        return Err("`||` on a real column prints it differently in PostgreSQL".into());
     }
     Ok(join_tokens(&out))
 }
@@ -77,12 +97,16 @@ fn cte_names(tokens: &[Token<'_>], scope: &Scope) -> BTreeSet<String> {
 /// method translates the token at `i` (with the tokens that belong to it) and returns how many
 /// tokens it consumed.
 struct Translator<'a, 't> {
+    sql: &'a str,
     tokens: &'a [Token<'t>],
     scope: &'a Scope,
     /// Integer literals compared with text columns, written as strings.
     quoted_numbers: Vec<usize>,
     ctes: BTreeSet<String>,
     out: Vec<String>,
+    /// Text to write once the token at the given position has been read (the end of a
+    /// divisor guarded against zero, of a `LIKE` pattern given its collation), innermost last.
+    closers: Vec<(usize, Vec<String>)>,
 }
 
 impl Translator<'_, '_> {
@@ -111,8 +135,9 @@ impl Translator<'_, '_> {
             TokenKind::Blob => self.push(blob_literal(t.text)?),
             TokenKind::Punct => match t.text {
                 "==" => self.push("="),
-                "(" | ")" | "," | "." | "+" | "-" | "*" | "/" | "%" | "=" | "<" | ">" | "<="
-                | ">=" | "<>" | "!=" | "||" | "&" | "|" | "<<" | ">>" | "~" => self.push(t.text),
+                "/" | "%" => return self.division(i),
+                "(" | ")" | "," | "." | "+" | "-" | "*" | "=" | "<" | ">" | "<=" | ">=" | "<>"
+                | "!=" | "||" | "&" | "|" | "<<" | ">>" | "~" => self.push(t.text),
                 other => return Err(format!("`{other}` has no PostgreSQL equivalent here")),
             },
         }
@@ -138,10 +163,18 @@ impl Translator<'_, '_> {
         if t.kind == TokenKind::Word && KEYWORDS.contains(&upper.as_str()) && !after_dot {
             return self.keyword(i, upper);
         }
+        if t.kind == TokenKind::Word && upper == "GLOB" {
+            // GLOB is case-sensitive, as LIKE is under the "C" collation.
+            let pattern = tokens.get(i + 1).ok_or("`GLOB` without a pattern")?;
+            self.push("LIKE");
+            self.push(glob_as_like(pattern)?);
+            self.push("COLLATE \"C\"");
+            return Ok(2);
+        }
         if t.kind == TokenKind::Word
             && matches!(
                 upper.as_str(),
-                "GLOB" | "REGEXP" | "MATCH" | "COLLATE" | "INDEXED" | "PRAGMA"
+                "REGEXP" | "MATCH" | "COLLATE" | "INDEXED" | "PRAGMA"
             )
         {
             return Err(format!("`{}` has no PostgreSQL equivalent here", t.text));
@@ -161,6 +194,17 @@ impl Translator<'_, '_> {
             mixed_arguments(arguments, scope)?;
         }
         text_function_argument(&lower, arguments, scope)?;
+        let call = Call {
+            translate,
+            sql: self.sql,
+            tokens,
+            at: i,
+            close,
+        };
+        if let Some(rewritten) = rewrite(&call, scope) {
+            self.push(rewritten?);
+            return Ok(close + 1 - i);
+        }
         let name = match lower.as_str() {
             "min" if split_top_level(arguments).len() >= 2 => "LEAST",
             "max" if split_top_level(arguments).len() >= 2 => "GREATEST",
@@ -186,7 +230,7 @@ impl Translator<'_, '_> {
         let tokens = self.tokens;
         let next = tokens.get(i + 1);
         match upper.as_str() {
-            "LIKE" => self.push("ILIKE"),
+            "LIKE" => return self.like(i),
             "IS" => {
                 // SQLite's `a IS b` is null-safe equality; PostgreSQL's IS takes only NULL,
                 // TRUE, FALSE.
@@ -221,6 +265,44 @@ impl Translator<'_, '_> {
             }
             _ => self.push(upper),
         }
+        Ok(1)
+    }
+
+    /// `/` or `%`: SQLite gives NULL for a zero divisor, PostgreSQL an error, so a divisor
+    /// that is not a non-zero literal becomes `NULLIF(divisor, 0)`.
+    fn division(&mut self, i: usize) -> Result<usize, String> {
+        let tokens = self.tokens;
+        let end = operand_end(tokens, i + 1)
+            .ok_or_else(|| format!("`{}` without a divisor", tokens[i].text))?;
+        self.push(tokens[i].text);
+        if !nonzero_literal(&tokens[i + 1..end]) {
+            self.push("NULLIF");
+            self.push("(");
+            self.closers
+                .push((end, vec![",".into(), "0".into(), ")".into()]));
+        }
+        Ok(1)
+    }
+
+    /// `LIKE`: SQLite's ignores the case of ASCII letters only and has no escape character
+    /// unless given one; PostgreSQL's `ILIKE` under the "C" collation folds ASCII only, and
+    /// `ESCAPE ''` turns off its default `\`.
+    fn like(&mut self, i: usize) -> Result<usize, String> {
+        let tokens = self.tokens;
+        let end = operand_end(tokens, i + 1).ok_or("`LIKE` without a pattern")?;
+        let escape = tokens.get(end).is_some_and(|t| t.is_word("ESCAPE"));
+        if tokens
+            .get(end)
+            .is_some_and(|t| t.kind == TokenKind::Punct && !matches!(t.text, ")" | ","))
+        {
+            return Err("a `LIKE` pattern built by an expression is not translated".into());
+        }
+        self.push("ILIKE");
+        let mut closer = vec!["COLLATE \"C\"".to_string()];
+        if !escape {
+            closer.extend(["ESCAPE".to_string(), "''".to_string()]);
+        }
+        self.closers.push((end, closer));
         Ok(1)
     }
 
