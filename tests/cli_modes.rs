@@ -1,36 +1,8 @@
 //! The command's modes and options that no other test runs, each checked on what it does to
 //! the target (read back with `psql`), not only on its exit code or report.
 
-use std::path::Path;
-use std::process::Output;
-
-use crate::support::independent::pg_rows;
-use crate::support::{dbshift, pg_db, shared_fixture, sqlite_db};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    dbshift(dir).args(args).output().unwrap()
-}
-
-fn exits(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// The one value of a one-row, one-column query, as `psql` prints it.
-fn scalar(url: &str, sql: &str) -> String {
-    let rows = pg_rows(url, sql);
-    assert_eq!(rows.len(), 1, "{sql}");
-    rows[0][0].clone().unwrap_or_default()
-}
-
-fn chinook() -> String {
-    shared_fixture("chinook.sqlite").display().to_string()
-}
+use crate::support::independent::{pg_rows, scalar};
+use crate::support::{chinook, exits, pg_db, run, sqlite_db};
 
 #[test]
 fn schema_only_creates_tables_keys_and_foreign_keys_but_no_rows() {

@@ -3,36 +3,10 @@
 //! by other sessions, and reject directories that earlier runs left behind. Each situation is
 //! checked on what the target holds (read back with `psql`), not only on the exit code.
 
+use crate::support::independent::{pg_rows, scalar};
 use std::path::Path;
-use std::process::Output;
 
-use crate::support::independent::pg_rows;
-use crate::support::{dbshift, pg_db, shared_fixture};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    dbshift(dir).args(args).output().unwrap()
-}
-
-fn exits(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// The one value of a one-row, one-column query, as `psql` prints it.
-fn scalar(url: &str, sql: &str) -> String {
-    let rows = pg_rows(url, sql);
-    assert_eq!(rows.len(), 1, "{sql}");
-    rows[0][0].clone().unwrap_or_default()
-}
-
-fn chinook() -> String {
-    shared_fixture("chinook.sqlite").display().to_string()
-}
+use crate::support::{chinook, dbshift, exits, pg_db, run};
 
 #[test]
 fn if_exists_drop_refuses_when_a_user_view_or_foreign_key_depends_on_the_tables() {

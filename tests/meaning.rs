@@ -2,25 +2,8 @@
 //! compute the same rows, and every object not carried is named, checked by running the
 //! built binary and reading the target back with `psql`.
 
-use std::path::Path;
-use std::process::Output;
-
 use crate::support::independent::{pg_rows, sqlite_rows};
-use crate::support::{dbshift, pg_db, sqlite_db};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    dbshift(dir).args(args).output().unwrap()
-}
-
-fn exits(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use crate::support::{exits, pg_db, run, sqlite_db};
 
 #[test]
 fn a_view_over_a_view_recreated_later_is_created_after_it() {

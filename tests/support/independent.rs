@@ -73,6 +73,14 @@ fn copy_field(field: &str) -> Option<String> {
     Some(out)
 }
 
+/// The one value of a one-row, one-column query on PostgreSQL, as `psql` prints it (an empty
+/// text for NULL).
+pub fn scalar(url: &str, sql: &str) -> String {
+    let rows = pg_rows(url, sql);
+    assert_eq!(rows.len(), 1, "{sql}");
+    rows[0][0].clone().unwrap_or_default()
+}
+
 /// What both shells print for SQL NULL (a text no test value holds).
 const NULL: &str = "<<NULL>>";
 /// Between fields and after each row of the `sqlite3` shell: ASCII unit and record separators,

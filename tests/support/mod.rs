@@ -265,6 +265,27 @@ pub fn dbshift(dir: &std::path::Path) -> std::process::Command {
     command
 }
 
+/// Runs the built binary in `dir` with `args` and waits for it.
+pub fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    dbshift(dir).args(args).output().unwrap()
+}
+
+/// Asserts that `output` exited with `code`, showing its stdout and stderr when it did not.
+pub fn exits(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The shared Chinook fixture's path, as an argument.
+pub fn chinook() -> String {
+    shared_fixture("chinook.sqlite").display().to_string()
+}
+
 /// Path of a fixture in `../shared/fixtures/`.
 pub fn shared_fixture(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
