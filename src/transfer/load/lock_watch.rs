@@ -53,6 +53,13 @@ impl LockWait {
     }
 }
 
+#[derive(QueryableByName)]
+struct One {
+    #[diesel(sql_type = Integer)]
+    #[allow(dead_code)]
+    one: i32,
+}
+
 /// The running watcher; [`LockWatch::finish`] stops it.
 pub(crate) struct LockWatch {
     stop: Arc<AtomicBool>,
@@ -100,6 +107,8 @@ impl LockWatch {
     pub(crate) fn finish(mut self) -> Vec<LockWait> {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
+            // Woken from its pause at once: the transfer does not wait out a poll interval.
+            thread.thread().unpark();
             let _ = thread.join();
         }
         std::mem::take(&mut *self.seen.lock().expect("lock"))
@@ -109,6 +118,9 @@ impl LockWatch {
 impl Drop for LockWatch {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
     }
 }
 
@@ -119,10 +131,27 @@ fn watch(
     stop: &AtomicBool,
     seen: &Mutex<Vec<LockWait>>,
 ) {
-    let sql = WAITS_SQL.replace("$APP", &quote_literal(&application_name()));
+    let app = quote_literal(&application_name());
+    let sql = WAITS_SQL.replace("$APP", &app);
+    // Most polls find nobody waiting: this look at `pg_stat_activity` alone is much cheaper
+    // for the server than the lock graph, which is read only when a session of ours waits.
+    let anyone_waiting = format!(
+        "SELECT 1 AS one FROM pg_stat_activity WHERE application_name = {app} \
+         AND datname = current_database() AND wait_event_type = 'Lock' LIMIT 1"
+    );
     let mut last_shown = Instant::now() - Duration::from_secs(60);
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(POLL);
+    loop {
+        // `finish` unparks the thread, so stopping never waits out the interval.
+        std::thread::park_timeout(POLL);
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(waiting) = diesel::sql_query(&anyone_waiting).load::<One>(conn) else {
+            return;
+        };
+        if waiting.is_empty() {
+            continue;
+        }
         let Ok(waits) = diesel::sql_query(&sql).load::<LockWait>(conn) else {
             return;
         };
