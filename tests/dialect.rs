@@ -216,3 +216,52 @@ both_backends! {
         assert!(quote_ident("nul\0byte").is_err());
     }
 }
+
+both_backends! {
+    fn a_row_read_for_update_is_not_written_by_another_transaction_until_the_first_ends(kind) {
+        use crate::support::{config, Kind};
+        use dbshift::Registry;
+        use std::sync::mpsc;
+        let (mut config, _guard) = config(kind);
+        // SQLite: a second writer gives up after 100 ms instead of the default wait.
+        config.pool.busy_timeout_ms = 100;
+        let db = Registry::with_defaults().connect(&config).unwrap();
+        db.batch_execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").unwrap();
+        db.execute("INSERT INTO acct (id, n) VALUES (1, 10)", &[]).unwrap();
+        let select = format!("SELECT n FROM acct WHERE id = 1{}", db.dialect().for_update());
+        let (locked_tx, locked) = mpsc::channel::<()>();
+        let (tried_tx, tried) = mpsc::channel::<bool>();
+        let other = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                locked.recv().unwrap();
+                // Another transaction tries to write the row while the first still holds it.
+                let blocked = db.transaction(|tx| {
+                    if kind == Kind::Postgres {
+                        tx.batch_execute("SET LOCAL lock_timeout = '100ms'")?;
+                    }
+                    tx.execute("UPDATE acct SET n = n + 100 WHERE id = 1", &[])
+                });
+                tried_tx.send(blocked.is_err()).unwrap();
+                blocked.err()
+            })
+        };
+        db.transaction(|tx| {
+            let n: i64 = tx.query_one(&select, &[])?.get("n")?;
+            locked_tx.send(()).unwrap();
+            assert!(tried.recv().unwrap(), "the other write went through while the row was held");
+            tx.execute("UPDATE acct SET n = $1 WHERE id = 1", &[Value::Int(n + 1)])?;
+            Ok(())
+        })
+        .unwrap();
+        let err = other.join().unwrap().expect("the other transaction failed");
+        assert!(
+            err.is_busy() || err.to_string().contains("lock timeout"),
+            "a lock wait, not another error: {err}"
+        );
+        // Once the first transaction ended, the row is written as usual.
+        db.execute("UPDATE acct SET n = n + 100 WHERE id = 1", &[]).unwrap();
+        let n: i64 = db.query_one("SELECT n FROM acct WHERE id = 1", &[]).unwrap().get("n").unwrap();
+        assert_eq!(n, 111);
+    }
+}
