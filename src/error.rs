@@ -282,6 +282,7 @@ impl DatabaseError {
 
     /// The driver's error, for the crate's own classification of server errors (the transfer
     /// asks whether a failure passes); not part of the API.
+    #[cfg_attr(not(transfer), allow(dead_code))]
     pub(crate) fn driver(&self) -> &diesel::result::Error {
         &self.0.source
     }
