@@ -4,7 +4,8 @@
 
 use chrono::{Datelike, NaiveDate, Timelike};
 
-use crate::transfer::load::values::{float_text, Cell};
+use crate::transfer::load::values::Cell;
+use crate::transfer::text::float_text;
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;

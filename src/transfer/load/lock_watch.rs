@@ -18,7 +18,7 @@ use crate::dialect::quote_literal;
 use crate::transfer::error::Error;
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
-use crate::transfer::pg::{application_name, is_lock_timeout, prepare_session};
+use crate::transfer::pg::{application_name, is_lock_timeout, prepare_session, query_text};
 
 /// How often the watcher looks.
 const POLL: Duration = Duration::from_millis(200);
@@ -51,13 +51,6 @@ impl LockWait {
             self.object, self.holder, self.application, self.since
         )
     }
-}
-
-#[derive(QueryableByName)]
-struct One {
-    #[diesel(sql_type = Integer)]
-    #[allow(dead_code)]
-    one: i32,
 }
 
 /// The running watcher; [`LockWatch::finish`] stops it.
@@ -136,7 +129,7 @@ fn watch(
     // Most polls find nobody waiting: this look at `pg_stat_activity` alone is much cheaper
     // for the server than the lock graph, which is read only when a session of ours waits.
     let anyone_waiting = format!(
-        "SELECT 1 AS one FROM pg_stat_activity WHERE application_name = {app} \
+        "SELECT 'waiting' AS value FROM pg_stat_activity WHERE application_name = {app} \
          AND datname = current_database() AND wait_event_type = 'Lock' LIMIT 1"
     );
     let mut last_shown = Instant::now() - Duration::from_secs(60);
@@ -146,11 +139,10 @@ fn watch(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let Ok(waiting) = diesel::sql_query(&anyone_waiting).load::<One>(conn) else {
-            return;
-        };
-        if waiting.is_empty() {
-            continue;
+        match query_text(conn, &anyone_waiting) {
+            Ok(Some(_)) => {}
+            Ok(None) => continue,
+            Err(_) => return,
         }
         let Ok(waits) = diesel::sql_query(&sql).load::<LockWait>(conn) else {
             return;

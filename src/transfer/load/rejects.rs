@@ -21,7 +21,8 @@ use base64::Engine;
 use serde_json::{json, Map, Value as Json};
 
 use crate::transfer::error::{Error, Result};
-use crate::transfer::load::values::{float_text, Src};
+use crate::transfer::load::values::Src;
+use crate::transfer::text::float_text;
 
 /// One rejected row's record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

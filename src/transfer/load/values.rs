@@ -12,7 +12,7 @@ use chrono::{NaiveTime, Timelike};
 
 use crate::datetime::{parse_text, scan_iso, TextForms};
 use crate::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
-pub use crate::transfer::text::float_text;
+use crate::transfer::text::float_text;
 
 /// One value as SQLite stored it. Text is kept as raw bytes: SQLite does not enforce UTF-8.
 #[derive(Debug, Clone, PartialEq)]

@@ -65,7 +65,8 @@ pub fn create_table(table: &str, columns: &[ColumnDef], checks: &[CheckDef]) -> 
 
 /// `ALTER TABLE .. ADD [CONSTRAINT ..] CHECK (..)`: a table's CHECKs are added one by one
 /// right after its `CREATE TABLE`, before the rows, so PostgreSQL still enforces them as the
-/// rows arrive, and one it refuses to create can be left out alone ([`is_add_check`]).
+/// rows arrive, and one it refuses to create can be left out alone (the loader knows it as
+/// [`Statement::AddCheck`](crate::transfer::plan::Statement::AddCheck)).
 pub fn add_check(table: &str, check: &CheckDef) -> String {
     match &check.name {
         Some(name) => format!(
@@ -75,13 +76,6 @@ pub fn add_check(table: &str, check: &CheckDef) -> String {
         ),
         None => format!("ALTER TABLE {table} ADD CHECK ({})", check.sql),
     }
-}
-
-/// Whether `sql` is a statement [`add_check`] makes.
-pub fn is_add_check(sql: &str) -> bool {
-    sql.starts_with("ALTER TABLE ")
-        && (sql.contains(" ADD CHECK (")
-            || sql.contains(" CHECK (") && sql.contains(" ADD CONSTRAINT "))
 }
 
 /// `ALTER TABLE .. ADD CONSTRAINT .. PRIMARY KEY (..)`.
