@@ -6,7 +6,7 @@ use std::process::{Output, Stdio};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::support::independent::assert_same_rows;
-use crate::support::{dbshift, pg_db, shared_fixture, sqlite_db};
+use crate::support::{dbshift, exits, pg_db, shared_fixture, sqlite_db};
 
 /// Asserts no output of `output` holds the test server's password.
 fn no_password(output: &Output) {
@@ -29,16 +29,6 @@ fn run_on(dir: &std::path::Path, args: &[&str], source: &std::path::Path, target
         .arg(target)
         .output()
         .unwrap()
-}
-
-/// Asserts that `output` exited with `code`, showing its stderr when it did not.
-fn exits(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// The first record of the reject file of the report's first table.

@@ -3,14 +3,7 @@
 //! made by hand in the target after a correct transfer. Verification reads both databases on
 //! its own; these tests check it is not fooled by a change that keeps counts and types.
 
-use std::path::Path;
-use std::process::Output;
-
-use crate::support::{dbshift, pg_db, sqlite_db};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    dbshift(dir).args(args).output().unwrap()
-}
+use crate::support::{pg_db, run, sqlite_db};
 
 #[test]
 fn verify_catches_a_shifted_zone_a_wrong_unit_a_swapped_boolean_a_cent_and_a_case() {
