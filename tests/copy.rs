@@ -84,6 +84,7 @@ fn copies_verifies_and_rejects_with_reasons() {
         freeze: true,
         reject_dir: Some(rejects.path()),
         progress: &|_| {},
+        checksum: None,
     };
     let stats = copy_table(&mut conn, &job).unwrap();
     assert_eq!(stats.rows_read, 2004);
@@ -178,6 +179,7 @@ fn server_refusals_are_isolated_to_the_rows_that_cause_them() {
         freeze: false,
         reject_dir: Some(rejects.path()),
         progress: &|_| {},
+        checksum: None,
     };
     let stats = copy_table(&mut conn, &job).unwrap();
     assert!(stats.isolated);

@@ -44,3 +44,5 @@ mod transactions;
 mod transfer;
 #[cfg(feature = "postgres")]
 mod verify_catches;
+#[cfg(feature = "postgres")]
+mod verify_in_copy;

@@ -159,7 +159,13 @@ pub struct TableJob<'a> {
     pub reject_dir: Option<&'a Path>,
     /// Called after each page with the rows read so far.
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Sum the rows sent with this hash (verification's, so that it need not read the source
+    /// again; see [`TableStats::source_sums`]).
+    pub checksum: Option<RowHash>,
 }
+
+/// The hash of one converted row, given a scratch buffer to reuse.
+pub type RowHash = fn(&[Cell<'_>], &mut Vec<u8>) -> u128;
 
 /// What copying one table did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -183,6 +189,11 @@ pub struct TableStats {
     /// What could not be created with the table (a CHECK PostgreSQL refused).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Rows sent and the sum of their hashes as verification's source side computes them,
+    /// when [`TableJob::checksum`] asked for it and every row went through the streaming
+    /// COPY (not after the server refused some: those rows are absent from the target).
+    #[serde(skip)]
+    pub source_sums: Option<(u64, u128)>,
 }
 
 /// Counters shared by the attempt's closures.
@@ -194,6 +205,8 @@ struct Counters {
     bytes: StdCell<u64>,
     /// CHECKs PostgreSQL refused to create.
     warnings: RefCell<Vec<String>>,
+    /// The wrapping sum of the hashes of the rows written ([`TableJob::checksum`]).
+    sum: StdCell<u128>,
 }
 
 impl Counters {
@@ -251,6 +264,8 @@ pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableSt
         reject_file,
         isolated,
         warnings: counters.warnings.take(),
+        source_sums: (job.checksum.is_some() && !isolated)
+            .then(|| (counters.written.get(), counters.sum.get())),
     })
 }
 
@@ -457,6 +472,7 @@ fn copy_streaming(
                 buf.extend_from_slice(BINARY_HEADER);
             }
             let mut sink = sink.borrow_mut();
+            let mut scratch = Vec::new();
             for page in receiver.iter() {
                 let page = page.map_err(fail)?;
                 let mut cells = Vec::with_capacity(job.map.columns.len());
@@ -465,6 +481,10 @@ fn copy_streaming(
                     if convert_row(row, job, &mut sink, &counters, &mut cells).map_err(fail)? {
                         encode_row(&mut buf, &cells, binary);
                         Counters::add(&counters.written, 1);
+                        if let Some(row_hash) = job.checksum {
+                            let hash = row_hash(&cells, &mut scratch);
+                            counters.sum.set(counters.sum.get().wrapping_add(hash));
+                        }
                     }
                     if buf.len() >= CHUNK_BYTES {
                         Counters::add(&counters.bytes, buf.len() as u64);

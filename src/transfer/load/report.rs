@@ -25,6 +25,11 @@ pub struct TableReport {
     /// them with the plan's warnings.
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// Verification's two sums for this table, taken while it loaded: the source side from the
+    /// rows as they were sent, the target side read back from PostgreSQL as soon as the table
+    /// and its indexes were committed (see [`crate::transfer::load::verify_all`]).
+    #[serde(skip)]
+    pub early_sums: Option<crate::transfer::load::verify::Sums>,
 }
 
 /// The verification part of the report.

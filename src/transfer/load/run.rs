@@ -18,7 +18,7 @@ use crate::transfer::load::finish::run_finish;
 use crate::transfer::load::lock_watch::{gave_up_waiting, LockWatch};
 use crate::transfer::load::preflight::{check_options, check_target, connect, recorded_transfer};
 use crate::transfer::load::rejects::RunTag;
-use crate::transfer::load::report::{NotCarried, Report, Verification};
+use crate::transfer::load::report::{NotCarried, Report, TableReport, Verification};
 use crate::transfer::load::scheduler::copy_tables;
 use crate::transfer::load::state::{self, run_step, Done};
 
@@ -31,7 +31,21 @@ pub use crate::transfer::load::preflight::{check_reachable, preflight};
 /// Verifies every table of `work` against the source, and puts what the plan did not carry
 /// into the verdict (see [`Verification::account`]).
 pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
-    let mut verification = crate::transfer::load::verify_all::verify_work(options, work)?;
+    verify_after_copy(options, work, &[])
+}
+
+/// [`verify_work`] after a copy: the tables whose sums `copied` took during their load are
+/// not read again.
+fn verify_after_copy(
+    options: &Options,
+    work: &Work,
+    copied: &[TableReport],
+) -> Result<Verification> {
+    let early = copied
+        .iter()
+        .filter_map(|t| Some((t.table.clone(), t.early_sums?)))
+        .collect();
+    let mut verification = crate::transfer::load::verify_all::verify_work(options, work, &early)?;
     let started = Instant::now();
     verification
         .tables
@@ -179,7 +193,7 @@ fn execute(
     report.sum();
     report.seconds = started.elapsed().as_secs_f64();
     if options.verify && options.mode != Mode::SchemaOnly {
-        let mut verification = verify_work(options, work)?;
+        let mut verification = verify_after_copy(options, work, &report.tables)?;
         verification.account(refused);
         report.verification = Some(verification);
     }

@@ -7,13 +7,16 @@ use crate::transfer::plan::Statement;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::Connection;
+use std::time::Instant;
 
 use crate::dialect::quote_literal;
 use crate::transfer::error::Result;
-use crate::transfer::load::copy::{copy_table, TableJob, TableStats};
+use crate::transfer::load::copy::{copy_table, RowHash, TableJob, TableStats};
 use crate::transfer::load::options::{Mode, Options};
 use crate::transfer::load::report::TableReport;
 use crate::transfer::load::state::{self, mark_sql, Done};
+use crate::transfer::load::verify::{foldable, row_hash, Side, TableToCheck};
+use crate::transfer::load::verify::Sums;
 use crate::transfer::load::work::WorkTable;
 use crate::transfer::pg::{query_text, refusal, server_message, under_savepoint, Refusal};
 
@@ -43,7 +46,33 @@ pub(crate) fn load_table(
             .warnings
             .extend(build_indexes(options, conn, table, &index_id)?);
     }
+    if let Some(source) = report.stats.source_sums {
+        report.early_sums = Some(read_back(options, conn, table, source)?);
+    }
     Ok(report)
+}
+
+/// The target side of a table's verification, read back from PostgreSQL right after its load
+/// committed, while other tables may still be loading; `source` is what the copy summed.
+fn read_back(
+    options: &Options,
+    conn: &mut PgConnection,
+    table: &WorkTable,
+    source: (u64, u128),
+) -> Result<Sums> {
+    options
+        .progress
+        .message(&format!("verifying {}", table.map.source));
+    let started = Instant::now();
+    let check = TableToCheck {
+        source_path: &options.source,
+        map: &table.map,
+        source_columns: &table.source_columns,
+        rowid_column: table.rowid_column.as_deref(),
+        skip: None,
+    };
+    let target = check.checksum(conn, Side::Target)?;
+    Ok((Some(source), Some(target), started.elapsed().as_secs_f64()))
 }
 
 fn table_report(table: &WorkTable, (stats, copied_now): (TableStats, bool)) -> TableReport {
@@ -57,6 +86,7 @@ fn table_report(table: &WorkTable, (stats, copied_now): (TableStats, bool)) -> T
             .map(|w| format!("table `{}`: {w}", table.map.target))
             .collect(),
         stats,
+        early_sums: None,
     }
 }
 
@@ -116,6 +146,9 @@ fn copy_rows(
             freeze,
             reject_dir: Some(&options.reject_dir),
             progress: &progress,
+            // Verification's source side summed as the rows stream, so it needs no second
+            // read of the source.
+            checksum: (options.verify && foldable(&table.map)).then_some(row_hash as RowHash),
         };
         copy_table(conn, &job)?
     };

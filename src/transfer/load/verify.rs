@@ -272,6 +272,25 @@ fn digest(cells: &[Cell<'_>], key: Option<String>, keep_columns: bool) -> RowDig
     }
 }
 
+/// The hash a converted row adds to its table's source checksum: the same as the source side
+/// of [`verify_table`] computes for it. `scratch` is reused between rows.
+pub(crate) fn row_hash(cells: &[Cell<'_>], scratch: &mut Vec<u8>) -> u128 {
+    scratch.clear();
+    for cell in cells {
+        canonical(cell, scratch);
+    }
+    xxhash_rust::xxh3::xxh3_128(scratch)
+}
+
+/// Whether a table's source checksum can be taken from the rows as they are copied
+/// ([`row_hash`] of each row sent), instead of by reading the source again. Not when the
+/// compared values are not the sent ones: generated columns (SQLite computes them on read;
+/// the copy never reads them) and types whose values the server normalises (that needs a
+/// round trip per page on a connection the COPY holds).
+pub(crate) fn foldable(map: &TableMap) -> bool {
+    map.generated.is_empty() && map.columns.iter().all(|c| !server_normalised(&c.pg_type))
+}
+
 /// Verifies one table.
 ///
 /// `rowid_column` names the source column that aliases the rowid (an `INTEGER PRIMARY KEY`),
@@ -296,6 +315,10 @@ pub fn verify_table(
     let target = table.checksum(conn, Side::Target)?;
     table.finish(conn, source, target, started.elapsed().as_secs_f64())
 }
+
+/// A table's count and checksum on each side (when read), and the longer of the two reads in
+/// seconds.
+pub type Sums = (Option<(u64, u128)>, Option<(u64, u128)>, f64);
 
 /// One side of a table's comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

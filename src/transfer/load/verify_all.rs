@@ -2,6 +2,7 @@
 //! tasks on `jobs` connections, largest tables first, then each table's sums compared
 //! ([`verify`](super::verify) does one table).
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -10,11 +11,9 @@ use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::rejects::RunTag;
 use crate::transfer::load::report::Verification;
-use crate::transfer::load::verify::{rejected_keys, Side, TableToCheck};
+use crate::transfer::load::verify::{rejected_keys, Side, Sums, TableToCheck};
 use crate::transfer::load::work::Work;
 
-/// A table's count and checksum on each side, and the longer of the two reads in seconds.
-type Sums = (Option<(u64, u128)>, Option<(u64, u128)>, f64);
 
 /// The reads still to do and what they found, shared by the workers.
 struct Tasks<'c> {
@@ -67,9 +66,15 @@ impl Tasks<'_> {
     }
 }
 
-/// Verifies every table of `work` against the source.
-pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
+/// Verifies every table of `work` against the source: the sums of the tables in `early` (by
+/// source table) as they were taken during the copy, both sides of the others read now.
+pub fn verify_work(
+    options: &Options,
+    work: &Work,
+    early: &HashMap<String, Sums>,
+) -> Result<Verification> {
     let started = Instant::now();
+    crate::transfer::fault_point("verifying");
     // Rejects of a run into another target say nothing about this one.
     let skip = match RunTag::read(&options.reject_dir) {
         Some(tag) if tag.target != options.target.url.redacted().to_string() => Default::default(),
@@ -88,18 +93,35 @@ pub fn verify_work(options: &Options, work: &Work) -> Result<Verification> {
         .collect();
     // Each table's two sides are separate tasks, largest tables first, so the largest table's
     // source and target are read at the same time on two connections.
+    let sums: Vec<Sums> = checks
+        .iter()
+        .map(|c| {
+            early
+                .get(&c.map.source)
+                .copied()
+                .unwrap_or((None, None, 0.0))
+        })
+        .collect();
     let mut queue: Vec<(usize, Side)> = (0..checks.len())
         .flat_map(|i| [(i, Side::Target), (i, Side::Source)])
+        .filter(|&(i, side)| match side {
+            Side::Source => sums[i].0.is_none(),
+            Side::Target => sums[i].1.is_none(),
+        })
         .collect();
     queue.sort_by_key(|&(i, _)| work.tables[i].source_rows);
     let tasks = Tasks {
         checks: &checks,
         queue: Mutex::new(queue),
-        sums: Mutex::new(vec![(None, None, 0.0); checks.len()]),
+        sums: Mutex::new(sums),
         failure: Mutex::new(None),
     };
+    let workers = options
+        .jobs
+        .max(1)
+        .min(tasks.queue.lock().expect("lock").len());
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1) {
+        for _ in 0..workers {
             scope.spawn(|| tasks.work(options));
         }
     });
