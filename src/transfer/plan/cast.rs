@@ -199,6 +199,7 @@ fn column_override_choice(
             | Conversion::MicrosecondsToInterval
             | Conversion::DatetimeSinceEpochToInterval,
         ) => Some(PgType::Interval),
+        Some(Conversion::TimeOn2000) => Some(PgType::Time),
         None => None,
     };
     Ok(implied.map(|pg_type| {

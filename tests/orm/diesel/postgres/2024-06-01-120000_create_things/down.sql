@@ -1,0 +1,3 @@
+DROP TABLE things_tags;
+DROP TABLE things;
+DROP TABLE "user";
