@@ -176,6 +176,9 @@ pub fn convention(orm: Option<Orm>, declared: &str, target: &PgType) -> Option<C
             Some(Conversion::DatetimeSinceEpochToInterval)
         }
         (Orm::Rails, _) => rails_convention(&declared, target),
+        // Diesel needs none: it writes each SQLite value in its type's own encoding (Bool as
+        // 1/0, Timestamp, Date and Time as ISO text, `diesel/src/sqlite/types/`), which the
+        // general conversions read; tests/orm_diesel.rs keeps it so.
         _ => None,
     }
 }
