@@ -252,13 +252,15 @@ def differences(expected, actual, path = "")
   end
 end
 
-def fresh_ids
+# A new object's id must be past the ids SQLite handed out (`sqlite_sequence`), not only past
+# max(id): the last ids were deleted, and must not be given again.
+def fresh_ids(sequences)
   problems = []
   ActiveRecord::Base.transaction do
     [[Category, -> { Category.create!(name: "new") }], [Tag, -> { Tag.create!(label: "new") }],
      [Item, -> { Item.create!(flag: true, small: 0, number: 0, big: 0, ratio: 0, price: 0, day: Date.today,
                               clock: "00:00", moment: Time.now, ident: "00000000-0000-0000-0000-0000000000aa") }]].each do |model, make|
-      top = model.maximum(:id)
+      top = [model.maximum(:id), sequences.fetch(model.table_name)].max
       created = make.call
       problems << "new #{model.name} got id #{created.id}, not past #{top}" if created.id <= top
     end
@@ -274,14 +276,16 @@ when "fill"
   define_schema
   fill
   data = snapshot
+  data["sequences"] = ActiveRecord::Base.connection.select_rows("SELECT name, seq FROM sqlite_sequence").to_h
   File.write(expected_path, JSON.pretty_generate(data))
   puts "#{data["objects"].values.sum(&:size)} objects"
 when "schema"
   define_schema
 when "check"
   expected = JSON.parse(File.read(expected_path))
+  sequences = expected.delete("sequences")
   actual = JSON.parse(JSON.generate(snapshot))
-  problems = differences(expected, actual) + fresh_ids
+  problems = differences(expected, actual) + fresh_ids(sequences)
   problems.each { |p| puts p }
   puts "#{problems.size} differences"
   exit(problems.empty? ? 0 : 1)
