@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::dsl::{count_star, max};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
@@ -55,6 +55,32 @@ diesel::table! {
         tag -> Text,
     }
 }
+
+/// Aware date/times: the same table, declared with each backend's own SQL type (Diesel's
+/// `TimestamptzSqlite` on SQLite, `Timestamptz` on PostgreSQL), as `diesel print-schema` would.
+mod on_sqlite {
+    diesel::table! {
+        events (id) {
+            id -> Integer,
+            thing_id -> Integer,
+            at -> TimestamptzSqlite,
+            until -> Nullable<TimestamptzSqlite>,
+        }
+    }
+}
+
+mod on_pg {
+    diesel::table! {
+        events (id) {
+            id -> Integer,
+            thing_id -> Integer,
+            at -> Timestamptz,
+            until -> Nullable<Timestamptz>,
+        }
+    }
+}
+
+type Event = (i32, i32, DateTime<Utc>, Option<DateTime<Utc>>);
 
 diesel::joinable!(things -> users (owner_id));
 diesel::joinable!(things_tags -> things (thing_id));
@@ -239,6 +265,37 @@ fn fill(conn: &mut SqliteConnection) {
         }
         ids.push(id);
     }
+    // Aware date/times given in other zones: Diesel stores them in UTC with `+00:00`.
+    let aware = |text: &str| DateTime::<FixedOffset>::parse_from_rfc3339(text).unwrap();
+    let events = [
+        (
+            ids[0],
+            "2024-03-31T04:30:00.999999+02:00",
+            Some("1970-01-01T00:00:00Z"),
+        ),
+        (ids[1], "1999-12-31T23:59:59.5-08:00", None),
+        (
+            ids[3],
+            "0001-01-01T00:00:00.000001Z",
+            Some("9999-12-31T23:59:59.999999Z"),
+        ),
+        (
+            ids[3],
+            "2000-01-01T00:00:00+14:00",
+            Some("2038-01-19T03:14:08Z"),
+        ),
+    ];
+    for (thing_id, at, until) in events {
+        use on_sqlite::events::dsl as e;
+        diesel::insert_into(e::events)
+            .values((
+                e::thing_id.eq(thing_id),
+                e::at.eq(aware(at)),
+                e::until.eq(until.map(aware)),
+            ))
+            .execute(conn)
+            .unwrap();
+    }
     // Deletions: gaps in ids, the last ids among them (sqlite_sequence stays ahead).
     for id in [ids[2], ids[6]] {
         diesel::delete(things_tags::table.filter(things_tags::thing_id.eq(id)))
@@ -268,13 +325,17 @@ struct Snapshot {
     per_flag: Vec<(bool, i64)>,
     biggest: Option<i64>,
     latest: Option<NaiveDateTime>,
+    events: Vec<Event>,
+    events_after_2000: Vec<i32>,
 }
 
 /// The same typed queries on either connection: a macro, as Diesel's query types differ per
 /// backend.
 macro_rules! snapshot {
-    ($conn:expr) => {{
+    ($conn:expr, $events:ident) => {{
         let conn = $conn;
+        use $events::events::dsl as e;
+        let y2k: DateTime<Utc> = "2000-01-01T00:00:00Z".parse().unwrap();
         use things::dsl as t;
         let ids = |q: Vec<i32>| q;
         let queries = vec![
@@ -432,6 +493,13 @@ macro_rules! snapshot {
                 .unwrap(),
             biggest: t::things.select(max(t::big)).first(conn).unwrap(),
             latest: t::things.select(max(t::moment)).first(conn).unwrap(),
+            events: e::events.order(e::id).load(conn).unwrap(),
+            events_after_2000: e::events
+                .filter(e::at.gt(y2k))
+                .order(e::id)
+                .select(e::id)
+                .load(conn)
+                .unwrap(),
         }
     }};
 }
@@ -449,8 +517,15 @@ fn filled() -> Filled {
     let mut conn = SqliteConnection::establish(sqlite.to_str().unwrap()).unwrap();
     conn.run_pending_migrations(migrations("sqlite")).unwrap();
     fill(&mut conn);
-    let expected = snapshot!(&mut conn);
-    assert_eq!((expected.users.len(), expected.things.len()), (3, 5));
+    let expected = snapshot!(&mut conn, on_sqlite);
+    assert_eq!(
+        (
+            expected.users.len(),
+            expected.things.len(),
+            expected.events.len()
+        ),
+        (3, 5, 4)
+    );
     Filled {
         dir,
         sqlite,
@@ -483,11 +558,11 @@ fn diesel_reads_back_every_row_after_a_data_only_copy() {
             .contains("ORM: diesel (found `__diesel_schema_migrations`)"),
         "{report:#}"
     );
-    let actual = snapshot!(&mut pg);
+    let actual = snapshot!(&mut pg, on_pg);
     assert_eq!(filled.expected, actual);
     // New rows get fresh ids, past both max(id) and sqlite_sequence.
     let sequences = sqlite_rows(&filled.sqlite, "SELECT name, seq FROM sqlite_sequence");
-    assert_eq!(sequences.len(), 2);
+    assert_eq!(sequences.len(), 3);
     for row in sequences {
         let table = row[0].clone().unwrap();
         let seq: i32 = row[1].as_deref().unwrap().parse().unwrap();
@@ -516,6 +591,14 @@ fn diesel_reads_back_every_row_after_a_data_only_copy() {
                 .returning(things::id)
                 .get_result(&mut pg)
                 .unwrap(),
+            "events" => {
+                use on_pg::events::dsl as e;
+                diesel::insert_into(e::events)
+                    .values((e::thing_id.eq(1), e::at.eq(Utc::now())))
+                    .returning(e::id)
+                    .get_result(&mut pg)
+                    .unwrap()
+            }
             other => panic!("unexpected sequence of `{other}`"),
         };
         assert!(
@@ -535,6 +618,15 @@ const DIESEL: &[TableSpec] = {
         ),
         ("user", &[("id", Same), ("name", Same), ("boss_id", Same)]),
         ("things_tags", &[("thing_id", Same), ("tag", Same)]),
+        (
+            "events",
+            &[
+                ("id", Same),
+                ("thing_id", Same),
+                ("at", AwareInstant),
+                ("until", AwareInstant),
+            ],
+        ),
         (
             "things",
             &[

@@ -24,6 +24,8 @@ pub(crate) enum Kind {
     TimeOfDay,
     /// A naive date/time text, meant as UTC: the same instant.
     Instant,
+    /// A date/time text with an offset on SQLite, into `timestamptz`: the same instant.
+    AwareInstant,
     /// JSON text: the same JSON value (jsonb may reorder keys); JSON null is not SQL NULL.
     Json,
     /// A blob: the same bytes.
@@ -110,6 +112,11 @@ fn meaning(kind: Kind, cell: &Option<String>, side: &str) -> Option<String> {
                 .format("%Y-%m-%d %H:%M:%S%.6f")
                 .to_string()
         }
+        Kind::AwareInstant => chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")
+            .unwrap_or_else(|_| bad!())
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M:%S%.6f")
+            .to_string(),
         Kind::Json => serde_json::from_str::<serde_json::Value>(text)
             .unwrap_or_else(|_| bad!())
             .to_string(),

@@ -25,3 +25,10 @@ CREATE TABLE things_tags (
     tag TEXT NOT NULL,
     PRIMARY KEY (thing_id, tag)
 );
+-- Aware date/times: Diesel's TimestamptzSqlite is UTC text with `+00:00` on SQLite.
+CREATE TABLE events (
+    id SERIAL PRIMARY KEY,
+    thing_id INTEGER NOT NULL REFERENCES things (id),
+    at TIMESTAMPTZ NOT NULL,
+    until TIMESTAMPTZ
+);
