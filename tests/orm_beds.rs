@@ -284,6 +284,10 @@ fn rails_reads_back_every_object_after_a_data_only_copy() {
         ),
         "{notes}"
     );
+    assert!(
+        notes.contains("`items.wide` (decimal(20,6) on SQLite) into numeric(20,6): rails convention `active_model_decimal`"),
+        "{notes}"
+    );
     let check = ruby(&["check", &target.url, filled.expected.to_str().unwrap()]);
     let stdout = succeeded("rails: reading back through ActiveRecord", &check);
     assert!(stdout.contains("0 differences"), "{stdout}");

@@ -18,8 +18,9 @@ pub(crate) enum Kind {
     Bool,
     /// A REAL: the same double, bit for bit.
     Float,
-    /// A REAL (or INTEGER) into `numeric(p, scale)`: the number rounded to `scale` places.
-    Decimal(usize),
+    /// A REAL (or INTEGER) into `numeric`: the same number (the numeric reads back as the
+    /// same double; full mode keeps a double's shortest exact decimal).
+    Number,
     /// A time of day, alone or on ActiveRecord's 2000-01-01: the same microseconds of the day.
     TimeOfDay,
     /// A naive date/time text, meant as UTC: the same instant.
@@ -52,7 +53,7 @@ fn quote(name: &str) -> String {
 fn sqlite_expr(kind: Kind, column: &str) -> String {
     let c = quote(column);
     match kind {
-        Kind::Float | Kind::Decimal(_) => format!("quote({c})"),
+        Kind::Float | Kind::Number => format!("quote({c})"),
         // `hex(NULL)` is an empty text, as is the hex of an empty blob.
         Kind::Bytes => format!("CASE WHEN {c} IS NULL THEN NULL ELSE lower(hex({c})) END"),
         _ => c,
@@ -72,7 +73,7 @@ fn pg_expr(kind: Kind, column: &str) -> String {
 fn meaning(kind: Kind, cell: &Option<String>, side: &str) -> Option<String> {
     let text = cell.as_deref()?;
     // `quote(NULL)` is the text NULL.
-    if side == "sqlite" && matches!(kind, Kind::Float | Kind::Decimal(_)) && text == "NULL" {
+    if side == "sqlite" && matches!(kind, Kind::Float | Kind::Number) && text == "NULL" {
         return None;
     }
     macro_rules! bad {
@@ -88,13 +89,7 @@ fn meaning(kind: Kind, cell: &Option<String>, side: &str) -> Option<String> {
             _ => bad!(),
         },
         Kind::Float => format!("{:?}", text.parse::<f64>().unwrap_or_else(|_| bad!())),
-        Kind::Decimal(scale) => {
-            let x: f64 = text.parse().unwrap_or_else(|_| bad!());
-            match side {
-                "sqlite" => format!("{x:.scale$}"),
-                _ => text.to_string(),
-            }
-        }
+        Kind::Number => format!("{:?}", text.parse::<f64>().unwrap_or_else(|_| bad!())),
         Kind::TimeOfDay => {
             let clock = text.strip_prefix("2000-01-01 ").unwrap_or(text);
             chrono::NaiveTime::parse_from_str(clock, "%H:%M:%S%.f")
@@ -235,6 +230,15 @@ const RAILS: &[TableSpec] = {
             &[("id", Same), ("name", Same), ("parent_id", Same)],
         ),
         ("tags", &[("id", Same), ("label", Same)]),
+        (
+            "amounts",
+            &[
+                ("id", Same),
+                ("cents", Number),
+                ("fine", Number),
+                ("plain", Number),
+            ],
+        ),
         ("items_tags", &[("item_id", Same), ("tag_id", Same)]),
         (
             "order",
@@ -256,8 +260,8 @@ const RAILS: &[TableSpec] = {
                 ("number", Same),
                 ("big", Same),
                 ("ratio", Float),
-                ("price", Decimal(2)),
-                ("wide", Decimal(6)),
+                ("price", Number),
+                ("wide", Number),
                 ("day", Same),
                 ("clock", TimeOfDay),
                 ("moment", Instant),

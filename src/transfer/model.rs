@@ -284,6 +284,9 @@ pub enum Conversion {
     /// or bare, into a `time`; any other date is refused, not dropped.
     #[serde(rename = "time_on_2000_01_01")]
     TimeOn2000,
+    /// A REAL into `numeric(p, s)` as ActiveRecord reads it on SQLite: rounded to the scale
+    /// through at most 16 significant digits.
+    ActiveModelDecimal,
 }
 
 impl Conversion {
@@ -297,6 +300,7 @@ impl Conversion {
             Conversion::UnixMilliseconds => "unix_milliseconds",
             Conversion::JulianDay => "julian_day",
             Conversion::TimeOn2000 => "time_on_2000_01_01",
+            Conversion::ActiveModelDecimal => "active_model_decimal",
         }
     }
 }

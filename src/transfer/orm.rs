@@ -187,8 +187,7 @@ pub fn convention(orm: Option<Orm>, declared: &str, target: &PgType) -> Option<C
 /// writes on SQLite otherwise already reads back as the type it creates on PostgreSQL:
 /// booleans as 1/0 (`active_record/connection_adapters/sqlite3/quoting.rb` `quoted_true`),
 /// datetimes as UTC text without a zone (`abstract/quoting.rb` `quoted_date`, with
-/// `default_timezone = :utc`), decimals as REAL (`sqlite3/quoting.rb` `_type_cast` sends
-/// `BigDecimal#to_f`).
+/// `default_timezone = :utc`).
 fn rails_convention(declared: &str, target: &PgType) -> Option<Conversion> {
     match target {
         // `active_record/connection_adapters/sqlite3/quoting.rb` `quoted_time`: a `time`
@@ -196,6 +195,13 @@ fn rails_convention(declared: &str, target: &PgType) -> Option<Conversion> {
         // (`postgresql_adapter.rb` NATIVE_DATABASE_TYPES).
         PgType::Time if declared == "time" || declared.starts_with("time(") => {
             Some(Conversion::TimeOn2000)
+        }
+        // `sqlite3/quoting.rb` `_type_cast`: a `BigDecimal` is written as `to_f`, and
+        // `activemodel/lib/active_model/type/decimal.rb` `convert_float_to_big_decimal` reads
+        // the double back rounded to the scale through at most 16 significant digits (cut to
+        // 16 digits without a precision).
+        PgType::Numeric(_) if declared.starts_with("decimal") => {
+            Some(Conversion::ActiveModelDecimal)
         }
         _ => None,
     }
@@ -289,6 +295,22 @@ mod tests {
         );
         assert_eq!(
             convention(Some(Orm::Rails), "datetime", &PgType::Time),
+            None
+        );
+        assert_eq!(
+            convention(
+                Some(Orm::Rails),
+                "decimal(20,6)",
+                &PgType::Numeric(Some((20, 6)))
+            ),
+            Some(Conversion::ActiveModelDecimal)
+        );
+        assert_eq!(
+            convention(Some(Orm::Rails), "decimal", &PgType::Numeric(None)),
+            Some(Conversion::ActiveModelDecimal)
+        );
+        assert_eq!(
+            convention(Some(Orm::Rails), "float", &PgType::Numeric(None)),
             None
         );
         assert_eq!(convention(Some(Orm::Diesel), "time", &PgType::Time), None);

@@ -448,6 +448,7 @@ fn convert_with<'a>(
     match conversion {
         Conversion::DatetimeSinceEpochToInterval => return since_epoch_interval(value, pg_type),
         Conversion::TimeOn2000 => return time_on_2000(value, pg_type),
+        Conversion::ActiveModelDecimal => return active_model_decimal(value, pg_type),
         _ => {}
     }
     let number = match value {
@@ -478,6 +479,7 @@ fn convert_with<'a>(
         }
         Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
         Conversion::TimeOn2000 => time_on_2000(value, pg_type),
+        Conversion::ActiveModelDecimal => active_model_decimal(value, pg_type),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
@@ -565,6 +567,23 @@ fn time_on_2000<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Proble
         .and_then(parse_time_of_day)
         .map(Cell::TimeOfDay)
         .ok_or_else(|| other(format!("`{}` is not a time on 2000-01-01", shorten(text))))
+}
+
+/// A REAL in an ActiveRecord `decimal(p, s)` column as ActiveRecord reads it
+/// ([`super::active_model`]); integers and text, which it reads exactly, as any numeric.
+fn active_model_decimal<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
+    let PgType::Numeric(precision) = pg_type else {
+        return Err(other(format!("a decimal cannot go into {}", pg_type.sql())));
+    };
+    let text = match (value, precision) {
+        (Src::Float(x), Some((p, s))) if x.is_finite() => {
+            let read = super::active_model::read_as_active_model(x, *p, *s);
+            to_numeric_text(Src::Text(read.as_bytes()), *precision)?
+        }
+        (Src::Float(x), None) if x.is_finite() => super::active_model::read_unconstrained(x),
+        _ => to_numeric_text(value, *precision)?,
+    };
+    Ok(Cell::Text(Cow::Owned(text)))
 }
 
 fn to_bool(value: Src<'_>) -> Result<bool, Problem> {

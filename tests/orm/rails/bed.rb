@@ -78,6 +78,13 @@ def define_schema
       t.string "LegacyCode", null: false, default: ""
       t.timestamps precision: 6
     end
+    # Decimals that reached SQLite as doubles with more digits than the scale (an import, a
+    # raw UPDATE): ActiveRecord shows them rounded.
+    create_table :amounts do |t|
+      t.decimal :cents, precision: 10, scale: 2
+      t.decimal :fine, precision: 30, scale: 20
+      t.decimal :plain
+    end
     # has_and_belongs_to_many's join table: no id of its own.
     create_table :items_tags, id: false do |t|
       t.references :item, null: false, foreign_key: true
@@ -109,12 +116,15 @@ class Item < ActiveRecord::Base
   enum status: { draft: 0, live: 1, archived: 2 }
 end
 
+class Amount < ActiveRecord::Base
+end
+
 class Order < ActiveRecord::Base
   self.table_name = "order"
   belongs_to :item
 end
 
-MODELS = [Category, Tag, Item, Order].freeze
+MODELS = [Category, Tag, Item, Order, Amount].freeze
 
 def fill
   root = Category.create!(name: "root")
@@ -124,7 +134,8 @@ def fill
   tags = (0...5).map { |i| Tag.create!(label: "tag#{i}") }
   floats = [0.1 + 0.2, 1 / 3.0, 1e308, -2.2250738585072014e-308, 123456789.12345679, 5e-324, 0.0]
   decimals = %w[0.01 -9999999999.99 1234567890.12 0.00 42.00 -0.50 7.10]
-  wides = ["123456789.123456", "-0.000001", nil, "99999999.999999", "0.1", "1e-6", "-31415926.535897"]
+  # 17 significant digits: the double keeps 17, ActiveRecord reads 16 back.
+  wides = ["12345678901234.123456", "-0.000001", nil, "99999999.999999", "0.1", "1e-6", "-31415926535897.932384"]
   bounds = [[-32768, -2**31, -2**63], [32767, 2**31 - 1, 2**63 - 1], [0, 0, 0], [1, -1, 2**53 + 1],
             [-1, 1, -(2**53) - 1], [100, 100000, 10**18], [7, 7, 7]]
   days = [Date.new(1, 1, 1), Date.new(9999, 12, 31), Date.new(2000, 2, 29), Date.new(1970, 1, 1),
@@ -162,6 +173,11 @@ def fill
     Order.create!(item: item, quantity: i * 3, note: i.odd? ? "note #{i}" : nil)
     item
   end
+  doubles = [0.1 + 0.2, 1.005, -1.005, 2.675, 1 / 3.0, 2 / 3.0, 123.456789, 1e-7, -0.001, 12345678.905,
+             0.125, 99999999.994999, 5e-324, 1234567.8949999999, 0.0]
+  doubles.each do |x|
+    Amount.connection.execute("INSERT INTO amounts (cents, fine, plain) VALUES (#{x.to_s}, #{x.to_s}, #{x.to_s})")
+  end
   # Deletions: gaps in ids, the last ids among them (sqlite_sequence stays ahead of max(id)).
   [items[4], items[6]].each do |item|
     item.orders.destroy_all
@@ -179,7 +195,8 @@ def canonical(value)
   when true, false then ["bool", value.to_s]
   when Integer then ["int", value.to_s]
   when Float then ["float", value.to_s]
-  when BigDecimal then ["decimal", value.to_s("F")]
+  # PostgreSQL's numeric has no negative zero; BigDecimal("-0") == 0.
+  when BigDecimal then ["decimal", value.zero? ? "0.0" : value.to_s("F")]
   when Date then ["date", value.iso8601]
   when Time, ActiveSupport::TimeWithZone
     ["time", value.utc.strftime("%Y-%m-%d %H:%M:%S.%6N"), value.utc_offset.to_s]
