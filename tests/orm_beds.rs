@@ -47,10 +47,10 @@ fn succeeded(what: &str, output: &Output) -> String {
 }
 
 /// A bed filled by its ORM: the SQLite file and what the ORM read back from it.
-struct Filled {
-    dir: tempfile::TempDir,
-    sqlite: PathBuf,
-    expected: PathBuf,
+pub(crate) struct Filled {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) sqlite: PathBuf,
+    pub(crate) expected: PathBuf,
 }
 
 fn fill(name: &str) -> Filled {
@@ -222,4 +222,107 @@ fn sqlalchemy_intervals_are_not_guessed_without_the_orm() {
             0
         );
     }
+}
+
+// --- ActiveRecord (Rails) -------------------------------------------------------------------
+
+/// Runs `ruby tests/orm/rails/bed.rb ARGS`, failing loudly with the install command when
+/// ActiveRecord or a database driver is missing.
+fn ruby(args: &[&str]) -> Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/orm/rails/bed.rb");
+    let output = Command::new("ruby")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("ruby runs (apt-get install ruby-activerecord ruby-sqlite3 ruby-pg)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("LoadError"),
+        "the Rails test bed needs ActiveRecord: apt-get install ruby-activerecord ruby-sqlite3 ruby-pg (bash .ci/run installs them)\n{stderr}"
+    );
+    output
+}
+
+/// The Rails bed filled by ActiveRecord on SQLite.
+pub(crate) fn rails_fill() -> Filled {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("app.sqlite");
+    let expected = dir.path().join("expected.json");
+    succeeded(
+        "rails: filling SQLite",
+        &ruby(&["fill", sqlite.to_str().unwrap(), expected.to_str().unwrap()]),
+    );
+    Filled {
+        dir,
+        sqlite,
+        expected,
+    }
+}
+
+#[test]
+fn rails_reads_back_every_object_after_a_data_only_copy() {
+    let filled = rails_fill();
+    let target = pg_db();
+    succeeded(
+        "rails: creating the schema on PostgreSQL",
+        &ruby(&["schema", &target.url]),
+    );
+    // `ActiveRecord::Schema.define` fills `schema_migrations` and `ar_internal_metadata` on
+    // PostgreSQL too: the copy replaces them.
+    let report = report(&migrate(&filled, &target.url, &["--if-exists", "truncate"]));
+    assert_eq!(report["totals"]["rows_rejected"], 0, "{report:#}");
+    assert_eq!(report["totals"]["values_repaired"], 0, "{report:#}");
+    assert_eq!(report["verification"]["ok"], true, "{report:#}");
+    let notes = notes(&report);
+    assert!(
+        notes.contains("ORM: rails (found `schema_migrations` and `ar_internal_metadata`)"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(
+            "`items.clock` (time on SQLite) into time: rails convention `time_on_2000_01_01`"
+        ),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("`items.wide` (decimal(20,6) on SQLite) into numeric(20,6): rails convention `active_model_decimal`"),
+        "{notes}"
+    );
+    let check = ruby(&["check", &target.url, filled.expected.to_str().unwrap()]);
+    let stdout = succeeded("rails: reading back through ActiveRecord", &check);
+    assert!(stdout.contains("0 differences"), "{stdout}");
+}
+
+#[test]
+fn rails_times_of_day_are_not_dropped_without_the_orm() {
+    // Without the convention, ActiveRecord's `2000-01-01 HH:MM:SS` is no time of day: every
+    // item is rejected (with its reason) rather than given a guessed time.
+    let filled = rails_fill();
+    let target = pg_db();
+    succeeded(
+        "rails: creating the schema on PostgreSQL",
+        &ruby(&["schema", &target.url]),
+    );
+    let output = migrate(
+        &filled,
+        &target.url,
+        &["--if-exists", "truncate", "--orm", "none"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        crate::cli_transfer::count(&target.url, "SELECT count(*) AS n FROM items"),
+        0
+    );
+    let rejects = std::fs::read_dir(filled.dir.path().join("dbshift-rejects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("items-"))
+        .expect("a reject file for `items`");
+    let text = std::fs::read_to_string(rejects).unwrap();
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.contains(r#""column":"clock","reason":"not a time of day""#)),
+        "{text}"
+    );
 }

@@ -280,6 +280,13 @@ pub enum Conversion {
     UnixMilliseconds,
     /// A Julian day number (SQLite `julianday()`), into a timestamp.
     JulianDay,
+    /// A time of day written as a date/time on 2000-01-01 (ActiveRecord's `time` on SQLite),
+    /// or bare, into a `time`; any other date is refused, not dropped.
+    #[serde(rename = "time_on_2000_01_01")]
+    TimeOn2000,
+    /// A REAL into `numeric(p, s)` as ActiveRecord reads it on SQLite: rounded to the scale
+    /// through at most 16 significant digits.
+    ActiveModelDecimal,
 }
 
 impl Conversion {
@@ -292,6 +299,8 @@ impl Conversion {
             Conversion::UnixSeconds => "unix_seconds",
             Conversion::UnixMilliseconds => "unix_milliseconds",
             Conversion::JulianDay => "julian_day",
+            Conversion::TimeOn2000 => "time_on_2000_01_01",
+            Conversion::ActiveModelDecimal => "active_model_decimal",
         }
     }
 }

@@ -175,6 +175,34 @@ pub fn convention(orm: Option<Orm>, declared: &str, target: &PgType) -> Option<C
         (Orm::Sqlalchemy, PgType::Interval) if declared == "datetime" => {
             Some(Conversion::DatetimeSinceEpochToInterval)
         }
+        (Orm::Rails, _) => rails_convention(&declared, target),
+        // Diesel needs none: it writes each SQLite value in its type's own encoding (Bool as
+        // 1/0, Timestamp, Date and Time as ISO text, `diesel/src/sqlite/types/`), which the
+        // general conversions read; tests/orm_diesel.rs keeps it so.
+        _ => None,
+    }
+}
+
+/// ActiveRecord's storage on SQLite that its PostgreSQL schema does not share. What ActiveRecord
+/// writes on SQLite otherwise already reads back as the type it creates on PostgreSQL:
+/// booleans as 1/0 (`active_record/connection_adapters/sqlite3/quoting.rb` `quoted_true`),
+/// datetimes as UTC text without a zone (`abstract/quoting.rb` `quoted_date`, with
+/// `default_timezone = :utc`).
+fn rails_convention(declared: &str, target: &PgType) -> Option<Conversion> {
+    match target {
+        // `active_record/connection_adapters/sqlite3/quoting.rb` `quoted_time`: a `time`
+        // column holds `2000-01-01 HH:MM:SS.ffffff`; on PostgreSQL it is a `time`
+        // (`postgresql_adapter.rb` NATIVE_DATABASE_TYPES).
+        PgType::Time if declared == "time" || declared.starts_with("time(") => {
+            Some(Conversion::TimeOn2000)
+        }
+        // `sqlite3/quoting.rb` `_type_cast`: a `BigDecimal` is written as `to_f`, and
+        // `activemodel/lib/active_model/type/decimal.rb` `convert_float_to_big_decimal` reads
+        // the double back rounded to the scale through at most 16 significant digits (cut to
+        // 16 digits without a precision).
+        PgType::Numeric(_) if declared.starts_with("decimal") => {
+            Some(Conversion::ActiveModelDecimal)
+        }
         _ => None,
     }
 }
@@ -256,6 +284,37 @@ mod tests {
             convention(Some(Orm::Sqlalchemy), "bigint", &PgType::Interval),
             None
         );
+        // ActiveRecord's `time` (and `time(6)`) is a date/time on 2000-01-01 on SQLite.
+        assert_eq!(
+            convention(Some(Orm::Rails), "time", &PgType::Time),
+            Some(Conversion::TimeOn2000)
+        );
+        assert_eq!(
+            convention(Some(Orm::Rails), "TIME(6)", &PgType::Time),
+            Some(Conversion::TimeOn2000)
+        );
+        assert_eq!(
+            convention(Some(Orm::Rails), "datetime", &PgType::Time),
+            None
+        );
+        assert_eq!(
+            convention(
+                Some(Orm::Rails),
+                "decimal(20,6)",
+                &PgType::Numeric(Some((20, 6)))
+            ),
+            Some(Conversion::ActiveModelDecimal)
+        );
+        assert_eq!(
+            convention(Some(Orm::Rails), "decimal", &PgType::Numeric(None)),
+            Some(Conversion::ActiveModelDecimal)
+        );
+        assert_eq!(
+            convention(Some(Orm::Rails), "float", &PgType::Numeric(None)),
+            None
+        );
+        assert_eq!(convention(Some(Orm::Diesel), "time", &PgType::Time), None);
+        assert_eq!(convention(None, "time", &PgType::Time), None);
         assert!(ambiguous_choices(&PgType::Interval).is_some());
         assert!(ambiguous_choices(&PgType::Text).is_none());
     }

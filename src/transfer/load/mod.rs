@@ -11,6 +11,7 @@
 //! table's copy; [`rejects`] keeps refused rows; [`verify`] compares one table's sides and
 //! `verify_all` every table's; [`progress`] and [`report`] tell what happened.
 
+pub(crate) mod active_model;
 pub mod copy;
 pub(crate) mod data_only;
 pub(crate) mod encode;

@@ -445,8 +445,11 @@ fn convert_with<'a>(
     pg_type: &PgType,
     conversion: Conversion,
 ) -> Result<Cell<'a>, Problem> {
-    if conversion == Conversion::DatetimeSinceEpochToInterval {
-        return since_epoch_interval(value, pg_type);
+    match conversion {
+        Conversion::DatetimeSinceEpochToInterval => return since_epoch_interval(value, pg_type),
+        Conversion::TimeOn2000 => return time_on_2000(value, pg_type),
+        Conversion::ActiveModelDecimal => return active_model_decimal(value, pg_type),
+        _ => {}
     }
     let number = match value {
         Src::Int(i) => i as f64,
@@ -475,6 +478,8 @@ fn convert_with<'a>(
             interval_cell(micros as i64)
         }
         Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
+        Conversion::TimeOn2000 => time_on_2000(value, pg_type),
+        Conversion::ActiveModelDecimal => active_model_decimal(value, pg_type),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
@@ -534,6 +539,51 @@ fn since_epoch_interval<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>
             describe(other_value)
         ))),
     }
+}
+
+/// A time of day that ActiveRecord wrote on SQLite as a date/time on 2000-01-01
+/// (`active_record/connection_adapters/sqlite3/quoting.rb` `quoted_time`), or a bare time of
+/// day. Any other date is refused: dropping it would lose a value.
+fn time_on_2000<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
+    if *pg_type != PgType::Time {
+        return Err(other(format!(
+            "a time of day cannot go into {}",
+            pg_type.sql()
+        )));
+    }
+    let Src::Text(b) = value else {
+        return Err(other(format!(
+            "{} is not a time on 2000-01-01",
+            describe(value)
+        )));
+    };
+    let text = pg_trim(pg_text(b)?);
+    let clock = match text.strip_prefix("2000-01-01") {
+        Some(rest) => rest.strip_prefix([' ', 'T']),
+        // A bare time of day (written by another program) means the same.
+        None => Some(text),
+    };
+    clock
+        .and_then(parse_time_of_day)
+        .map(Cell::TimeOfDay)
+        .ok_or_else(|| other(format!("`{}` is not a time on 2000-01-01", shorten(text))))
+}
+
+/// A REAL in an ActiveRecord `decimal(p, s)` column as ActiveRecord reads it
+/// ([`super::active_model`]); integers and text, which it reads exactly, as any numeric.
+fn active_model_decimal<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
+    let PgType::Numeric(precision) = pg_type else {
+        return Err(other(format!("a decimal cannot go into {}", pg_type.sql())));
+    };
+    let text = match (value, precision) {
+        (Src::Float(x), Some((p, s))) if x.is_finite() => {
+            let read = super::active_model::read_as_active_model(x, *p, *s);
+            to_numeric_text(Src::Text(read.as_bytes()), *precision)?
+        }
+        (Src::Float(x), None) if x.is_finite() => super::active_model::read_unconstrained(x),
+        _ => to_numeric_text(value, *precision)?,
+    };
+    Ok(Cell::Text(Cow::Owned(text)))
 }
 
 fn to_bool(value: Src<'_>) -> Result<bool, Problem> {
@@ -1148,6 +1198,41 @@ mod tests {
         assert!(matches!(
             convert(&SrcValue::Int(5), &column),
             Outcome::Reject(r) if r.contains("1970-01-01")
+        ));
+    }
+
+    /// ActiveRecord's `time` on SQLite: the time of day on 2000-01-01 (or bare). Another date
+    /// is a value the convention does not know, refused rather than dropped.
+    #[test]
+    fn times_on_2000_01_01_keep_the_time_of_day() {
+        let mut column = col(PgType::Time);
+        column.conversion = Some(Conversion::TimeOn2000);
+        assert_eq!(
+            exact_with(&text("2000-01-01 23:59:59.999999"), &column),
+            Cell::TimeOfDay(DAY_MICROS - 1)
+        );
+        assert_eq!(
+            exact_with(&text("2000-01-01 00:00:00"), &column),
+            Cell::TimeOfDay(0)
+        );
+        assert_eq!(
+            exact_with(&text("12:00:00"), &column),
+            Cell::TimeOfDay(DAY_MICROS / 2)
+        );
+        for refused in [
+            "2000-01-02 12:00:00",
+            "1999-12-31 12:00:00",
+            "2000-01-01",
+            "noon",
+        ] {
+            assert!(
+                matches!(convert(&text(refused), &column), Outcome::Reject(r) if r.contains("2000-01-01")),
+                "{refused}"
+            );
+        }
+        assert!(matches!(
+            convert(&SrcValue::Int(5), &column),
+            Outcome::Reject(r) if r.contains("2000-01-01")
         ));
     }
 }

@@ -199,6 +199,9 @@ fn column_override_choice(
             | Conversion::MicrosecondsToInterval
             | Conversion::DatetimeSinceEpochToInterval,
         ) => Some(PgType::Interval),
+        Some(Conversion::TimeOn2000) => Some(PgType::Time),
+        // Rounds to the column's own precision and scale: it implies no type.
+        Some(Conversion::ActiveModelDecimal) => None,
         None => None,
     };
     Ok(implied.map(|pg_type| {
