@@ -43,4 +43,6 @@ mod transactions;
 #[cfg(feature = "postgres")]
 mod transfer;
 #[cfg(feature = "postgres")]
+mod triggers;
+#[cfg(feature = "postgres")]
 mod verify_catches;

@@ -28,7 +28,8 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     planner.check_unique_collisions();
     planner.plan_foreign_keys(&mut orphans)?;
     views.extend(planner.plan_views());
-    planner.note_triggers();
+    let triggers = planner.plan_triggers(&views);
+    views.extend(triggers);
     let tables: Vec<TablePlan> = std::mem::take(&mut planner.planned)
         .into_iter()
         .map(|p| p.plan)
@@ -121,16 +122,6 @@ impl<'a> Planner<'a> {
             let why = unplannable_reason(table);
             let object = format!("virtual table `{}`", table.name);
             self.lose(object, why, Some(table.sql.clone()));
-        }
-    }
-
-    fn note_triggers(&mut self) {
-        for trigger in &self.facts.schema.triggers {
-            self.lose(
-                format!("trigger `{}`", trigger.name),
-                format!("triggers are not translated (PostgreSQL needs a trigger function in PL/pgSQL); rewrite it for table `{}` by hand", trigger.table),
-                Some(trigger.sql.clone()),
-            );
         }
     }
 }
