@@ -46,3 +46,5 @@ mod transfer;
 mod triggers;
 #[cfg(feature = "postgres")]
 mod verify_catches;
+#[cfg(feature = "postgres")]
+mod virtual_tables;

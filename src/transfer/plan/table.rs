@@ -143,8 +143,12 @@ impl Planner<'_> {
             }
             .render()
         }));
-        if fts.is_none() {
-            self.plan_primary_key(&context, &mut keys);
+        match table.virtual_table.as_ref() {
+            Some(vt) if crate::transfer::plan::full_text::is_rtree(vt) => {
+                self.plan_rtree(&context, vt, &mut keys);
+            }
+            _ if fts.is_none() => self.plan_primary_key(&context, &mut keys),
+            _ => {}
         }
         self.plan_indexes(&context, &mut keys);
         Ok(self.planned_table(context, maps, create, keys, identity))
