@@ -106,3 +106,75 @@ fn an_rtree_table_arrives_with_its_rows_and_a_range_index() {
     assert!(text.contains("boxes"), "{text}");
     assert!(text.contains("verification: FAILED"), "{text}");
 }
+
+#[test]
+fn an_external_content_fts_table_indexes_its_content_table_and_keeps_its_name_as_a_view() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT, body TEXT, stars INTEGER);
+         CREATE VIRTUAL TABLE docs_fts USING fts5(title, body, content='docs', content_rowid='id');
+         CREATE TRIGGER docs_ai AFTER INSERT ON docs BEGIN
+             INSERT INTO docs_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+         END;
+         CREATE TRIGGER docs_ad AFTER DELETE ON docs BEGIN
+             INSERT INTO docs_fts (docs_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+         END;
+         INSERT INTO docs VALUES (1, 'Hello world', 'first post', 3), (2, 'Second', 'hello again', NULL),
+             (3, 'Third', NULL, 1), (4, NULL, 'nothing here', 0);",
+    );
+    let url = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let output = run(dir.path(), &["migrate", &url, &target.url]);
+    exits(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("verification: ok"), "{text}");
+    assert!(!text.contains("not carried"), "{text}");
+    // The view named like the full-text table reads the content rows.
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT rowid, title, body FROM docs_fts ORDER BY rowid"
+        ),
+        sqlite_rows(
+            &source.path,
+            "SELECT rowid, title, body FROM docs_fts ORDER BY rowid"
+        )
+    );
+    // A search finds the same rows as SQLite's MATCH.
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT rowid FROM docs_fts WHERE docs_fts_tsv @@ websearch_to_tsquery('simple', 'hello') ORDER BY rowid"
+        ),
+        sqlite_rows(
+            &source.path,
+            "SELECT rowid FROM docs_fts WHERE docs_fts MATCH 'hello' ORDER BY rowid"
+        )
+    );
+    // The maintenance triggers are not needed: the generated column follows new rows.
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"
+        ),
+        [[Some("0".to_string())]]
+    );
+    target.exec("INSERT INTO docs (id, title, body) VALUES (5, 'new', 'Hello from PostgreSQL')");
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT rowid FROM docs_fts WHERE docs_fts_tsv @@ websearch_to_tsquery('simple', 'hello') ORDER BY rowid"
+        ),
+        [
+            [Some("1".to_string())],
+            [Some("2".to_string())],
+            [Some("5".to_string())]
+        ]
+    );
+    let indexes = pg_rows(
+        &target.url,
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'docs' AND indexdef LIKE '%USING gin%'",
+    );
+    assert_eq!(indexes.len(), 1, "{indexes:?}");
+}

@@ -15,6 +15,7 @@ use crate::transfer::plan::document::{
     item, ObjectKind, ObjectPlan, Plan, ReviewItem, Severity, TablePlan,
 };
 use crate::transfer::plan::facts::{Facts, KeyProbe};
+use crate::transfer::plan::full_text::content_index;
 use crate::transfer::plan::options::PlanOptions;
 use crate::transfer::plan::statement::Definition;
 
@@ -28,6 +29,7 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     planner.check_unique_collisions();
     planner.plan_foreign_keys(&mut orphans)?;
     views.extend(planner.plan_views());
+    views.extend(planner.plan_content_views());
     let triggers = planner.plan_triggers(&views);
     views.extend(triggers);
     let tables: Vec<TablePlan> = std::mem::take(&mut planner.planned)
@@ -76,6 +78,8 @@ pub(crate) struct Planner<'a> {
     /// The PostgreSQL names of the views, claimed right after the tables'.
     pub view_targets: Vec<String>,
     pub decisions: Vec<Decision>,
+    /// External-content full-text tables carried on their content tables.
+    pub content_indexes: Vec<crate::transfer::plan::full_text::CarriedContent>,
 }
 
 impl<'a> Planner<'a> {
@@ -88,6 +92,7 @@ impl<'a> Planner<'a> {
             planned: Vec::new(),
             view_targets: Vec::new(),
             decisions: Vec::new(),
+            content_indexes: Vec::new(),
         }
     }
 
@@ -118,7 +123,12 @@ impl<'a> Planner<'a> {
             let object = format!("table `{}`", skipped.name);
             self.note(object, format!("not copied: {}", skipped.reason), None);
         }
-        for table in &facts.unplannable {
+        // External-content full-text tables are decided with their content tables.
+        for table in facts
+            .unplannable
+            .iter()
+            .filter(|t| content_index(facts, t).is_none())
+        {
             let why = unplannable_reason(table);
             let object = format!("virtual table `{}`", table.name);
             self.lose(object, why, Some(table.sql.clone()));
@@ -145,6 +155,7 @@ fn unplannable_objects(facts: &Facts) -> Vec<ObjectPlan> {
     facts
         .unplannable
         .iter()
+        .filter(|t| content_index(facts, t).is_none())
         .map(|table| ObjectPlan {
             kind: ObjectKind::VirtualTable,
             source: table.name.clone(),

@@ -130,6 +130,8 @@ impl Planner<'_> {
         let mut keys = Keys::default();
         if let Some(vt) = fts {
             self.plan_full_text(&context, vt, &mut column_names, &mut defs, &mut keys);
+        } else if table.virtual_table.is_none() {
+            self.plan_content_indexes(&context, &mut column_names, &mut defs, &mut keys);
         }
         let mut create = vec![Definition::CreateTable {
             table: &context.qualified,

@@ -193,6 +193,8 @@ struct Body<'p> {
     pass: &'static str,
     /// The transaction-local setting that says the trigger is running.
     guard: String,
+    /// Full-text tables carried as generated columns: writes to them are left out.
+    obsolete: Vec<String>,
 }
 
 impl Body<'_> {
@@ -203,9 +205,21 @@ impl Body<'_> {
             .ok_or_else(|| format!("it writes to `{name}`, which is not a copied table"))
     }
 
+    /// The statement in PL/pgSQL; empty when it only writes to a full-text table carried as a
+    /// generated column (which keeps itself up to date).
     fn statement(&self, sql: &str) -> Result<String, String> {
         let tokens = tokenize(sql);
         let first = tokens.first().ok_or("an empty statement")?;
+        let written = match first.text.to_ascii_uppercase().as_str() {
+            "INSERT" | "DELETE" => relation_at(&tokens, 2).ok(),
+            "UPDATE" => relation_at(&tokens, 1).ok(),
+            _ => None,
+        };
+        if written
+            .is_some_and(|(name, _)| self.obsolete.iter().any(|o| o.eq_ignore_ascii_case(&name)))
+        {
+            return Ok(String::new());
+        }
         if tokens
             .iter()
             .any(|t| t.is_word("RETURNING") || t.is_word("CONFLICT"))
@@ -490,7 +504,12 @@ impl Planner<'_> {
         for trigger in &facts.schema.triggers {
             let name = ddl::pg_name(&trigger.name, self.options.keep_case);
             match self.translate_trigger(trigger, &name, views) {
-                Ok((definition, note)) => out.push(ObjectPlan {
+                Ok(None) => self.note(
+                    format!("trigger `{}`", trigger.name),
+                    "not created: it only maintains a full-text table whose PostgreSQL tsvector column is generated and keeps itself up to date".into(),
+                    Some(trigger.sql.clone()),
+                ),
+                Ok(Some((definition, note))) => out.push(ObjectPlan {
                     kind: ObjectKind::Trigger,
                     source: trigger.name.clone(),
                     target: name,
@@ -527,7 +546,7 @@ impl Planner<'_> {
         trigger: &Trigger,
         name: &str,
         views: &[ObjectPlan],
-    ) -> Result<(TriggerDef, String), String> {
+    ) -> Result<Option<(TriggerDef, String)>, String> {
         let parsed = parse(&trigger.sql)?;
         let schema = self.options.target_schema.clone();
         let on_table = self
@@ -571,8 +590,11 @@ impl Planner<'_> {
                 format!("UPDATE OF {}", columns.join(", "))
             }
         };
-        let function = self.derived_name(format!("{}_fn", trigger.name));
-        let body = self.trigger_body(&parsed, &function)?;
+        let function = ddl::pg_name(&format!("{}_fn", trigger.name), true);
+        let Some(body) = self.trigger_body(&parsed, &function)? else {
+            return Ok(None);
+        };
+        let function = self.derived_name(function);
         let note = if trigger.sql.to_ascii_uppercase().contains("FAIL")
             || trigger.sql.to_ascii_uppercase().contains("ROLLBACK")
         {
@@ -581,7 +603,7 @@ impl Planner<'_> {
         } else {
             String::new()
         };
-        Ok((
+        Ok(Some((
             TriggerDef {
                 function: qualified(&schema, &function),
                 name: name.to_string(),
@@ -596,11 +618,16 @@ impl Planner<'_> {
                 body,
             },
             note,
-        ))
+        )))
     }
 
     /// The PL/pgSQL statements of the function: the recursion guard, the `WHEN`, the body.
-    fn trigger_body(&self, parsed: &Parsed<'_>, function: &str) -> Result<Vec<String>, String> {
+    /// `None` when every statement only maintained a full-text table that needs no trigger.
+    fn trigger_body(
+        &self,
+        parsed: &Parsed<'_>,
+        function: &str,
+    ) -> Result<Option<Vec<String>>, String> {
         let mut scope = self.view_scope();
         scope
             .relations
@@ -627,6 +654,7 @@ impl Planner<'_> {
             timing: parsed.timing,
             pass,
             guard: format!("dbshift.trigger_{}", short_hash(function)),
+            obsolete: self.content_indexes.iter().map(|c| c.fts.clone()).collect(),
         };
         let mut out = vec![format!(
             "IF current_setting('{}', true) = 'on' THEN\n        RETURN {pass};\n    END IF;",
@@ -639,12 +667,18 @@ impl Planner<'_> {
             ));
         }
         out.push(format!("PERFORM set_config('{}', 'on', true);", body.guard));
+        let mut statements = Vec::new();
         for statement in &parsed.body {
-            out.push(body.statement(statement)?);
+            statements.push(body.statement(statement)?);
         }
+        statements.retain(|s| !s.is_empty());
+        if statements.is_empty() {
+            return Ok(None);
+        }
+        out.extend(statements);
         out.push(body.release());
         out.push(format!("RETURN {};", body.pass));
-        Ok(out)
+        Ok(Some(out))
     }
 }
 
