@@ -13,6 +13,7 @@
 mod check;
 mod default;
 mod expression;
+mod formatting;
 mod functions;
 mod names;
 mod operand_types;
