@@ -11,6 +11,7 @@
 //! (`DEFAULT`s), `tokens` (literals, joining, canonical text) and `statements` (rendering).
 
 mod check;
+mod dates;
 mod default;
 mod expression;
 mod formatting;

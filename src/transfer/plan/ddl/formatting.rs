@@ -11,7 +11,7 @@ use super::scope::Scope;
 
 /// What an operand is known to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holds {
+pub(super) enum Holds {
     Integer,
     Real,
     Text,
@@ -19,7 +19,7 @@ enum Holds {
 
 /// What `tokens` hold when that is known: a literal, or a plain column of the scope whose
 /// PostgreSQL type keeps SQLite's values as they were.
-fn holds(tokens: &[Token<'_>], scope: &Scope) -> Option<Holds> {
+pub(super) fn holds(tokens: &[Token<'_>], scope: &Scope) -> Option<Holds> {
     let number = |t: &Token<'_>| {
         if t.text.contains(['.', 'e', 'E']) && !t.text.starts_with("0x") {
             Holds::Real
