@@ -11,7 +11,7 @@ use crate::transfer::plan::catalog::{Table, VirtualTable};
 use crate::transfer::plan::ddl::{self, q, ColumnDef, Namespace};
 use crate::transfer::plan::document::{ObjectKind, ObjectPlan};
 use crate::transfer::plan::facts::Facts;
-use crate::transfer::plan::planner::Planner;
+use crate::transfer::plan::planner::{CarriedContent, Planner};
 use crate::transfer::plan::statement::{Definition, Index};
 use crate::transfer::plan::table::{Keys, TableContext};
 
@@ -75,11 +75,6 @@ impl Planner<'_> {
             Some(t.table.sql.clone()),
         );
     }
-}
-
-/// Whether `vt` is an R*Tree table (`rtree`, `rtree_i32`).
-pub(crate) fn is_rtree(vt: &VirtualTable) -> bool {
-    matches!(vt.module.as_str(), "rtree" | "rtree_i32")
 }
 
 impl Planner<'_> {
@@ -221,6 +216,12 @@ fn document(columns: &[String]) -> String {
 }
 
 impl Planner<'_> {
+    /// Whether `table` is an external-content full-text table whose content table is copied
+    /// (decided with that table, not skipped).
+    pub(crate) fn is_content_indexed(&self, table: &Table) -> bool {
+        content_index(self.facts, table).is_some()
+    }
+
     /// Adds to the content table `t` a generated tsvector column and a GIN index for each
     /// external-content full-text table over it whose columns are all text in PostgreSQL,
     /// and records them for [`Planner::plan_content_views`].
@@ -361,20 +362,4 @@ impl Planner<'_> {
         }
         out
     }
-}
-
-/// A full-text table carried on its content table.
-#[derive(Debug, Clone)]
-pub(crate) struct CarriedContent {
-    /// The SQLite full-text table.
-    pub fts: String,
-    /// The content table, `"schema"."table"`.
-    pub table: String,
-    /// The indexed columns (PostgreSQL names).
-    pub columns: Vec<String>,
-    /// The column that is the full-text rowid.
-    pub rowid: Option<String>,
-    /// The generated tsvector column.
-    pub tsv: String,
-    pub config: &'static str,
 }

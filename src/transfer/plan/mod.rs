@@ -24,7 +24,7 @@ pub mod ddl;
 mod document;
 pub(crate) mod facts;
 mod foreign_keys;
-pub(crate) mod full_text;
+mod full_text;
 mod indexes;
 mod keys;
 mod naming;

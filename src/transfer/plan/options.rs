@@ -102,10 +102,7 @@ pub fn selected(table: &str, include: &[String], exclude: &[String]) -> bool {
 pub(crate) fn plannable(table: &Table) -> bool {
     match &table.virtual_table {
         None => true,
-        Some(vt) => {
-            (vt.is_fts() && vt.option("content").is_none())
-                || crate::transfer::plan::full_text::is_rtree(vt)
-        }
+        Some(vt) => (vt.is_fts() && vt.option("content").is_none()) || vt.is_rtree(),
     }
 }
 

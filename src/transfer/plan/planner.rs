@@ -15,7 +15,6 @@ use crate::transfer::plan::document::{
     item, ObjectKind, ObjectPlan, Plan, ReviewItem, Severity, TablePlan,
 };
 use crate::transfer::plan::facts::{Facts, KeyProbe};
-use crate::transfer::plan::full_text::content_index;
 use crate::transfer::plan::options::PlanOptions;
 use crate::transfer::plan::statement::Definition;
 
@@ -25,6 +24,13 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     let mut planner = Planner::new(options, &facts);
     planner.note_selection();
     let mut views = unplannable_objects(&facts);
+    views.retain(|v| {
+        facts
+            .unplannable
+            .iter()
+            .find(|t| t.name == v.source)
+            .is_none_or(|t| !planner.is_content_indexed(t))
+    });
     planner.plan_tables()?;
     planner.check_unique_collisions();
     planner.plan_foreign_keys(&mut orphans)?;
@@ -79,7 +85,7 @@ pub(crate) struct Planner<'a> {
     pub view_targets: Vec<String>,
     pub decisions: Vec<Decision>,
     /// External-content full-text tables carried on their content tables.
-    pub content_indexes: Vec<crate::transfer::plan::full_text::CarriedContent>,
+    pub content_indexes: Vec<CarriedContent>,
 }
 
 impl<'a> Planner<'a> {
@@ -124,11 +130,12 @@ impl<'a> Planner<'a> {
             self.note(object, format!("not copied: {}", skipped.reason), None);
         }
         // External-content full-text tables are decided with their content tables.
-        for table in facts
+        let skipped: Vec<_> = facts
             .unplannable
             .iter()
-            .filter(|t| content_index(facts, t).is_none())
-        {
+            .filter(|t| !self.is_content_indexed(t))
+            .collect();
+        for table in skipped {
             let why = unplannable_reason(table);
             let object = format!("virtual table `{}`", table.name);
             self.lose(object, why, Some(table.sql.clone()));
@@ -155,7 +162,6 @@ fn unplannable_objects(facts: &Facts) -> Vec<ObjectPlan> {
     facts
         .unplannable
         .iter()
-        .filter(|t| content_index(facts, t).is_none())
         .map(|table| ObjectPlan {
             kind: ObjectKind::VirtualTable,
             source: table.name.clone(),
@@ -193,6 +199,24 @@ fn before(
         );
     }
     before
+}
+
+/// An external-content full-text table carried on its content table: a generated tsvector
+/// column there, and a view named like the full-text table.
+#[derive(Debug, Clone)]
+pub(crate) struct CarriedContent {
+    /// The SQLite full-text table.
+    pub fts: String,
+    /// The content table, `"schema"."table"`.
+    pub table: String,
+    /// The indexed columns (PostgreSQL names).
+    pub columns: Vec<String>,
+    /// The column that is the full-text rowid.
+    pub rowid: Option<String>,
+    /// The generated tsvector column.
+    pub tsv: String,
+    /// The text search configuration.
+    pub config: &'static str,
 }
 
 /// Orphan counts the planner takes as it keeps foreign keys.

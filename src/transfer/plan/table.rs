@@ -146,7 +146,7 @@ impl Planner<'_> {
             .render()
         }));
         match table.virtual_table.as_ref() {
-            Some(vt) if crate::transfer::plan::full_text::is_rtree(vt) => {
+            Some(vt) if vt.is_rtree() => {
                 self.plan_rtree(&context, vt, &mut keys);
             }
             _ if fts.is_none() => self.plan_primary_key(&context, &mut keys),
