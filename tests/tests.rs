@@ -47,6 +47,10 @@ mod transactions;
 #[cfg(feature = "postgres")]
 mod transfer;
 #[cfg(feature = "postgres")]
+mod triggers;
+#[cfg(feature = "postgres")]
 mod verify_catches;
 #[cfg(feature = "postgres")]
 mod verify_in_copy;
+#[cfg(feature = "postgres")]
+mod virtual_tables;

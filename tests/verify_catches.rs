@@ -82,3 +82,38 @@ fn verify_catches_a_shifted_zone_a_wrong_unit_a_swapped_boolean_a_cent_and_a_cas
         assert_eq!(code, Some(0), "{text}");
     }
 }
+
+#[test]
+fn verify_catches_a_trigger_dropped_or_disabled_in_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);
+         CREATE TABLE log (id INTEGER PRIMARY KEY, n INTEGER);
+         INSERT INTO t VALUES (1, 5);
+         CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO log (n) VALUES (NEW.n); END;",
+    );
+    let src = source.path.display().to_string();
+    let target = pg_db();
+    let output = run(dir.path(), &["migrate", "--quiet", &src, &target.url]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let verify = || {
+        let output = run(dir.path(), &["verify", &src, &target.url]);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+        )
+    };
+    let (code, text) = verify();
+    assert_eq!(code, Some(0), "{text}");
+    target.exec("ALTER TABLE t DISABLE TRIGGER t_log");
+    let (code, text) = verify();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("not carried: trigger `t_log`"), "{text}");
+    target.exec("ALTER TABLE t ENABLE TRIGGER t_log");
+    assert_eq!(verify().0, Some(0));
+    target.exec("DROP TRIGGER t_log ON t");
+    let (code, text) = verify();
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("not carried: trigger `t_log`"), "{text}");
+}

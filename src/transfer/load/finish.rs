@@ -55,7 +55,7 @@ fn advice(kind: StepKind, error: &diesel::result::Error) -> Option<&'static str>
         StepKind::ForeignKey if refusal(error) == Refusal::NoUniqueKeyForForeignKey => {
             Some("add it by hand once the parent has its unique index")
         }
-        StepKind::View if answered(error) => Some("create it by hand"),
+        StepKind::View | StepKind::Trigger if answered(error) => Some("create it by hand"),
         _ => None,
     }
 }

@@ -54,6 +54,9 @@ fn verify_after_copy(
         )?);
     verification.seconds += started.elapsed().as_secs_f64();
     verification.account(work.not_carried.iter().cloned());
+    verification.account(crate::transfer::load::verify_views::missing_triggers(
+        options, work,
+    )?);
     Ok(verification)
 }
 pub use crate::transfer::load::work::{plan_work, Step, StepKind, Work, WorkTable};
@@ -194,7 +197,17 @@ fn execute(
     report.seconds = started.elapsed().as_secs_f64();
     if options.verify && options.mode != Mode::SchemaOnly {
         let mut verification = verify_after_copy(options, work, &report.tables)?;
-        verification.account(refused);
+        // A trigger the server refused is also missing from the target: name it once.
+        let listed: Vec<String> = verification
+            .not_carried
+            .iter()
+            .map(|item| item.object.clone())
+            .collect();
+        verification.account(
+            refused
+                .into_iter()
+                .filter(|r| !(r.object.starts_with("trigger ") && listed.contains(&r.object))),
+        );
         report.verification = Some(verification);
     }
     state::remove(options, conn)?;

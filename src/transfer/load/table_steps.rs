@@ -15,8 +15,8 @@ use crate::transfer::load::copy::{copy_table, RowHash, TableJob, TableStats};
 use crate::transfer::load::options::{Mode, Options};
 use crate::transfer::load::report::TableReport;
 use crate::transfer::load::state::{self, mark_sql, Done};
-use crate::transfer::load::verify::{foldable, row_hash, Side, TableToCheck};
 use crate::transfer::load::verify::Sums;
+use crate::transfer::load::verify::{foldable, row_hash, Side, TableToCheck};
 use crate::transfer::load::work::WorkTable;
 use crate::transfer::pg::{query_text, refusal, server_message, under_savepoint, Refusal};
 

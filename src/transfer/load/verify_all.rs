@@ -14,7 +14,6 @@ use crate::transfer::load::report::Verification;
 use crate::transfer::load::verify::{rejected_keys, Side, Sums, TableToCheck};
 use crate::transfer::load::work::Work;
 
-
 /// The reads still to do and what they found, shared by the workers.
 struct Tasks<'c> {
     checks: &'c [TableToCheck<'c>],

@@ -1,7 +1,9 @@
 //! Verifying views: each view the transfer created is read on both databases, SQLite running
 //! its own query and PostgreSQL the translated one, and the two results are compared as row
 //! multisets (views have no key), with the same canonical values as a table's check. A
-//! translation that returns other rows fails the verdict, named by the view.
+//! translation that returns other rows fails the verdict, named by the view. Each trigger the
+//! transfer created is looked for in the target: one missing (refused, or dropped since) is
+//! listed as not carried.
 
 use std::time::Instant;
 
@@ -12,6 +14,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 use crate::transfer::error::Result;
 use crate::transfer::load::options::Options;
 use crate::transfer::load::preflight::connect;
+use crate::transfer::load::report::NotCarried;
 use crate::transfer::load::source_catalog::SourceCatalog;
 use crate::transfer::load::verify::{verify_table, TableCheck};
 use crate::transfer::load::work::{ViewToCheck, Work};
@@ -53,6 +56,50 @@ pub fn verify_views(options: &Options, work: &Work) -> Result<Vec<TableCheck>> {
         checks.push(check);
     }
     Ok(checks)
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// The triggers of `work` the target does not hold (by name, in their schema), each as not
+/// carried.
+pub fn missing_triggers(options: &Options, work: &Work) -> Result<Vec<NotCarried>> {
+    if work.triggers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = connect(&options.target)?;
+    let mut missing = Vec::new();
+    for trigger in &work.triggers {
+        let found: Vec<Found> = diesel::sql_query(
+            "SELECT t.tgname::text AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND t.tgname = $2 AND NOT t.tgisinternal AND t.tgenabled <> 'D'",
+        )
+        .bind::<Text, _>(&trigger.target_schema)
+        .bind::<Text, _>(&trigger.target)
+        .load(&mut conn)
+        .map_err(|e| {
+            crate::transfer::pg::server_error(
+                format!("looking for trigger `{}`", trigger.target),
+                e,
+            )
+        })?;
+        if !found.iter().any(|f| f.name == trigger.target) {
+            let object = format!("trigger `{}`", trigger.source);
+            missing.push(NotCarried {
+                accepted: work.accept.contains(&object),
+                reason: format!(
+                    "the target has no enabled trigger `{}` in schema `{}`",
+                    trigger.target, trigger.target_schema
+                ),
+                object,
+            });
+        }
+    }
+    Ok(missing)
 }
 
 /// The view as a keyless table map: its SQLite columns by position against the PostgreSQL

@@ -12,7 +12,7 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::load::report::NotCarried;
 use crate::transfer::load::source_catalog::SourceCatalog;
 use crate::transfer::model::TableMap;
-use crate::transfer::plan::{Plan, Severity};
+use crate::transfer::plan::{ObjectKind, Plan, Severity};
 
 /// One table's share of the work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +49,8 @@ pub enum StepKind {
     ForeignKey,
     /// Creating a view.
     View,
+    /// Creating a trigger (its function and the trigger).
+    Trigger,
 }
 
 /// A step before or after the tables (a foreign key, a sequence, a view).
@@ -92,6 +94,10 @@ pub struct Work {
     /// The views the transfer creates, compared after the tables.
     #[serde(default)]
     pub views: Vec<ViewToCheck>,
+    /// The triggers the transfer creates (their PostgreSQL names on `target`), looked for in
+    /// the target when verifying.
+    #[serde(default)]
+    pub triggers: Vec<ViewToCheck>,
     /// The objects the plan file accepts as not carried.
     #[serde(default)]
     pub accept: Vec<String>,
@@ -152,11 +158,21 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
     work.views = plan
         .views
         .iter()
-        .filter(|view| view.sql.is_some())
+        .filter(|view| view.sql.is_some() && view.kind == ObjectKind::View)
         .map(|view| ViewToCheck {
             source: view.source.clone(),
             target_schema: plan.options.target_schema.clone(),
             target: view.target.clone(),
+        })
+        .collect();
+    work.triggers = plan
+        .views
+        .iter()
+        .filter(|object| object.sql.is_some() && object.kind == ObjectKind::Trigger)
+        .map(|trigger| ViewToCheck {
+            source: trigger.source.clone(),
+            target_schema: plan.options.target_schema.clone(),
+            target: trigger.target.clone(),
         })
         .collect();
     work.accept = plan.accept.clone();
@@ -185,13 +201,27 @@ fn foreign_key_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
     })
 }
 
-/// One step per view the plan could translate.
+/// One step per view and trigger the plan could translate, triggers last (after the views
+/// an `INSTEAD OF` trigger is on).
 fn view_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
     plan.views.iter().filter_map(|view| {
+        let trigger = view.kind == ObjectKind::Trigger;
         view.sql.as_ref().map(|sql| Step {
-            id: format!("view:{}", view.source),
-            kind: StepKind::View,
-            what: format!("view `{}`", view.target),
+            id: format!(
+                "{}:{}",
+                if trigger { "trigger" } else { "view" },
+                view.source
+            ),
+            kind: if trigger {
+                StepKind::Trigger
+            } else {
+                StepKind::View
+            },
+            what: if trigger {
+                format!("trigger `{}`", view.source)
+            } else {
+                format!("view `{}`", view.target)
+            },
             sql: vec![sql.to_string()],
         })
     })

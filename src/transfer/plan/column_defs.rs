@@ -188,15 +188,45 @@ fn generated_expression(
     if g.sql.is_empty() {
         return Err("its expression could not be read".into());
     }
-    let used = ddl::columns_used(&g.sql, scope);
-    let plans: Vec<&ColumnPlan<'_>> = used
-        .iter()
-        .filter_map(|u| columns.iter().find(|c| &c.column.name == u))
-        .collect();
-    if plans.iter().any(|c| c.column.generated.is_some()) {
-        return Err("it uses another generated column, which PostgreSQL does not allow".into());
+    // PostgreSQL does not let a generated column read another: read its expression instead.
+    let sql = inline_generated(&g.sql, columns, 0)?;
+    immutable_expression(&sql, scope, columns)
+}
+
+/// `sql` with each generated column it names replaced by that column's own expression, in
+/// parentheses, to a depth of 8 (SQLite refuses cycles).
+fn inline_generated(
+    sql: &str,
+    columns: &[ColumnPlan<'_>],
+    depth: usize,
+) -> std::result::Result<String, String> {
+    if depth > 8 {
+        return Err("generated columns that read each other more than 8 deep".into());
     }
-    immutable_expression(&g.sql, scope, columns)
+    let tokens = crate::sql::tokenize(sql);
+    let mut out = String::new();
+    let mut last = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        let named = matches!(
+            t.kind,
+            crate::sql::TokenKind::Word | crate::sql::TokenKind::QuotedIdent
+        ) && !tokens.get(i + 1).is_some_and(|n| n.is_punct("("))
+            && !(i > 0 && tokens[i - 1].is_punct("."));
+        let generated = t.name().filter(|_| named).and_then(|name| {
+            columns
+                .iter()
+                .find(|c| c.column.name.eq_ignore_ascii_case(&name))
+                .and_then(|c| c.column.generated.as_ref())
+        });
+        if let Some(g) = generated {
+            let inner = inline_generated(&g.sql, columns, depth + 1)?;
+            out.push_str(&sql[last..t.start]);
+            out.push_str(&format!("({inner})"));
+            last = t.end();
+        }
+    }
+    out.push_str(&sql[last..]);
+    Ok(out)
 }
 
 /// Translates an expression PostgreSQL requires to be immutable (generated columns, index

@@ -11,8 +11,10 @@
 //! (`DEFAULT`s), `tokens` (literals, joining, canonical text) and `statements` (rendering).
 
 mod check;
+mod dates;
 mod default;
 mod expression;
+mod formatting;
 mod functions;
 mod names;
 mod operand_types;
@@ -29,7 +31,7 @@ pub use names::{pg_name, q, qualified, short_hash, Namespace, MAX_IDENTIFIER_BYT
 pub use scope::{Scope, ScopeColumn, ScopeRelation};
 pub use statements::{
     add_check, add_foreign_key, add_primary_key, add_unique, create_index, create_table,
-    create_view, restart_identity, CheckDef, ColumnDef, ForeignKeyDef,
+    create_trigger, create_view, restart_identity, CheckDef, ColumnDef, ForeignKeyDef, TriggerDef,
 };
 
 #[cfg(test)]

@@ -100,7 +100,8 @@ pub enum ObjectKind {
     View,
     /// A trigger.
     Trigger,
-    /// A virtual table other than full-text search.
+    /// A virtual table: not carried, or an external-content full-text table carried as a
+    /// view over its content table.
     VirtualTable,
 }
 

@@ -38,6 +38,7 @@ mod statement;
 mod table;
 #[cfg(test)]
 mod tests;
+mod triggers;
 mod views;
 
 use std::path::Path;

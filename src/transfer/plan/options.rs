@@ -97,11 +97,12 @@ pub fn selected(table: &str, include: &[String], exclude: &[String]) -> bool {
         && !exclude.iter().any(|g| glob(g, table))
 }
 
-/// Whether a table can be recreated: ordinary tables and full-text tables that hold their text.
+/// Whether a table can be recreated: ordinary tables, full-text tables that hold their text
+/// and R*Tree tables.
 pub(crate) fn plannable(table: &Table) -> bool {
     match &table.virtual_table {
         None => true,
-        Some(vt) => vt.is_fts() && vt.option("content").is_none(),
+        Some(vt) => (vt.is_fts() && vt.option("content").is_none()) || vt.is_rtree(),
     }
 }
 

@@ -24,11 +24,20 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     let mut planner = Planner::new(options, &facts);
     planner.note_selection();
     let mut views = unplannable_objects(&facts);
+    views.retain(|v| {
+        facts
+            .unplannable
+            .iter()
+            .find(|t| t.name == v.source)
+            .is_none_or(|t| !planner.is_content_indexed(t))
+    });
     planner.plan_tables()?;
     planner.check_unique_collisions();
     planner.plan_foreign_keys(&mut orphans)?;
     views.extend(planner.plan_views());
-    planner.note_triggers();
+    views.extend(planner.plan_content_views());
+    let triggers = planner.plan_triggers(&views);
+    views.extend(triggers);
     let tables: Vec<TablePlan> = std::mem::take(&mut planner.planned)
         .into_iter()
         .map(|p| p.plan)
@@ -75,6 +84,8 @@ pub(crate) struct Planner<'a> {
     /// The PostgreSQL names of the views, claimed right after the tables'.
     pub view_targets: Vec<String>,
     pub decisions: Vec<Decision>,
+    /// External-content full-text tables carried on their content tables.
+    pub content_indexes: Vec<CarriedContent>,
 }
 
 impl<'a> Planner<'a> {
@@ -87,6 +98,7 @@ impl<'a> Planner<'a> {
             planned: Vec::new(),
             view_targets: Vec::new(),
             decisions: Vec::new(),
+            content_indexes: Vec::new(),
         }
     }
 
@@ -117,20 +129,16 @@ impl<'a> Planner<'a> {
             let object = format!("table `{}`", skipped.name);
             self.note(object, format!("not copied: {}", skipped.reason), None);
         }
-        for table in &facts.unplannable {
+        // External-content full-text tables are decided with their content tables.
+        let skipped: Vec<_> = facts
+            .unplannable
+            .iter()
+            .filter(|t| !self.is_content_indexed(t))
+            .collect();
+        for table in skipped {
             let why = unplannable_reason(table);
             let object = format!("virtual table `{}`", table.name);
             self.lose(object, why, Some(table.sql.clone()));
-        }
-    }
-
-    fn note_triggers(&mut self) {
-        for trigger in &self.facts.schema.triggers {
-            self.lose(
-                format!("trigger `{}`", trigger.name),
-                format!("triggers are not translated (PostgreSQL needs a trigger function in PL/pgSQL); rewrite it for table `{}` by hand", trigger.table),
-                Some(trigger.sql.clone()),
-            );
         }
     }
 }
@@ -191,6 +199,24 @@ fn before(
         );
     }
     before
+}
+
+/// An external-content full-text table carried on its content table: a generated tsvector
+/// column there, and a view named like the full-text table.
+#[derive(Debug, Clone)]
+pub(crate) struct CarriedContent {
+    /// The SQLite full-text table.
+    pub fts: String,
+    /// The content table, `"schema"."table"`.
+    pub table: String,
+    /// The indexed columns (PostgreSQL names).
+    pub columns: Vec<String>,
+    /// The column that is the full-text rowid.
+    pub rowid: Option<String>,
+    /// The generated tsvector column.
+    pub tsv: String,
+    /// The text search configuration.
+    pub config: &'static str,
 }
 
 /// Orphan counts the planner takes as it keeps foreign keys.

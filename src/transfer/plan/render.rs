@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::transfer::plan::cast::Decision;
-use crate::transfer::plan::{Plan, Severity};
+use crate::transfer::plan::{ObjectKind, Plan, Severity};
 
 /// The plan as text for a terminal or a review.
 pub fn render_text(plan: &Plan) -> String {
@@ -28,11 +28,18 @@ fn summary(out: &mut String, plan: &Plan) {
     let rows: u64 = plan.tables.iter().map(|t| t.source_rows).sum();
     let _ = writeln!(
         out,
-        "Plan for `{}` into schema `{}`: {} table(s), {rows} row(s), {} view(s)",
+        "Plan for `{}` into schema `{}`: {} table(s), {rows} row(s), {} view(s), {} trigger(s)",
         plan.source,
         plan.options.target_schema,
         plan.tables.len(),
-        plan.views.iter().filter(|v| v.sql.is_some()).count()
+        plan.views
+            .iter()
+            .filter(|v| v.sql.is_some() && v.kind != ObjectKind::Trigger)
+            .count(),
+        plan.views
+            .iter()
+            .filter(|v| v.sql.is_some() && v.kind == ObjectKind::Trigger)
+            .count()
     );
     let blocking = plan.blocking().count();
     let warnings = plan
@@ -88,7 +95,10 @@ fn ddl(out: &mut String, plan: &Plan) {
     }
     let views: Vec<_> = plan.views.iter().filter_map(|v| v.sql.as_ref()).collect();
     if !views.is_empty() {
-        let _ = writeln!(out, "-- views");
+        let _ = writeln!(
+            out,
+            "-- views, then triggers (after the data, so the copy does not fire them)"
+        );
         for sql in views {
             statement(out, sql);
         }

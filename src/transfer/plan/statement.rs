@@ -35,6 +35,9 @@ pub enum Statement {
     RestartIdentity(String),
     /// `CREATE VIEW ..`.
     CreateView(String),
+    /// `CREATE FUNCTION .. RETURNS trigger ..; CREATE TRIGGER ..`: a SQLite trigger as a
+    /// PL/pgSQL function and the row-level trigger that runs it, created after the data.
+    CreateTrigger(String),
     /// A statement of a plan file that is none of the above where it stands (edited by hand).
     Other(String),
 }
@@ -52,7 +55,7 @@ pub enum Place {
     ForeignKey,
     /// `IdentityPlan::sql`.
     Identity,
-    /// `ObjectPlan::sql` of a view.
+    /// `ObjectPlan::sql` of a view or trigger.
     View,
 }
 
@@ -98,6 +101,7 @@ pub(crate) enum Definition<'a> {
         columns: &'a [String],
         query: &'a str,
     },
+    CreateTrigger(ddl::TriggerDef),
 }
 
 /// A `CREATE [UNIQUE] INDEX`: `parts` are already rendered (quoted columns, `lower("c")`,
@@ -160,6 +164,9 @@ impl Definition<'_> {
                 columns,
                 query,
             } => Statement::CreateView(ddl::create_view(view, columns, query)),
+            Definition::CreateTrigger(trigger) => {
+                Statement::CreateTrigger(ddl::create_trigger(trigger))
+            }
         }
     }
 }
@@ -178,6 +185,7 @@ impl Statement {
             | Statement::AddForeignKey(sql)
             | Statement::RestartIdentity(sql)
             | Statement::CreateView(sql)
+            | Statement::CreateTrigger(sql)
             | Statement::Other(sql) => sql,
         }
     }
@@ -199,7 +207,10 @@ impl Statement {
                 Place::AfterLoad,
             ) | (Statement::AddForeignKey(_), Place::ForeignKey)
                 | (Statement::RestartIdentity(_), Place::Identity)
-                | (Statement::CreateView(_), Place::View)
+                | (
+                    Statement::CreateView(_) | Statement::CreateTrigger(_),
+                    Place::View
+                )
         );
         if belongs {
             statement
@@ -220,6 +231,7 @@ impl Statement {
             | Statement::AddForeignKey(sql)
             | Statement::RestartIdentity(sql)
             | Statement::CreateView(sql)
+            | Statement::CreateTrigger(sql)
             | Statement::Other(sql) => sql,
         }
     }
@@ -245,6 +257,8 @@ fn kind_of(tokens: &[Token<'_>]) -> fn(String) -> Statement {
             Statement::CreateIndex
         } else if word(1 + replace, "VIEW") {
             Statement::CreateView
+        } else if word(1 + replace, "FUNCTION") {
+            Statement::CreateTrigger
         } else {
             Statement::Other
         };

@@ -130,6 +130,8 @@ impl Planner<'_> {
         let mut keys = Keys::default();
         if let Some(vt) = fts {
             self.plan_full_text(&context, vt, &mut column_names, &mut defs, &mut keys);
+        } else if table.virtual_table.is_none() {
+            self.plan_content_indexes(&context, &mut column_names, &mut defs, &mut keys);
         }
         let mut create = vec![Definition::CreateTable {
             table: &context.qualified,
@@ -143,8 +145,12 @@ impl Planner<'_> {
             }
             .render()
         }));
-        if fts.is_none() {
-            self.plan_primary_key(&context, &mut keys);
+        match table.virtual_table.as_ref() {
+            Some(vt) if vt.is_rtree() => {
+                self.plan_rtree(&context, vt, &mut keys);
+            }
+            _ if fts.is_none() => self.plan_primary_key(&context, &mut keys),
+            _ => {}
         }
         self.plan_indexes(&context, &mut keys);
         Ok(self.planned_table(context, maps, create, keys, identity))

@@ -55,7 +55,7 @@ impl Planner<'_> {
 
     /// What a view's query may name: every table and view, and every column name any table
     /// has (a name renamed differently in two tables is ambiguous for a view).
-    fn view_scope(&self) -> Scope {
+    pub(crate) fn view_scope(&self) -> Scope {
         let mut columns: BTreeMap<String, ScopeColumn> = BTreeMap::new();
         for column in self.planned.iter().flat_map(|p| &p.columns) {
             let key = column.source.to_lowercase();

@@ -64,6 +64,11 @@ impl VirtualTable {
         matches!(self.module.as_str(), "fts3" | "fts4" | "fts5")
     }
 
+    /// Whether this is an R*Tree table (`rtree`, `rtree_i32`).
+    pub fn is_rtree(&self) -> bool {
+        matches!(self.module.as_str(), "rtree" | "rtree_i32")
+    }
+
     /// The value of a `key=value` argument (FTS options such as `content` or `tokenize`).
     pub fn option(&self, key: &str) -> Option<String> {
         self.arguments.iter().find_map(|arg| {

@@ -184,10 +184,116 @@ pub fn translate_default(
                 pg_type.sql()
             )),
         },
-        _ => flag(format!(
-            "default `{sql}` is an expression with no PostgreSQL equivalent; no default set"
-        )),
+        inner => match constant(inner) {
+            Some(Constant::Integer(n)) => literal_default(
+                &n.to_string(),
+                LiteralKind::Number,
+                pg_type,
+                conversion,
+                sql,
+            ),
+            Some(Constant::Text(text)) => {
+                literal_default(&text, LiteralKind::Text, pg_type, conversion, sql)
+            }
+            None => flag(format!(
+                "default `{sql}` is an expression with no PostgreSQL equivalent; no default set"
+            )),
+        },
     }
+}
+
+/// The value of a constant expression SQLite evaluates when a row takes the default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Constant {
+    Integer(i64),
+    Text(String),
+}
+
+/// Evaluates a constant expression of integer and text literals with `+ - * / %`, unary
+/// minus, `||` and parentheses, as SQLite does (integer division truncates; `||` prints
+/// integers). Reals, overflow, a zero divisor (SQLite's NULL) or arithmetic on text give
+/// `None`: the default is then flagged.
+fn constant(tokens: &[Token<'_>]) -> Option<Constant> {
+    let mut at = 0;
+    let value = sum(tokens, &mut at)?;
+    (at == tokens.len()).then_some(value)
+}
+
+fn sum(tokens: &[Token<'_>], at: &mut usize) -> Option<Constant> {
+    let mut left = product(tokens, at)?;
+    while let Some(op) = tokens
+        .get(*at)
+        .filter(|t| t.is_punct("+") || t.is_punct("-"))
+    {
+        *at += 1;
+        let right = product(tokens, at)?;
+        left = integer_op(op.text, &left, &right)?;
+    }
+    Some(left)
+}
+
+fn product(tokens: &[Token<'_>], at: &mut usize) -> Option<Constant> {
+    let mut left = concatenation(tokens, at)?;
+    while let Some(op) = tokens
+        .get(*at)
+        .filter(|t| t.is_punct("*") || t.is_punct("/") || t.is_punct("%"))
+    {
+        *at += 1;
+        let right = concatenation(tokens, at)?;
+        left = integer_op(op.text, &left, &right)?;
+    }
+    Some(left)
+}
+
+/// `||` binds tighter than arithmetic in SQLite.
+fn concatenation(tokens: &[Token<'_>], at: &mut usize) -> Option<Constant> {
+    let mut left = unary(tokens, at)?;
+    while tokens.get(*at).is_some_and(|t| t.is_punct("||")) {
+        *at += 1;
+        let right = unary(tokens, at)?;
+        let text = |c: &Constant| match c {
+            Constant::Integer(n) => n.to_string(),
+            Constant::Text(t) => t.clone(),
+        };
+        left = Constant::Text(format!("{}{}", text(&left), text(&right)));
+    }
+    Some(left)
+}
+
+fn unary(tokens: &[Token<'_>], at: &mut usize) -> Option<Constant> {
+    let t = tokens.get(*at)?;
+    *at += 1;
+    match t.kind {
+        TokenKind::Punct if t.text == "-" => match unary(tokens, at)? {
+            Constant::Integer(n) => n.checked_neg().map(Constant::Integer),
+            Constant::Text(_) => None,
+        },
+        TokenKind::Punct if t.text == "+" => unary(tokens, at),
+        TokenKind::Punct if t.text == "(" => {
+            let value = sum(tokens, at)?;
+            tokens.get(*at).filter(|t| t.is_punct(")"))?;
+            *at += 1;
+            Some(value)
+        }
+        TokenKind::Number => number(t.text).ok()?.parse().ok().map(Constant::Integer),
+        TokenKind::String => Some(Constant::Text(crate::sql::unquote(t.text))),
+        _ => None,
+    }
+}
+
+fn integer_op(op: &str, left: &Constant, right: &Constant) -> Option<Constant> {
+    let (Constant::Integer(a), Constant::Integer(b)) = (left, right) else {
+        return None;
+    };
+    match op {
+        "+" => a.checked_add(*b),
+        "-" => a.checked_sub(*b),
+        "*" => a.checked_mul(*b),
+        "/" => a.checked_div(*b),
+        "%" => a.checked_rem(*b),
+        _ => None,
+    }
+    .map(Constant::Integer)
 }
 
 fn strip_parens<'a>(tokens: &[Token<'a>]) -> Vec<Token<'a>> {

@@ -153,6 +153,12 @@ impl Translator<'_, '_> {
         // a call; CAST, EXISTS and IN are handled as calls.
         let keyword_paren = KEYWORDS.contains(&upper.as_str())
             && !matches!(upper.as_str(), "CAST" | "EXISTS" | "IN");
+        if let Some(now) = current_time(&upper).filter(|_| t.kind == TokenKind::Word) {
+            if !after_dot {
+                self.push(now);
+                return Ok(1);
+            }
+        }
         if t.kind == TokenKind::Word
             && tokens.get(i + 1).is_some_and(|n| n.is_punct("("))
             && !after_dot
@@ -400,6 +406,19 @@ impl Translator<'_, '_> {
         self.push(q(&column.target));
         Ok(1)
     }
+}
+
+/// SQLite's `CURRENT_TIMESTAMP`, `CURRENT_DATE` and `CURRENT_TIME`: the statement's time in
+/// UTC, as text.
+fn current_time(upper: &str) -> Option<&'static str> {
+    Some(match upper {
+        "CURRENT_TIMESTAMP" => {
+            "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+        }
+        "CURRENT_DATE" => "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        "CURRENT_TIME" => "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'HH24:MI:SS')",
+        _ => return None,
+    })
 }
 
 /// The names of the scope's columns an expression uses.

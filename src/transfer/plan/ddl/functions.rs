@@ -8,6 +8,8 @@
 use crate::sql::{matching_paren, split_top_level, unquote, Token, TokenKind};
 use crate::transfer::model::PgType;
 
+use super::dates;
+use super::formatting;
 use super::operand_types::{family, Family};
 use super::scope::Scope;
 
@@ -38,6 +40,20 @@ pub(super) fn rewrite(call: &Call<'_, '_>, scope: &Scope) -> Option<Result<Strin
         "iif" => iif(call, scope),
         "group_concat" => group_concat(call, scope),
         "min" | "max" if call.arguments().len() >= 2 => least_greatest(call, scope, &function),
+        "round" => formatting::round(&call.arguments(), scope, &|t| sub(call, t, scope)),
+        "typeof" => formatting::type_of(&call.arguments(), scope, &|t| sub(call, t, scope)),
+        "date" | "time" | "datetime" | "julianday" | "strftime" => {
+            let arguments = call.arguments();
+            let value = arguments.get(usize::from(function == "strftime"));
+            if value.is_some_and(|v| formatting::holds(v, scope) != Some(formatting::Holds::Text)) {
+                Err(format!("`{function}` of a value that is not text (SQLite reads a number as a Julian day)"))
+            } else {
+                dates::date_function(&function, &arguments, &|t| sub(call, t, scope))
+            }
+        }
+        "printf" | "format" => {
+            formatting::printf(&call.arguments(), scope, &|t| sub(call, t, scope))
+        }
         _ => return None,
     })
 }

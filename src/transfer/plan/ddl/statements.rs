@@ -210,3 +210,41 @@ pub fn create_view(view: &str, columns: &[String], query: &str) -> String {
 fn quote_list(names: &[String]) -> String {
     names.iter().map(|n| q(n)).collect::<Vec<_>>().join(", ")
 }
+
+/// A SQLite trigger as PostgreSQL needs it: a PL/pgSQL function holding the body and a
+/// row-level trigger running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerDef {
+    /// `"schema"."function"`.
+    pub function: String,
+    /// The trigger's PostgreSQL name.
+    pub name: String,
+    /// `BEFORE`, `AFTER` or `INSTEAD OF`.
+    pub timing: String,
+    /// `INSERT`, `DELETE`, `UPDATE` or `UPDATE OF "a", "b"`.
+    pub event: String,
+    /// `"schema"."table"` (or view).
+    pub table: String,
+    /// The PL/pgSQL statements between the function's `BEGIN` and `END`, each ending in `;`.
+    pub body: Vec<String>,
+}
+
+/// `CREATE FUNCTION .. RETURNS trigger ..; CREATE TRIGGER .. FOR EACH ROW EXECUTE FUNCTION ..`,
+/// one text run as one step. The body is dollar-quoted with a tag it does not contain.
+pub fn create_trigger(trigger: &TriggerDef) -> String {
+    let body = trigger.body.join("\n    ");
+    let mut tag = "$dbshift$".to_string();
+    let mut n = 0;
+    while body.contains(&tag) {
+        n += 1;
+        tag = format!("$dbshift{n}$");
+    }
+    format!(
+        "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS {tag}\nBEGIN\n    {body}\nEND\n{tag};\nCREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+        function = trigger.function,
+        name = q(&trigger.name),
+        timing = trigger.timing,
+        event = trigger.event,
+        table = trigger.table,
+    )
+}
