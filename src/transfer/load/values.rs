@@ -610,7 +610,15 @@ fn to_text(value: Src<'_>) -> Result<Cow<'_, str>, Problem> {
 fn to_numeric_text(value: Src<'_>, precision: Option<(u32, u32)>) -> Result<String, Problem> {
     let text = match value {
         Src::Float(x) if x.is_nan() => return Ok("NaN".into()),
-        Src::Float(x) if x.is_infinite() => return Err(other("infinity does not fit numeric")),
+        // Unconstrained numeric holds infinities from PostgreSQL 14; numeric(p,s) never.
+        Src::Float(x) if x.is_infinite() && precision.is_none() => {
+            return Ok(if x > 0.0 { "Infinity" } else { "-Infinity" }.into())
+        }
+        Src::Float(x) if x.is_infinite() => {
+            return Err(other(
+                "an infinite value does not fit numeric with a precision",
+            ))
+        }
         Src::Text(b) => pg_trim(pg_text(b)?).to_string(),
         Src::Blob(_) => return Err(other("a blob is not a number")),
         number => number_text(number).unwrap_or_default(),
@@ -764,6 +772,11 @@ fn check_json(text: &str, jsonb: bool) -> Result<(), Problem> {
     if jsonb && text.as_bytes().contains(&b'\\') && text.contains("\\u0000") {
         return Err(other(
             "JSON text contains \\u0000, which jsonb cannot store",
+        ));
+    }
+    if jsonb && crate::transfer::plan::profile::has_lone_surrogate(text) {
+        return Err(other(
+            "JSON text holds a lone UTF-16 surrogate escape, which jsonb cannot store (json can)",
         ));
     }
     Ok(())

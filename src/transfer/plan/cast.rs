@@ -174,7 +174,33 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
             choice
         }
     };
-    Ok(choice.finish(bad_text))
+    Ok(hold_infinities(choice, p).finish(bad_text))
+}
+
+/// A numeric column holding ±Infinity (SQLite's `9e999`): `numeric(p,s)` refuses infinities,
+/// and unconstrained `numeric` holds them only from PostgreSQL 14. `double precision` holds
+/// them everywhere and keeps every value exactly when the integers fit 2^53; otherwise the
+/// column stays unconstrained `numeric`, flagged.
+fn hold_infinities(mut choice: Choice, p: &ColumnProfile) -> Choice {
+    let infinite = p.real_max == Some(f64::INFINITY) || p.real_min == Some(f64::NEG_INFINITY);
+    if !infinite || !matches!(choice.pg_type, PgType::Numeric(_)) {
+        return choice;
+    }
+    let exact_as_double = p.integers == 0
+        || (p.int_min.unwrap_or(0) >= -(1 << 53) && p.int_max.unwrap_or(0) <= 1 << 53);
+    if exact_as_double {
+        choice.pg_type = PgType::Double;
+        choice.decision.reason.push_str(
+            "; a value is ±Infinity, which numeric(p,s) refuses and numeric holds only from PostgreSQL 14: double precision holds it, and every value exactly",
+        );
+    } else {
+        choice.pg_type = PgType::Numeric(None);
+        choice.decision.flagged = true;
+        choice.decision.reason.push_str(
+            "; a value is ±Infinity and integers go beyond 2^53: unconstrained numeric holds both, from PostgreSQL 14 (an older server rejects those rows)",
+        );
+    }
+    choice
 }
 
 /// The type a column override sets, either by name or through the type its conversion makes;
@@ -208,6 +234,28 @@ fn column_override_choice(
         );
         Found::new(pg_type, CastRule::OverrideColumn, reason)
     }))
+}
+
+/// Keeps as text a column whose typed values would break a unique key that holds in SQLite:
+/// `collisions` rows repeat another row's key once typed. Text keeps the values apart as
+/// SQLite did, and the plan runs. An override from the plan file wins.
+pub fn keep_key_as_text(choice: &mut Choice, key: &str, collisions: u64) {
+    if matches!(
+        choice.decision.rule,
+        CastRule::OverrideColumn | CastRule::OverrideType
+    ) {
+        return;
+    }
+    choice.decision.reason = format!(
+        "{collisions} row(s) repeat another row's value of the unique key ({key}) once read as {} ({}), while SQLite keeps them apart as texts; kept as text so the key holds",
+        choice.decision.chosen, choice.decision.reason
+    );
+    choice.pg_type = PgType::Text;
+    choice.conversion = None;
+    choice.decision.rule = CastRule::KeyTypedCollision;
+    choice.decision.chosen = PgType::Text.sql();
+    choice.decision.conversion = None;
+    choice.decision.flagged = true;
 }
 
 /// Text values PostgreSQL's `text` cannot store (a NUL byte, invalid UTF-8), with no policy

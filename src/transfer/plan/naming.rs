@@ -1,16 +1,93 @@
 //! PostgreSQL names for SQLite objects: one namespace for relations and constraints, names
 //! dbshift makes up (`t_pkey`, `t_a_key`), and a review note for every name that is not simply
 //! the source name.
+//!
+//! Names are claimed in an order that keeps every name that can stay: first the names
+//! lowercasing leaves as they are (`äb` stays `äb` even when `Äb` comes first in the catalog),
+//! then the ones it changes, which take a numbered variant when their lowercase name is taken.
+//! A numbered variant is never another object's exact name, since those were claimed first.
+//! Columns never take a PostgreSQL system column's name (`ctid`, `xmin`, ...).
 
-use crate::transfer::plan::ddl;
+use crate::transfer::plan::ddl::{self, Namespace};
 use crate::transfer::plan::planner::Planner;
 
+/// The system columns every PostgreSQL table has (`oid` only before PostgreSQL 12, where a
+/// user column of that name is refused only on tables `WITH OIDS`, which dbshift never makes).
+pub(crate) const SYSTEM_COLUMNS: [&str; 6] = ["tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"];
+
+/// One name to claim: the object as the review names it, its source name, and the name it
+/// wants when the user gave one (an override, taken as given).
+pub(crate) struct NameRequest<'a> {
+    pub object: String,
+    pub source: &'a str,
+    pub given: Option<&'a str>,
+}
+
+/// Why a name is not the plain source name, for the review and the name map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RenameReason {
+    Collision,
+    SystemColumn,
+    TooLong,
+    Unusable,
+}
+
+impl RenameReason {
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            RenameReason::Collision => "its PostgreSQL name collides with another one",
+            RenameReason::SystemColumn => "PostgreSQL reserves the name for a system column",
+            RenameReason::TooLong => "it is longer than PostgreSQL's 63-byte limit",
+            RenameReason::Unusable => "PostgreSQL cannot use the name as it is",
+        }
+    }
+}
+
 impl Planner<'_> {
-    /// Claims the PostgreSQL name of the relation `source` (a `what`: table, view).
-    pub(crate) fn name(&mut self, source: &str, what: &str) -> String {
-        let wanted = ddl::pg_name(source, self.options.keep_case);
-        let claimed = self.relations.claim(&wanted);
-        self.note_rename(&format!("{what} `{source}`"), source, &wanted, &claimed);
+    /// Claims the PostgreSQL names of the relations `sources` (tables, views), in the order
+    /// that keeps every name that can stay (see the module doc), returned in `sources`' order.
+    pub(crate) fn claim_relation_names(&mut self, requests: &[NameRequest<'_>]) -> Vec<String> {
+        let mut names = std::mem::take(&mut self.relations);
+        let claimed = self.claim_names(requests, &mut names);
+        self.relations = names;
+        claimed
+    }
+
+    /// Claims the names of `requests` in `names`: given names first, then the names that
+    /// lowercasing leaves as they are, then the rest; notes every rename.
+    pub(crate) fn claim_names(
+        &mut self,
+        requests: &[NameRequest<'_>],
+        names: &mut Namespace,
+    ) -> Vec<String> {
+        let keep_case = self.options.keep_case;
+        let wanted: Vec<String> = requests
+            .iter()
+            .map(|r| match r.given {
+                Some(given) => ddl::pg_name(given, true),
+                None => ddl::pg_name(r.source, keep_case),
+            })
+            .collect();
+        let rank = |i: usize| {
+            if requests[i].given.is_some() {
+                0
+            } else if wanted[i] == requests[i].source {
+                1
+            } else {
+                2
+            }
+        };
+        let mut order: Vec<usize> = (0..requests.len()).collect();
+        order.sort_by_key(|&i| rank(i));
+        let mut claimed = vec![String::new(); requests.len()];
+        for i in order {
+            claimed[i] = names.claim(&wanted[i]);
+        }
+        for (i, request) in requests.iter().enumerate() {
+            if request.given.is_none() {
+                self.note_rename(&request.object, request.source, &wanted[i], &claimed[i]);
+            }
+        }
         claimed
     }
 
@@ -27,18 +104,46 @@ impl Planner<'_> {
             source.to_lowercase()
         };
         if claimed != plain {
-            let why = if claimed != wanted {
-                "its PostgreSQL name collides with another one"
-            } else if plain.len() > ddl::MAX_IDENTIFIER_BYTES {
-                "it is longer than PostgreSQL's 63-byte limit"
-            } else {
-                "PostgreSQL cannot use the name as it is"
-            };
+            let why = rename_reason(source, wanted, claimed, self.options.keep_case);
             self.note(
                 object.to_string(),
-                format!("renamed to `{claimed}` because {why}"),
+                format!("renamed to `{claimed}` because {}", why.text()),
                 None,
             );
         }
     }
+}
+
+/// Why `source` became `claimed` rather than its plain PostgreSQL spelling `wanted`. A column
+/// whose plain name is a system column's was refused that name, by [`column_namespace`].
+pub(crate) fn rename_reason(
+    source: &str,
+    wanted: &str,
+    claimed: &str,
+    keep_case: bool,
+) -> RenameReason {
+    let plain = if keep_case {
+        source.to_string()
+    } else {
+        source.to_lowercase()
+    };
+    if claimed != wanted && SYSTEM_COLUMNS.contains(&wanted) {
+        RenameReason::SystemColumn
+    } else if claimed != wanted {
+        RenameReason::Collision
+    } else if plain.len() > ddl::MAX_IDENTIFIER_BYTES {
+        RenameReason::TooLong
+    } else {
+        RenameReason::Unusable
+    }
+}
+
+/// A column namespace with the system column names taken, so a source column named `ctid`
+/// gets `ctid_2`.
+pub(crate) fn column_namespace() -> Namespace {
+    let mut names = Namespace::default();
+    for system in SYSTEM_COLUMNS {
+        names.claim(system);
+    }
+    names
 }

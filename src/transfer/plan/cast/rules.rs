@@ -54,6 +54,9 @@ cast_rules! {
     OverrideType = "override.type",
         when: "the plan file maps the declared type (`[options.overrides.types]`)",
         target: "the type given";
+    KeyTypedCollision = "key.typed_collision",
+        when: "a unique key over the column holds in SQLite, but rows repeat another row's key once typed (one instant in two spellings, `1` and `'true'`)",
+        target: "text (flagged, with the count of rows)";
     TextInvalidBytes = "text.invalid_bytes",
         when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy",
         target: "bytea (flagged)";
@@ -86,13 +89,13 @@ cast_rules! {
         target: "time";
     JsonDeclared = "json.declared",
         when: "declared JSON/JSONB; every value is JSON (scalars too)",
-        target: "jsonb";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
     JsonChecked = "json.checked",
         when: "a CHECK calls json_valid() on the column; every value is JSON (scalars too)",
-        target: "jsonb";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
     JsonName = "json.name",
         when: "named like a document (json, data, metadata, payload, config, settings, ...); every value is a JSON object or array",
-        target: "jsonb";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
     UuidDeclared = "uuid.declared",
         when: "declared UUID/GUID; every value is a lowercase hyphenated UUID text",
         target: "uuid";

@@ -251,7 +251,7 @@ impl Column<'_> {
         if self.kind == Declared::Json {
             return Step::Decided(json_values.then(|| {
                 let reason = format!("declared `{}`; every value is JSON", self.declared());
-                Found::new(PgType::Jsonb, CastRule::JsonDeclared, reason)
+                self.json_found(CastRule::JsonDeclared, reason)
             }));
         }
         if self.facts.json_check
@@ -260,11 +260,7 @@ impl Column<'_> {
             && self.text_kinds()
         {
             let reason = "a CHECK requires json_valid() and every value is JSON".to_string();
-            return Step::Decided(Some(Found::new(
-                PgType::Jsonb,
-                CastRule::JsonChecked,
-                reason,
-            )));
+            return Step::Decided(Some(self.json_found(CastRule::JsonChecked, reason)));
         }
         if !self.facts.key
             && is_json_name(self.facts.column)
@@ -275,9 +271,20 @@ impl Column<'_> {
             let reason = format!(
                 "named like a document and all {non_null} values are JSON objects or arrays"
             );
-            return Step::Decided(Some(Found::new(PgType::Jsonb, CastRule::JsonName, reason)));
+            return Step::Decided(Some(self.json_found(CastRule::JsonName, reason)));
         }
         Step::Next
+    }
+
+    /// `jsonb`, or `json` when a document holds a lone surrogate escape: `jsonb` refuses it,
+    /// `json` keeps the text as it is.
+    fn json_found(&self, rule: CastRule, reason: String) -> Found {
+        let lone = self.p.json_lone_surrogates;
+        if lone == 0 {
+            return Found::new(PgType::Jsonb, rule, reason);
+        }
+        let reason = format!("{reason}; json, not jsonb, since {lone} value(s) hold a lone UTF-16 surrogate escape (`\\ud800`) that jsonb refuses");
+        Found::new(PgType::Json, rule, reason)
     }
 
     fn uuid(&self) -> Step {
