@@ -241,6 +241,13 @@ const CASES: &[Case] = &[
         [Some("\\x01"), Some("\\x61"), None],
     ),
     case(
+        "slot",
+        "DATETIME UNIQUE",
+        ["'2024-01-01T00:00:00Z'", "'2024-01-01 00:00:00'", "NULL"],
+        "key.typed_collision",
+        [Some("2024-01-01T00:00:00Z"), Some("2024-01-01 00:00:00"), None],
+    ),
+    case(
         "raw",
         "TEXT",
         ["CAST(x'61006200' AS TEXT)", "'plain'", "NULL"],
