@@ -245,7 +245,11 @@ const CASES: &[Case] = &[
         "DATETIME UNIQUE",
         ["'2024-01-01T00:00:00Z'", "'2024-01-01 00:00:00'", "NULL"],
         "key.typed_collision",
-        [Some("2024-01-01T00:00:00Z"), Some("2024-01-01 00:00:00"), None],
+        [
+            Some("2024-01-01T00:00:00Z"),
+            Some("2024-01-01 00:00:00"),
+            None,
+        ],
     ),
     case(
         "raw",

@@ -241,11 +241,15 @@ fn a_nocase_key_keeps_apart_the_non_ascii_letters_sqlite_keeps_apart() {
             .success()
     };
     assert!(!refused("INSERT INTO words VALUES ('zoo', 4)"));
-    assert!(!refused("INSERT INTO tags VALUES (3, 'ÉMILE')") || {
-        // `ÉMILE` differs from both rows beyond ASCII case in SQLite too.
-        sqlite_rows(&source.path, "SELECT count(*) FROM tags WHERE tag = 'ÉMILE'")
-            == [[Some("0".to_string())]]
-    });
+    assert!(
+        !refused("INSERT INTO tags VALUES (3, 'ÉMILE')") || {
+            // `ÉMILE` differs from both rows beyond ASCII case in SQLite too.
+            sqlite_rows(
+                &source.path,
+                "SELECT count(*) FROM tags WHERE tag = 'ÉMILE'",
+            ) == [[Some("0".to_string())]]
+        }
+    );
     assert!(!refused("INSERT INTO tags VALUES (4, 'éMILE')"));
 }
 
@@ -263,7 +267,9 @@ fn columns_named_like_postgresql_system_columns_are_renamed_in_the_plan() {
     exits(&output, 0);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        text.contains("renamed to `ctid_2` because PostgreSQL reserves the name for a system column"),
+        text.contains(
+            "renamed to `ctid_2` because PostgreSQL reserves the name for a system column"
+        ),
         "{text}"
     );
     let (target, _) = migrates_whole(&source);
@@ -391,7 +397,10 @@ fn a_check_the_source_rows_fail_is_added_not_valid_and_the_rows_arrive() {
     );
     assert_eq!(checks.len(), 2, "{checks:?}");
     assert_eq!(checks[0][1].as_deref(), Some("f"), "{checks:?}");
-    assert!(checks[0][0].as_deref().unwrap().contains("n > 0"), "{checks:?}");
+    assert!(
+        checks[0][0].as_deref().unwrap().contains("n > 0"),
+        "{checks:?}"
+    );
     assert_eq!(checks[1][1].as_deref(), Some("t"), "{checks:?}");
     let inserted = std::process::Command::new("psql")
         .args(["-X", "-q", "-d", &target.url, "-c"])

@@ -181,6 +181,7 @@ fn table_work(
         rowid_column,
         create: Vec::new(),
         after_load: Vec::new(),
+        identity: None,
         parents: target_table.references.clone(),
         source_rows,
     })
