@@ -431,3 +431,63 @@ fn a_real_value_in_sqlite_sequence_still_moves_the_identity_past_it() {
         [[Some("101".to_string())]]
     );
 }
+
+#[test]
+fn migrate_prints_every_rename_and_writes_the_name_map() {
+    // `äb` keeps its name; `Äb` (which lowercasing changes) and the column `ctid` are renamed.
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE \"Äb\" (id INTEGER PRIMARY KEY, ctid TEXT, \"Name\" TEXT);
+         CREATE TABLE \"äb\" (id INTEGER PRIMARY KEY);
+         INSERT INTO \"Äb\" VALUES (1, 'a', 'n');
+         INSERT INTO \"äb\" VALUES (7);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let url = source.path.display().to_string();
+    let output = run(dir.path(), &["migrate", "--quiet", &url, &target.url]);
+    exits(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(
+            "renamed table `Äb` -> `äb_2`: its PostgreSQL name collides with another one"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "renamed column `Äb.ctid` -> `ctid_2`: PostgreSQL reserves the name for a system column"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("`äb` ->"), "{text}");
+    let map: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("dbshift-names.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        map["tables"][0],
+        serde_json::json!({
+            "source": "Äb", "target": "äb_2",
+            "renamed": "its PostgreSQL name collides with another one",
+            "columns": [
+                {"source": "id", "target": "id"},
+                {"source": "ctid", "target": "ctid_2",
+                 "renamed": "PostgreSQL reserves the name for a system column"},
+                {"source": "Name", "target": "name"},
+            ]
+        })
+    );
+    assert_eq!(
+        map["tables"][1],
+        serde_json::json!({"source": "äb", "target": "äb", "columns": [{"source": "id", "target": "id"}]})
+    );
+    // The map names the tables the target really holds.
+    assert_eq!(
+        pg_rows(&target.url, "SELECT id, ctid_2 FROM \"äb_2\""),
+        [[Some("1".to_string()), Some("a".to_string())]]
+    );
+    assert_eq!(
+        pg_rows(&target.url, "SELECT id FROM \"äb\""),
+        [[Some("7".to_string())]]
+    );
+}

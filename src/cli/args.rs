@@ -249,6 +249,11 @@ pub struct MigrateArgs {
     #[arg(long, default_value = "dbshift-rejects", value_name = "DIR")]
     pub reject_dir: PathBuf,
 
+    /// Where the name map goes: every table, column and view, SQLite name to PostgreSQL name,
+    /// with the reason for each rename (JSON; full and schema-only modes)
+    #[arg(long, default_value = "dbshift-names.json", value_name = "FILE")]
+    pub name_map: PathBuf,
+
     /// No progress bars or progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,

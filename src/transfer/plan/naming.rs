@@ -147,3 +147,150 @@ pub(crate) fn column_namespace() -> Namespace {
     }
     names
 }
+
+/// Every name a plan gives: each table (with its columns) and view, source to target, with why
+/// a name is not the plain PostgreSQL spelling of the source name (lowercased unless keeping
+/// case). `migrate` prints the renames and writes the whole map as JSON, so an application
+/// can find its tables and columns under their new names.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NameMap {
+    /// The tables, in plan order.
+    pub tables: Vec<TableNames>,
+    /// The views the plan creates.
+    pub views: Vec<Name>,
+}
+
+/// A table's name and its columns' names.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableNames {
+    /// The table's own name.
+    #[serde(flatten)]
+    pub name: Name,
+    /// Its columns, generated columns last.
+    pub columns: Vec<Name>,
+}
+
+/// One name, source to target.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Name {
+    /// The SQLite name.
+    pub source: String,
+    /// The PostgreSQL name.
+    pub target: String,
+    /// Why the target is not the source name as PostgreSQL would spell it; absent when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed: Option<String>,
+}
+
+impl NameMap {
+    /// The names of `plan`.
+    pub fn of(plan: &crate::transfer::plan::Plan) -> NameMap {
+        let options = &plan.options;
+        let name = |source: &str, target: &str, given: Option<&str>| Name {
+            source: source.to_string(),
+            target: target.to_string(),
+            renamed: renamed(source, target, given, options.keep_case),
+        };
+        let tables = plan
+            .tables
+            .iter()
+            .map(|table| {
+                let map = &table.map;
+                let columns = map
+                    .columns
+                    .iter()
+                    .chain(&map.generated)
+                    .map(|c| {
+                        let given = options
+                            .overrides
+                            .column(&map.source, &c.source)
+                            .and_then(|o| o.name.as_deref());
+                        name(&c.source, &c.target, given)
+                    })
+                    .collect();
+                TableNames {
+                    name: name(&map.source, &map.target, None),
+                    columns,
+                }
+            })
+            .collect();
+        let views = plan
+            .views
+            .iter()
+            .filter(|v| v.sql.is_some())
+            .map(|v| name(&v.source, &v.target, None))
+            .collect();
+        NameMap { tables, views }
+    }
+
+    /// Each renamed object as `table `a` -> `b`: why` (columns as `table.column`).
+    pub fn renames(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut push = |what: &str, source: String, name: &Name| {
+            if let Some(why) = &name.renamed {
+                lines.push(format!("{what} `{source}` -> `{}`: {why}", name.target));
+            }
+        };
+        for table in &self.tables {
+            push("table", table.name.source.clone(), &table.name);
+            for column in &table.columns {
+                let source = format!("{}.{}", table.name.source, column.source);
+                push("column", source, column);
+            }
+        }
+        for view in &self.views {
+            push("view", view.source.clone(), view);
+        }
+        lines
+    }
+}
+
+/// Why `source` became `target`, or `None` when `target` is its plain spelling.
+fn renamed(source: &str, target: &str, given: Option<&str>, keep_case: bool) -> Option<String> {
+    if given.is_some() {
+        return (target != source).then(|| "the plan file names it so".to_string());
+    }
+    let plain = if keep_case {
+        source.to_string()
+    } else {
+        source.to_lowercase()
+    };
+    if target == plain {
+        return None;
+    }
+    let wanted = ddl::pg_name(source, keep_case);
+    Some(
+        rename_reason(source, &wanted, target, keep_case)
+            .text()
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rename_has_its_reason_and_a_plain_name_none() {
+        assert_eq!(renamed("Users", "users", None, false), None);
+        assert_eq!(renamed("Users", "Users", None, true), None);
+        assert_eq!(
+            renamed("ctid", "ctid_2", None, false).as_deref(),
+            Some(RenameReason::SystemColumn.text())
+        );
+        assert_eq!(
+            renamed("Äb", "äb_3", None, false).as_deref(),
+            Some(RenameReason::Collision.text())
+        );
+        let long = "x".repeat(70);
+        let cut = ddl::pg_name(&long, false);
+        assert_eq!(
+            renamed(&long, &cut, None, false).as_deref(),
+            Some(RenameReason::TooLong.text())
+        );
+        assert_eq!(
+            renamed("a", "b", Some("b"), false).as_deref(),
+            Some("the plan file names it so")
+        );
+    }
+}
