@@ -174,7 +174,15 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
             choice
         }
     };
-    Ok(hold_infinities(choice, p).finish(bad_text))
+    let mut choice = hold_infinities(choice, p);
+    if choice.decision.rule == CastRule::TimestampText
+        && p.text_with_offset > 0
+        && p.text_with_offset < p.texts
+    {
+        // Some texts name their offset and some do not: those are read as UTC, a guess.
+        choice.decision.flagged = true;
+    }
+    Ok(choice.finish(bad_text))
 }
 
 /// A numeric column holding ±Infinity (SQLite's `9e999`): `numeric(p,s)` refuses infinities,
@@ -484,17 +492,25 @@ mod tests {
 
     #[test]
     fn text_timestamps_dates_and_json() {
+        // Without offsets: wall-clock times, no zone guessed.
         let mut stamps = texts(3);
         stamps.text_timestamps = 3;
-        assert_eq!(
-            decide_for("at", "TEXT", &stamps).pg_type,
-            PgType::Timestamptz
-        );
+        assert_eq!(decide_for("at", "TEXT", &stamps).pg_type, PgType::Timestamp);
+        // With an offset each: instants. Some with and some without: instants, flagged.
+        stamps.text_with_offset = 3;
+        let instants = decide_for("at", "TEXT", &stamps);
+        assert_eq!(instants.pg_type, PgType::Timestamptz);
+        assert!(!instants.decision.flagged);
+        stamps.text_with_offset = 1;
+        let mixed = decide_for("at", "TEXT", &stamps);
+        assert_eq!(mixed.pg_type, PgType::Timestamptz);
+        assert!(mixed.decision.flagged, "{mixed:?}");
+        stamps.text_with_offset = 0;
         stamps.text_dates = 3;
         assert_eq!(decide_for("day", "TEXT", &stamps).pg_type, PgType::Date);
         assert_eq!(
             decide_for("day", "DATETIME", &stamps).pg_type,
-            PgType::Timestamptz
+            PgType::Timestamp
         );
         let mut partly = texts(3);
         partly.text_timestamps = 2;

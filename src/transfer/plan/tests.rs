@@ -336,7 +336,7 @@ fn a_unique_key_that_collides_once_typed_keeps_its_column_as_text() {
     assert_eq!(keys[0].columns[0].source, "at");
     let plan = planner::plan(timestamps_under_a_unique_key(), &options).unwrap();
     assert_eq!(plan.blocking().count(), 0);
-    assert_eq!(plan.decisions[1].chosen, "timestamptz");
+    assert_eq!(plan.decisions[1].chosen, "timestamp");
     let mut facts = timestamps_under_a_unique_key();
     facts.collisions.push((keys[0].clone(), 2));
     let plan = planner::plan(facts, &options).unwrap();

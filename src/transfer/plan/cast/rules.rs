@@ -82,8 +82,8 @@ cast_rules! {
         when: "every value is a text date `YYYY-MM-DD`",
         target: "date";
     TimestampText = "timestamp.text",
-        when: "every value is an ISO-8601 text timestamp (`T` or space, up to 6 fraction digits, optional `Z`/offset); text without an offset is UTC",
-        target: "timestamptz";
+        when: "every value is an ISO-8601 text timestamp (`T` or space, up to 6 fraction digits, optional `Z`/offset)",
+        target: "timestamp when no value has an offset (the same wall-clock times, no zone guessed); timestamptz when any has one (texts without one read as UTC, flagged)";
     TimeText = "time.text",
         when: "declared TIME; every value is a text time of day `HH:MM[:SS[.ffffff]]`",
         target: "time";

@@ -211,10 +211,27 @@ impl Column<'_> {
                     format!("every value is a text date YYYY-MM-DD (declared `{declared}`)");
                 return Some(Found::new(PgType::Date, CastRule::DateText, reason));
             }
-            let offsets = match p.text_with_offset {
-                0 => "none has a UTC offset, so each is read as UTC".to_string(),
-                n if n == non_null => "each has its UTC offset".to_string(),
-                n => format!("{n} have a UTC offset, the others are read as UTC"),
+            // Text without an offset is a wall-clock time in a zone SQLite never recorded: it
+            // stays that wall-clock time, and no zone is guessed. Only text that says its
+            // offset is an instant.
+            if p.text_with_offset == 0 {
+                let reason = format!(
+                    "every value is an ISO-8601 timestamp text without a UTC offset, kept as the same wall-clock time (declared `{declared}`)"
+                );
+                return Some(Found::new(
+                    PgType::Timestamp,
+                    CastRule::TimestampText,
+                    reason,
+                ));
+            }
+            let offsets = if p.text_with_offset == non_null {
+                "each has its UTC offset".to_string()
+            } else {
+                format!(
+                    "{} have a UTC offset and {} have none, read as UTC",
+                    p.text_with_offset,
+                    non_null - p.text_with_offset
+                )
             };
             let reason = format!(
                 "every value is an ISO-8601 timestamp text; {offsets} (declared `{declared}`)"
