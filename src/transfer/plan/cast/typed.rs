@@ -264,7 +264,9 @@ impl Column<'_> {
 
     fn json(&self) -> Step {
         let (p, non_null) = (self.p, self.non_null);
-        let json_values = p.texts == p.json_documents + p.json_scalars && p.blobs == 0;
+        // Numbers are JSON scalars, but for ±Infinity, which JSON cannot write.
+        let infinite = p.real_max == Some(f64::INFINITY) || p.real_min == Some(f64::NEG_INFINITY);
+        let json_values = p.texts == p.json_documents + p.json_scalars && p.blobs == 0 && !infinite;
         if self.kind == Declared::Json {
             return Step::Decided(json_values.then(|| {
                 let reason = format!("declared `{}`; every value is JSON", self.declared());
