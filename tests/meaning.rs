@@ -491,3 +491,130 @@ fn migrate_prints_every_rename_and_writes_the_name_map() {
         [[Some("7".to_string())]]
     );
 }
+
+#[test]
+fn naive_text_stays_wall_clock_unless_the_source_timezone_is_given() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, at DATETIME, stamped TEXT,
+                         seen DATETIME);
+         INSERT INTO e VALUES (1, '2024-01-15 12:00:00', '2024-01-15T12:00:00Z', '2024-07-15 12:00:00'),
+                              (2, '2024-07-15 12:00:00', '2024-07-15 12:00:00+02:00', '2024-10-27 02:30:00'),
+                              (3, NULL, NULL, '2024-03-31 02:30:00');",
+    );
+    let url = source.path.display().to_string();
+    // Without a zone: the same wall-clock values, as the application wrote them.
+    let (target, _) = migrates_whole(&source);
+    let types = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'e' AND column_name <> 'id' ORDER BY column_name";
+    let typed = |rows: Vec<Vec<Option<String>>>| -> Vec<(String, String)> {
+        rows.into_iter()
+            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        typed(pg_rows(&target.url, types)),
+        [
+            ("at".into(), "timestamp without time zone".into()),
+            ("seen".into(), "timestamp without time zone".into()),
+            ("stamped".into(), "timestamp with time zone".into()),
+        ]
+    );
+    let sql = "SELECT id, at, seen FROM e ORDER BY id";
+    assert_eq!(pg_rows(&target.url, sql), sqlite_rows(&source.path, sql));
+
+    // With a zone: instants, each text read in Paris (winter +01, summer +02; the repeated
+    // hour is the later instant and the skipped hour keeps the winter offset, as PostgreSQL
+    // reads them); texts with an offset keep theirs.
+    let dir = tempfile::tempdir().unwrap();
+    exits(
+        &run(
+            dir.path(),
+            &[
+                "plan",
+                "--source-timezone",
+                "Europe/Paris",
+                "--out",
+                "plan.toml",
+                &url,
+            ],
+        ),
+        0,
+    );
+    let plan = std::fs::read_to_string(dir.path().join("plan.toml")).unwrap();
+    assert!(
+        plan.contains("source_timezone = \"Europe/Paris\""),
+        "{plan}"
+    );
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--quiet",
+            "--plan",
+            "plan.toml",
+            &url,
+            &target.url,
+        ],
+    );
+    exits(&output, 0);
+    assert_eq!(
+        typed(pg_rows(&target.url, types)),
+        [
+            ("at".into(), "timestamp with time zone".into()),
+            ("seen".into(), "timestamp with time zone".into()),
+            ("stamped".into(), "timestamp with time zone".into()),
+        ]
+    );
+    let utc = |s: &str| Some(s.to_string());
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT id, at, stamped, seen FROM e ORDER BY id"
+        ),
+        [
+            vec![
+                utc("1"),
+                utc("2024-01-15 11:00:00+00"),
+                utc("2024-01-15 12:00:00+00"),
+                utc("2024-07-15 10:00:00+00")
+            ],
+            vec![
+                utc("2"),
+                utc("2024-07-15 10:00:00+00"),
+                utc("2024-07-15 10:00:00+00"),
+                utc("2024-10-27 01:30:00+00")
+            ],
+            vec![utc("3"), None, None, utc("2024-03-31 01:30:00+00")],
+        ]
+    );
+    // The same zone from the command line, checked by PostgreSQL's own reading of the texts.
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--quiet",
+            "--source-timezone",
+            "Europe/Paris",
+            &url,
+            &target.url,
+        ],
+    );
+    exits(&output, 0);
+    assert_eq!(
+        pg_rows(&target.url, "SELECT id, seen FROM e ORDER BY id"),
+        pg_rows(
+            &target.url,
+            "SELECT id, (v AT TIME ZONE 'Europe/Paris') FROM (VALUES (1, timestamp '2024-07-15 12:00:00'), (2, timestamp '2024-10-27 02:30:00'), (3, timestamp '2024-03-31 02:30:00')) AS s (id, v) ORDER BY id"
+        )
+    );
+    // An unknown zone is one line, before anything is read.
+    let output = run(
+        dir.path(),
+        &["plan", "--source-timezone", "Mars/Olympus", &url],
+    );
+    exits(&output, 2);
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("unknown time zone `Mars/Olympus`"), "{text}");
+}

@@ -56,6 +56,9 @@ pub fn plan_options(
         options.target_schema = select.schema.clone();
     }
     options.keep_case |= keep_case;
+    if select.source_timezone.is_some() {
+        options.source_timezone = select.source_timezone;
+    }
     match on_orphans {
         Some(OrphanArg::Fail) => options.on_orphans = OrphanPolicy::Fail,
         Some(OrphanArg::NotValid) if plan_file.is_none() => {

@@ -263,6 +263,8 @@ pub struct ColumnMap {
     pub json_profiled: bool,
 }
 
+pub use crate::datetime::SourceZone;
+
 /// A conversion for values that cannot be guessed from the type alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -280,6 +282,9 @@ pub enum Conversion {
     UnixMilliseconds,
     /// A Julian day number (SQLite `julianday()`), into a timestamp.
     JulianDay,
+    /// Text without an offset, read as a wall-clock time in this zone, into a `timestamptz`
+    /// (text with `Z` or an offset keeps its own).
+    NaiveInZone(SourceZone),
 }
 
 impl Conversion {
@@ -292,6 +297,7 @@ impl Conversion {
             Conversion::UnixSeconds => "unix_seconds",
             Conversion::UnixMilliseconds => "unix_milliseconds",
             Conversion::JulianDay => "julian_day",
+            Conversion::NaiveInZone(_) => "naive_in_zone",
         }
     }
 }

@@ -448,6 +448,9 @@ fn convert_with<'a>(
     if conversion == Conversion::DatetimeSinceEpochToInterval {
         return since_epoch_interval(value, pg_type);
     }
+    if let Conversion::NaiveInZone(zone) = conversion {
+        return in_zone(value, zone);
+    }
     let number = match value {
         Src::Int(i) => i as f64,
         Src::Float(x) => x,
@@ -475,6 +478,7 @@ fn convert_with<'a>(
             interval_cell(micros as i64)
         }
         Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
+        Conversion::NaiveInZone(zone) => in_zone(value, zone),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
@@ -694,6 +698,23 @@ fn to_micros(value: Src<'_>) -> Result<i64, Problem> {
         }
         Src::Blob(_) | Src::Null => Err(other("a blob is not a date/time")),
     }
+}
+
+/// A date/time text read in `zone` when it has no offset of its own (a text with `Z` or an
+/// offset, and a number, are read as without a zone).
+fn in_zone(value: Src<'_>, zone: crate::transfer::model::SourceZone) -> Result<Cell<'_>, Problem> {
+    let naive = match value {
+        Src::Text(b) => crate::datetime::naive_micros(pg_text(b)?),
+        _ => None,
+    };
+    let micros = match naive {
+        Some(naive) => zone
+            .utc_micros(naive)
+            .ok_or_else(|| other(format!("instant out of range in zone {zone}")))?,
+        None => to_micros(value)?,
+    };
+    check_pg_range(micros)?;
+    Ok(Cell::Micros(micros))
 }
 
 /// Which epoch a bare number most plausibly counts from: Julian days (SQLite `julianday()`),

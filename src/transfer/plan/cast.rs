@@ -225,9 +225,12 @@ fn column_override_choice(
     }
     // A conversion alone says what type it makes.
     let implied = match o.conversion {
-        Some(Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay) => {
-            Some(PgType::Timestamptz)
-        }
+        Some(
+            Conversion::UnixSeconds
+            | Conversion::UnixMilliseconds
+            | Conversion::JulianDay
+            | Conversion::NaiveInZone(_),
+        ) => Some(PgType::Timestamptz),
         Some(
             Conversion::SecondsToInterval
             | Conversion::MicrosecondsToInterval
@@ -264,6 +267,23 @@ pub fn keep_key_as_text(choice: &mut Choice, key: &str, collisions: u64) {
     choice.decision.chosen = PgType::Text.sql();
     choice.decision.conversion = None;
     choice.decision.flagged = true;
+}
+
+/// Reads a column of ISO texts in the source's zone (`--source-timezone`): the texts without
+/// an offset become instants in `zone`, so the column is `timestamptz`. An override wins.
+pub fn read_in_zone(choice: &mut Choice, zone: crate::transfer::model::SourceZone) {
+    if choice.decision.rule != CastRule::TimestampText || choice.conversion.is_some() {
+        return;
+    }
+    choice.pg_type = PgType::Timestamptz;
+    choice.conversion = Some(Conversion::NaiveInZone(zone));
+    choice.decision.chosen = PgType::Timestamptz.sql();
+    choice.decision.conversion = choice.conversion;
+    choice.decision.flagged = false;
+    choice.decision.reason = format!(
+        "{}; texts without an offset are read in {zone} (--source-timezone)",
+        choice.decision.reason.replace(", read as UTC", "")
+    );
 }
 
 /// Text values PostgreSQL's `text` cannot store (a NUL byte, invalid UTF-8), with no policy
@@ -725,5 +745,26 @@ mod tests {
             decide_for("x", "", &ColumnProfile::default()).pg_type,
             PgType::Text
         );
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn a_settings_file_can_give_a_column_its_source_zone() {
+        #[derive(Deserialize)]
+        struct Setting {
+            conversion: Conversion,
+        }
+        let setting: Setting =
+            toml::from_str(r#"conversion = { naive_in_zone = "Europe/Paris" }"#).unwrap();
+        assert_eq!(
+            setting.conversion,
+            Conversion::NaiveInZone("Europe/Paris".parse().unwrap())
+        );
+        let setting: Setting = toml::from_str(r#"conversion = "unix_seconds""#).unwrap();
+        assert_eq!(setting.conversion, Conversion::UnixSeconds);
     }
 }

@@ -50,6 +50,9 @@ impl Planner<'_> {
             if full_text {
                 keep_full_text_as_text(&mut choice);
             }
+            if let Some(zone) = self.options.source_timezone {
+                cast::read_in_zone(&mut choice, zone);
+            }
             if let Some((key, collisions)) = self.typed_key_collisions(table, column) {
                 cast::keep_key_as_text(&mut choice, &key, collisions);
             }

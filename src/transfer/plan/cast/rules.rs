@@ -83,7 +83,7 @@ cast_rules! {
         target: "date";
     TimestampText = "timestamp.text",
         when: "every value is an ISO-8601 text timestamp (`T` or space, up to 6 fraction digits, optional `Z`/offset)",
-        target: "timestamp when no value has an offset (the same wall-clock times, no zone guessed); timestamptz when any has one (texts without one read as UTC, flagged)";
+        target: "timestamp when no value has an offset (the same wall-clock times, no zone guessed); timestamptz when any has one (texts without one read as UTC, flagged); timestamptz with `--source-timezone ZONE` (texts without an offset read in ZONE)";
     TimeText = "time.text",
         when: "declared TIME; every value is a text time of day `HH:MM[:SS[.ffffff]]`",
         target: "time";
