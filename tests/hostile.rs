@@ -10,7 +10,7 @@ use diesel::Connection;
 
 use crate::support::{dbshift, pg_db, sqlite_db, PgDb, SqliteDb};
 use crate::transfer::options;
-use dbshift::transfer::load::run::{data_only_work, plan_work, run, Mode};
+use dbshift::transfer::load::run::{data_only_work, plan_work, run, ColumnSetting, Mode};
 use dbshift::transfer::{PlanOptions, Report};
 use dbshift::{Backend, DbConfig, Registry, Value};
 
@@ -704,7 +704,14 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
     .unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    // The text instants are UTC, said per column (without it, wall-clock text going into a
+    // timestamptz is refused: its zone is not written).
+    let settings: HashMap<String, ColumnSetting> = toml::from_str(
+        r#"["typed.at"]
+conversion = { naive_in_zone = "UTC" }"#,
+    )
+    .unwrap();
+    let work = data_only_work(&options, "public", &[], &[], &settings).unwrap();
     let report = run(&options, work).unwrap();
     balanced(&report);
     assert_eq!(report.totals.rows_read, 17, "{report}");

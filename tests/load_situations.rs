@@ -547,3 +547,64 @@ fn a_transfer_that_stops_leaves_every_loaded_table_with_its_identity_restarted()
         [[Some("41".to_string())]]
     );
 }
+
+#[test]
+fn data_only_naive_text_into_timestamptz_is_refused_unless_the_zone_is_given() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, at TEXT, stamped TEXT);
+         INSERT INTO e VALUES (1, '2024-01-15 12:00:00', '2024-01-15T12:00:00Z'),
+                              (2, '2024-07-15 12:00', '2024-07-15 12:00:00+02:00');",
+    );
+    let target = pg_db();
+    target.exec("CREATE TABLE e (id bigint PRIMARY KEY, at timestamptz, stamped timestamptz)");
+    let dir = tempfile::tempdir().unwrap();
+    let url = source.path.display().to_string();
+    let output = run(
+        dir.path(),
+        &["migrate", "--data-only", "--quiet", &url, &target.url],
+    );
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("column `e.at` holds date/time texts without a UTC offset")
+            && stderr.contains("--source-timezone ZONE")
+            && stderr.contains("naive_in_zone"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("e.stamped"), "{stderr}");
+    assert_eq!(
+        pg_rows(&target.url, "SELECT count(*) FROM e"),
+        [[Some("0".to_string())]]
+    );
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--data-only",
+            "--quiet",
+            "--source-timezone",
+            "Europe/Paris",
+            &url,
+            &target.url,
+        ],
+    );
+    exits(&output, 0);
+    let utc = |s: &str| Some(s.to_string());
+    assert_eq!(
+        pg_rows(&target.url, "SELECT id, at, stamped FROM e ORDER BY id"),
+        [
+            vec![
+                utc("1"),
+                utc("2024-01-15 11:00:00+00"),
+                utc("2024-01-15 12:00:00+00")
+            ],
+            vec![
+                utc("2"),
+                utc("2024-07-15 10:00:00+00"),
+                utc("2024-07-15 10:00:00+00")
+            ],
+        ]
+    );
+}

@@ -123,7 +123,7 @@ pub fn build_work(
         exclude.push("__diesel_schema_migrations".into());
         let work = data_only_work_with_orm(
             options,
-            &select.schema,
+            (&select.schema, select.source_timezone),
             &select.tables,
             &exclude,
             &settings,
