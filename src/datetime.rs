@@ -73,6 +73,113 @@ impl IsoParts {
     }
 }
 
+/// The zone texts without an offset were written in, when the user knows it
+/// (`--source-timezone`): a fixed offset from UTC, or a zone of the IANA database, whose offset
+/// changes with daylight saving. Written and read as text: `UTC`, `+02:00`, `Europe/Paris`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceZone {
+    /// A fixed offset, in seconds east of UTC.
+    Fixed(i32),
+    /// An IANA zone.
+    Named(chrono_tz::Tz),
+}
+
+impl SourceZone {
+    /// The instant, in microseconds since the Unix epoch, of the wall-clock time `naive` (in
+    /// microseconds as if it were UTC) in this zone. Read as PostgreSQL reads such a text in
+    /// that zone: a time the fall-back hour repeats is the later (standard-time) instant, and a
+    /// time the spring-forward gap skips takes the offset in force before the gap.
+    pub fn utc_micros(self, naive: i64) -> Option<i64> {
+        use chrono::{Offset, TimeZone};
+        let tz = match self {
+            SourceZone::Fixed(seconds) => return naive.checked_sub(i64::from(seconds) * 1_000_000),
+            SourceZone::Named(tz) => tz,
+        };
+        let local = DateTime::from_timestamp_micros(naive)?.naive_utc();
+        let offset = match tz.offset_from_local_datetime(&local) {
+            chrono::LocalResult::Single(offset) => offset.fix(),
+            chrono::LocalResult::Ambiguous(a, b) => {
+                // The later instant has the smaller offset east of UTC.
+                std::cmp::min_by_key(a.fix(), b.fix(), |o| o.local_minus_utc())
+            }
+            chrono::LocalResult::None => tz
+                .offset_from_utc_datetime(&(local - chrono::Duration::hours(3)))
+                .fix(),
+        };
+        naive.checked_sub(i64::from(offset.local_minus_utc()) * 1_000_000)
+    }
+}
+
+impl std::str::FromStr for SourceZone {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return Ok(SourceZone::Fixed(0));
+        }
+        if text.starts_with(['+', '-']) {
+            if let Some(IsoZone::Offset { seconds }) = scan_zone(text.as_bytes()) {
+                return Ok(SourceZone::Fixed(seconds as i32));
+            }
+        }
+        text.parse::<chrono_tz::Tz>().map(SourceZone::Named).map_err(|_| {
+            format!("unknown time zone `{text}`: give an IANA name such as `Europe/Paris`, `UTC`, or an offset such as `+02:00`")
+        })
+    }
+}
+
+impl std::fmt::Display for SourceZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceZone::Fixed(0) => f.write_str("UTC"),
+            SourceZone::Fixed(seconds) => {
+                let sign = if *seconds < 0 { '-' } else { '+' };
+                let abs = seconds.unsigned_abs();
+                write!(f, "{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
+            }
+            SourceZone::Named(tz) => f.write_str(tz.name()),
+        }
+    }
+}
+
+impl serde::Serialize for SourceZone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SourceZone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The wall-clock time of a text without an offset, in microseconds as if it were UTC: the
+/// ISO forms of [`scan_iso`] and the forms without an offset [`parse_text`] takes. `None` for
+/// text with `Z` or an offset, and for anything that is not a date/time.
+pub(crate) fn naive_micros(text: &str) -> Option<i64> {
+    if let Some(parts) = scan_iso(text.as_bytes()) {
+        return (parts.zone == IsoZone::Unwritten).then(|| parts.unix_micros());
+    }
+    let s = text.trim();
+    let s: Cow<'_, str> = if s.as_bytes().get(4) == Some(&b'/') {
+        Cow::Owned(s.replacen('/', "-", 2))
+    } else {
+        Cow::Borrowed(s)
+    };
+    for fmt in NAIVE {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&s, fmt) {
+            return Some(t.and_utc().timestamp_micros());
+        }
+    }
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_micros())
+}
+
 /// Reads `b` as an [`IsoParts`]; `None` for anything else (other separators, a missing digit,
 /// a date that does not exist, a time out of range, trailing text).
 #[inline]
@@ -276,6 +383,56 @@ pub(crate) fn parse_text(s: &str, forms: TextForms) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn naive_texts_are_read_in_the_source_zone_as_postgresql_reads_them() {
+        let zone = |z: &str| z.parse::<SourceZone>().unwrap();
+        let at = |z: &str, text: &str| {
+            zone(z)
+                .utc_micros(naive_micros(text).unwrap())
+                .map(|m| DateTime::from_timestamp_micros(m).unwrap().to_rfc3339())
+        };
+        assert_eq!(
+            at("UTC", "2024-01-15 12:00:00").unwrap(),
+            "2024-01-15T12:00:00+00:00"
+        );
+        assert_eq!(
+            at("+02:00", "2024-01-15 12:00").unwrap(),
+            "2024-01-15T10:00:00+00:00"
+        );
+        assert_eq!(
+            at("-03:30", "2024-01-15").unwrap(),
+            "2024-01-15T03:30:00+00:00"
+        );
+        // Winter and summer in Paris.
+        assert_eq!(
+            at("Europe/Paris", "2024-01-15 12:00:00").unwrap(),
+            "2024-01-15T11:00:00+00:00"
+        );
+        assert_eq!(
+            at("Europe/Paris", "2024-07-15T12:00:00").unwrap(),
+            "2024-07-15T10:00:00+00:00"
+        );
+        // The repeated hour is the later instant; the skipped hour keeps the winter offset.
+        assert_eq!(
+            at("Europe/Paris", "2024-10-27 02:30:00").unwrap(),
+            "2024-10-27T01:30:00+00:00"
+        );
+        assert_eq!(
+            at("Europe/Paris", "2024-03-31 02:30:00").unwrap(),
+            "2024-03-31T01:30:00+00:00"
+        );
+        assert_eq!(naive_micros("2024-01-15 12:00:00Z"), None);
+        assert_eq!(naive_micros("2024-01-15 12:00:00+02:00"), None);
+        assert_eq!(naive_micros("soon"), None);
+        assert!("Mars/Olympus"
+            .parse::<SourceZone>()
+            .unwrap_err()
+            .contains("`Mars/Olympus`"));
+        for text in ["UTC", "+02:00", "-03:30", "Europe/Paris"] {
+            assert_eq!(zone(text).to_string(), text);
+        }
+    }
 
     fn micros(text: &str) -> Option<i64> {
         scan_iso(text.as_bytes()).map(|p| p.unix_micros())

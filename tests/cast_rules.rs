@@ -241,6 +241,17 @@ const CASES: &[Case] = &[
         [Some("\\x01"), Some("\\x61"), None],
     ),
     case(
+        "slot",
+        "DATETIME UNIQUE",
+        ["'2024-01-01T00:00:00Z'", "'2024-01-01 00:00:00'", "NULL"],
+        "key.typed_collision",
+        [
+            Some("2024-01-01T00:00:00Z"),
+            Some("2024-01-01 00:00:00"),
+            None,
+        ],
+    ),
+    case(
         "raw",
         "TEXT",
         ["CAST(x'61006200' AS TEXT)", "'plain'", "NULL"],
@@ -355,4 +366,213 @@ fn the_cases_cover_every_rule_but_the_overrides() {
         }
     }
     assert!(missing.is_empty(), "rules without a case: {missing:?}");
+}
+
+mod every_value_fits {
+    //! The plan checks the data before anything is written: whatever a column holds, every
+    //! value the profile saw goes through the converter of the type the plan chose, under
+    //! whichever cast rule chose it. Columns are generated with the shapes the rules look for
+    //! (flags, epochs, Julian days, ISO texts with and without offsets, JSON with lone
+    //! surrogates, UUIDs, infinities, decimals) mixed with values that break them, planned from
+    //! a real SQLite file, then each value is converted as the copier would convert it.
+
+    use dbshift::transfer::load::values::{convert, Outcome, SrcValue};
+    use dbshift::transfer::plan::{plan, PlanOptions};
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    use proptest::prelude::*;
+
+    const DECLARED: &[&str] = &[
+        "",
+        "INTEGER",
+        "INT",
+        "SMALLINT",
+        "BIGINT",
+        "REAL",
+        "DOUBLE",
+        "NUMERIC(5,2)",
+        "DECIMAL",
+        "NUMERIC",
+        "TEXT",
+        "VARCHAR(3)",
+        "BLOB",
+        "BOOLEAN",
+        "DATETIME",
+        "TIMESTAMP",
+        "DATE",
+        "TIME",
+        "JSON",
+        "UUID",
+        "MONEY",
+    ];
+    const NAMES: &[&str] = &["v", "is_active", "created_at", "data", "note", "amount"];
+
+    fn value() -> impl Strategy<Value = SrcValue> {
+        let texts = prop::sample::select(vec![
+            "2024-01-02 03:04:05",
+            "2024-01-02T03:04:05.123456Z",
+            "2024-01-02 03:04:05+02:00",
+            "2024-02-30",
+            "2024-01-02",
+            "12:30",
+            "12:30:45.5",
+            "t",
+            "false",
+            "yes",
+            "1",
+            "42",
+            "1.50",
+            "{\"a\": 1}",
+            "[1, \"\\ud800\"]",
+            "{\"a\": \"\\u0000\"}",
+            "\"s\"",
+            "null",
+            "0d5b5f3a-3b9e-4a4f-9d5e-2f1c2b3a4d5e",
+            "Ärger",
+            "",
+            " 7 ",
+            "1e3",
+            "NaN",
+        ]);
+        prop_oneof![
+            Just(SrcValue::Null),
+            prop::sample::select(vec![
+                0i64,
+                1,
+                2,
+                -1,
+                32767,
+                40000,
+                1_700_000_000,
+                1_700_000_000_123,
+                i64::MAX,
+                1 << 54
+            ])
+            .prop_map(SrcValue::Int),
+            any::<i64>().prop_map(SrcValue::Int),
+            prop::sample::select(vec![
+                0.5,
+                1.25,
+                2460000.5,
+                -3.0,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                1e300,
+                123.456
+            ])
+            .prop_map(SrcValue::Float),
+            texts.prop_map(|t| SrcValue::Text(t.as_bytes().to_vec())),
+            ".{0,12}".prop_map(|t: String| SrcValue::Text(t.into_bytes())),
+            prop::collection::vec(any::<u8>(), 0..6).prop_map(SrcValue::Blob),
+        ]
+    }
+
+    /// One column: its declared type, its name, and its values (all of one kind, or mixed).
+    fn column() -> impl Strategy<Value = (&'static str, &'static str, Vec<SrcValue>)> {
+        let same_kind = value().prop_flat_map(|v| {
+            let first = v.clone();
+            prop::collection::vec(value(), 0..3).prop_map(move |rest| {
+                let mut values = vec![first.clone(); 3];
+                values.extend(rest);
+                values
+            })
+        });
+        (
+            prop::sample::select(DECLARED),
+            prop::sample::select(NAMES),
+            prop_oneof![same_kind, prop::collection::vec(value(), 1..6)],
+        )
+    }
+
+    fn literal(value: &SrcValue) -> String {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        match value {
+            SrcValue::Null => "NULL".into(),
+            SrcValue::Int(i) => i.to_string(),
+            SrcValue::Float(x) if x.is_infinite() => {
+                if *x > 0.0 { "9e999" } else { "-9e999" }.into()
+            }
+            SrcValue::Float(x) => format!("{x:e}"),
+            SrcValue::Text(b) => format!("CAST(x'{}' AS TEXT)", hex(b)),
+            SrcValue::Blob(b) => format!("x'{}'", hex(b)),
+        }
+    }
+
+    proptest! {
+        // 96 cases by default (about 16 s); PROPTEST_CASES raises them for a longer run.
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(96),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn every_profiled_value_is_accepted_by_the_chosen_types_converter(
+            columns in prop::collection::vec(column(), 1..6)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("gen.sqlite");
+            let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+            let defs: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (declared, name, _))| format!("\"{name}_{i}\" {declared}"))
+                .collect();
+            let mut sql = format!("CREATE TABLE t (id INTEGER PRIMARY KEY, {});", defs.join(", "));
+            let rows = columns.iter().map(|c| c.2.len()).max().unwrap_or(0);
+            for row in 0..rows {
+                let values: Vec<String> = columns
+                    .iter()
+                    .map(|c| c.2.get(row).map_or("NULL".into(), literal))
+                    .collect();
+                sql.push_str(&format!("INSERT INTO t VALUES ({}, {});", row + 1, values.join(", ")));
+            }
+            conn.batch_execute(&sql).unwrap();
+            drop(conn);
+            let plan = plan(&path, &PlanOptions::default()).unwrap();
+            let table = plan.table("t").unwrap();
+            for (i, (declared, name, _)) in columns.iter().enumerate() {
+                let source = format!("{name}_{i}");
+                let map = table.map.columns.iter().find(|c| c.source == source).unwrap();
+                let decision = plan.decisions.iter().find(|d| d.column == source).unwrap();
+                // The file holds what SQLite made of each literal (affinity applies).
+                let stored = stored_values(&path, &source);
+                for value in &stored {
+                    let outcome = convert(value, map);
+                    prop_assert!(
+                        !matches!(outcome, Outcome::Reject(_)),
+                        "`{source}` declared `{declared}` holding {stored:?}: rule {} chose {} but the converter refused {value:?}: {outcome:?}",
+                        decision.rule, decision.chosen
+                    );
+                }
+            }
+        }
+    }
+
+    /// The values of `column` as SQLite stores them (after affinity), read through the shell's
+    /// `quote()`, independent of dbshift's reader.
+    fn stored_values(path: &std::path::Path, column: &str) -> Vec<SrcValue> {
+        let rows = crate::support::independent::sqlite_rows(
+            path,
+            &format!("SELECT typeof(\"{column}\"), hex(\"{column}\"), quote(\"{column}\") FROM t ORDER BY id"),
+        );
+        rows.into_iter()
+            .map(|row| {
+                let cell = |i: usize| row[i].clone().unwrap_or_default();
+                let bytes = (0..cell(1).len() / 2)
+                    .map(|i| u8::from_str_radix(&cell(1)[2 * i..2 * i + 2], 16).unwrap())
+                    .collect::<Vec<u8>>();
+                match cell(0).as_str() {
+                    "integer" => SrcValue::Int(cell(2).parse().unwrap()),
+                    "real" => SrcValue::Float(match cell(2).as_str() {
+                        "Inf" | "9.0e+999" => f64::INFINITY,
+                        "-Inf" | "-9.0e+999" => f64::NEG_INFINITY,
+                        other => other.parse().unwrap(),
+                    }),
+                    "text" => SrcValue::Text(bytes),
+                    "blob" => SrcValue::Blob(bytes),
+                    _ => SrcValue::Null,
+                }
+            })
+            .collect()
+    }
 }

@@ -10,7 +10,7 @@ use diesel::Connection;
 
 use crate::support::{dbshift, pg_db, sqlite_db, PgDb, SqliteDb};
 use crate::transfer::options;
-use dbshift::transfer::load::run::{data_only_work, plan_work, run, Mode};
+use dbshift::transfer::load::run::{data_only_work, plan_work, run, ColumnSetting, Mode};
 use dbshift::transfer::{PlanOptions, Report};
 use dbshift::{Backend, DbConfig, Registry, Value};
 
@@ -424,13 +424,14 @@ fn dates_in_every_format_and_invalid_ones_arrive() {
             .text("SELECT string_agg(coalesce(day::text, 'null'), ',' ORDER BY id) AS v FROM iso"),
         "2024-01-02,1999-12-31,2000-02-29,null"
     );
+    // Texts without an offset stay the same wall-clock times, no zone applied.
     assert_eq!(
-        utc("SELECT id, at FROM iso"),
+        migrated.text("SELECT string_agg(coalesce(to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), 'null'), ',' ORDER BY id) AS v FROM iso"),
         "2024-01-02 03:04:05.000000,2024-01-02 03:04:05.123456,2024-01-02 03:04:00.000000,null"
     );
     assert_eq!(
         migrated.column_type("iso", "at"),
-        "timestamp with time zone"
+        "timestamp without time zone"
     );
     // Milliseconds and Julian days are recognised by their range and become instants; seconds
     // that include 0 are not self-evidently seconds and stay exact numbers.
@@ -703,7 +704,14 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
     .unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    // The text instants are UTC, said per column (without it, wall-clock text going into a
+    // timestamptz is refused: its zone is not written).
+    let settings: HashMap<String, ColumnSetting> = toml::from_str(
+        r#"["typed.at"]
+conversion = { naive_in_zone = "UTC" }"#,
+    )
+    .unwrap();
+    let work = data_only_work(&options, "public", &[], &[], &settings).unwrap();
     let report = run(&options, work).unwrap();
     balanced(&report);
     assert_eq!(report.totals.rows_read, 17, "{report}");

@@ -12,8 +12,9 @@ enum Expect {
     Same,
     /// A REAL kept as `numeric(p, 2)`: SQLite's value rounded to two decimals.
     Numeric2,
-    /// A `YYYY-MM-DD HH:MM:SS` text read as UTC into `timestamptz`, printed with `+00`.
-    UtcTimestamp,
+    /// A `YYYY-MM-DD HH:MM:SS` text without an offset: a wall-clock `timestamp`, printed as
+    /// the same text.
+    NaiveTimestamp,
 }
 
 impl Expect {
@@ -22,7 +23,7 @@ impl Expect {
         match self {
             Expect::Same => quoted,
             Expect::Numeric2 => format!("printf('%.2f', {quoted})"),
-            Expect::UtcTimestamp => format!("{quoted} || '+00'"),
+            Expect::NaiveTimestamp => quoted,
         }
     }
 
@@ -80,8 +81,8 @@ const CHINOOK: &[TableSpec] = {
                 ("FirstName", Same),
                 ("Title", Same),
                 ("ReportsTo", Same),
-                ("BirthDate", UtcTimestamp),
-                ("HireDate", UtcTimestamp),
+                ("BirthDate", NaiveTimestamp),
+                ("HireDate", NaiveTimestamp),
                 ("Address", Same),
                 ("City", Same),
                 ("State", Same),
@@ -99,7 +100,7 @@ const CHINOOK: &[TableSpec] = {
             &[
                 ("InvoiceId", Same),
                 ("CustomerId", Same),
-                ("InvoiceDate", UtcTimestamp),
+                ("InvoiceDate", NaiveTimestamp),
                 ("BillingAddress", Same),
                 ("BillingCity", Same),
                 ("BillingState", Same),

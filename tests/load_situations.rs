@@ -6,7 +6,7 @@
 use crate::support::independent::{pg_rows, scalar};
 use std::path::Path;
 
-use crate::support::{chinook, dbshift, exits, pg_db, run};
+use crate::support::{chinook, dbshift, exits, pg_db, run, sqlite_db};
 
 #[test]
 fn if_exists_drop_refuses_when_a_user_view_or_foreign_key_depends_on_the_tables() {
@@ -511,5 +511,100 @@ fn a_lock_that_blocks_even_reading_the_target_is_named_before_anything_is_writte
             "SELECT count(*) FROM pg_namespace WHERE nspname = '_dbshift'"
         ),
         "0"
+    );
+}
+
+#[test]
+fn a_transfer_that_stops_leaves_every_loaded_table_with_its_identity_restarted() {
+    // `b` references `a`, so `a` is loaded first; the process dies while `b` loads.
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT);
+         CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));
+         INSERT INTO a VALUES (1, 'x'), (2, 'y'), (40, 'z');
+         INSERT INTO b VALUES (1, 1), (2, 40);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let output = crate::support::dbshift(dir.path())
+        .args(["migrate", "--quiet", "--jobs", "1"])
+        .arg(&source.path)
+        .arg(&target.url)
+        .env("DBSHIFT_FAULT", "created:b")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), None, "the process should have died");
+    assert_eq!(
+        pg_rows(&target.url, "SELECT count(*) FROM a"),
+        [[Some("3".to_string())]]
+    );
+    // The application's next insert into `a` gets an id past the copied ones.
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT nextval(pg_get_serial_sequence('public.a', 'id'))"
+        ),
+        [[Some("41".to_string())]]
+    );
+}
+
+#[test]
+fn data_only_naive_text_into_timestamptz_is_refused_unless_the_zone_is_given() {
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, at TEXT, stamped TEXT);
+         INSERT INTO e VALUES (1, '2024-01-15 12:00:00', '2024-01-15T12:00:00Z'),
+                              (2, '2024-07-15 12:00', '2024-07-15 12:00:00+02:00');",
+    );
+    let target = pg_db();
+    target.exec("CREATE TABLE e (id bigint PRIMARY KEY, at timestamptz, stamped timestamptz)");
+    let dir = tempfile::tempdir().unwrap();
+    let url = source.path.display().to_string();
+    let output = run(
+        dir.path(),
+        &["migrate", "--data-only", "--quiet", &url, &target.url],
+    );
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("column `e.at` holds date/time texts without a UTC offset")
+            && stderr.contains("--source-timezone ZONE")
+            && stderr.contains("naive_in_zone"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("e.stamped"), "{stderr}");
+    assert_eq!(
+        pg_rows(&target.url, "SELECT count(*) FROM e"),
+        [[Some("0".to_string())]]
+    );
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--data-only",
+            "--quiet",
+            "--source-timezone",
+            "Europe/Paris",
+            &url,
+            &target.url,
+        ],
+    );
+    exits(&output, 0);
+    let utc = |s: &str| Some(s.to_string());
+    assert_eq!(
+        pg_rows(&target.url, "SELECT id, at, stamped FROM e ORDER BY id"),
+        [
+            vec![
+                utc("1"),
+                utc("2024-01-15 11:00:00+00"),
+                utc("2024-01-15 12:00:00+00")
+            ],
+            vec![
+                utc("2"),
+                utc("2024-07-15 10:00:00+00"),
+                utc("2024-07-15 10:00:00+00")
+            ],
+        ]
     );
 }

@@ -125,6 +125,17 @@ pub struct SelectArgs {
     /// The PostgreSQL schema the tables go in.
     #[arg(long, default_value = "public", value_name = "NAME")]
     pub schema: String,
+
+    /// The zone the source's date/time texts without an offset were written in (an IANA name
+    /// such as Europe/Paris, UTC, or an offset such as +02:00): such columns become timestamptz
+    /// with each text read in that zone. Without it they stay wall-clock `timestamp`
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
+    pub source_timezone: Option<dbshift::transfer::model::SourceZone>,
+}
+
+#[cfg(transfer)]
+fn parse_zone(text: &str) -> Result<dbshift::transfer::model::SourceZone, String> {
+    text.parse()
 }
 
 #[cfg(transfer)]
@@ -248,6 +259,11 @@ pub struct MigrateArgs {
     /// Where reject files go (created only when a row is rejected).
     #[arg(long, default_value = "dbshift-rejects", value_name = "DIR")]
     pub reject_dir: PathBuf,
+
+    /// Where the name map goes: every table, column and view, SQLite name to PostgreSQL name,
+    /// with the reason for each rename (JSON; full and schema-only modes)
+    #[arg(long, default_value = "dbshift-names.json", value_name = "FILE")]
+    pub name_map: PathBuf,
 
     /// No progress bars or progress lines on stderr.
     #[arg(long)]

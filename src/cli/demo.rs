@@ -75,6 +75,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         tables: Vec::new(),
         exclude: vec!["__diesel_schema_migrations".into()],
         schema: "public".into(),
+        source_timezone: None,
     };
     let (work, _) = build_work(Mode::Full, &options, None, &select, false, None)?;
     let report = dbshift::transfer::load::run::run(&options, work)?;

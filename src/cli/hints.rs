@@ -30,6 +30,10 @@ pub fn with_flags(error: &Error) -> Option<String> {
             "{}: pass --plan FILE with `[columns.\"{column}\"] conversion = \"...\"`, or --orm NAME",
             one_line(chain(error))
         ),
+        Error::NaiveTimes { column, .. } => format!(
+            "{}: give --source-timezone ZONE, or --plan FILE with `[columns.\"{column}\"] conversion = {{ naive_in_zone = \"ZONE\" }}`, or --orm NAME",
+            one_line(chain(error))
+        ),
         Error::TruncateNeedsDataOnly => "--if-exists truncate keeps the existing tables and needs --data-only; to replace them in a full migration use --if-exists drop".to_string(),
         _ => return None,
     };

@@ -75,6 +75,11 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
         print(global.format, &summary)?;
         return Ok(Outcome::Success);
     }
+    if let Some(plan) = &plan {
+        // A rehearsal leaves nothing behind: the renames are printed, the map not written.
+        let path = rehearsal.is_none().then_some(args.name_map.as_path());
+        write_name_map(global.format, plan, path)?;
+    }
     let report = dbshift::transfer::load::run::run(&options, work)?;
     print(global.format, &report)?;
     if global.format == Format::Text && rehearsal.is_some() {
@@ -86,6 +91,27 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Prints every rename of `plan` (text format) and writes its whole name map to `path`, before
+/// anything is written to the target, so the map is there even if the transfer stops.
+fn write_name_map(
+    format: Format,
+    plan: &dbshift::transfer::plan::Plan,
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let names = dbshift::transfer::plan::NameMap::of(plan);
+    if format == Format::Text {
+        for rename in names.renames() {
+            println!("renamed {rename}");
+        }
+    }
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let json = serde_json::to_string_pretty(&names)?;
+    std::fs::write(path, json + "\n")
+        .map_err(|e| anyhow::anyhow!("cannot write the name map `{}`: {e}", path.display()))
 }
 
 /// What a `--dry-run` prints.

@@ -56,6 +56,9 @@ pub fn plan_options(
         options.target_schema = select.schema.clone();
     }
     options.keep_case |= keep_case;
+    if select.source_timezone.is_some() {
+        options.source_timezone = select.source_timezone;
+    }
     match on_orphans {
         Some(OrphanArg::Fail) => options.on_orphans = OrphanPolicy::Fail,
         Some(OrphanArg::NotValid) if plan_file.is_none() => {
@@ -120,7 +123,7 @@ pub fn build_work(
         exclude.push("__diesel_schema_migrations".into());
         let work = data_only_work_with_orm(
             options,
-            &select.schema,
+            (&select.schema, select.source_timezone),
             &select.tables,
             &exclude,
             &settings,

@@ -128,6 +128,16 @@ pub enum Error {
         /// The conversions that would decide it, by their plan-file names in backticks.
         choices: Vec<String>,
     },
+    /// A column holds date/time texts without a UTC offset for a `timestamptz`, and neither
+    /// the source's zone, a per-column conversion nor an ORM's convention says which zone
+    /// they were written in.
+    #[error("column `{column}` holds date/time texts without a UTC offset for {pg_type}, and nothing says which zone they were written in")]
+    NaiveTimes {
+        /// `table.column` in the source.
+        column: String,
+        /// The target type, as written in DDL.
+        pg_type: String,
+    },
     /// An option or argument is unusable.
     #[error("{0}")]
     Invalid(String),

@@ -263,6 +263,8 @@ pub struct ColumnMap {
     pub json_profiled: bool,
 }
 
+pub use crate::datetime::SourceZone;
+
 /// A conversion for values that cannot be guessed from the type alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -287,6 +289,9 @@ pub enum Conversion {
     /// A REAL into `numeric(p, s)` as ActiveRecord reads it on SQLite: rounded to the scale
     /// through at most 16 significant digits.
     ActiveModelDecimal,
+    /// Text without an offset, read as a wall-clock time in this zone, into a `timestamptz`
+    /// (text with `Z` or an offset keeps its own).
+    NaiveInZone(SourceZone),
 }
 
 impl Conversion {
@@ -301,6 +306,7 @@ impl Conversion {
             Conversion::JulianDay => "julian_day",
             Conversion::TimeOn2000 => "time_on_2000_01_01",
             Conversion::ActiveModelDecimal => "active_model_decimal",
+            Conversion::NaiveInZone(_) => "naive_in_zone",
         }
     }
 }

@@ -16,7 +16,9 @@ use crate::transfer::load::preflight::connect;
 use crate::transfer::load::source_catalog::{SourceCatalog, SourceColumn};
 use crate::transfer::load::target_catalog::{read_schema, TargetTable};
 use crate::transfer::load::work::{Step, StepKind, Work, WorkTable};
-use crate::transfer::model::{ColumnMap, Conversion, PgType, SourceKey, TableMap, ValuePolicy};
+use crate::transfer::model::{
+    ColumnMap, Conversion, PgType, SourceKey, SourceZone, TableMap, ValuePolicy,
+};
 use crate::transfer::orm::{self, Orm, OrmChoice};
 
 /// A per-column setting for `--data-only` (from the plan file's `[columns."table.column"]`).
@@ -38,6 +40,8 @@ struct Settings<'s> {
     given: &'s HashMap<String, ColumnSetting>,
     used: HashSet<String>,
     orm: Option<Orm>,
+    /// The zone the source's texts without an offset were written in, when given.
+    zone: Option<SourceZone>,
     /// The first column whose conversion nothing decides: refused once every setting has been
     /// matched, so that a misspelt setting is named rather than the column it missed.
     undecided: Option<Error>,
@@ -76,7 +80,7 @@ pub fn data_only_work(
 ) -> Result<Work> {
     data_only_work_with_orm(
         options,
-        schema,
+        (schema, None),
         include,
         exclude,
         settings,
@@ -87,10 +91,12 @@ pub fn data_only_work(
 /// [`data_only_work`] under the caller's choice of ORM: its conventions decide how values it
 /// stored on SQLite become the types it created on PostgreSQL ([`orm::convention`]). A number
 /// going into a type whose unit nothing decides (an `interval`) is refused unless `settings`
-/// gives the column a conversion.
+/// gives the column a conversion, and so is date/time text without an offset going into a
+/// `timestamptz` unless the source's zone (`zone`, beside the target `schema`) or a conversion
+/// says where it was written.
 pub fn data_only_work_with_orm(
     options: &Options,
-    schema: &str,
+    (schema, zone): (&str, Option<SourceZone>),
     include: &[String],
     exclude: &[String],
     settings: &HashMap<String, ColumnSetting>,
@@ -115,6 +121,7 @@ pub fn data_only_work_with_orm(
         given: settings,
         used: HashSet::new(),
         orm: detected.orm,
+        zone,
         undecided: None,
     };
     for table in tables
@@ -181,6 +188,7 @@ fn table_work(
         rowid_column,
         create: Vec::new(),
         after_load: Vec::new(),
+        identity: None,
         parents: target_table.references.clone(),
         source_rows,
     })
@@ -224,11 +232,11 @@ fn map_columns(
                 source,
                 (table, column),
                 &target_column.pg_type,
-                settings.orm,
+                (settings.orm, settings.zone),
                 work,
             ) {
                 Ok(conversion) => conversion,
-                Err(error @ Error::AmbiguousConversion { .. }) => {
+                Err(error @ (Error::AmbiguousConversion { .. } | Error::NaiveTimes { .. })) => {
                     settings.undecided.get_or_insert(error);
                     None
                 }
@@ -256,7 +264,7 @@ fn orm_conversion(
     source: &mut SourceCatalog<'_>,
     (table, column): (&str, &SourceColumn),
     pg_type: &PgType,
-    orm: Option<Orm>,
+    (orm, zone): (Option<Orm>, Option<SourceZone>),
     work: &mut Work,
 ) -> Result<Option<Conversion>> {
     if let Some(conversion) = orm::convention(orm, &column.declared, pg_type) {
@@ -269,6 +277,19 @@ fn orm_conversion(
             conversion.name()
         ));
         return Ok(Some(conversion));
+    }
+    if orm.is_none() && *pg_type == PgType::Timestamptz {
+        // Text without an offset is a wall-clock time: reading it as UTC would guess a zone.
+        if !source.holds_naive_times(table, &column.name)? {
+            return Ok(None);
+        }
+        return match zone {
+            Some(zone) => Ok(Some(Conversion::NaiveInZone(zone))),
+            None => Err(Error::NaiveTimes {
+                column: format!("{table}.{}", column.name),
+                pg_type: pg_type.sql(),
+            }),
+        };
     }
     let Some(choices) = orm::ambiguous_choices(pg_type) else {
         return Ok(None);

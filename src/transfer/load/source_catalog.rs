@@ -108,6 +108,18 @@ impl<'p> SourceCatalog<'p> {
         .map(|n| n > 0)
     }
 
+    /// Whether `column` of `table` holds date/time text without a UTC offset (`YYYY-MM-DD`,
+    /// then no `Z`, ` UTC` or `+`/`-` after the date): a wall-clock time whose zone the file does
+    /// not say.
+    pub(crate) fn holds_naive_times(&mut self, table: &str, column: &str) -> Result<bool> {
+        let c = quote_ident(column).map_err(Error::Invalid)?;
+        self.count(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE typeof({c}) = 'text' AND {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND substr({c}, 11) NOT GLOB '*[+-]*' AND {c} NOT GLOB '*[Zz]' AND {c} NOT LIKE '% UTC') AS n",
+            quote_ident(table).map_err(Error::Invalid)?,
+        ))
+        .map(|n| n > 0)
+    }
+
     /// How many rows `table` holds.
     pub(crate) fn rows(&mut self, table: &str) -> Result<u64> {
         let n = self.count(&format!(

@@ -1,5 +1,6 @@
 //! One table's two steps, on the worker that took it: its rows (created first in full mode,
-//! copied, recorded with their statistics), then its keys, indexes and statistics, so they
+//! copied, recorded with their statistics), then its keys, indexes, identity restart and
+//! statistics, so they
 //! overlap with other tables still loading. A key or index PostgreSQL cannot build is left out
 //! and reported; the data is whole without it.
 
@@ -173,6 +174,11 @@ fn build_indexes(
     conn.transaction(|conn| {
         for sql in &table.after_load {
             build_index(conn, sql, &mut skipped)?;
+        }
+        // Right after the table's own load, not after every table: a transfer that stops
+        // later still leaves this table handing out ids past the copied ones.
+        if let Some(identity) = &table.identity {
+            conn.batch_execute(identity.sql())?;
         }
         if options.mode != Mode::SchemaOnly {
             conn.batch_execute(&format!("ANALYZE {}", table.map.qualified_target()))?;

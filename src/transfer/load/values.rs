@@ -451,6 +451,9 @@ fn convert_with<'a>(
         Conversion::ActiveModelDecimal => return active_model_decimal(value, pg_type),
         _ => {}
     }
+    if let Conversion::NaiveInZone(zone) = conversion {
+        return in_zone(value, zone);
+    }
     let number = match value {
         Src::Int(i) => i as f64,
         Src::Float(x) => x,
@@ -480,6 +483,7 @@ fn convert_with<'a>(
         Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
         Conversion::TimeOn2000 => time_on_2000(value, pg_type),
         Conversion::ActiveModelDecimal => active_model_decimal(value, pg_type),
+        Conversion::NaiveInZone(zone) => in_zone(value, zone),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
@@ -660,7 +664,15 @@ fn to_text(value: Src<'_>) -> Result<Cow<'_, str>, Problem> {
 fn to_numeric_text(value: Src<'_>, precision: Option<(u32, u32)>) -> Result<String, Problem> {
     let text = match value {
         Src::Float(x) if x.is_nan() => return Ok("NaN".into()),
-        Src::Float(x) if x.is_infinite() => return Err(other("infinity does not fit numeric")),
+        // Unconstrained numeric holds infinities from PostgreSQL 14; numeric(p,s) never.
+        Src::Float(x) if x.is_infinite() && precision.is_none() => {
+            return Ok(if x > 0.0 { "Infinity" } else { "-Infinity" }.into())
+        }
+        Src::Float(x) if x.is_infinite() => {
+            return Err(other(
+                "an infinite value does not fit numeric with a precision",
+            ))
+        }
         Src::Text(b) => pg_trim(pg_text(b)?).to_string(),
         Src::Blob(_) => return Err(other("a blob is not a number")),
         number => number_text(number).unwrap_or_default(),
@@ -736,6 +748,23 @@ fn to_micros(value: Src<'_>) -> Result<i64, Problem> {
         }
         Src::Blob(_) | Src::Null => Err(other("a blob is not a date/time")),
     }
+}
+
+/// A date/time text read in `zone` when it has no offset of its own (a text with `Z` or an
+/// offset, and a number, are read as without a zone).
+fn in_zone(value: Src<'_>, zone: crate::transfer::model::SourceZone) -> Result<Cell<'_>, Problem> {
+    let naive = match value {
+        Src::Text(b) => crate::datetime::naive_micros(pg_text(b)?),
+        _ => None,
+    };
+    let micros = match naive {
+        Some(naive) => zone
+            .utc_micros(naive)
+            .ok_or_else(|| other(format!("instant out of range in zone {zone}")))?,
+        None => to_micros(value)?,
+    };
+    check_pg_range(micros)?;
+    Ok(Cell::Micros(micros))
 }
 
 /// Which epoch a bare number most plausibly counts from: Julian days (SQLite `julianday()`),
@@ -814,6 +843,11 @@ fn check_json(text: &str, jsonb: bool) -> Result<(), Problem> {
     if jsonb && text.as_bytes().contains(&b'\\') && text.contains("\\u0000") {
         return Err(other(
             "JSON text contains \\u0000, which jsonb cannot store",
+        ));
+    }
+    if jsonb && crate::transfer::plan::profile::has_lone_surrogate(text) {
+        return Err(other(
+            "JSON text holds a lone UTF-16 surrogate escape, which jsonb cannot store (json can)",
         ));
     }
     Ok(())

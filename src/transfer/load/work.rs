@@ -27,6 +27,10 @@ pub struct WorkTable {
     pub create: Vec<Statement>,
     /// Statements run right after the table is loaded (keys, indexes).
     pub after_load: Vec<Statement>,
+    /// Restarts the table's identity past the copied ids (full mode), in the same transaction
+    /// as its keys: a transfer that stops later leaves every loaded table ready for inserts.
+    #[serde(default)]
+    pub identity: Option<Statement>,
     /// Target tables that must be loaded first (their foreign keys are checked during the load).
     pub parents: Vec<String>,
     /// Rows in the source (for progress).
@@ -107,7 +111,8 @@ pub struct Work {
 }
 
 /// Builds the work of a full (or schema-only) transfer from a plan: its `before` statements,
-/// each table's CREATE and post-load DDL, then identities, foreign keys and views. A plan with
+/// each table's CREATE and post-load DDL (its identity restart included), then foreign keys
+/// and views. A plan with
 /// blocking review items is refused with the items listed.
 pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
     let blocking: Vec<String> = plan
@@ -132,20 +137,10 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
             rowid_column: source.rowid_alias(&table.map.source)?,
             create: table.create.clone(),
             after_load: table.after_load.clone(),
+            identity: table.identity.as_ref().map(|i| i.sql.clone()),
             parents: Vec::new(),
             source_rows: table.source_rows,
         });
-        if let Some(identity) = &table.identity {
-            work.finish.push(Step {
-                id: format!("identity:{}", table.map.source),
-                kind: StepKind::Identity,
-                what: format!(
-                    "restart the identity of `{}.{}` at {} (or past the largest id copied)",
-                    table.map.target, identity.column, identity.restart_with
-                ),
-                sql: vec![identity.sql.to_string()],
-            });
-        }
     }
     work.finish.extend(foreign_key_steps(plan));
     work.finish.extend(view_steps(plan));
@@ -189,7 +184,7 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
     Ok(work)
 }
 
-/// One step per foreign key of the plan, after every table's identity.
+/// One step per foreign key of the plan, after every table is loaded.
 fn foreign_key_steps(plan: &Plan) -> impl Iterator<Item = Step> + '_ {
     plan.tables.iter().flat_map(|table| {
         table.foreign_keys.iter().map(move |key| Step {

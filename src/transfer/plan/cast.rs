@@ -174,7 +174,41 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
             choice
         }
     };
+    let mut choice = hold_infinities(choice, p);
+    if choice.decision.rule == CastRule::TimestampText
+        && p.text_with_offset > 0
+        && p.text_with_offset < p.texts
+    {
+        // Some texts name their offset and some do not: those are read as UTC, a guess.
+        choice.decision.flagged = true;
+    }
     Ok(choice.finish(bad_text))
+}
+
+/// A numeric column holding ±Infinity (SQLite's `9e999`): `numeric(p,s)` refuses infinities,
+/// and unconstrained `numeric` holds them only from PostgreSQL 14. `double precision` holds
+/// them everywhere and keeps every value exactly when the integers fit 2^53; otherwise the
+/// column stays unconstrained `numeric`, flagged.
+fn hold_infinities(mut choice: Choice, p: &ColumnProfile) -> Choice {
+    let infinite = p.real_max == Some(f64::INFINITY) || p.real_min == Some(f64::NEG_INFINITY);
+    if !infinite || !matches!(choice.pg_type, PgType::Numeric(_)) {
+        return choice;
+    }
+    let exact_as_double = p.integers == 0
+        || (p.int_min.unwrap_or(0) >= -(1 << 53) && p.int_max.unwrap_or(0) <= 1 << 53);
+    if exact_as_double {
+        choice.pg_type = PgType::Double;
+        choice.decision.reason.push_str(
+            "; a value is ±Infinity, which numeric(p,s) refuses and numeric holds only from PostgreSQL 14: double precision holds it, and every value exactly",
+        );
+    } else {
+        choice.pg_type = PgType::Numeric(None);
+        choice.decision.flagged = true;
+        choice.decision.reason.push_str(
+            "; a value is ±Infinity and integers go beyond 2^53: unconstrained numeric holds both, from PostgreSQL 14 (an older server rejects those rows)",
+        );
+    }
+    choice
 }
 
 /// The type a column override sets, either by name or through the type its conversion makes;
@@ -191,9 +225,12 @@ fn column_override_choice(
     }
     // A conversion alone says what type it makes.
     let implied = match o.conversion {
-        Some(Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay) => {
-            Some(PgType::Timestamptz)
-        }
+        Some(
+            Conversion::UnixSeconds
+            | Conversion::UnixMilliseconds
+            | Conversion::JulianDay
+            | Conversion::NaiveInZone(_),
+        ) => Some(PgType::Timestamptz),
         Some(
             Conversion::SecondsToInterval
             | Conversion::MicrosecondsToInterval
@@ -211,6 +248,45 @@ fn column_override_choice(
         );
         Found::new(pg_type, CastRule::OverrideColumn, reason)
     }))
+}
+
+/// Keeps as text a column whose typed values would break a unique key that holds in SQLite:
+/// `collisions` rows repeat another row's key once typed. Text keeps the values apart as
+/// SQLite did, and the plan runs. An override from the plan file wins.
+pub fn keep_key_as_text(choice: &mut Choice, key: &str, collisions: u64) {
+    if matches!(
+        choice.decision.rule,
+        CastRule::OverrideColumn | CastRule::OverrideType
+    ) {
+        return;
+    }
+    choice.decision.reason = format!(
+        "{collisions} row(s) repeat another row's value of the unique key ({key}) once read as {} ({}), while SQLite keeps them apart as texts; kept as text so the key holds",
+        choice.decision.chosen, choice.decision.reason
+    );
+    choice.pg_type = PgType::Text;
+    choice.conversion = None;
+    choice.decision.rule = CastRule::KeyTypedCollision;
+    choice.decision.chosen = PgType::Text.sql();
+    choice.decision.conversion = None;
+    choice.decision.flagged = true;
+}
+
+/// Reads a column of ISO texts in the source's zone (`--source-timezone`): the texts without
+/// an offset become instants in `zone`, so the column is `timestamptz`. An override wins.
+pub fn read_in_zone(choice: &mut Choice, zone: crate::transfer::model::SourceZone) {
+    if choice.decision.rule != CastRule::TimestampText || choice.conversion.is_some() {
+        return;
+    }
+    choice.pg_type = PgType::Timestamptz;
+    choice.conversion = Some(Conversion::NaiveInZone(zone));
+    choice.decision.chosen = PgType::Timestamptz.sql();
+    choice.decision.conversion = choice.conversion;
+    choice.decision.flagged = false;
+    choice.decision.reason = format!(
+        "{}; texts without an offset are read in {zone} (--source-timezone)",
+        choice.decision.reason.replace(", read as UTC", "")
+    );
 }
 
 /// Text values PostgreSQL's `text` cannot store (a NUL byte, invalid UTF-8), with no policy
@@ -439,17 +515,25 @@ mod tests {
 
     #[test]
     fn text_timestamps_dates_and_json() {
+        // Without offsets: wall-clock times, no zone guessed.
         let mut stamps = texts(3);
         stamps.text_timestamps = 3;
-        assert_eq!(
-            decide_for("at", "TEXT", &stamps).pg_type,
-            PgType::Timestamptz
-        );
+        assert_eq!(decide_for("at", "TEXT", &stamps).pg_type, PgType::Timestamp);
+        // With an offset each: instants. Some with and some without: instants, flagged.
+        stamps.text_with_offset = 3;
+        let instants = decide_for("at", "TEXT", &stamps);
+        assert_eq!(instants.pg_type, PgType::Timestamptz);
+        assert!(!instants.decision.flagged);
+        stamps.text_with_offset = 1;
+        let mixed = decide_for("at", "TEXT", &stamps);
+        assert_eq!(mixed.pg_type, PgType::Timestamptz);
+        assert!(mixed.decision.flagged, "{mixed:?}");
+        stamps.text_with_offset = 0;
         stamps.text_dates = 3;
         assert_eq!(decide_for("day", "TEXT", &stamps).pg_type, PgType::Date);
         assert_eq!(
             decide_for("day", "DATETIME", &stamps).pg_type,
-            PgType::Timestamptz
+            PgType::Timestamp
         );
         let mut partly = texts(3);
         partly.text_timestamps = 2;
@@ -664,5 +748,26 @@ mod tests {
             decide_for("x", "", &ColumnProfile::default()).pg_type,
             PgType::Text
         );
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn a_settings_file_can_give_a_column_its_source_zone() {
+        #[derive(Deserialize)]
+        struct Setting {
+            conversion: Conversion,
+        }
+        let setting: Setting =
+            toml::from_str(r#"conversion = { naive_in_zone = "Europe/Paris" }"#).unwrap();
+        assert_eq!(
+            setting.conversion,
+            Conversion::NaiveInZone("Europe/Paris".parse().unwrap())
+        );
+        let setting: Setting = toml::from_str(r#"conversion = "unix_seconds""#).unwrap();
+        assert_eq!(setting.conversion, Conversion::UnixSeconds);
     }
 }

@@ -167,7 +167,12 @@ fn sequences(source: &mut Source, entries: &[MasterEntry]) -> Result<Vec<(String
         return Ok(Vec::new());
     }
     Ok(source
-        .query("SELECT name, seq FROM sqlite_sequence", &[])?
+        // SQLite reads the counter as an integer whatever it holds (a REAL 100.0 written by
+        // hand counts as 100), and so do we.
+        .query(
+            "SELECT name, CAST(seq AS INTEGER) AS seq FROM sqlite_sequence",
+            &[],
+        )?
         .iter()
         .filter_map(|r| {
             Some((

@@ -1,15 +1,32 @@
 //! CHECK constraints: translated to PostgreSQL, dropped when the column's type already
-//! enforces them, or left for a human when they cannot be translated.
+//! enforces them, or left for a human when they cannot be translated. A CHECK that rows of the
+//! source fail (the probe evaluates each one on the data) is added after the rows, `NOT
+//! VALID`, with the count in the review, as a foreign key with orphans is: added before the
+//! rows, it would reject them.
 
 use crate::transfer::plan::ddl::{self, CheckDef};
 use crate::transfer::plan::planner::Planner;
+use crate::transfer::plan::statement::Statement;
 use crate::transfer::plan::table::TableContext;
+
+/// The CHECKs of a table: added before its rows, and `NOT VALID` after them.
+#[derive(Default)]
+pub(crate) struct Checks {
+    pub before_load: Vec<CheckDef>,
+    pub after_load: Vec<Statement>,
+}
 
 impl Planner<'_> {
     /// The CHECKs of the table that PostgreSQL gets.
-    pub(crate) fn plan_checks(&mut self, t: &TableContext<'_>) -> Vec<CheckDef> {
-        let mut checks = Vec::new();
-        for check in &t.table.checks {
+    pub(crate) fn plan_checks(&mut self, t: &TableContext<'_>) -> Checks {
+        let mut checks = Checks::default();
+        let table_index = self
+            .facts
+            .schema
+            .tables
+            .iter()
+            .position(|table| std::ptr::eq(table, t.table));
+        for (index, check) in t.table.checks.iter().enumerate() {
             let object = format!("table `{}`", t.table.name);
             if let Some(why) = self.implied_by_type(t, &check.sql) {
                 self.note(
@@ -25,7 +42,24 @@ impl Planner<'_> {
                         self.relations
                             .claim(&ddl::pg_name(n, self.options.keep_case))
                     });
-                    checks.push(CheckDef { name, sql });
+                    let def = CheckDef { name, sql };
+                    let failing = table_index
+                        .and_then(|i| self.facts.check_violations.get(&(i, index)))
+                        .copied()
+                        .unwrap_or(0);
+                    if failing == 0 {
+                        checks.before_load.push(def);
+                        continue;
+                    }
+                    self.warn(
+                        object,
+                        format!("{failing} row(s) of the source fail this CHECK (SQLite did not enforce it on them); added NOT VALID after the rows, so they arrive and new rows are checked: fix them, then run ALTER TABLE .. VALIDATE CONSTRAINT"),
+                        Some(check.sql.clone()),
+                    );
+                    checks.after_load.push(Statement::AddCheck(format!(
+                        "{} NOT VALID",
+                        ddl::add_check(&t.qualified, &def)
+                    )));
                 }
                 Err(why) => self.lose(
                     object,

@@ -7,7 +7,8 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::model::PgType;
 use crate::transfer::plan::cast::{self, ColumnFacts};
 use crate::transfer::plan::catalog::{Column, Table};
-use crate::transfer::plan::ddl::{self, Namespace};
+use crate::transfer::plan::ddl::Namespace;
+use crate::transfer::plan::naming::NameRequest;
 use crate::transfer::plan::planner::Planner;
 use crate::transfer::plan::profile::{self, ColumnProfile, TableProfile};
 
@@ -30,7 +31,9 @@ impl Planner<'_> {
     ) -> Result<Vec<ColumnPlan<'t>>> {
         let empty = ColumnProfile::default();
         let mut columns = Vec::new();
-        for column in profile::profiled_columns(table) {
+        let copied: Vec<&Column> = profile::profiled_columns(table).collect();
+        let mut targets = self.column_names(table, &copied, names).into_iter();
+        for column in copied {
             let facts = ColumnFacts {
                 table: &table.name,
                 column: &column.name,
@@ -47,7 +50,13 @@ impl Planner<'_> {
             if full_text {
                 keep_full_text_as_text(&mut choice);
             }
-            let target = self.column_name(table, column, names);
+            if let Some(zone) = self.options.source_timezone {
+                cast::read_in_zone(&mut choice, zone);
+            }
+            if let Some((key, collisions)) = self.typed_key_collisions(table, column) {
+                cast::keep_key_as_text(&mut choice, &key, collisions);
+            }
+            let target = targets.next().unwrap_or_default();
             self.note_choice(table, column, &choice);
             self.decisions.push(choice.decision.clone());
             columns.push(ColumnPlan {
@@ -59,27 +68,46 @@ impl Planner<'_> {
         Ok(columns)
     }
 
-    /// Claims the column's PostgreSQL name: its override as given, else the source name.
-    fn column_name(&mut self, table: &Table, column: &Column, names: &mut Namespace) -> String {
-        let override_name = self
-            .options
-            .overrides
-            .column(&table.name, &column.name)
-            .and_then(|o| o.name.clone());
-        let wanted = match &override_name {
-            Some(name) => ddl::pg_name(name, true),
-            None => ddl::pg_name(&column.name, self.options.keep_case),
-        };
-        let claimed = names.claim(&wanted);
-        if override_name.is_none() {
-            self.note_rename(
-                &format!("column `{}.{}`", table.name, column.name),
-                &column.name,
-                &wanted,
-                &claimed,
-            );
-        }
-        claimed
+    /// Claims the PostgreSQL names of `columns`: an override as given, else the source name
+    /// (see [`crate::transfer::plan::naming`] for the order that keeps names).
+    fn column_names(
+        &mut self,
+        table: &Table,
+        columns: &[&Column],
+        names: &mut Namespace,
+    ) -> Vec<String> {
+        let options = self.options;
+        let overrides = &options.overrides;
+        let requests: Vec<NameRequest<'_>> = columns
+            .iter()
+            .map(|column| NameRequest {
+                object: format!("column `{}.{}`", table.name, column.name),
+                source: &column.name,
+                given: overrides
+                    .column(&table.name, &column.name)
+                    .and_then(|o| o.name.as_deref()),
+            })
+            .collect();
+        self.claim_names(&requests, names)
+    }
+
+    /// The unique key over `column`, and its rows that repeat another row's key, when the
+    /// key holds in SQLite but not once the column's text is typed (a timestamp or boolean).
+    fn typed_key_collisions(&self, table: &Table, column: &Column) -> Option<(String, u64)> {
+        self.facts.collisions.iter().find_map(|(key, collisions)| {
+            let typed = key.columns.iter().any(|c| {
+                c.source == column.name
+                    && c.conversion.is_none()
+                    && matches!(
+                        c.pg_type,
+                        PgType::Timestamptz | PgType::Timestamp | PgType::Boolean
+                    )
+            });
+            (key.table == table.name && typed).then(|| {
+                let names: Vec<&str> = key.columns.iter().map(|c| c.source.as_str()).collect();
+                (names.join(", "), *collisions)
+            })
+        })
     }
 
     /// Notes a flagged type decision, and a NOCASE column that PostgreSQL compares by case.

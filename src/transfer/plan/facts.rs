@@ -29,6 +29,9 @@ pub(crate) struct Facts {
     /// Rows that repeat another row's unique key once converted, per key the plan creates over
     /// converted values; a key not listed has none.
     pub collisions: Vec<(KeyProbe, u64)>,
+    /// Rows that fail a CHECK, evaluated by SQLite on the source, per (table, CHECK) index of
+    /// `schema`; a CHECK not listed holds on every row (or SQLite could not evaluate it).
+    pub check_violations: HashMap<(usize, usize), u64>,
 }
 
 impl Facts {

@@ -11,6 +11,7 @@ use crate::transfer::plan::catalog::{Table, VirtualTable};
 use crate::transfer::plan::ddl::{self, q, ColumnDef, Namespace};
 use crate::transfer::plan::document::{ObjectKind, ObjectPlan};
 use crate::transfer::plan::facts::Facts;
+use crate::transfer::plan::naming::NameRequest;
 use crate::transfer::plan::planner::{CarriedContent, Planner};
 use crate::transfer::plan::statement::{Definition, Index};
 use crate::transfer::plan::table::{Keys, TableContext};
@@ -316,7 +317,13 @@ impl Planner<'_> {
                 );
                 continue;
             };
-            let target = self.name(&fts.name, "view");
+            let target = self
+                .claim_relation_names(&[NameRequest {
+                    object: format!("view `{}`", fts.name),
+                    source: &fts.name,
+                    given: None,
+                }])
+                .remove(0);
             let mut names = vec!["rowid".to_string()];
             let mut selected = vec![carried
                 .rowid

@@ -176,7 +176,7 @@ fn render_part(
             let collation = part.collation.as_deref().map(str::to_ascii_uppercase);
             match collation.as_deref() {
                 Some("NOCASE") if is_textlike(&c.choice.pg_type) => {
-                    Ok(format!("lower({})", q(&c.target)))
+                    Ok(crate::transfer::plan::keys::ascii_lower(&c.target))
                 }
                 Some("RTRIM") if is_textlike(&c.choice.pg_type) => {
                     Ok(format!("rtrim({})", q(&c.target)))

@@ -1,5 +1,5 @@
 //! The primary key: added after the rows, a unique index instead when SQLite let its columns
-//! hold NULL, and a `lower()` unique index beside it when a key column is COLLATE NOCASE.
+//! hold NULL, and an ASCII `lower()` unique index beside it when a key column is COLLATE NOCASE.
 
 use crate::transfer::plan::ddl::q;
 use crate::transfer::plan::planner::Planner;
@@ -71,7 +71,7 @@ impl Planner<'_> {
             .zip(pk)
             .map(|(s, target)| {
                 if nocase(s) {
-                    format!("lower({})", q(target))
+                    ascii_lower(target)
                 } else {
                     q(target)
                 }
@@ -80,6 +80,13 @@ impl Planner<'_> {
         keys.after_load
             .push(unique_index(&name, &t.qualified, &parts));
     }
+}
+
+/// The key part that compares the column `target` as SQLite's NOCASE does: only ASCII letters
+/// folded (`Ärger` and `ärger` stay two keys). PostgreSQL's `lower()` folds only ASCII under
+/// the `C` collation, whatever the database's locale.
+pub(crate) fn ascii_lower(target: &str) -> String {
+    format!("lower({} COLLATE \"C\")", q(target))
 }
 
 fn unique_index(

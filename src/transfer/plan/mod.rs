@@ -46,6 +46,7 @@ use std::path::Path;
 pub use document::{
     ForeignKeyPlan, IdentityPlan, ObjectKind, ObjectPlan, Plan, ReviewItem, Severity, TablePlan,
 };
+pub use naming::{Name, NameMap, TableNames};
 pub use options::{selected, OrphanPolicy, PlanOptions};
 pub use statement::{Place, Statement};
 

@@ -23,6 +23,11 @@ pub struct PlanOptions {
     pub tables: Vec<String>,
     /// Tables to leave out (globs).
     pub exclude: Vec<String>,
+    /// The zone the source's date/time texts without an offset were written in: such columns
+    /// become `timestamptz`, each text read in this zone. Without it they stay wall-clock
+    /// `timestamp` (a column mixing them with offset texts reads them as UTC, flagged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_timezone: Option<crate::transfer::model::SourceZone>,
 }
 
 impl Default for PlanOptions {
@@ -34,6 +39,7 @@ impl Default for PlanOptions {
             overrides: Overrides::default(),
             tables: Vec::new(),
             exclude: Vec::new(),
+            source_timezone: None,
         }
     }
 }

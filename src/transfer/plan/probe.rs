@@ -52,7 +52,13 @@ pub(crate) fn probe(source: &Path, options: &PlanOptions) -> Result<Facts> {
         profiles: profiles?,
         orphans,
         collisions: Vec::new(),
+        check_violations: HashMap::new(),
     };
+    for (t, table) in facts.schema.tables.iter().enumerate() {
+        for (c, violations) in count_check_violations(&mut db, table)? {
+            facts.check_violations.insert((t, c), violations);
+        }
+    }
     for key in planner::keys_to_probe(&facts, options)? {
         let collisions = count_collisions(&mut db, &key)?;
         if collisions > 0 {
@@ -82,7 +88,8 @@ fn count_all_orphans(db: &mut Source, schema: &Schema) -> HashMap<(usize, usize)
 /// Child rows whose key has no parent row. Distinct child keys are checked, each once, with
 /// the rows counted per key: an indexed key column is read in order without sorting, and a key
 /// repeated on many rows costs one lookup. Keys are grouped byte for byte (`COLLATE BINARY`),
-/// the finest grouping, so each group's rows all find a parent or all do not.
+/// the finest grouping, so each group's rows all find a parent or all do not. Parents are
+/// matched byte for byte too, as PostgreSQL will compare them.
 fn count_orphans(db: &mut Source, table: &Table, fk: &ForeignKey) -> Result<u64> {
     let quote = |name: &str| quote_ident(name).map_err(Error::Invalid);
     let child = quote(&table.name)?;
@@ -96,7 +103,9 @@ fn count_orphans(db: &mut Source, table: &Table, fk: &ForeignKey) -> Result<u64>
         keys.push(format!("{c} AS k{i}"));
         present.push(format!("{c} IS NOT NULL"));
         groups.push(format!("{c} COLLATE BINARY"));
-        matched.push(format!("p.{} = c.k{i}", quote(p)?));
+        // PostgreSQL's foreign key compares the texts byte for byte, even where the parent
+        // column is NOCASE in SQLite: a child `abc` of a parent `ABC` is an orphan there.
+        matched.push(format!("p.{} = c.k{i} COLLATE BINARY", quote(p)?));
     }
     let sql = format!(
         "SELECT coalesce(sum(n), 0) AS n FROM (SELECT {}, count(*) AS n FROM {child} WHERE {} GROUP BY {}) AS c WHERE NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {})",
@@ -110,6 +119,46 @@ fn count_orphans(db: &mut Source, table: &Table, fk: &ForeignKey) -> Result<u64>
         .first()
         .and_then(|r| r.get::<i64, _>("n").ok())
         .map_or(0, |n| n.max(0) as u64))
+}
+
+/// The rows of `table` each of its CHECKs fails, as SQLite evaluates them (a NULL result
+/// passes, as in both databases), by CHECK index; CHECKs every row passes are left out. SQLite
+/// enforces CHECKs, but a file written with `ignore_check_constraints`, or before the CHECK was
+/// added, may hold rows that fail; PostgreSQL would refuse them. All CHECKs of a table are
+/// counted in one pass. A CHECK SQLite cannot evaluate on its own (an unknown function) is
+/// counted alone, and left out when it fails.
+fn count_check_violations(db: &mut Source, table: &Table) -> Result<Vec<(usize, u64)>> {
+    if table.checks.is_empty() || table.virtual_table.is_some() {
+        return Ok(Vec::new());
+    }
+    let name = quote_ident(&table.name).map_err(Error::Invalid)?;
+    let failing = |sql: &str| format!("coalesce(sum(CASE WHEN NOT ({sql}) THEN 1 ELSE 0 END), 0)");
+    let all: Vec<String> = table
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} AS c{i}", failing(&c.sql)))
+        .collect();
+    let counts: Vec<Option<i64>> =
+        match db.query(&format!("SELECT {} FROM {name}", all.join(", ")), &[]) {
+            Ok(rows) => (0..table.checks.len())
+                .map(|i| rows.first().and_then(|r| r.get::<i64, _>(i).ok()))
+                .collect(),
+            Err(_) => table
+                .checks
+                .iter()
+                .map(|c| {
+                    db.query(&format!("SELECT {} AS n FROM {name}", failing(&c.sql)), &[])
+                        .ok()
+                        .and_then(|rows| rows.first().and_then(|r| r.get::<i64, _>("n").ok()))
+                })
+                .collect(),
+        };
+    Ok(counts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.filter(|&n| n > 0).map(|n| (i, n as u64)))
+        .collect())
 }
 
 /// Rows of `key`'s table that repeat another row's key once converted: candidates by an SQL

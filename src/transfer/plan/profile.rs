@@ -89,6 +89,10 @@ pub struct ColumnProfile {
     pub json_documents: u64,
     /// Texts that are a bare JSON scalar (`1`, `"a"`, `true`, `null`).
     pub json_scalars: u64,
+    /// Of the JSON texts, those with a lone UTF-16 surrogate escape (`"\ud800"`), which
+    /// PostgreSQL's `json` keeps and `jsonb` refuses.
+    #[serde(default)]
+    pub json_lone_surrogates: u64,
     /// Texts that are lowercase hyphenated UUIDs.
     pub uuids: u64,
     /// Texts holding a NUL byte.
@@ -495,6 +499,7 @@ fn merge_column(a: &mut ColumnProfile, b: ColumnProfile) {
     a.text_times += b.text_times;
     a.json_documents += b.json_documents;
     a.json_scalars += b.json_scalars;
+    a.json_lone_surrogates += b.json_lone_surrogates;
     a.uuids += b.uuids;
     a.texts_with_nul += b.texts_with_nul;
     a.texts_not_utf8 += b.texts_not_utf8;
@@ -664,7 +669,11 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
     if time_shape(text) {
         p.text_times += 1;
     }
-    match json_shape(text) {
+    let shape = json_shape(text);
+    if shape.is_some() && has_lone_surrogate(text) {
+        p.json_lone_surrogates += 1;
+    }
+    match shape {
         Some(JsonShape::Document) => p.json_documents += 1,
         Some(JsonShape::Scalar) => {
             p.json_scalars += 1;
@@ -782,6 +791,14 @@ pub fn json_shape(text: &str) -> Option<JsonShape> {
     } else {
         JsonShape::Scalar
     })
+}
+
+/// Whether the JSON text `text` has a `\uD800`-`\uDFFF` escape that is not half of a pair:
+/// serde_json's full parse refuses exactly those once the text is known to be JSON.
+pub fn has_lone_surrogate(text: &str) -> bool {
+    text.as_bytes().contains(&b'\\')
+        && text.contains("\\u")
+        && serde_json::from_str::<serde_json::Value>(text).is_err()
 }
 
 fn is_uuid(b: &[u8]) -> bool {
@@ -914,6 +931,10 @@ mod tests {
         assert_eq!(json_shape("42"), Some(JsonShape::Scalar));
         assert_eq!(json_shape("null"), Some(JsonShape::Scalar));
         assert_eq!(json_shape("{\"a\": \"\\u0000\"}"), None);
+        assert!(has_lone_surrogate("{\"a\": \"\\ud800\"}"));
+        assert!(has_lone_surrogate("[\"\\uDC00x\"]"));
+        assert!(!has_lone_surrogate("[\"\\ud83d\\ude00\", \"\\u00e9\"]"));
+        assert!(!has_lone_surrogate("[\"\\\\ud800\"]"));
         assert_eq!(json_shape("{a: 1}"), None);
         assert_eq!(json_shape("hello"), None);
         assert!(is_uuid(b"123e4567-e89b-12d3-a456-426614174000"));

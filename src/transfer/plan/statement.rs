@@ -203,7 +203,10 @@ impl Statement {
                 Statement::CreateTable(_) | Statement::AddCheck(_),
                 Place::Create
             ) | (
-                Statement::AddPrimaryKey(_) | Statement::AddUnique(_) | Statement::CreateIndex(_),
+                Statement::AddPrimaryKey(_)
+                    | Statement::AddUnique(_)
+                    | Statement::CreateIndex(_)
+                    | Statement::AddCheck(_),
                 Place::AfterLoad,
             ) | (Statement::AddForeignKey(_), Place::ForeignKey)
                 | (Statement::RestartIdentity(_), Place::Identity)
@@ -496,9 +499,13 @@ mod tests {
             Statement::read(Place::Create, check.into()),
             Statement::AddCheck(_)
         ));
-        // A CHECK moved among the keys is no longer loaded leniently.
+        // Among the keys, a CHECK is one the rows fail, added NOT VALID after them.
         assert!(matches!(
-            Statement::read(Place::AfterLoad, check.into()),
+            Statement::read(Place::AfterLoad, format!("{check} NOT VALID")),
+            Statement::AddCheck(_)
+        ));
+        assert!(matches!(
+            Statement::read(Place::ForeignKey, check.into()),
             Statement::Other(_)
         ));
         assert!(matches!(

@@ -9,8 +9,9 @@ use crate::transfer::error::Result;
 use crate::transfer::model::{ColumnMap, SourceKey, TableMap};
 use crate::transfer::plan::catalog::{Table, VirtualTable};
 use crate::transfer::plan::columns::ColumnPlan;
-use crate::transfer::plan::ddl::{qualified, Namespace, Scope, ScopeColumn};
+use crate::transfer::plan::ddl::{qualified, Scope, ScopeColumn};
 use crate::transfer::plan::document::{item, Severity, TablePlan};
+use crate::transfer::plan::naming::NameRequest;
 use crate::transfer::plan::planner::{Planned, Planner};
 use crate::transfer::plan::profile::{self, TableProfile};
 use crate::transfer::plan::statement::{Definition, Statement};
@@ -44,20 +45,22 @@ pub(crate) struct Keys {
 impl Planner<'_> {
     pub(crate) fn plan_tables(&mut self) -> Result<()> {
         let facts = self.facts;
-        // Table names first, so index and constraint names never take a table's name.
-        let targets: Vec<String> = facts
+        // Table and view names first, so index and constraint names never take them, and in
+        // one claim, so a name lowercasing keeps is kept whether a table or a view holds it.
+        let requests: Vec<NameRequest<'_>> = facts
             .schema
             .tables
             .iter()
-            .map(|t| self.name(&t.name, "table"))
+            .map(|t| (&t.name, "table"))
+            .chain(facts.schema.views.iter().map(|v| (&v.name, "view")))
+            .map(|(name, what)| NameRequest {
+                object: format!("{what} `{name}`"),
+                source: name,
+                given: None,
+            })
             .collect();
-        // Views next: names people use come before the names dbshift makes up for indexes.
-        self.view_targets = facts
-            .schema
-            .views
-            .iter()
-            .map(|v| self.name(&v.name, "view"))
-            .collect();
+        let mut targets = self.claim_relation_names(&requests);
+        self.view_targets = targets.split_off(facts.schema.tables.len());
         let keys = self.key_columns();
         let empty = TableProfile::default();
         for (index, target) in targets.into_iter().enumerate() {
@@ -100,7 +103,7 @@ impl Planner<'_> {
         keys: &BTreeSet<(String, String)>,
     ) -> Result<Planned> {
         let fts = table.virtual_table.as_ref().filter(|v| v.is_fts());
-        let mut column_names = Namespace::default();
+        let mut column_names = crate::transfer::plan::naming::column_namespace();
         if fts.is_some() {
             column_names.claim("rowid");
         }
@@ -138,7 +141,7 @@ impl Planner<'_> {
             columns: &defs,
         }
         .render()];
-        create.extend(checks.iter().map(|check| {
+        create.extend(checks.before_load.iter().map(|check| {
             Definition::AddCheck {
                 table: &context.qualified,
                 check,
@@ -153,6 +156,7 @@ impl Planner<'_> {
             _ => {}
         }
         self.plan_indexes(&context, &mut keys);
+        keys.after_load.extend(checks.after_load);
         Ok(self.planned_table(context, maps, create, keys, identity))
     }
 

@@ -153,6 +153,8 @@ fn a_foreign_key_to_a_table_left_out_is_not_created() {
 
 #[test]
 fn colliding_names_are_renamed_and_noted() {
+    // A name lowercasing leaves as it is keeps it, wherever it stands in the catalog; only the
+    // name lowercasing changes takes a suffix.
     let users = table(
         "Users",
         &[("id", "INTEGER"), ("Name", "TEXT"), ("name", "TEXT")],
@@ -160,8 +162,8 @@ fn colliding_names_are_renamed_and_noted() {
     let lower = table("users", &[("id", "INTEGER")]);
     let plan = planner::plan(facts(vec![users, lower]), &PlanOptions::default()).unwrap();
     let targets: Vec<&str> = plan.tables.iter().map(|t| t.map.target.as_str()).collect();
-    assert_eq!(targets, ["users", "users_2"]);
-    let note = review_of(&plan, "table `users`");
+    assert_eq!(targets, ["users_2", "users"]);
+    let note = review_of(&plan, "table `Users`");
     assert!(
         note[0].message
             == "renamed to `users_2` because its PostgreSQL name collides with another one",
@@ -173,13 +175,70 @@ fn colliding_names_are_renamed_and_noted() {
         .iter()
         .map(|c| c.target.as_str())
         .collect();
-    assert_eq!(columns, ["id", "name", "name_2"]);
-    let note = review_of(&plan, "column `Users.name`");
+    assert_eq!(columns, ["id", "name_2", "name"]);
+    let note = review_of(&plan, "column `Users.Name`");
     assert!(
         note[0].message.starts_with("renamed to `name_2`"),
         "{note:?}"
     );
-    assert!(review_of(&plan, "table `Users`").is_empty());
+    assert!(review_of(&plan, "table `users`").is_empty());
+    assert!(review_of(&plan, "column `Users.name`").is_empty());
+}
+
+#[test]
+fn a_rename_never_takes_another_tables_exact_name() {
+    // `Äb` lowercases to `äb`, which `äb` keeps; its numbered variant `äb_2` is the exact
+    // name of a third table, so it takes `äb_3`.
+    let tables = vec![
+        table("Äb", &[("id", "INTEGER")]),
+        table("äb", &[("id", "INTEGER")]),
+        table("äb_2", &[("id", "INTEGER")]),
+    ];
+    let plan = planner::plan(facts(tables), &PlanOptions::default()).unwrap();
+    let targets: Vec<&str> = plan.tables.iter().map(|t| t.map.target.as_str()).collect();
+    assert_eq!(targets, ["äb_3", "äb", "äb_2"]);
+}
+
+#[test]
+fn system_column_names_are_renamed_in_the_plan() {
+    let t = table(
+        "t",
+        &[
+            ("id", "INTEGER"),
+            ("ctid", "TEXT"),
+            ("XMIN", "TEXT"),
+            ("tableoid", "TEXT"),
+            ("cmin", "TEXT"),
+            ("cmax", "TEXT"),
+            ("xmax", "TEXT"),
+            ("oid", "TEXT"),
+        ],
+    );
+    let plan = planner::plan(facts(vec![t]), &PlanOptions::default()).unwrap();
+    let columns: Vec<&str> = plan.tables[0]
+        .map
+        .columns
+        .iter()
+        .map(|c| c.target.as_str())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "ctid_2",
+            "xmin_2",
+            "tableoid_2",
+            "cmin_2",
+            "cmax_2",
+            "xmax_2",
+            "oid"
+        ]
+    );
+    let note = review_of(&plan, "column `t.ctid`");
+    assert_eq!(
+        note[0].message,
+        "renamed to `ctid_2` because PostgreSQL reserves the name for a system column"
+    );
 }
 
 #[test]
@@ -270,20 +329,70 @@ fn timestamps_under_a_unique_key() -> Facts {
 }
 
 #[test]
-fn a_unique_key_that_collides_once_converted_blocks() {
+fn a_unique_key_that_collides_once_typed_keeps_its_column_as_text() {
     let options = PlanOptions::default();
     let keys = planner::keys_to_probe(&timestamps_under_a_unique_key(), &options).unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_eq!(keys[0].columns[0].source, "at");
     let plan = planner::plan(timestamps_under_a_unique_key(), &options).unwrap();
     assert_eq!(plan.blocking().count(), 0);
+    assert_eq!(plan.decisions[1].chosen, "timestamp");
     let mut facts = timestamps_under_a_unique_key();
     facts.collisions.push((keys[0].clone(), 2));
     let plan = planner::plan(facts, &options).unwrap();
-    let blocking: Vec<_> = plan.blocking().collect();
-    assert_eq!(blocking.len(), 1);
-    assert!(
-        blocking[0].message.contains("2 row(s) repeat"),
-        "{blocking:?}"
+    assert_eq!(plan.blocking().count(), 0, "{:?}", plan.review);
+    let at = &plan.decisions[1];
+    assert_eq!(
+        (at.chosen.as_str(), at.rule.as_str()),
+        ("text", "key.typed_collision")
     );
+    assert!(
+        at.flagged && at.reason.starts_with("2 row(s) repeat"),
+        "{at:?}"
+    );
+}
+
+#[test]
+fn a_check_the_rows_fail_is_added_not_valid_after_them_with_the_count() {
+    let mut t = table("t", &[("id", "INTEGER"), ("n", "INTEGER")]);
+    t.checks.push(crate::transfer::plan::catalog::Check {
+        name: None,
+        sql: "n > 0".into(),
+        column: Some("n".into()),
+    });
+    let mut facts = facts(vec![t]);
+    let plan = planner::plan(facts_clone_checks(&facts), &PlanOptions::default()).unwrap();
+    let sql = |s: &Statement| s.sql().to_string();
+    assert!(plan.tables[0]
+        .create
+        .iter()
+        .any(|s| matches!(s, Statement::AddCheck(_))));
+    facts.check_violations.insert((0, 0), 3);
+    let plan = planner::plan(facts, &PlanOptions::default()).unwrap();
+    let table = &plan.tables[0];
+    assert!(!table
+        .create
+        .iter()
+        .any(|s| matches!(s, Statement::AddCheck(_))));
+    let after: Vec<String> = table.after_load.iter().map(sql).collect();
+    assert!(
+        after
+            .iter()
+            .any(|s| s.contains("CHECK") && s.ends_with("NOT VALID")),
+        "{after:?}"
+    );
+    let item = &review_of(&plan, "table `t`")[0];
+    assert_eq!(item.severity, Severity::Warning);
+    assert!(
+        item.message
+            .starts_with("3 row(s) of the source fail this CHECK"),
+        "{item:?}"
+    );
+}
+
+/// The same facts without their check counts, for the plan before the counts are known.
+fn facts_clone_checks(facts: &Facts) -> Facts {
+    let mut copy = self::facts(facts.schema.tables.clone());
+    copy.profiles = facts.profiles.clone();
+    copy
 }

@@ -54,6 +54,9 @@ cast_rules! {
     OverrideType = "override.type",
         when: "the plan file maps the declared type (`[options.overrides.types]`)",
         target: "the type given";
+    KeyTypedCollision = "key.typed_collision",
+        when: "a unique key over the column holds in SQLite, but rows repeat another row's key once typed (one instant in two spellings, `1` and `'true'`)",
+        target: "text (flagged, with the count of rows)";
     TextInvalidBytes = "text.invalid_bytes",
         when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy",
         target: "bytea (flagged)";
@@ -79,20 +82,20 @@ cast_rules! {
         when: "every value is a text date `YYYY-MM-DD`",
         target: "date";
     TimestampText = "timestamp.text",
-        when: "every value is an ISO-8601 text timestamp (`T` or space, up to 6 fraction digits, optional `Z`/offset); text without an offset is UTC",
-        target: "timestamptz";
+        when: "every value is an ISO-8601 text timestamp (`T` or space, up to 6 fraction digits, optional `Z`/offset)",
+        target: "timestamp when no value has an offset (the same wall-clock times, no zone guessed); timestamptz when any has one (texts without one read as UTC, flagged); timestamptz with `--source-timezone ZONE` (texts without an offset read in ZONE)";
     TimeText = "time.text",
         when: "declared TIME; every value is a text time of day `HH:MM[:SS[.ffffff]]`",
         target: "time";
     JsonDeclared = "json.declared",
         when: "declared JSON/JSONB; every value is JSON (scalars too)",
-        target: "jsonb";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
     JsonChecked = "json.checked",
         when: "a CHECK calls json_valid() on the column; every value is JSON (scalars too)",
-        target: "jsonb";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
     JsonName = "json.name",
         when: "named like a document (json, data, metadata, payload, config, settings, ...); every value is a JSON object or array",
-        target: "jsonb";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
     UuidDeclared = "uuid.declared",
         when: "declared UUID/GUID; every value is a lowercase hyphenated UUID text",
         target: "uuid";

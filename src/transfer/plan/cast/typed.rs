@@ -211,10 +211,27 @@ impl Column<'_> {
                     format!("every value is a text date YYYY-MM-DD (declared `{declared}`)");
                 return Some(Found::new(PgType::Date, CastRule::DateText, reason));
             }
-            let offsets = match p.text_with_offset {
-                0 => "none has a UTC offset, so each is read as UTC".to_string(),
-                n if n == non_null => "each has its UTC offset".to_string(),
-                n => format!("{n} have a UTC offset, the others are read as UTC"),
+            // Text without an offset is a wall-clock time in a zone SQLite never recorded: it
+            // stays that wall-clock time, and no zone is guessed. Only text that says its
+            // offset is an instant.
+            if p.text_with_offset == 0 {
+                let reason = format!(
+                    "every value is an ISO-8601 timestamp text without a UTC offset, kept as the same wall-clock time (declared `{declared}`)"
+                );
+                return Some(Found::new(
+                    PgType::Timestamp,
+                    CastRule::TimestampText,
+                    reason,
+                ));
+            }
+            let offsets = if p.text_with_offset == non_null {
+                "each has its UTC offset".to_string()
+            } else {
+                format!(
+                    "{} have a UTC offset and {} have none, read as UTC",
+                    p.text_with_offset,
+                    non_null - p.text_with_offset
+                )
             };
             let reason = format!(
                 "every value is an ISO-8601 timestamp text; {offsets} (declared `{declared}`)"
@@ -247,11 +264,13 @@ impl Column<'_> {
 
     fn json(&self) -> Step {
         let (p, non_null) = (self.p, self.non_null);
-        let json_values = p.texts == p.json_documents + p.json_scalars && p.blobs == 0;
+        // Numbers are JSON scalars, but for ±Infinity, which JSON cannot write.
+        let infinite = p.real_max == Some(f64::INFINITY) || p.real_min == Some(f64::NEG_INFINITY);
+        let json_values = p.texts == p.json_documents + p.json_scalars && p.blobs == 0 && !infinite;
         if self.kind == Declared::Json {
             return Step::Decided(json_values.then(|| {
                 let reason = format!("declared `{}`; every value is JSON", self.declared());
-                Found::new(PgType::Jsonb, CastRule::JsonDeclared, reason)
+                self.json_found(CastRule::JsonDeclared, reason)
             }));
         }
         if self.facts.json_check
@@ -260,11 +279,7 @@ impl Column<'_> {
             && self.text_kinds()
         {
             let reason = "a CHECK requires json_valid() and every value is JSON".to_string();
-            return Step::Decided(Some(Found::new(
-                PgType::Jsonb,
-                CastRule::JsonChecked,
-                reason,
-            )));
+            return Step::Decided(Some(self.json_found(CastRule::JsonChecked, reason)));
         }
         if !self.facts.key
             && is_json_name(self.facts.column)
@@ -275,9 +290,20 @@ impl Column<'_> {
             let reason = format!(
                 "named like a document and all {non_null} values are JSON objects or arrays"
             );
-            return Step::Decided(Some(Found::new(PgType::Jsonb, CastRule::JsonName, reason)));
+            return Step::Decided(Some(self.json_found(CastRule::JsonName, reason)));
         }
         Step::Next
+    }
+
+    /// `jsonb`, or `json` when a document holds a lone surrogate escape: `jsonb` refuses it,
+    /// `json` keeps the text as it is.
+    fn json_found(&self, rule: CastRule, reason: String) -> Found {
+        let lone = self.p.json_lone_surrogates;
+        if lone == 0 {
+            return Found::new(PgType::Jsonb, rule, reason);
+        }
+        let reason = format!("{reason}; json, not jsonb, since {lone} value(s) hold a lone UTF-16 surrogate escape (`\\ud800`) that jsonb refuses");
+        Found::new(PgType::Json, rule, reason)
     }
 
     fn uuid(&self) -> Step {
