@@ -80,6 +80,22 @@ macro_rules! dynamic_executor {
                     .map_err(|e| Error::database(e, Some($driver)))
             }
 
+            fn transaction_dyn(
+                &mut self,
+                body: &mut dyn FnMut(&mut dyn $crate::backend::Executor) -> Result<()>,
+            ) -> Result<()> {
+                // Diesel's transaction manager tracks the depth: inside the transaction that
+                // handed this connection out, it is a savepoint.
+                let mut panic = None;
+                let result = diesel::Connection::transaction(self, |conn| {
+                    $crate::backend::catch_panic(|| body(conn), &mut panic)
+                });
+                if let Some(panic) = panic {
+                    std::panic::resume_unwind(panic);
+                }
+                result.map_err(|e: Error| e.with_driver($driver))
+            }
+
             fn dialect(&self) -> Dialect {
                 $dialect
             }
@@ -123,6 +139,123 @@ pub trait Executor {
     fn batch_execute(&mut self, sql: &str) -> Result<()>;
     /// The SQL dialect of this connection.
     fn dialect(&self) -> Dialect;
+    /// Runs `body` atomically on this connection: its statements all take effect, or none
+    /// does when it returns `Err` or panics (the panic then continues). Prefer the generic
+    /// [`dyn Executor::transaction`](trait.Executor.html#method.transaction) wrapper.
+    ///
+    /// Inside a transaction (the executor [`Backend::transaction`] hands out) this is a
+    /// savepoint: rolling it back leaves the caller's transaction open and usable, also on
+    /// PostgreSQL after an error, and the caller's commit or rollback decides in the end. On a
+    /// pool handle used as an executor (`&dyn Backend`) it is a transaction of its own, with
+    /// the default [`TransactionOptions`]. On a bare Diesel connection outside any transaction
+    /// (reachable only through the concrete backends' `conn()`) it is Diesel's plain `BEGIN`.
+    ///
+    /// The default runs `body` between `SAVEPOINT`, `RELEASE` and `ROLLBACK TO`, which both
+    /// dialects accept inside a transaction; the built-in connections use Diesel's transaction
+    /// manager instead, so Diesel's own bookkeeping of the depth stays right.
+    fn transaction_dyn(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
+        self.batch_execute("SAVEPOINT dbshift_executor")?;
+        let mut panic = None;
+        let mut this = self;
+        let result = catch_panic(|| body(&mut this), &mut panic);
+        let end = match result {
+            Ok(()) => this.batch_execute("RELEASE SAVEPOINT dbshift_executor"),
+            Err(_) => this.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_executor; RELEASE SAVEPOINT dbshift_executor",
+            ),
+        };
+        if let Some(panic) = panic {
+            std::panic::resume_unwind(panic);
+        }
+        result.and(end)
+    }
+}
+
+/// A borrowed executor is one: generic code can take `impl Executor` and be given `&mut tx`.
+impl<E: Executor + ?Sized> Executor for &mut E {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+        (**self).execute(sql, params)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        (**self).query(sql, params)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        (**self).query_each(sql, params, each)
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        (**self).batch_execute(sql)
+    }
+
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+
+    fn transaction_dyn(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
+        (**self).transaction_dyn(body)
+    }
+}
+
+/// A pool handle is an executor too: each statement runs on a pooled connection and commits
+/// at once, and [`Executor::transaction_dyn`] is [`Backend::transaction_dyn`] with the default
+/// [`TransactionOptions`]. So a function written against `&mut dyn Executor` runs inside a
+/// caller's transaction or straight on the pool:
+///
+/// ```no_run
+/// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+/// use dbshift::Executor;
+/// fn add_tag(tx: &mut dyn Executor, name: &str) -> dbshift::Result<usize> {
+///     tx.execute("INSERT INTO tags (name) VALUES ($1)", &[name.into()])
+/// }
+/// add_tag(&mut { db }, "on the pool")?;
+/// db.transaction(|tx| add_tag(tx, "in a transaction"))?;
+/// # Ok(()) }
+/// ```
+impl Executor for &(dyn Backend + '_) {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+        Backend::execute(*self, sql, params)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        Backend::query(*self, sql, params)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        Backend::query_each(*self, sql, params, each)
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        Backend::batch_execute(*self, sql)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Backend::dialect(*self)
+    }
+
+    fn transaction_dyn(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
+        Backend::transaction_dyn(*self, &TransactionOptions::default(), body)
+    }
 }
 
 /// A pooled database handle, chosen at run time (see [`Registry`]).
@@ -285,6 +418,32 @@ impl dyn Backend + '_ {
 }
 
 impl dyn Executor + '_ {
+    /// Runs `body` atomically on this connection and returns its value; see
+    /// [`Executor::transaction_dyn`] (inside a transaction, a savepoint). A failure inside
+    /// leaves the caller's transaction usable, so the caller may go on without it:
+    ///
+    /// ```no_run
+    /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+    /// db.transaction(|tx| {
+    ///     tx.execute("INSERT INTO tags (name) VALUES ($1)", &["kept".into()])?;
+    ///     let again = tx.transaction(|tx| tx.execute("INSERT INTO tags (name) VALUES ($1)", &["kept".into()]));
+    ///     assert!(again.unwrap_err().is_unique_violation());
+    ///     tx.query_one("SELECT count(*) AS n FROM tags", &[])?.get::<i64, _>("n")
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn transaction<T>(
+        &mut self,
+        mut body: impl FnMut(&mut dyn Executor) -> Result<T>,
+    ) -> Result<T> {
+        let mut output = None;
+        self.transaction_dyn(&mut |tx| {
+            output = Some(body(tx)?);
+            Ok(())
+        })?;
+        output.ok_or_else(|| Error::Statement("transaction body did not run".into()))
+    }
+
     /// Runs a query that must return exactly one row, on this connection.
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
         exactly_one(self.query(sql, params)?)
