@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod diesel_cli;
+
 use diesel::Connection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
