@@ -19,7 +19,7 @@ use crate::value::{Row, Value};
 /// here so both built-in backends run statements the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty) => {
+    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
         /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
         fn run_dynamic<R>(
             sql: &str,
@@ -31,6 +31,9 @@ macro_rules! dynamic_executor {
             let parts = $crate::sql::cached_parts(sql, params.len())
                 .map_err(|e| $crate::backend::statement_error(sql, e))?;
             let binds = $bind::all(params);
+            let _slot = $crate::backend::statement_cache::enter(
+                $crate::backend::statement_cache::slot(sql, $signature(params)),
+            );
             run($crate::backend::dynamic::DynQuery {
                 sql,
                 parts: &parts,
@@ -65,8 +68,13 @@ macro_rules! dynamic_executor {
                     binds: &binds,
                 };
                 let database = |e| Error::database(e, Some($driver));
+                let slot = $crate::backend::statement_cache::enter(
+                    $crate::backend::statement_cache::slot(sql, $signature(params)),
+                );
                 let rows = diesel::RunQueryDsl::load_iter::<Row, $streaming>(query, self)
                     .map_err(database)?;
+                // Prepared by now: statements that `each` runs set their own slots.
+                drop(slot);
                 // Each row is built, handed over and dropped before the next is read; stopping
                 // early drops the cursor, which leaves the connection ready for the next query.
                 for row in rows {
@@ -108,6 +116,8 @@ pub mod postgres;
 pub mod registry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod statement_cache;
 
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBackend;
@@ -747,8 +757,9 @@ pub(crate) mod dynamic {
     }
 
     /// A statement cut at its placeholders ([`crate::sql::cached_parts`]) with the binds in
-    /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement by SQL text,
-    /// so running a statement again does not prepare it again.
+    /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement, so running
+    /// a statement again does not prepare it again: keyed by the statement's slot when it has
+    /// one ([`super::statement_cache`]), else by its SQL text.
     pub(crate) struct DynQuery<'a, B> {
         pub(crate) sql: &'a str,
         pub(crate) parts: &'a [Part],
@@ -758,6 +769,13 @@ pub(crate) mod dynamic {
     impl<B> QueryId for DynQuery<'_, B> {
         type QueryId = ();
         const HAS_STATIC_QUERY_ID: bool = false;
+
+        /// The slot of the statement being run, which stands for its text, so Diesel finds
+        /// its prepared form without writing the SQL out and hashing it. Diesel asks for this
+        /// only while the backend runs the statement, with its slot set on this thread.
+        fn query_id() -> Option<std::any::TypeId> {
+            super::statement_cache::type_id()
+        }
     }
 
     impl<B> Query for DynQuery<'_, B> {

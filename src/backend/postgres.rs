@@ -282,7 +282,8 @@ dynamic_executor!(
     PgBind,
     Dialect::Postgres,
     crate::error::Driver::Postgres,
-    diesel::pg::PgRowByRowLoadingMode
+    diesel::pg::PgRowByRowLoadingMode,
+    crate::backend::statement_cache::postgres_signature
 );
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for
