@@ -20,10 +20,15 @@ use crate::value::{Row, Value};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
     ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
-        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
+        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`. `keyed`:
+        /// whether Diesel will ask the query for its id (see `statement_cache.rs`): it does for
+        /// a query it loads, which it takes by value, but not for a statement it executes,
+        /// which it takes by reference (`&T`'s id in Diesel ignores `T::query_id`), so there a
+        /// slot would be looked up for nothing.
         fn run_dynamic<R>(
             sql: &str,
             params: &[Value],
+            keyed: bool,
             run: impl FnOnce(
                 $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
             ) -> diesel::QueryResult<R>,
@@ -31,9 +36,10 @@ macro_rules! dynamic_executor {
             let parts = $crate::sql::cached_parts(sql, params.len())
                 .map_err(|e| $crate::backend::statement_error(sql, e))?;
             let binds = $bind::all(params);
-            let _slot = $crate::backend::statement_cache::enter(
-                $crate::backend::statement_cache::slot(sql, $signature(params)),
-            );
+            let slot = keyed
+                .then(|| $crate::backend::statement_cache::slot(sql, $signature(params)))
+                .flatten();
+            let _slot = $crate::backend::statement_cache::enter(slot);
             run($crate::backend::dynamic::DynQuery {
                 sql,
                 parts: &parts,
@@ -44,13 +50,15 @@ macro_rules! dynamic_executor {
 
         impl $crate::backend::Executor for $conn {
             fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-                run_dynamic(sql, params, |query| {
+                run_dynamic(sql, params, false, |query| {
                     diesel::RunQueryDsl::execute(query, self)
                 })
             }
 
             fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-                run_dynamic(sql, params, |query| diesel::RunQueryDsl::load(query, self))
+                run_dynamic(sql, params, true, |query| {
+                    diesel::RunQueryDsl::load(query, self)
+                })
             }
 
             fn query_each(

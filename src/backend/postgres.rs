@@ -69,7 +69,11 @@ pub(crate) fn with_connect_options(url: &str, timeout_secs: u64) -> String {
 }
 
 /// [`with_connect_options`] with the `application_name` the server shows in `pg_stat_activity`.
-pub(crate) fn with_connect_options_named(url: &str, timeout_secs: u64, application_name: &str) -> String {
+pub(crate) fn with_connect_options_named(
+    url: &str,
+    timeout_secs: u64,
+    application_name: &str,
+) -> String {
     let mut out = url.to_string();
     let is_uri = url.contains("://");
     let name = if is_uri {

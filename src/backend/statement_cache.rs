@@ -12,6 +12,11 @@
 //! ([`enter`]), and [`crate::backend::dynamic::DynQuery`]'s `QueryId::query_id` hands Diesel
 //! that slot's `TypeId` instead of asking for the text.
 //!
+//! Diesel asks for the id only of a query it loads (`query`, `query_each`): a statement it
+//! executes (`execute`) it takes by reference, and a reference's id in Diesel 2.3 comes from
+//! the referent's `HAS_STATIC_QUERY_ID` alone, never from its `query_id`. So statements run with
+//! `execute` stay keyed by their text and get no slot.
+//!
 //! A slot is given to one statement for the life of the process, by a process-wide table, so
 //! it means the same statement on every connection of every pool, whichever thread runs it
 //! (a pooled connection moves between threads). The first [`SLOTS`] statements take them;
