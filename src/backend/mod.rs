@@ -161,7 +161,7 @@ pub trait Executor {
     /// does when it returns `Err` or panics (the panic then continues). Prefer the generic
     /// [`dyn Executor::transaction`](trait.Executor.html#method.transaction) wrapper.
     ///
-    /// Inside a transaction (the executor [`Backend::transaction`] hands out) this is a
+    /// Inside a transaction (the executor [`Backend::transaction_dyn`] hands out) this is a
     /// savepoint: rolling it back leaves the caller's transaction open and usable, also on
     /// PostgreSQL after an error, and the caller's commit or rollback decides in the end. On a
     /// pool handle used as an executor (`&dyn Backend`) it is a transaction of its own, with

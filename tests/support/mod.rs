@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-#[cfg(feature = "postgres")]
+// Also without PostgreSQL: its SQLite half reads through the `sqlite3` shell alone.
 pub mod independent;
 
 use std::path::PathBuf;
