@@ -121,17 +121,12 @@ fn dynamic_insert(db: &dyn Backend, name: &str, score: f64) {
     .expect("dyn insert");
 }
 
-fn run(
-    backend: &'static str,
-    db: &dyn Backend,
-    typed: &dyn Typed,
-    ops_per_round: i64,
-) -> Vec<Case> {
+/// Makes `bench_items` with [`ROWS`] rows.
+fn create_table(db: &dyn Backend) {
     let key = db.dialect().auto_increment_primary_key("id").unwrap();
-    let score_type = if backend == "sqlite" {
-        "REAL"
-    } else {
-        "DOUBLE PRECISION"
+    let score_type = match db.dialect() {
+        dbshift::Dialect::Sqlite => "REAL",
+        dbshift::Dialect::Postgres => "DOUBLE PRECISION",
     };
     db.batch_execute(&format!("DROP TABLE IF EXISTS bench_items; CREATE TABLE bench_items ({key}, name TEXT NOT NULL, score {score_type} NOT NULL)"))
         .unwrap();
@@ -145,6 +140,15 @@ fn run(
         Ok(())
     })
     .unwrap();
+}
+
+fn run(
+    backend: &'static str,
+    db: &dyn Backend,
+    typed: &dyn Typed,
+    ops_per_round: i64,
+) -> Vec<Case> {
+    create_table(db);
     let mut read = Case {
         backend,
         name: "point read by id",
@@ -232,7 +236,64 @@ fn print(cases: &[Case]) {
     }
 }
 
+/// `--profile BACKEND-CASE-WAY N` (say `sqlite-read-dyn 20000`): sets up as the timed run
+/// does, then runs only that way of that case N times in [`profiled_loop`], printing nothing.
+/// For an instruction count that the machine's load does not blur, run it under
+/// `valgrind --tool=callgrind --toggle-collect=*profiled_loop*` and divide by N.
+fn profile(which: &str, n: i64) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server;
+    let (db, typed): (Box<dyn Backend>, Box<dyn Typed>) = if which.starts_with("sqlite-") {
+        let sqlite = SqliteBackend::connect(&DbConfig::sqlite(dir.path().join("bench.db")))
+            .expect("open SQLite");
+        (Box::new(sqlite.clone()), Box::new(sqlite.pool().clone()))
+    } else {
+        server = TempServer::start().expect("start a throwaway PostgreSQL");
+        let url = server
+            .create_database("bench")
+            .expect("create the bench database");
+        let postgres =
+            PostgresBackend::connect(&DbConfig::from_url(url)).expect("connect to PostgreSQL");
+        (
+            Box::new(postgres.clone()),
+            Box::new(postgres.pool().clone()),
+        )
+    };
+    create_table(&*db);
+    for i in 1..=500 {
+        assert_eq!(dynamic_read(&*db, i), typed.read(i));
+    }
+    profiled_loop(which, &*db, &*typed, n);
+}
+
+#[inline(never)]
+fn profiled_loop(which: &str, db: &dyn Backend, typed: &dyn Typed, n: i64) {
+    let id = |n: i64| 1 + (n * 7919) % ROWS;
+    let way = which.split_once('-').map_or(which, |(_, rest)| rest);
+    for i in 0..n {
+        match way {
+            "read-dyn" => drop(std::hint::black_box(dynamic_read(db, id(i)))),
+            "read-typed" => drop(std::hint::black_box(typed.read(id(i)))),
+            "insert-dyn" => dynamic_insert(db, "profiled", i as f64),
+            "insert-typed" => typed.insert("profiled", i as f64),
+            other => {
+                panic!("unknown way `{other}`: read-dyn, read-typed, insert-dyn, insert-typed")
+            }
+        }
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--profile") {
+        let which = args.get(at + 1).expect("--profile BACKEND-CASE-WAY N");
+        let n = args
+            .get(at + 2)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20_000);
+        profile(which, n);
+        return;
+    }
     let mut cases = Vec::new();
 
     let dir = tempfile::tempdir().expect("temp dir");

@@ -198,7 +198,8 @@ impl DbConfig {
     }
 
     /// Reads a config file.
-    pub fn from_file(path: &Path) -> Result<Self> {
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             context: format!("cannot read config file `{}`", path.display()),
             source,

@@ -18,7 +18,9 @@ pub enum Dialect {
 }
 
 /// Quotes an identifier for either dialect: `"name"`, with `"` doubled. Fails on NUL, which no
-/// database accepts in a name.
+/// database accepts in a name. The transfer's form, whose callers wrap the text in errors of
+/// their own; a service calls [`Dialect::quote_ident`], which returns the data layer's error.
+#[doc(hidden)]
 pub fn quote_ident(name: &str) -> std::result::Result<String, String> {
     if name.contains('\0') {
         return Err(format!("identifier {name:?} contains a NUL byte"));
@@ -47,6 +49,12 @@ pub fn quote_literal(text: &str) -> String {
 }
 
 impl Dialect {
+    /// Quotes an identifier: `"name"`, with `"` doubled, which both dialects read. Fails with
+    /// [`Error::Statement`] on NUL, which no database accepts in a name.
+    pub fn quote_ident(self, name: &str) -> Result<String> {
+        quote(name)
+    }
+
     /// The dialect's name as written in configs and reports.
     pub fn as_str(self) -> &'static str {
         match self {

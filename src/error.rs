@@ -239,6 +239,9 @@ enum Kind {
     ForeignKey,
     NotNull,
     Check,
+    Restrict,
+    Exclusion,
+    ReadOnly,
     Serialization,
     Deadlock,
     Busy,
@@ -256,6 +259,9 @@ impl DatabaseError {
                     K::ForeignKeyViolation => Kind::ForeignKey,
                     K::NotNullViolation => Kind::NotNull,
                     K::CheckViolation => Kind::Check,
+                    K::RestrictViolation => Kind::Restrict,
+                    K::ExclusionViolation => Kind::Exclusion,
+                    K::ReadOnlyTransaction => Kind::ReadOnly,
                     K::SerializationFailure => Kind::Serialization,
                     _ => kind_from_message(&message),
                 };
@@ -307,9 +313,24 @@ impl DatabaseError {
         self.0.constraint.as_deref()
     }
 
-    /// The SQLSTATE of a PostgreSQL error, for the failures a caller acts on: integrity
-    /// violations (`23505`, `23503`, `23502`, `23514`), `40001`, `40P01` and `55P03`. Diesel
-    /// keeps other codes private, so for them, and on SQLite, this is `None`.
+    /// The SQLSTATE of a PostgreSQL error, for the failures a caller acts on; `None` for
+    /// every other error and on SQLite.
+    ///
+    /// This is not the code the server sent, which Diesel 2.3 does not hand on: it reads the
+    /// SQLSTATE (libpq's `PG_DIAG_SQLSTATE`) only to choose its `DatabaseErrorKind`, the error
+    /// information it keeps (`DatabaseErrorInformation`: message, details, hint, table,
+    /// column, constraint, statement position) has no method for the code, and the libpq
+    /// result that holds it is private. So the code is rebuilt from what Diesel does hand on:
+    ///
+    /// - from Diesel's kind, exactly (Diesel gives each of these kinds for that one code):
+    ///   `23505` unique, `23503` foreign key, `23502` not null, `23514` check, `23001`
+    ///   restrict, `23P01` exclusion, `40001` serialization failure, `25006` read-only
+    ///   transaction;
+    /// - from the server's message, which holds only while its `lc_messages` is English:
+    ///   `40P01` (`deadlock detected`) and `55P03` (`could not obtain lock ...`, `canceling
+    ///   statement due to lock timeout`);
+    /// - `None` for anything else (a syntax error `42601`, an undefined table `42P01`, a data
+    ///   exception `22xxx`, a lost connection `08xxx`, ...), although the server sent a code.
     pub fn sqlstate(&self) -> Option<&str> {
         if self.0.driver != Some(Driver::Postgres) {
             return None;
@@ -319,6 +340,9 @@ impl DatabaseError {
             Kind::ForeignKey => "23503",
             Kind::NotNull => "23502",
             Kind::Check => "23514",
+            Kind::Restrict => "23001",
+            Kind::Exclusion => "23P01",
+            Kind::ReadOnly => "25006",
             Kind::Serialization => "40001",
             Kind::Deadlock => "40P01",
             Kind::Busy => "55P03",
@@ -326,11 +350,20 @@ impl DatabaseError {
         })
     }
 
-    /// The result code of a SQLite error: the extended code where SQLite's report determines
-    /// it (`SQLITE_CONSTRAINT_FOREIGNKEY` 787, `_NOTNULL` 1299, `_CHECK` 275), else the primary
-    /// code (`SQLITE_CONSTRAINT` 19 for a unique or primary key, which SQLite reports with the
-    /// same text; `SQLITE_BUSY` 5; `SQLITE_LOCKED` 6). `None` for other errors and on
-    /// PostgreSQL.
+    /// The result code of a SQLite error, for the failures a caller acts on; `None` for every
+    /// other error and on PostgreSQL.
+    ///
+    /// Rebuilt like [`DatabaseError::sqlstate`]: Diesel reads SQLite's extended code only to
+    /// choose its kind and hands on the message alone. So this is:
+    ///
+    /// - the extended code where Diesel's kind pins it: `SQLITE_CONSTRAINT_FOREIGNKEY` (787),
+    ///   `SQLITE_CONSTRAINT_NOTNULL` (1299), `SQLITE_CONSTRAINT_CHECK` (275);
+    /// - the primary code `SQLITE_CONSTRAINT` (19) for a unique violation: Diesel gives one
+    ///   kind to `SQLITE_CONSTRAINT_UNIQUE` (2067) and `SQLITE_CONSTRAINT_PRIMARYKEY` (1555),
+    ///   and SQLite words both `UNIQUE constraint failed`;
+    /// - from the message: `SQLITE_LOCKED` (6, `database table is locked`) and `SQLITE_BUSY`
+    ///   (5, `database is locked`), which also stands for extended codes worded the same, such
+    ///   as `SQLITE_BUSY_SNAPSHOT` (517).
     pub fn sqlite_code(&self) -> Option<i32> {
         if self.0.driver != Some(Driver::Sqlite) {
             return None;

@@ -10,6 +10,26 @@
 //! Every function that writes more than one row runs in one transaction, so a mission never
 //! changes status without the event that records it.
 //!
+//! Each function also has an `_in` form that takes an [`Executor`] instead: given the
+//! executor of the caller's own transaction, its writes commit or roll back with the caller's.
+//!
+//! ```
+//! # use dbshift::missions::{self, NewMission};
+//! # use dbshift::{DbConfig, Registry};
+//! # fn main() -> dbshift::Result<()> {
+//! # let db = Registry::with_defaults().connect(&DbConfig::sqlite(":memory:"))?;
+//! # db.run_pending_migrations()?;
+//! let failed = db.transaction(|tx| {
+//!     let mission = missions::create_in(tx, &NewMission::new("Resupply hangar 7"))?;
+//!     missions::tag_in(tx, mission.id, "logistics")?;
+//!     tx.execute("INSERT INTO no_such_table VALUES (1)", &[])
+//! });
+//! assert!(failed.is_err());
+//! assert!(missions::search_titles(&*db, "hangar")?.is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ```
 //! use dbshift::missions::{self, NewMission, Priority, Status};
 //! use dbshift::{DbConfig, Registry};
@@ -258,12 +278,24 @@ const EVENT_COLUMNS: &str = "id, mission_id, kind, message, payload, created_at"
 
 /// Creates a mission and its `created` event in one transaction.
 pub fn create(db: &dyn Backend, new: &NewMission) -> Result<Mission> {
-    db.transaction(|tx| insert_mission(tx, new, None))
+    create_in(&mut { db }, new)
+}
+
+/// [`create`] on `tx`: inside the caller's transaction, the mission and its event commit or
+/// roll back with it. They are written under a savepoint, so a failure (a broken check, say)
+/// leaves the caller's transaction usable.
+pub fn create_in(tx: &mut dyn Executor, new: &NewMission) -> Result<Mission> {
+    tx.transaction(|tx| insert_mission(tx, new, None))
 }
 
 /// The mission with this id, if there is one.
 pub fn get(db: &dyn Backend, id: i64) -> Result<Option<Mission>> {
-    db.query_opt(
+    get_in(&mut { db }, id)
+}
+
+/// [`get`] on `tx`: sees what the caller's transaction wrote.
+pub fn get_in(tx: &mut dyn Executor, id: i64) -> Result<Option<Mission>> {
+    tx.query_opt(
         &format!("SELECT {MISSION_COLUMNS} FROM missions WHERE id = $1"),
         &[Value::Int(id)],
     )?
@@ -273,11 +305,16 @@ pub fn get(db: &dyn Backend, id: i64) -> Result<Option<Mission>> {
 
 /// The missions in `status`, oldest id first.
 pub fn list_by_status(db: &dyn Backend, status: Status) -> Result<Vec<Mission>> {
+    list_by_status_in(&mut { db }, status)
+}
+
+/// [`list_by_status`] on `tx`.
+pub fn list_by_status_in(tx: &mut dyn Executor, status: Status) -> Result<Vec<Mission>> {
     let sql = format!(
         "SELECT {MISSION_COLUMNS} FROM missions WHERE status = {} ORDER BY id",
-        db.dialect().cast_param(1, Status::PG_TYPE)
+        tx.dialect().cast_param(1, Status::PG_TYPE)
     );
-    db.query(&sql, &[status.into()])?
+    tx.query(&sql, &[status.into()])?
         .iter()
         .map(mission_from_row)
         .collect()
@@ -285,7 +322,12 @@ pub fn list_by_status(db: &dyn Backend, status: Status) -> Result<Vec<Mission>> 
 
 /// How many missions are in each status, in [`Status::ALL`] order, zeros included.
 pub fn count_by_status(db: &dyn Backend) -> Result<Vec<(Status, i64)>> {
-    let rows = db.query(
+    count_by_status_in(&mut { db })
+}
+
+/// [`count_by_status`] on `tx`.
+pub fn count_by_status_in(tx: &mut dyn Executor) -> Result<Vec<(Status, i64)>> {
+    let rows = tx.query(
         "SELECT CAST(status AS TEXT) AS status, count(*) AS n FROM missions GROUP BY status",
         &[],
     )?;
@@ -310,7 +352,17 @@ pub fn change_status(
     status: Status,
     note: Option<&str>,
 ) -> Result<Mission> {
-    db.transaction(|tx| {
+    change_status_in(&mut { db }, id, status, note)
+}
+
+/// [`change_status`] on `tx`, under a savepoint (see [`create_in`]).
+pub fn change_status_in(
+    tx: &mut dyn Executor,
+    id: i64,
+    status: Status,
+    note: Option<&str>,
+) -> Result<Mission> {
+    tx.transaction(|tx| {
         let dialect = tx.dialect();
         let current = lock_mission(tx, id)?;
         if current.status == status {
@@ -336,11 +388,16 @@ pub fn change_status(
 /// `text` match themselves. SQLite folds the case of ASCII letters only; PostgreSQL folds every
 /// letter its locale knows.
 pub fn search_titles(db: &dyn Backend, text: &str) -> Result<Vec<Mission>> {
+    search_titles_in(&mut { db }, text)
+}
+
+/// [`search_titles`] on `tx`.
+pub fn search_titles_in(tx: &mut dyn Executor, text: &str) -> Result<Vec<Mission>> {
     let sql = format!(
         "SELECT {MISSION_COLUMNS} FROM missions WHERE {} ORDER BY id",
-        db.dialect().ilike("title", "$1")
+        tx.dialect().ilike("title", "$1")
     );
-    db.query(&sql, &[format!("%{}%", like_escape(text)).into()])?
+    tx.query(&sql, &[format!("%{}%", like_escape(text)).into()])?
         .iter()
         .map(mission_from_row)
         .collect()
@@ -349,7 +406,16 @@ pub fn search_titles(db: &dyn Backend, text: &str) -> Result<Vec<Mission>> {
 /// Adds an event to a mission's log. Fails with [`Error::NotFound`] when there is no such
 /// mission.
 pub fn add_event(db: &dyn Backend, mission_id: i64, event: &NewEvent) -> Result<MissionEvent> {
-    db.transaction(|tx| {
+    add_event_in(&mut { db }, mission_id, event)
+}
+
+/// [`add_event`] on `tx`, under a savepoint (see [`create_in`]).
+pub fn add_event_in(
+    tx: &mut dyn Executor,
+    mission_id: i64,
+    event: &NewEvent,
+) -> Result<MissionEvent> {
+    tx.transaction(|tx| {
         lock_mission(tx, mission_id)?;
         insert_event(tx, mission_id, event)
     })
@@ -357,10 +423,15 @@ pub fn add_event(db: &dyn Backend, mission_id: i64, event: &NewEvent) -> Result<
 
 /// A mission's events, oldest first.
 pub fn events(db: &dyn Backend, mission_id: i64) -> Result<Vec<MissionEvent>> {
+    events_in(&mut { db }, mission_id)
+}
+
+/// [`events`] on `tx`.
+pub fn events_in(tx: &mut dyn Executor, mission_id: i64) -> Result<Vec<MissionEvent>> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM mission_events WHERE mission_id = $1 ORDER BY created_at, id"
     );
-    db.query(&sql, &[Value::Int(mission_id)])?
+    tx.query(&sql, &[Value::Int(mission_id)])?
         .iter()
         .map(event_from_row)
         .collect()
@@ -369,7 +440,12 @@ pub fn events(db: &dyn Backend, mission_id: i64) -> Result<Vec<MissionEvent>> {
 /// Tags a mission with `name`, creating the tag if no mission used it yet. Tagging twice with
 /// the same name changes nothing. Fails with [`Error::NotFound`] when there is no such mission.
 pub fn tag(db: &dyn Backend, mission_id: i64, name: &str) -> Result<Tag> {
-    db.transaction(|tx| {
+    tag_in(&mut { db }, mission_id, name)
+}
+
+/// [`tag`] on `tx`, under a savepoint (see [`create_in`]).
+pub fn tag_in(tx: &mut dyn Executor, mission_id: i64, name: &str) -> Result<Tag> {
+    tx.transaction(|tx| {
         lock_mission(tx, mission_id)?;
         let tag = ensure_tag(tx, name, None)?;
         link_tag(tx, mission_id, tag.id)?;
@@ -379,7 +455,12 @@ pub fn tag(db: &dyn Backend, mission_id: i64, name: &str) -> Result<Tag> {
 
 /// A mission's tags, by name.
 pub fn tags(db: &dyn Backend, mission_id: i64) -> Result<Vec<Tag>> {
-    let rows = db.query(
+    tags_in(&mut { db }, mission_id)
+}
+
+/// [`tags`] on `tx`.
+pub fn tags_in(tx: &mut dyn Executor, mission_id: i64) -> Result<Vec<Tag>> {
+    let rows = tx.query(
         "SELECT t.id, t.name, t.color FROM tags t JOIN mission_tags mt ON mt.tag_id = t.id \
          WHERE mt.mission_id = $1 ORDER BY t.name",
         &[Value::Int(mission_id)],

@@ -203,11 +203,10 @@ pub enum Part {
 const CACHED_STATEMENTS: usize = 1024;
 
 /// Cut statements by text, with the parameter count they were checked against.
-type Cuts = std::collections::HashMap<
-    Box<str>,
-    (std::rc::Rc<[Part]>, usize),
-    std::hash::BuildHasherDefault<TextHasher>,
->;
+type Cuts = std::collections::HashMap<Box<str>, (std::rc::Rc<[Part]>, usize), TextHashBuilder>;
+
+/// Builds [`TextHasher`]s, for maps keyed by statement text.
+pub(crate) type TextHashBuilder = std::hash::BuildHasherDefault<TextHasher>;
 
 thread_local! {
     static CUTS: std::cell::RefCell<Cuts> = std::cell::RefCell::new(Cuts::default());
@@ -217,7 +216,7 @@ thread_local! {
 /// resisting crafted collisions matters less than hashing a statement in a few dozen
 /// instructions instead of SipHash's few hundred.
 #[derive(Default)]
-struct TextHasher(u64);
+pub(crate) struct TextHasher(u64);
 
 impl std::hash::Hasher for TextHasher {
     fn write(&mut self, bytes: &[u8]) {

@@ -396,3 +396,54 @@ fn postgres_connections_carry_the_configured_application_name() {
         assert_eq!(row.get::<String, _>("name").unwrap(), expected);
     }
 }
+
+both_backends! {
+    fn every_runtime_statement_keeps_its_own_prepared_form_on_every_connection(kind) {
+        // Prepared statements are found again by a slot per statement, shared by every thread
+        // and connection of the process: threads running many statements, in orders of their
+        // own, over a pool of two connections each get each statement's own answer.
+        let (config, _guard) = config(kind);
+        let db = Registry::with_defaults().connect(&config.with_max_connections(2)).unwrap();
+        let threads: Vec<_> = (0..4i64)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for round in 0..3i64 {
+                        for k in 0..60i64 {
+                            let k = (k * (t + 1) + round) % 60;
+                            let sql = format!("SELECT $1 + {k} AS v, '{k}' AS k");
+                            let row = db.query_one(&sql, &[Value::Int(1000 * t)]).unwrap();
+                            assert_eq!(row.get::<i64, _>("v").unwrap(), 1000 * t + k, "{sql}");
+                            assert_eq!(row.get::<String, _>("k").unwrap(), k.to_string());
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        // One text with parameters of different types: on PostgreSQL each set of types is a
+        // prepared statement of its own (a `bigint` `$1` cannot take a text).
+        let sql = "SELECT CAST($1 AS TEXT) AS t";
+        for (param, expected) in [
+            (Value::Int(7), Some("7")),
+            ("seven".into(), Some("seven")),
+            (Value::Null, None),
+            (Value::Bool(true), Some(if kind == Kind::Sqlite { "1" } else { "true" })),
+            (Value::Int(8), Some("8")),
+        ] {
+            let row = db.query_one(sql, std::slice::from_ref(&param)).unwrap();
+            assert_eq!(row.get::<Option<String>, _>("t").unwrap().as_deref(), expected, "{param:?}");
+        }
+        // Inside a row callback, another statement runs with its own prepared form.
+        let mut seen = Vec::new();
+        db.query_each("SELECT $1 + 1 AS v UNION ALL SELECT $1 + 2", &[Value::Int(10)], &mut |row| {
+            let inner = db.query_one("SELECT $1 * 2 AS w", &[row.value("v")?.clone()])?;
+            seen.push(inner.get::<i64, _>("w")?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, [22, 24]);
+    }
+}

@@ -170,3 +170,186 @@ fn dialect_helpers_return_the_data_layers_result() {
         .unwrap_err();
     assert!(err.to_string().contains("NUL"), "{err}");
 }
+
+/// Two transactions that each lock a row the other then wants: PostgreSQL aborts one with a
+/// deadlock (`40P01`), a failure `is_serialization_failure` covers, so by default it is retried.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_deadlock_is_a_serialization_failure_and_is_retried() {
+    use dbshift::{Isolation, TransactionOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
+    let db = backend(Kind::Postgres);
+    db.batch_execute(
+        "CREATE TABLE d (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO d VALUES (1, 0), (2, 0)",
+    )
+    .unwrap();
+    let run = |options: TransactionOptions| {
+        let barrier = Arc::new(Barrier::new(2));
+        let threads: Vec<_> = [(1, 2), (2, 1)]
+            .into_iter()
+            .map(|(first, second)| {
+                let (db, barrier) = (db.handle(), barrier.clone());
+                std::thread::spawn(move || {
+                    let waited = AtomicBool::new(false);
+                    db.transaction_with(&options, |tx| {
+                        tx.execute("UPDATE d SET n = n + 1 WHERE id = $1", &[Value::Int(first)])?;
+                        // Both hold their first row before either asks for its second (once:
+                        // a retry runs alone).
+                        if !waited.swap(true, Ordering::SeqCst) {
+                            barrier.wait();
+                        }
+                        tx.execute(
+                            "UPDATE d SET n = n + 1 WHERE id = $1",
+                            &[Value::Int(second)],
+                        )
+                    })
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let read_committed = TransactionOptions::default().isolation(Isolation::ReadCommitted);
+    let results = run(read_committed.max_attempts(1));
+    let errors: Vec<&Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(errors.len(), 1, "{results:?}");
+    let err = errors[0];
+    assert_eq!(
+        kinds(err),
+        [false, false, false, false, true, false],
+        "{err}"
+    );
+    assert_eq!(err.sqlstate(), Some("40P01"), "{err}");
+    assert!(err.to_string().contains("deadlock detected"), "{err}");
+    // Retried (the default), both transactions go through.
+    let results = run(read_committed);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let total: i64 = db
+        .query_one("SELECT sum(n) AS s FROM d", &[])
+        .unwrap()
+        .get("s")
+        .unwrap();
+    assert_eq!(
+        total,
+        2 + 4,
+        "one transaction of the first run, both of the second"
+    );
+}
+
+/// A row lock that is not granted at once (`NOWAIT`) or within `lock_timeout`: PostgreSQL's
+/// `55P03`, which `is_busy` covers as it covers SQLite's `database is locked`.
+#[cfg(feature = "postgres")]
+#[test]
+fn a_lock_not_granted_on_postgres_is_busy() {
+    let db = backend(Kind::Postgres);
+    db.batch_execute("CREATE TABLE l (id INT PRIMARY KEY); INSERT INTO l VALUES (1)")
+        .unwrap();
+    let other = db.handle();
+    db.transaction(|tx| {
+        tx.execute("UPDATE l SET id = 1 WHERE id = 1", &[])?;
+        let other = other.clone();
+        let errors = std::thread::spawn(move || {
+            let nowait = other.query("SELECT id FROM l WHERE id = 1 FOR UPDATE NOWAIT", &[]);
+            let timeout = other.transaction(|tx| {
+                tx.batch_execute("SET LOCAL lock_timeout = '50ms'")?;
+                tx.execute("UPDATE l SET id = 1 WHERE id = 1", &[])
+            });
+            [nowait.unwrap_err(), timeout.unwrap_err()]
+        })
+        .join()
+        .unwrap();
+        for err in errors {
+            assert_eq!(
+                kinds(&err),
+                [false, false, false, false, false, true],
+                "{err}"
+            );
+            assert_eq!(err.sqlstate(), Some("55P03"), "{err}");
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// On SQLite a transaction takes the write lock first (`BEGIN IMMEDIATE`), so a competing
+/// writer waits and then fails as busy: the conflict PostgreSQL reports as a serialization
+/// failure never reaches a SQLite transaction's body.
+#[test]
+fn a_write_conflict_on_sqlite_is_busy_not_a_serialization_failure() {
+    let file = sqlite_db();
+    let config = DbConfig::sqlite(&file.path);
+    let mut short = config.clone();
+    short.pool.busy_timeout_ms = 50;
+    let db = Registry::with_defaults().connect(&config).unwrap();
+    db.batch_execute("CREATE TABLE c (n INTEGER NOT NULL); INSERT INTO c VALUES (0)")
+        .unwrap();
+    let impatient = Registry::with_defaults().connect(&short).unwrap();
+    db.transaction(|tx| {
+        let n: i64 = tx.query_one("SELECT n FROM c", &[])?.get("n")?;
+        let err = std::thread::scope(|s| {
+            s.spawn(|| impatient.transaction(|tx| tx.execute("UPDATE c SET n = n + 10", &[])))
+                .join()
+                .unwrap()
+                .unwrap_err()
+        });
+        assert_eq!(
+            kinds(&err),
+            [false, false, false, false, false, true],
+            "{err}"
+        );
+        assert_eq!(
+            (err.sqlite_code(), err.sqlstate()),
+            (Some(5), None),
+            "{err}"
+        );
+        tx.execute("UPDATE c SET n = $1", &[Value::Int(n + 1)])
+    })
+    .unwrap();
+    let n: i64 = db
+        .query_one("SELECT n FROM c", &[])
+        .unwrap()
+        .get("n")
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// The SQLSTATEs rebuilt from Diesel's other kinds, each from a real failure, and none for an
+/// error of no kind a caller acts on.
+#[cfg(feature = "postgres")]
+#[test]
+fn exclusion_and_read_only_failures_carry_their_sqlstate() {
+    let db = backend(Kind::Postgres);
+    db.batch_execute(
+        "CREATE TABLE parent (id INT PRIMARY KEY); \
+         CREATE TABLE child (parent INT REFERENCES parent ON DELETE RESTRICT); \
+         INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1); \
+         CREATE TABLE booking (during int4range, EXCLUDE USING gist (during WITH &&)); \
+         INSERT INTO booking VALUES ('[1,5)')",
+    )
+    .unwrap();
+    let restrict = db.execute("DELETE FROM parent", &[]).unwrap_err();
+    let exclusion = db
+        .execute("INSERT INTO booking VALUES ('[3,7)')", &[])
+        .unwrap_err();
+    let read_only = db
+        .transaction(|tx| {
+            tx.batch_execute("SET TRANSACTION READ ONLY")?;
+            tx.execute("INSERT INTO parent VALUES (2)", &[])
+        })
+        .unwrap_err();
+    let unknown = db.execute("SELECT * FROM no_such_table", &[]).unwrap_err();
+    // PostgreSQL reports `ON DELETE RESTRICT` as a foreign key violation, not as `23001`.
+    assert!(restrict.is_foreign_key_violation(), "{restrict}");
+    assert_eq!(restrict.sqlstate(), Some("23503"));
+    for (err, sqlstate) in [
+        (&exclusion, Some("23P01")),
+        (&read_only, Some("25006")),
+        (&unknown, None),
+    ] {
+        assert_eq!(err.sqlstate(), sqlstate, "{err}");
+        assert_eq!(kinds(err), [false; 6], "{err}");
+    }
+}

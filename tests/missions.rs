@@ -138,6 +138,51 @@ both_backends! {
         assert!(matches!(missions::tag(&*db, 424_242, "urgent"), Err(Error::NotFound { .. })));
     }
 
+    fn a_callers_transaction_that_fails_rolls_its_missions_back(kind) {
+        let db = migrated(kind);
+        let kept = missions::create(&*db, &NewMission::new("kept")).unwrap();
+        let mut written = None;
+        let err = db.transaction(|tx| {
+            let mission = missions::create_in(tx, &NewMission::new("rolled back"))?;
+            missions::tag_in(tx, mission.id, "doomed")?;
+            missions::change_status_in(tx, kept.id, Status::Failed, Some("never"))?;
+            // The caller's own transaction sees what the store wrote in it.
+            assert_eq!(missions::get_in(tx, mission.id)?.map(|m| m.title), Some("rolled back".into()));
+            assert_eq!(missions::tags_in(tx, mission.id)?.len(), 1);
+            written = Some(mission.id);
+            tx.execute("INSERT INTO no_such_table VALUES (1)", &[])
+        }).unwrap_err();
+        assert!(matches!(err, Error::Query { .. }), "{err:?}");
+        assert!(written.is_some(), "the body ran");
+        // Read back by the database's own shell, not through dbshift.
+        assert_eq!(counts(&db), ["1", "1", "0", "0", "draft"]);
+        assert_eq!(missions::get(&*db, written.unwrap()).unwrap(), None);
+    }
+
+    fn a_callers_transaction_commits_its_missions_with_its_own_writes(kind) {
+        let db = migrated(kind);
+        let id = db.transaction(|tx| {
+            let mission = missions::create_in(tx, &NewMission::new("with the caller"))?;
+            missions::add_event_in(tx, mission.id, &NewEvent::new("note"))?;
+            tx.execute("INSERT INTO tags (name) VALUES ($1)", &["caller's own".into()])?;
+            // A store call that fails inside rolls back only its own writes (a savepoint):
+            // PostgreSQL would otherwise refuse every later statement of the transaction.
+            let broken = missions::create_in(tx, &NewMission { progress: 101, ..NewMission::new("too far") });
+            assert!(broken.unwrap_err().is_check_violation());
+            let missing = missions::tag_in(tx, 424_242, "orphan");
+            assert!(matches!(missing, Err(Error::NotFound { .. })));
+            Ok(mission.id)
+        }).unwrap();
+        assert_eq!(counts(&db), ["1", "2", "1", "0", "draft"]);
+        let events = missions::events(&*db, id).unwrap();
+        assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), [EVENT_CREATED, "note"]);
+        // The pool handle is an executor too: the `_in` forms run on it directly.
+        assert_eq!(missions::list_by_status_in(&mut &*db, Status::Draft).unwrap().len(), 1);
+        assert_eq!(missions::search_titles_in(&mut &*db, "CALLER").unwrap()[0].id, id);
+        assert_eq!(missions::count_by_status_in(&mut &*db).unwrap()[0], (Status::Draft, 1));
+        assert_eq!(missions::events_in(&mut &*db, id).unwrap(), events);
+    }
+
     fn seed_demo_writes_a_varied_consistent_database(kind) {
         let db = crate::support::backend(kind);
         assert_eq!(missions::seed_demo(&*db, 450).unwrap(), 450, "also runs the migrations");
@@ -172,6 +217,25 @@ both_backends! {
             }
         }
     }
+}
+
+/// Rows in missions, mission_events, tags and mission_tags, and the status of the first
+/// mission, as the database's own shell reads them.
+fn counts(db: &crate::support::TestDb) -> Vec<String> {
+    let sql = "SELECT (SELECT count(*) FROM missions), (SELECT count(*) FROM mission_events), \
+               (SELECT count(*) FROM tags), (SELECT count(*) FROM mission_tags), \
+               (SELECT CAST(status AS TEXT) FROM missions ORDER BY id LIMIT 1)";
+    let rows = match &db.guard {
+        crate::support::Guard::Sqlite(file) => {
+            crate::support::independent::sqlite_rows(&file.path, sql)
+        }
+        #[cfg(feature = "postgres")]
+        crate::support::Guard::Postgres(pg) => crate::support::independent::pg_rows(&pg.url, sql),
+    };
+    rows[0]
+        .iter()
+        .map(|cell| cell.clone().unwrap_or_default())
+        .collect()
 }
 
 /// Every mission, with its events and tags, in id order.

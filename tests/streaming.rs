@@ -51,7 +51,7 @@ static ALLOCATOR: Counting = Counting;
 
 /// The most bytes this thread's allocations held at once while `work` ran, above what they
 /// held when it started.
-fn peak_bytes<T>(work: impl FnOnce() -> T) -> (T, isize) {
+pub(crate) fn peak_bytes<T>(work: impl FnOnce() -> T) -> (T, isize) {
     LIVE.with(|l| l.set(0));
     PEAK.with(|p| p.set(0));
     TRACKING.with(|t| t.set(true));

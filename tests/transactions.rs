@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::support::{backend, Kind};
-use dbshift::{Backend, Error};
+use dbshift::{Backend, Error, Executor};
 #[cfg(feature = "postgres")]
 use dbshift::{Isolation, TransactionOptions};
 
@@ -108,6 +108,95 @@ both_backends! {
         }));
         db.execute("UPDATE counters SET value = 5", &[]).unwrap();
         assert_eq!(counter(&*db), 5);
+    }
+}
+
+/// An executor of a third party's that takes every default of the trait: it forwards the
+/// statements to the transaction's executor and keeps [`Executor::transaction_dyn`]'s default
+/// (SQL savepoints).
+struct Forward<'a>(&'a mut dyn Executor);
+
+impl Executor for Forward<'_> {
+    fn execute(&mut self, sql: &str, params: &[dbshift::Value]) -> dbshift::Result<usize> {
+        self.0.execute(sql, params)
+    }
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[dbshift::Value],
+    ) -> dbshift::Result<Vec<dbshift::Row>> {
+        self.0.query(sql, params)
+    }
+    fn batch_execute(&mut self, sql: &str) -> dbshift::Result<()> {
+        self.0.batch_execute(sql)
+    }
+    fn dialect(&self) -> dbshift::Dialect {
+        self.0.dialect()
+    }
+}
+
+/// Inside a transaction: a nested executor transaction that fails leaves the outer one usable
+/// and undoes only its own writes; one that succeeds commits with the outer one. `label`
+/// keeps the runs apart.
+fn nested_transactions(tx: &mut dyn Executor, label: &str) -> dbshift::Result<()> {
+    let start: i64 = tx
+        .query_one("SELECT value FROM counters", &[])?
+        .get("value")?;
+    increment(tx)?;
+    let failed = tx.transaction(|tx| {
+        increment(tx)?;
+        tx.execute("INSERT INTO counters (name, value) VALUES ('hits', 0)", &[])
+    });
+    assert!(failed.unwrap_err().is_unique_violation(), "{label}");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tx.transaction(|tx| -> dbshift::Result<()> {
+            increment(tx)?;
+            panic!("the nested body panics")
+        })
+    }));
+    assert!(
+        panicked.is_err(),
+        "{label}: the panic goes on after the rollback"
+    );
+    let inner = tx.transaction(|tx| {
+        increment(tx)?;
+        tx.transaction(|tx| increment(tx))?;
+        tx.query_one("SELECT value FROM counters", &[])?
+            .get::<i64, _>("value")
+    })?;
+    assert_eq!(
+        inner,
+        start + 3,
+        "{label}: the failed and the panicking increments were undone"
+    );
+    Ok(())
+}
+
+both_backends! {
+    fn an_executor_transaction_inside_a_transaction_is_a_savepoint(kind) {
+        let db = backend(kind);
+        counter_table(&*db);
+        db.transaction(|tx| nested_transactions(tx, "built-in")).unwrap();
+        assert_eq!(counter(&*db), 3);
+        db.transaction(|tx| nested_transactions(&mut Forward(tx), "the trait's default")).unwrap();
+        assert_eq!(counter(&*db), 6);
+        // The outer rollback undoes what the nested transactions committed into it.
+        let err = db.transaction(|tx| {
+            nested_transactions(tx, "rolled back")?;
+            Err::<(), _>(Error::Rollback("the caller changes its mind".into()))
+        });
+        assert!(matches!(err, Err(Error::Rollback(_))));
+        assert_eq!(counter(&*db), 6);
+        // On the pool handle, an executor transaction is a transaction of its own.
+        let mut pool: &dyn Backend = &*db;
+        let err = Executor::transaction_dyn(&mut pool, &mut |tx| {
+            increment(tx)?;
+            Err(Error::Rollback("undo".into()))
+        });
+        assert!(matches!(err, Err(Error::Rollback(_))));
+        assert_eq!(counter(&*db), 6);
+        (&mut pool as &mut dyn Executor).transaction(increment).unwrap();
+        assert_eq!(counter(&*db), 7);
     }
 }
 

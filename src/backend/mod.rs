@@ -19,11 +19,16 @@ use crate::value::{Row, Value};
 /// here so both built-in backends run statements the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty) => {
-        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`.
+    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
+        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`. `keyed`:
+        /// whether Diesel will ask the query for its id (see `statement_cache.rs`): it does for
+        /// a query it loads, which it takes by value, but not for a statement it executes,
+        /// which it takes by reference (`&T`'s id in Diesel ignores `T::query_id`), so there a
+        /// slot would be looked up for nothing.
         fn run_dynamic<R>(
             sql: &str,
             params: &[Value],
+            keyed: bool,
             run: impl FnOnce(
                 $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
             ) -> diesel::QueryResult<R>,
@@ -31,6 +36,10 @@ macro_rules! dynamic_executor {
             let parts = $crate::sql::cached_parts(sql, params.len())
                 .map_err(|e| $crate::backend::statement_error(sql, e))?;
             let binds = $bind::all(params);
+            let slot = keyed
+                .then(|| $crate::backend::statement_cache::slot(sql, $signature(params)))
+                .flatten();
+            let _slot = $crate::backend::statement_cache::enter(slot);
             run($crate::backend::dynamic::DynQuery {
                 sql,
                 parts: &parts,
@@ -41,13 +50,15 @@ macro_rules! dynamic_executor {
 
         impl $crate::backend::Executor for $conn {
             fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-                run_dynamic(sql, params, |query| {
+                run_dynamic(sql, params, false, |query| {
                     diesel::RunQueryDsl::execute(query, self)
                 })
             }
 
             fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-                run_dynamic(sql, params, |query| diesel::RunQueryDsl::load(query, self))
+                run_dynamic(sql, params, true, |query| {
+                    diesel::RunQueryDsl::load(query, self)
+                })
             }
 
             fn query_each(
@@ -65,8 +76,13 @@ macro_rules! dynamic_executor {
                     binds: &binds,
                 };
                 let database = |e| Error::database(e, Some($driver));
+                let slot = $crate::backend::statement_cache::enter(
+                    $crate::backend::statement_cache::slot(sql, $signature(params)),
+                );
                 let rows = diesel::RunQueryDsl::load_iter::<Row, $streaming>(query, self)
                     .map_err(database)?;
+                // Prepared by now: statements that `each` runs set their own slots.
+                drop(slot);
                 // Each row is built, handed over and dropped before the next is read; stopping
                 // early drops the cursor, which leaves the connection ready for the next query.
                 for row in rows {
@@ -78,6 +94,22 @@ macro_rules! dynamic_executor {
             fn batch_execute(&mut self, sql: &str) -> Result<()> {
                 diesel::connection::SimpleConnection::batch_execute(self, sql)
                     .map_err(|e| Error::database(e, Some($driver)))
+            }
+
+            fn transaction_dyn(
+                &mut self,
+                body: &mut dyn FnMut(&mut dyn $crate::backend::Executor) -> Result<()>,
+            ) -> Result<()> {
+                // Diesel's transaction manager tracks the depth: inside the transaction that
+                // handed this connection out, it is a savepoint.
+                let mut panic = None;
+                let result = diesel::Connection::transaction(self, |conn| {
+                    $crate::backend::catch_panic(|| body(conn), &mut panic)
+                });
+                if let Some(panic) = panic {
+                    std::panic::resume_unwind(panic);
+                }
+                result.map_err(|e: Error| e.with_driver($driver))
             }
 
             fn dialect(&self) -> Dialect {
@@ -92,6 +124,8 @@ pub mod postgres;
 pub mod registry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod statement_cache;
 
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBackend;
@@ -123,6 +157,123 @@ pub trait Executor {
     fn batch_execute(&mut self, sql: &str) -> Result<()>;
     /// The SQL dialect of this connection.
     fn dialect(&self) -> Dialect;
+    /// Runs `body` atomically on this connection: its statements all take effect, or none
+    /// does when it returns `Err` or panics (the panic then continues). Prefer the generic
+    /// [`dyn Executor::transaction`](trait.Executor.html#method.transaction) wrapper.
+    ///
+    /// Inside a transaction (the executor [`Backend::transaction_dyn`] hands out) this is a
+    /// savepoint: rolling it back leaves the caller's transaction open and usable, also on
+    /// PostgreSQL after an error, and the caller's commit or rollback decides in the end. On a
+    /// pool handle used as an executor (`&dyn Backend`) it is a transaction of its own, with
+    /// the default [`TransactionOptions`]. On a bare Diesel connection outside any transaction
+    /// (reachable only through the concrete backends' `conn()`) it is Diesel's plain `BEGIN`.
+    ///
+    /// The default runs `body` between `SAVEPOINT`, `RELEASE` and `ROLLBACK TO`, which both
+    /// dialects accept inside a transaction; the built-in connections use Diesel's transaction
+    /// manager instead, so Diesel's own bookkeeping of the depth stays right.
+    fn transaction_dyn(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
+        self.batch_execute("SAVEPOINT dbshift_executor")?;
+        let mut panic = None;
+        let mut this = self;
+        let result = catch_panic(|| body(&mut this), &mut panic);
+        let end = match result {
+            Ok(()) => this.batch_execute("RELEASE SAVEPOINT dbshift_executor"),
+            Err(_) => this.batch_execute(
+                "ROLLBACK TO SAVEPOINT dbshift_executor; RELEASE SAVEPOINT dbshift_executor",
+            ),
+        };
+        if let Some(panic) = panic {
+            std::panic::resume_unwind(panic);
+        }
+        result.and(end)
+    }
+}
+
+/// A borrowed executor is one: generic code can take `impl Executor` and be given `&mut tx`.
+impl<E: Executor + ?Sized> Executor for &mut E {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+        (**self).execute(sql, params)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        (**self).query(sql, params)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        (**self).query_each(sql, params, each)
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        (**self).batch_execute(sql)
+    }
+
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+
+    fn transaction_dyn(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
+        (**self).transaction_dyn(body)
+    }
+}
+
+/// A pool handle is an executor too: each statement runs on a pooled connection and commits
+/// at once, and [`Executor::transaction_dyn`] is [`Backend::transaction_dyn`] with the default
+/// [`TransactionOptions`]. So a function written against `&mut dyn Executor` runs inside a
+/// caller's transaction or straight on the pool:
+///
+/// ```no_run
+/// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+/// use dbshift::Executor;
+/// fn add_tag(tx: &mut dyn Executor, name: &str) -> dbshift::Result<usize> {
+///     tx.execute("INSERT INTO tags (name) VALUES ($1)", &[name.into()])
+/// }
+/// add_tag(&mut { db }, "on the pool")?;
+/// db.transaction(|tx| add_tag(tx, "in a transaction"))?;
+/// # Ok(()) }
+/// ```
+impl Executor for &(dyn Backend + '_) {
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
+        Backend::execute(*self, sql, params)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        Backend::query(*self, sql, params)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        Backend::query_each(*self, sql, params, each)
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        Backend::batch_execute(*self, sql)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Backend::dialect(*self)
+    }
+
+    fn transaction_dyn(
+        &mut self,
+        body: &mut dyn FnMut(&mut dyn Executor) -> Result<()>,
+    ) -> Result<()> {
+        Backend::transaction_dyn(*self, &TransactionOptions::default(), body)
+    }
 }
 
 /// A pooled database handle, chosen at run time (see [`Registry`]).
@@ -285,6 +436,32 @@ impl dyn Backend + '_ {
 }
 
 impl dyn Executor + '_ {
+    /// Runs `body` atomically on this connection and returns its value; see
+    /// [`Executor::transaction_dyn`] (inside a transaction, a savepoint). A failure inside
+    /// leaves the caller's transaction usable, so the caller may go on without it:
+    ///
+    /// ```no_run
+    /// # fn demo(db: &dyn dbshift::Backend) -> dbshift::Result<()> {
+    /// db.transaction(|tx| {
+    ///     tx.execute("INSERT INTO tags (name) VALUES ($1)", &["kept".into()])?;
+    ///     let again = tx.transaction(|tx| tx.execute("INSERT INTO tags (name) VALUES ($1)", &["kept".into()]));
+    ///     assert!(again.unwrap_err().is_unique_violation());
+    ///     tx.query_one("SELECT count(*) AS n FROM tags", &[])?.get::<i64, _>("n")
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn transaction<T>(
+        &mut self,
+        mut body: impl FnMut(&mut dyn Executor) -> Result<T>,
+    ) -> Result<T> {
+        let mut output = None;
+        self.transaction_dyn(&mut |tx| {
+            output = Some(body(tx)?);
+            Ok(())
+        })?;
+        output.ok_or_else(|| Error::Statement("transaction body did not run".into()))
+    }
+
     /// Runs a query that must return exactly one row, on this connection.
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
         exactly_one(self.query(sql, params)?)
@@ -588,8 +765,9 @@ pub(crate) mod dynamic {
     }
 
     /// A statement cut at its placeholders ([`crate::sql::cached_parts`]) with the binds in
-    /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement by SQL text,
-    /// so running a statement again does not prepare it again.
+    /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement, so running
+    /// a statement again does not prepare it again: keyed by the statement's slot when it has
+    /// one ([`super::statement_cache`]), else by its SQL text.
     pub(crate) struct DynQuery<'a, B> {
         pub(crate) sql: &'a str,
         pub(crate) parts: &'a [Part],
@@ -599,6 +777,13 @@ pub(crate) mod dynamic {
     impl<B> QueryId for DynQuery<'_, B> {
         type QueryId = ();
         const HAS_STATIC_QUERY_ID: bool = false;
+
+        /// The slot of the statement being run, which stands for its text, so Diesel finds
+        /// its prepared form without writing the SQL out and hashing it. Diesel asks for this
+        /// only while the backend runs the statement, with its slot set on this thread.
+        fn query_id() -> Option<std::any::TypeId> {
+            super::statement_cache::type_id()
+        }
     }
 
     impl<B> Query for DynQuery<'_, B> {

@@ -33,7 +33,7 @@ use crate::migrations::Migrations;
 use crate::value::{Row, Value};
 
 /// Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
-pub const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
+pub(crate) const PG_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
 
 /// Serialises concurrent migration runs from several processes on one database.
 const MIGRATION_LOCK_KEY: i64 = 0x6462_7368_6966_7400; // "dbshift\0"
@@ -63,12 +63,17 @@ impl std::fmt::Debug for PostgresBackend {
 
 /// Adds `connect_timeout` and `application_name = dbshift` to a libpq URL or key/value string
 /// unless they are already there.
-pub fn with_connect_options(url: &str, timeout_secs: u64) -> String {
+#[cfg_attr(not(transfer), allow(dead_code))]
+pub(crate) fn with_connect_options(url: &str, timeout_secs: u64) -> String {
     with_connect_options_named(url, timeout_secs, "dbshift")
 }
 
 /// [`with_connect_options`] with the `application_name` the server shows in `pg_stat_activity`.
-pub fn with_connect_options_named(url: &str, timeout_secs: u64, application_name: &str) -> String {
+pub(crate) fn with_connect_options_named(
+    url: &str,
+    timeout_secs: u64,
+    application_name: &str,
+) -> String {
     let mut out = url.to_string();
     let is_uri = url.contains("://");
     let name = if is_uri {
@@ -106,7 +111,7 @@ pub fn with_connect_options_named(url: &str, timeout_secs: u64, application_name
 }
 
 /// Makes a libpq message one line: its lines joined with `; `, tabs and doubled spaces gone.
-pub fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     message
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -116,7 +121,7 @@ pub fn one_line(message: &str) -> String {
 }
 
 /// Opens one connection to `url` (a secret), mapping failures to a one-line [`Error::Connect`].
-pub fn establish(url: &str, redacted: &RedactedUrl) -> Result<PgConnection> {
+pub(crate) fn establish(url: &str, redacted: &RedactedUrl) -> Result<PgConnection> {
     PgConnection::establish(url).map_err(|e| Error::Connect {
         url: redacted.clone(),
         message: one_line(&e.to_string()),
@@ -282,7 +287,8 @@ dynamic_executor!(
     PgBind,
     Dialect::Postgres,
     crate::error::Driver::Postgres,
-    diesel::pg::PgRowByRowLoadingMode
+    diesel::pg::PgRowByRowLoadingMode,
+    crate::backend::statement_cache::postgres_signature
 );
 
 /// A SQL type with OID 0: the server infers the parameter's type from its context. Used for
@@ -365,7 +371,7 @@ impl<'a> Bind<Pg> for PgBind<'a> {
 }
 
 /// Type OIDs of PostgreSQL's built-in types that [`Value`] reads.
-pub mod oid {
+pub(crate) mod oid {
     #![allow(missing_docs)]
     pub const BOOL: u32 = 16;
     pub const BYTEA: u32 = 17;
@@ -404,7 +410,7 @@ fn read_be<const N: usize>(bytes: &[u8]) -> deserialize::Result<[u8; N]> {
 }
 
 /// Decodes a binary `numeric` into its exact decimal text (`NaN`, `Infinity` included).
-pub fn decode_numeric(bytes: &[u8]) -> deserialize::Result<String> {
+pub(crate) fn decode_numeric(bytes: &[u8]) -> deserialize::Result<String> {
     let header: [u8; 8] = read_be(bytes)?;
     let ndigits = i16::from_be_bytes([header[0], header[1]]) as usize;
     let weight = i16::from_be_bytes([header[2], header[3]]) as i32;

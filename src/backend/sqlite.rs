@@ -290,7 +290,8 @@ dynamic_executor!(
     SqliteBind,
     Dialect::Sqlite,
     crate::error::Driver::Sqlite,
-    diesel::connection::DefaultLoadingMode
+    diesel::connection::DefaultLoadingMode,
+    crate::backend::statement_cache::sqlite_signature
 );
 
 /// A parameter in the form SQLite stores it (see the table in [`crate::value`]).
