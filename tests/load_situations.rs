@@ -608,3 +608,73 @@ fn data_only_naive_text_into_timestamptz_is_refused_unless_the_zone_is_given() {
         ]
     );
 }
+
+#[test]
+fn data_only_does_not_fire_the_applications_triggers_again_and_leaves_them_enabled() {
+    // The source already holds the audit rows its application's trigger wrote; copying the
+    // orders must not write them a second time, and the trigger must work afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER NOT NULL);
+         CREATE TABLE audit (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, what TEXT NOT NULL);
+         INSERT INTO orders VALUES (1, 10), (2, 20);
+         INSERT INTO audit VALUES (1, 1, 'insert'), (2, 2, 'insert');",
+    );
+    let target = pg_db();
+    target.exec(
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total bigint NOT NULL);
+         CREATE TABLE audit (id bigserial PRIMARY KEY, order_id bigint NOT NULL, what text NOT NULL);
+         CREATE FUNCTION audit_order() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN INSERT INTO audit (order_id, what) VALUES (NEW.id, 'insert'); RETURN NEW; END $$;
+         CREATE TRIGGER audit_order AFTER INSERT ON orders
+             FOR EACH ROW EXECUTE FUNCTION audit_order();
+         -- A trigger the user disabled stays disabled.
+         CREATE TRIGGER audit_order_off AFTER INSERT ON orders
+             FOR EACH ROW EXECUTE FUNCTION audit_order();
+         ALTER TABLE orders DISABLE TRIGGER audit_order_off;",
+    );
+    let src = source.path.display().to_string();
+    let output = run(dir.path(), &["migrate", "--data-only", &src, &target.url]);
+    exits(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("`audit_order`"),
+        "the note names the trigger: {text}"
+    );
+    assert_eq!(
+        lines(pg_rows(
+            &target.url,
+            "SELECT id, order_id, what FROM audit ORDER BY id"
+        )),
+        vec!["1|1|insert", "2|2|insert"]
+    );
+    // Enabled again, and only the one the user had enabled.
+    assert_eq!(
+        lines(pg_rows(
+            &target.url,
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND NOT tgisinternal ORDER BY tgname"
+        )),
+        vec![
+            "audit_order|O",
+            "audit_order_off|D",
+        ]
+    );
+    target.exec("INSERT INTO orders VALUES (3, 30)");
+    assert_eq!(
+        scalar(&target.url, "SELECT count(*) FROM audit WHERE order_id = 3"),
+        "1"
+    );
+}
+
+/// Rows as `a|b|c` lines (NULL as `NULL`), to compare with literals.
+fn lines(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .map(|v| v.as_deref().unwrap_or("NULL"))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}

@@ -67,15 +67,18 @@ fn a_value_changed_on_its_way_into_the_target_is_named() {
          INSERT INTO account VALUES (1, 'Ada@Example.org'), (2, 'bob@example.org'), (3, 'Cy@Example.org');",
     );
     let src = source.path.display().to_string();
-    // The application's schema, made before the copy, rewrites emails as they arrive: the
-    // copy sent the source's values, and the target holds others.
+    // The application's schema, made before the copy, rewrites emails as they arrive with a
+    // trigger marked to fire always: the copy sent the source's values, and the target holds
+    // others.
     let target = pg_db();
     target.exec(
         "CREATE TABLE account (id bigint PRIMARY KEY, email text NOT NULL);
          CREATE FUNCTION lower_email() RETURNS trigger LANGUAGE plpgsql AS
              $$ BEGIN NEW.email := lower(NEW.email); RETURN NEW; END $$;
          CREATE TRIGGER lower_email BEFORE INSERT ON account
-             FOR EACH ROW EXECUTE FUNCTION lower_email();",
+             FOR EACH ROW EXECUTE FUNCTION lower_email();
+         -- ENABLE ALWAYS: the one kind of trigger a data-only copy lets fire.
+         ALTER TABLE account ENABLE ALWAYS TRIGGER lower_email;",
     );
     let output = run(dir.path(), &["migrate", "--data-only", &src, &target.url]);
     exits(&output, 1);

@@ -175,6 +175,18 @@ fn table_work(
     let key = source_key(source, table, &columns)?;
     let rowid_column = source.rowid_alias(table)?;
     let source_rows = source.rows(table)?;
+    if !target_table.triggers.is_empty() {
+        work.notes.push(format!(
+            "`{}`: its triggers {} do not fire while its rows are copied (the source's rows already hold what they did); they are enabled again with the rows. A trigger marked ENABLE ALWAYS fires",
+            target_table.name,
+            target_table
+                .triggers
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     Ok(WorkTable {
         map: TableMap {
             source: table.to_string(),
@@ -190,6 +202,7 @@ fn table_work(
         after_load: Vec::new(),
         identity: None,
         parents: target_table.references.clone(),
+        quiet_triggers: target_table.triggers.clone(),
         source_rows,
     })
 }

@@ -10,8 +10,8 @@ use diesel::pg::PgConnection;
 use diesel::Connection;
 use std::time::Instant;
 
-use crate::dialect::quote_literal;
-use crate::transfer::error::Result;
+use crate::dialect::{quote_ident, quote_literal};
+use crate::transfer::error::{Error, Result};
 use crate::transfer::load::copy::{copy_table, RowHash, TableJob, TableStats};
 use crate::transfer::load::options::{Mode, Options};
 use crate::transfer::load::report::TableReport;
@@ -110,8 +110,18 @@ fn copy_rows(
     .map_err(|e| options.target_error("looking up a table", e))?
     .is_some();
     let mut before = Vec::new();
+    let mut after = Vec::new();
     let freeze = match options.mode {
-        Mode::DataOnly => false,
+        Mode::DataOnly => {
+            for trigger in &table.quiet_triggers {
+                let trigger = quote_ident(trigger).map_err(Error::Invalid)?;
+                before.push(Statement::Other(format!(
+                    "ALTER TABLE {qualified} DISABLE TRIGGER {trigger}"
+                )));
+                after.push(format!("ALTER TABLE {qualified} ENABLE TRIGGER {trigger}"));
+            }
+            false
+        }
         _ => {
             // Only a table left by an earlier, unrecorded attempt can be here.
             if exists {
@@ -121,7 +131,7 @@ fn copy_rows(
             true
         }
     };
-    let after = vec![mark_sql(copy_id)];
+    after.push(mark_sql(copy_id));
     let label = table.map.source.clone();
     options.progress.start(&label, table.source_rows);
     let progress = |rows: u64| options.progress.rows(&label, rows);

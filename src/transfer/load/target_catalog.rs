@@ -40,6 +40,9 @@ pub struct TargetTable {
     pub references: Vec<String>,
     /// Whether it holds any row.
     pub has_rows: bool,
+    /// Its own triggers that fire on an ordinary write (enabled, not `ENABLE ALWAYS`, not the
+    /// internal ones behind foreign keys), by name.
+    pub triggers: Vec<String>,
 }
 
 #[derive(QueryableByName)]
@@ -70,6 +73,14 @@ struct ReferenceRow {
     child: String,
     #[diesel(sql_type = Text)]
     parent: String,
+}
+
+#[derive(QueryableByName)]
+struct TriggerRow {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    trigger: String,
 }
 
 #[derive(QueryableByName)]
@@ -113,6 +124,17 @@ pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTa
     .bind::<Text, _>(schema)
     .load(conn)
     .map_err(fail)?;
+    let triggers: Vec<TriggerRow> = diesel::sql_query(
+        "SELECT c.relname AS table_name, t.tgname AS trigger
+         FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE NOT t.tgisinternal AND t.tgenabled = 'O' AND n.nspname = $1
+         ORDER BY c.relname, t.tgname",
+    )
+    .bind::<Text, _>(schema)
+    .load(conn)
+    .map_err(fail)?;
     let mut tables: Vec<TargetTable> = Vec::new();
     for row in columns {
         if tables.last().is_none_or(|t| t.name != row.table_name) {
@@ -122,6 +144,7 @@ pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTa
                 columns: Vec::new(),
                 references: Vec::new(),
                 has_rows: false,
+                triggers: Vec::new(),
             });
         }
         let table = tables.last_mut().expect("pushed above");
@@ -140,6 +163,11 @@ pub fn read_schema(conn: &mut PgConnection, schema: &str) -> Result<Vec<TargetTa
             {
                 table.references.push(reference.parent);
             }
+        }
+    }
+    for row in triggers {
+        if let Some(table) = tables.iter_mut().find(|t| t.name == row.table_name) {
+            table.triggers.push(row.trigger);
         }
     }
     for table in &mut tables {

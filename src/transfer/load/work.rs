@@ -33,6 +33,12 @@ pub struct WorkTable {
     pub identity: Option<Statement>,
     /// Target tables that must be loaded first (their foreign keys are checked during the load).
     pub parents: Vec<String>,
+    /// The target table's own triggers (data-only mode), disabled by name while its rows are
+    /// copied and enabled again in the same transaction: the source's rows already hold what
+    /// the application's triggers did when they were written (an audit row, a counter), and
+    /// firing them again would do it twice.
+    #[serde(default)]
+    pub quiet_triggers: Vec<String>,
     /// Rows in the source (for progress).
     pub source_rows: u64,
 }
@@ -139,6 +145,7 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
             after_load: table.after_load.clone(),
             identity: table.identity.as_ref().map(|i| i.sql.clone()),
             parents: Vec::new(),
+            quiet_triggers: Vec::new(),
             source_rows: table.source_rows,
         });
     }
