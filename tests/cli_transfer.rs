@@ -545,12 +545,44 @@ fn if_exists_drop_reruns_a_migration_and_truncate_needs_data_only() {
 fn data_only_takes_column_conversions_from_a_plan_file() {
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_db();
-    source.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, took INTEGER, seen INTEGER); INSERT INTO runs VALUES (1, 1500000, 1700000000), (2, 86400000000, 1700000000123);");
+    source.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, took INTEGER, seen INTEGER); INSERT INTO runs VALUES (1, 1500000, 1700000000000), (2, 86400000000, 1700000000123);");
     let target = pg_db();
     target.exec("CREATE TABLE runs (id bigint PRIMARY KEY, took interval, seen timestamptz)");
+    // Without a unit for either number column, nothing is written and the one line names
+    // the first column and the choices.
+    let output = run_on(
+        dir.path(),
+        &["migrate", "--data-only", "--quiet"],
+        &source.path,
+        &target.url,
+    );
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("`runs.took`"), "{stderr}");
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM runs"), 0);
+    std::fs::write(
+        dir.path().join("took.toml"),
+        "[columns.\"runs.took\"]\nconversion = \"microseconds_to_interval\"\n",
+    )
+    .unwrap();
+    let output = run_on(
+        dir.path(),
+        &["migrate", "--data-only", "--quiet", "--plan", "took.toml"],
+        &source.path,
+        &target.url,
+    );
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`runs.seen` holds numbers")
+            && stderr.contains("`unix_seconds` or `unix_milliseconds` or `julian_day`"),
+        "{stderr}"
+    );
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM runs"), 0);
     std::fs::write(
         dir.path().join("columns.toml"),
-        "[columns.\"runs.took\"]\nconversion = \"microseconds_to_interval\"\n[columns.\"runs.seen\"]\npolicy = \"null\"\n",
+        "[columns.\"runs.took\"]\nconversion = \"microseconds_to_interval\"\n[columns.\"runs.seen\"]\nconversion = \"unix_milliseconds\"\n",
     )
     .unwrap();
     let output = run_on(
@@ -583,11 +615,11 @@ fn data_only_takes_column_conversions_from_a_plan_file() {
         ),
         1
     );
-    // Unix seconds and milliseconds are recognised by magnitude.
+    // Milliseconds, as the plan file said.
     assert_eq!(
         count(
             &target.url,
-            "SELECT count(*) AS n FROM runs WHERE seen >= '2023-11-14 22:13:20+00'"
+            "SELECT count(*) AS n FROM runs WHERE seen IN ('2023-11-14 22:13:20+00', '2023-11-14 22:13:20.123+00')"
         ),
         2
     );

@@ -212,11 +212,13 @@ fn a_failure_that_would_repeat_gives_no_advice_to_resume() {
     let source = django_like_source();
     let target = pg_db();
     target.exec(DJANGO_LIKE_TARGET);
-    // The application's own trigger refuses every write: a second run meets it again.
+    // The application's own trigger refuses every write, and is marked to fire always (a data-only
+    // copy keeps the others quiet): a second run meets it again.
     target.exec(
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
              $$ BEGIN RAISE EXCEPTION 'writes are frozen during the audit'; END $$;
-         CREATE TRIGGER frozen BEFORE INSERT ON shop_category FOR EACH ROW EXECUTE FUNCTION refuse()",
+         CREATE TRIGGER frozen BEFORE INSERT ON shop_category FOR EACH ROW EXECUTE FUNCTION refuse();
+         ALTER TABLE shop_category ENABLE ALWAYS TRIGGER frozen",
     );
     let args = [
         "migrate",

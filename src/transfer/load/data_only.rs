@@ -291,6 +291,28 @@ fn orm_conversion(
         ));
         return Ok(Some(conversion));
     }
+    if matches!(
+        pg_type,
+        PgType::Timestamptz | PgType::Timestamp | PgType::Date
+    ) && source.holds_numbers(table, &column.name)?
+    {
+        // A number is a date only by a unit and an epoch nothing here says: seconds or
+        // milliseconds since 1970, or a Julian day. Guessing per value by magnitude would read
+        // a column of small second counts as Julian days.
+        return Err(Error::AmbiguousConversion {
+            column: format!("{table}.{}", column.name),
+            holds: "numbers".into(),
+            pg_type: pg_type.sql(),
+            choices: [
+                Conversion::UnixSeconds,
+                Conversion::UnixMilliseconds,
+                Conversion::JulianDay,
+            ]
+            .iter()
+            .map(|c| format!("`{}`", c.name()))
+            .collect(),
+        });
+    }
     if orm.is_none() && *pg_type == PgType::Timestamptz {
         // Text without an offset is a wall-clock time: reading it as UTC would guess a zone.
         if !source.holds_naive_times(table, &column.name)? {
