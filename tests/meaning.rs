@@ -619,3 +619,99 @@ fn naive_text_stays_wall_clock_unless_the_source_timezone_is_given() {
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("unknown time zone `Mars/Olympus`"), "{text}");
 }
+
+#[test]
+fn values_of_different_storage_classes_never_arrive_equal() {
+    // `42`, `'42'` and `x'3432'` are three values in SQLite; as one PostgreSQL type they would
+    // be one. The numbers (most values) keep their type; the text and the blob are rejected,
+    // each listed with its reason. A column mixing numbers with text that equals none of them
+    // keeps every value, as text.
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, v, note);
+         INSERT INTO m VALUES (1, 42, 1), (2, '42', 'n/a'), (3, x'3432', 2), (4, 7, 3), (5, 8, 'x');",
+    );
+    let src = source.path.display().to_string();
+    let plan = run(dir.path(), &["plan", "--format", "json", &src]);
+    exits(&plan, 0);
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let rule = |column: &str| {
+        plan["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["column"] == column)
+            .unwrap()["rule"]
+            .clone()
+    };
+    assert_eq!(rule("v"), "mixed.dominant");
+    assert_eq!(rule("note"), "widen.text");
+    let target = pg_db();
+    let output = run(dir.path(), &["migrate", &src, &target.url]);
+    exits(&output, 1);
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT id::text, pg_typeof(v)::text, v::text, note FROM m ORDER BY id"
+        ),
+        vec![
+            vec![
+                Some("1".into()),
+                Some("bigint".into()),
+                Some("42".into()),
+                Some("1".into())
+            ],
+            vec![
+                Some("4".into()),
+                Some("bigint".into()),
+                Some("7".into()),
+                Some("3".into())
+            ],
+            vec![
+                Some("5".into()),
+                Some("bigint".into()),
+                Some("8".into()),
+                Some("x".into())
+            ],
+        ]
+    );
+    let rejects: Vec<serde_json::Value> = std::fs::read_dir(dir.path().join("dbshift-rejects"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".rejects.jsonl"))
+        .flat_map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut rejected: Vec<String> = rejects
+        .iter()
+        .map(|r| format!("{} {}", r["key"], r["column"].as_str().unwrap()))
+        .collect();
+    rejected.sort();
+    assert_eq!(
+        rejected,
+        [r#"{"rowid":2} v"#, r#"{"rowid":3} v"#],
+        "{rejects:?}"
+    );
+    assert!(rejects.iter().all(|r| r["reason"]
+        .as_str()
+        .unwrap()
+        .contains("kept for its numbers")));
+    // The source still tells the three apart; the kept rows are its numbers.
+    assert_eq!(
+        sqlite_rows(
+            &source.path,
+            "SELECT id, typeof(v) FROM m WHERE typeof(v) = 'integer' ORDER BY id"
+        ),
+        vec![
+            vec![Some("1".into()), Some("integer".into())],
+            vec![Some("4".into()), Some("integer".into())],
+            vec![Some("5".into()), Some("integer".into())],
+        ]
+    );
+}

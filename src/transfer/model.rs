@@ -292,6 +292,14 @@ pub enum Conversion {
     /// Text without an offset, read as a wall-clock time in this zone, into a `timestamptz`
     /// (text with `Z` or an offset keeps its own).
     NaiveInZone(SourceZone),
+    /// Only numbers (INTEGER or REAL storage) are kept; a text or blob value is rejected. For
+    /// a column whose values of different storage classes would become equal once converted
+    /// to one type (`42`, `'42'` and `x'3432'`).
+    NumbersOnly,
+    /// Only TEXT values are kept (see [`Conversion::NumbersOnly`]).
+    TextOnly,
+    /// Only BLOB values are kept (see [`Conversion::NumbersOnly`]).
+    BlobsOnly,
 }
 
 impl Conversion {
@@ -307,6 +315,9 @@ impl Conversion {
             Conversion::TimeOn2000 => "time_on_2000_01_01",
             Conversion::ActiveModelDecimal => "active_model_decimal",
             Conversion::NaiveInZone(_) => "naive_in_zone",
+            Conversion::NumbersOnly => "numbers_only",
+            Conversion::TextOnly => "text_only",
+            Conversion::BlobsOnly => "blobs_only",
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::datetime::{parse_text, scan_iso, TextForms};
 use crate::transfer::model::{ColumnMap, Conversion, PgType, ValuePolicy};
 use crate::transfer::text::float_text;
 
+mod conversions;
+use conversions::{convert_with, kept_class, storage_class};
+
 /// One value as SQLite stored it. Text is kept as raw bytes: SQLite does not enforce UTF-8.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SrcValue {
@@ -308,6 +311,15 @@ fn to_cell<'a>(
         return Ok(Cell::Null);
     }
     if let Some(conversion) = conversion {
+        if let Some(kept) = kept_class(conversion) {
+            let (class, a_value) = storage_class(&value);
+            if class != kept {
+                return Err(other(format!(
+                    "{a_value} in a column kept for its {kept}: values of other storage classes would become equal to them once converted (`42`, `'42'` and `x'3432'`)"
+                )));
+            }
+            return to_cell(value, pg_type, None, check_json_text);
+        }
         return convert_with(value, pg_type, conversion);
     }
     match pg_type {
@@ -438,156 +450,6 @@ fn to_label<'a>(value: Src<'a>, name: &str, labels: &[String]) -> Result<Cell<'a
             labels.join(", ")
         )))
     }
-}
-
-fn convert_with<'a>(
-    value: Src<'a>,
-    pg_type: &PgType,
-    conversion: Conversion,
-) -> Result<Cell<'a>, Problem> {
-    match conversion {
-        Conversion::DatetimeSinceEpochToInterval => return since_epoch_interval(value, pg_type),
-        Conversion::TimeOn2000 => return time_on_2000(value, pg_type),
-        Conversion::ActiveModelDecimal => return active_model_decimal(value, pg_type),
-        _ => {}
-    }
-    if let Conversion::NaiveInZone(zone) = conversion {
-        return in_zone(value, zone);
-    }
-    let number = match value {
-        Src::Int(i) => i as f64,
-        Src::Float(x) => x,
-        Src::Text(b) => pg_trim(pg_text(b)?)
-            .parse::<f64>()
-            .map_err(|_| other("not a number"))?,
-        Src::Blob(_) | Src::Null => return Err(other("a blob is not a number")),
-    };
-    let exact_int = |what: &str| -> Result<i64, Problem> {
-        match value {
-            Src::Int(i) => Ok(i),
-            _ if number.fract() == 0.0 && number.abs() < 9.0e15 => Ok(number as i64),
-            _ => Err(other(format!("{what} must be a whole number"))),
-        }
-    };
-    match conversion {
-        // Sent as days and microseconds, never as one number of microseconds or seconds in
-        // interval text: before PostgreSQL 15 each number there is a 32-bit integer.
-        Conversion::MicrosecondsToInterval => interval_cell(exact_int("microseconds")?),
-        Conversion::SecondsToInterval => {
-            let micros = (number * 1e6).round();
-            if !micros.is_finite() || micros.abs() > 9.0e18 {
-                return Err(other("duration out of range for interval"));
-            }
-            interval_cell(micros as i64)
-        }
-        Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
-        Conversion::TimeOn2000 => time_on_2000(value, pg_type),
-        Conversion::ActiveModelDecimal => active_model_decimal(value, pg_type),
-        Conversion::NaiveInZone(zone) => in_zone(value, zone),
-        Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
-            let micros = match conversion {
-                Conversion::UnixSeconds => number * 1e6,
-                Conversion::UnixMilliseconds => number * 1e3,
-                // As SQLite reads a Julian day: to the nearest millisecond (an f64 near 2.46e6
-                // holds only about 50 microseconds, so finer digits are rounding noise), then
-                // from the Julian epoch.
-                _ => ((number * 86_400_000.0 + 0.5).floor() - 210_866_760_000_000.0) * 1e3,
-            };
-            if !micros.is_finite() || micros.abs() > 9.0e18 {
-                return Err(other("instant out of range"));
-            }
-            let micros = micros.round() as i64;
-            check_pg_range(micros)?;
-            match pg_type {
-                PgType::Date => {
-                    if micros.rem_euclid(86_400_000_000) != 0 {
-                        return Err(other(
-                            "instant is not at midnight, a date would drop the time",
-                        ));
-                    }
-                    Ok(Cell::Days(micros.div_euclid(86_400_000_000) as i32))
-                }
-                PgType::Timestamp | PgType::Timestamptz => Ok(Cell::Micros(micros)),
-                other_type => Err(other(format!(
-                    "an instant cannot go into {}",
-                    other_type.sql()
-                ))),
-            }
-        }
-    }
-}
-
-/// A date/time text counted from 1970-01-01 00:00, as the interval it stands for. The text
-/// has no zone (SQLAlchemy writes `epoch + value` naive), and [`parse_datetime`] reads such
-/// text as UTC, so its microseconds since the Unix epoch are the duration.
-fn since_epoch_interval<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
-    if *pg_type != PgType::Interval {
-        return Err(other(format!(
-            "a duration cannot go into {}",
-            pg_type.sql()
-        )));
-    }
-    match value {
-        Src::Text(b) => {
-            let text = pg_text(b)?;
-            let micros = parse_datetime(text).ok_or_else(|| {
-                other(format!(
-                    "`{}` is not a date/time counted from 1970-01-01",
-                    shorten(text)
-                ))
-            })?;
-            interval_cell(micros)
-        }
-        other_value => Err(other(format!(
-            "{} is not a date/time counted from 1970-01-01",
-            describe(other_value)
-        ))),
-    }
-}
-
-/// A time of day that ActiveRecord wrote on SQLite as a date/time on 2000-01-01
-/// (`active_record/connection_adapters/sqlite3/quoting.rb` `quoted_time`), or a bare time of
-/// day. Any other date is refused: dropping it would lose a value.
-fn time_on_2000<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
-    if *pg_type != PgType::Time {
-        return Err(other(format!(
-            "a time of day cannot go into {}",
-            pg_type.sql()
-        )));
-    }
-    let Src::Text(b) = value else {
-        return Err(other(format!(
-            "{} is not a time on 2000-01-01",
-            describe(value)
-        )));
-    };
-    let text = pg_trim(pg_text(b)?);
-    let clock = match text.strip_prefix("2000-01-01") {
-        Some(rest) => rest.strip_prefix([' ', 'T']),
-        // A bare time of day (written by another program) means the same.
-        None => Some(text),
-    };
-    clock
-        .and_then(parse_time_of_day)
-        .map(Cell::TimeOfDay)
-        .ok_or_else(|| other(format!("`{}` is not a time on 2000-01-01", shorten(text))))
-}
-
-/// A REAL in an ActiveRecord `decimal(p, s)` column as ActiveRecord reads it
-/// ([`super::active_model`]); integers and text, which it reads exactly, as any numeric.
-fn active_model_decimal<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
-    let PgType::Numeric(precision) = pg_type else {
-        return Err(other(format!("a decimal cannot go into {}", pg_type.sql())));
-    };
-    let text = match (value, precision) {
-        (Src::Float(x), Some((p, s))) if x.is_finite() => {
-            let read = super::active_model::read_as_active_model(x, *p, *s);
-            to_numeric_text(Src::Text(read.as_bytes()), *precision)?
-        }
-        (Src::Float(x), None) if x.is_finite() => super::active_model::read_unconstrained(x),
-        _ => to_numeric_text(value, *precision)?,
-    };
-    Ok(Cell::Text(Cow::Owned(text)))
 }
 
 fn to_bool(value: Src<'_>) -> Result<bool, Problem> {

@@ -160,6 +160,15 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
     if bad_text > 0 && column_override.and_then(|o| o.policy).is_none() {
         return Ok(invalid_bytes(facts, column_override).finish(0));
     }
+    // A key column keeps its rows: its collision is found on the key and is blocking, so the
+    // user decides rather than rows being rejected (other tables may reference them).
+    if p.class_collisions > 0 && !facts.key {
+        let kept = widen::dominant_class(facts);
+        let mut choice = Choice::new(facts, kept.found, column_override);
+        choice.decision.flagged = true;
+        choice.decision.misfits = kept.misfits;
+        return Ok(choice.finish(bad_text));
+    }
     let kind = declared_kind(facts.declared);
     let choice = match typed::typed_choice(facts, kind) {
         Some(found) => Choice::new(facts, found, column_override),
@@ -239,6 +248,8 @@ fn column_override_choice(
         Some(Conversion::TimeOn2000) => Some(PgType::Time),
         // Rounds to the column's own precision and scale: it implies no type.
         Some(Conversion::ActiveModelDecimal) => None,
+        // Keeps one storage class; the type stays the one chosen for it.
+        Some(Conversion::NumbersOnly | Conversion::TextOnly | Conversion::BlobsOnly) => None,
         None => None,
     };
     Ok(implied.map(|pg_type| {

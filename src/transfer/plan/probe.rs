@@ -58,6 +58,12 @@ pub(crate) fn probe(source: &Path, options: &PlanOptions) -> Result<Facts> {
         for (c, violations) in count_check_violations(&mut db, table)? {
             facts.check_violations.insert((t, c), violations);
         }
+        if let Some(profile) = facts.profiles.get_mut(t) {
+            for column in profile.columns.iter_mut().filter(|c| c.mixes_classes()) {
+                column.class_collisions =
+                    count_class_collisions(&mut db, &table.name, &column.column)?;
+            }
+        }
     }
     for key in planner::keys_to_probe(&facts, options)? {
         let collisions = count_collisions(&mut db, &key)?;
@@ -159,6 +165,23 @@ fn count_check_violations(db: &mut Source, table: &Table) -> Result<Vec<(usize, 
         .enumerate()
         .filter_map(|(i, n)| n.filter(|&n| n > 0).map(|n| (i, n as u64)))
         .collect())
+}
+
+/// Distinct values of `column` held in more than one storage class with the same bytes
+/// (`42`, `'42'`, `x'3432'`): one type would make them equal. Run only on columns that mix
+/// classes, which are rare; a `GROUP BY` sorts the column once.
+fn count_class_collisions(db: &mut Source, table: &str, column: &str) -> Result<u64> {
+    let t = quote_ident(table).map_err(Error::Invalid)?;
+    let c = quote_ident(column).map_err(Error::Invalid)?;
+    let sql = format!(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM {t} WHERE {c} IS NOT NULL GROUP BY CAST({c} AS BLOB) \
+         HAVING count(DISTINCT CASE WHEN typeof({c}) IN ('integer', 'real') THEN 'number' ELSE typeof({c}) END) > 1)"
+    );
+    let rows = db.query(&sql, &[])?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.get::<i64, _>("n").ok())
+        .map_or(0, |n| n.max(0) as u64))
 }
 
 /// Rows of `key`'s table that repeat another row's key once converted: candidates by an SQL

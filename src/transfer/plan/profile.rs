@@ -112,12 +112,31 @@ pub struct ColumnProfile {
     /// The kinds whose examples are complete (a bit per [`Kind`]).
     #[serde(skip)]
     pub(crate) full_kinds: u16,
+    /// Distinct values held in more than one storage class that one type would make equal
+    /// (`42`, `'42'` and `x'3432'` count once): counted by the probe, only for columns that mix
+    /// numbers, text and blobs.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub class_collisions: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ColumnProfile {
     /// Values that are not `NULL`.
     pub fn non_null(&self) -> u64 {
         self.integers + self.reals + self.texts + self.blobs
+    }
+
+    /// Whether the column holds more than one of numbers, text and blobs (INTEGER and REAL
+    /// together are numbers: SQLite compares them as numbers).
+    pub fn mixes_classes(&self) -> bool {
+        [self.integers + self.reals, self.texts, self.blobs]
+            .iter()
+            .filter(|&&n| n > 0)
+            .count()
+            > 1
     }
 
     /// Up to `n` examples of `kind`.

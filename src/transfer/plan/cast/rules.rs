@@ -60,6 +60,9 @@ cast_rules! {
     TextInvalidBytes = "text.invalid_bytes",
         when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy",
         target: "bytea (flagged)";
+    MixedDominant = "mixed.dominant",
+        when: "values of different storage classes would become equal once converted to one type (`42`, `'42'` and `x'3432'`)",
+        target: "the type of the class most values are in (numbers: bigint or numeric; text; bytea); values of the other classes are rejected (flagged, with the count)";
     EmptyDeclared = "empty.declared",
         when: "the column holds no value: the declared type alone decides (as in the rules below)",
         target: "from the declared type, else text";

@@ -3,7 +3,7 @@
 //! that did not fit, so the decision can be reviewed.
 
 use super::{CastRule, ColumnFacts, Found};
-use crate::transfer::model::PgType;
+use crate::transfer::model::{Conversion, PgType};
 use crate::transfer::plan::profile::{ColumnProfile, Kind};
 use crate::transfer::plan::sqlite_types::Declared;
 
@@ -62,6 +62,54 @@ pub(super) fn widen(facts: &ColumnFacts<'_>, kind: Declared) -> Widened {
         found,
         misfits,
         examples,
+    }
+}
+
+/// A column whose values of different storage classes one type would make equal (`42`,
+/// `'42'`, `x'3432'`): it keeps the class most of its values are in, with its type, and the
+/// values of the other classes are rejected by the conversion that keeps one class, so no two
+/// distinct values arrive equal. A plan file can choose otherwise (another type, a
+/// `*_only` conversion, or none to keep them all as that type).
+pub(super) fn dominant_class(facts: &ColumnFacts<'_>) -> Widened {
+    let p = facts.profile;
+    let numbers = p.integers + p.reals;
+    let (pg_type, conversion, kept, others) = if numbers >= p.texts && numbers >= p.blobs {
+        let pg_type = if p.reals == 0 {
+            PgType::BigInt
+        } else {
+            PgType::Numeric(None)
+        };
+        (
+            pg_type,
+            Conversion::NumbersOnly,
+            "numbers",
+            p.texts + p.blobs,
+        )
+    } else if p.texts >= p.blobs {
+        (
+            PgType::Text,
+            Conversion::TextOnly,
+            "text",
+            numbers + p.blobs,
+        )
+    } else {
+        (
+            PgType::Bytea,
+            Conversion::BlobsOnly,
+            "blobs",
+            numbers + p.texts,
+        )
+    };
+    let reason = format!(
+        "holds {}, and {} value(s) held in more than one storage class would become equal as one type (`42`, `'42'`, `x'3432'`): the {kept} are kept as {}, the {others} other value(s) are rejected (to keep them all, set the column's type and conversion in the plan file)",
+        class_list(p),
+        p.class_collisions,
+        pg_type.sql()
+    );
+    Widened {
+        found: Found::new(pg_type, CastRule::MixedDominant, reason).converted(conversion),
+        misfits: others,
+        examples: Vec::new(),
     }
 }
 
