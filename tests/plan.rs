@@ -579,9 +579,14 @@ fn hostile_sqlite_plans_and_applies() {
         Some("'now'::text")
     );
     let stamp = pg.default_of("select", "stamp").unwrap();
-    assert_eq!(
-        stamp,
-        "to_char((CURRENT_TIMESTAMP AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD HH24:MI:SS'::text)"
+    // PostgreSQL 13 prints `AT TIME ZONE` back as the function it calls.
+    assert!(
+        [
+            "to_char((CURRENT_TIMESTAMP AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD HH24:MI:SS'::text)",
+            "to_char(timezone('UTC'::text, CURRENT_TIMESTAMP), 'YYYY-MM-DD HH24:MI:SS'::text)",
+        ]
+        .contains(&stamp.as_str()),
+        "{stamp}"
     );
     assert_eq!(
         pg.default_of("select", "stamp2").as_deref(),

@@ -35,6 +35,8 @@ mod missions;
 #[cfg(feature = "postgres")]
 mod orm_beds;
 #[cfg(feature = "postgres")]
+mod orm_full;
+#[cfg(feature = "postgres")]
 mod plan;
 mod registry;
 mod service;

@@ -40,6 +40,7 @@ pub fn plan_options(
     plan_file: Option<&Path>,
     select: &SelectArgs,
     keep_case: bool,
+    orm: Option<OrmChoice>,
     on_orphans: Option<OrphanArg>,
 ) -> anyhow::Result<PlanOptions> {
     let mut options = match plan_file {
@@ -56,6 +57,9 @@ pub fn plan_options(
         options.target_schema = select.schema.clone();
     }
     options.keep_case |= keep_case;
+    if let Some(orm) = orm {
+        options.orm = orm;
+    }
     match on_orphans {
         Some(OrphanArg::Fail) => options.on_orphans = OrphanPolicy::Fail,
         Some(OrphanArg::NotValid) if plan_file.is_none() => {
@@ -138,7 +142,7 @@ pub fn build_work(
         }
         None => dbshift::transfer::plan(
             &options.source,
-            &plan_options(None, select, keep_case, None)?,
+            &plan_options(None, select, keep_case, orm, None)?,
         )?,
     };
     let work = plan_work(&plan, &options.source)?;

@@ -1,9 +1,28 @@
 //! PostgreSQL names for SQLite objects: one namespace for relations and constraints, names
 //! dbshift makes up (`t_pkey`, `t_a_key`), and a review note for every name that is not simply
-//! the source name.
+//! the source name. Names keep their case when asked, or when an ORM wrote the source (ORMs
+//! quote every name, so the application asks for `"LegacyCode"`); otherwise every mixed-case
+//! name that is lowercased is listed.
 
+use crate::transfer::orm::{self, Detected};
 use crate::transfer::plan::ddl;
+use crate::transfer::plan::facts::Facts;
+use crate::transfer::plan::options::PlanOptions;
 use crate::transfer::plan::planner::Planner;
+
+/// The ORM in effect for the source `facts` describe (every table counts, left out or not),
+/// and the options it implies: with an ORM, names keep their case.
+pub(crate) fn with_orm(options: &PlanOptions, facts: &Facts) -> (PlanOptions, Detected) {
+    let tables: Vec<String> = (facts.schema.tables.iter())
+        .chain(&facts.left_out)
+        .chain(&facts.unplannable)
+        .map(|t| t.name.clone())
+        .collect();
+    let detected = orm::resolve(options.orm, &tables);
+    let mut options = options.clone();
+    options.keep_case |= detected.orm.is_some();
+    (options, detected)
+}
 
 impl Planner<'_> {
     /// Claims the PostgreSQL name of the relation `source` (a `what`: table, view).
@@ -26,6 +45,9 @@ impl Planner<'_> {
         } else {
             source.to_lowercase()
         };
+        if plain != source && claimed == plain {
+            self.lowercased.push(format!("{object} -> `{claimed}`"));
+        }
         if claimed != plain {
             let why = if claimed != wanted {
                 "its PostgreSQL name collides with another one"
@@ -40,5 +62,25 @@ impl Planner<'_> {
                 None,
             );
         }
+    }
+}
+
+impl Planner<'_> {
+    /// One warning listing every mixed-case name that was lowercased: an application that
+    /// quotes it (`"UserId"`) will not find it.
+    pub(crate) fn note_lowercased(&mut self) {
+        if self.lowercased.is_empty() {
+            return;
+        }
+        let names = std::mem::take(&mut self.lowercased);
+        self.warn(
+            "names".into(),
+            format!(
+                "{} mixed-case name(s) lowercased, so queries that quote them (as ORMs do) will not find them; `--keep-case` (or `--orm NAME` for an ORM's source) keeps them: {}",
+                names.len(),
+                names.join(", ")
+            ),
+            None,
+        );
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::transfer::error::{Error, Result};
+use crate::transfer::orm::OrmChoice;
 use crate::transfer::plan::cast::Overrides;
 use crate::transfer::plan::catalog::{Schema, Table};
 
@@ -13,8 +14,14 @@ use crate::transfer::plan::catalog::{Schema, Table};
 pub struct PlanOptions {
     /// The PostgreSQL schema the tables go into (`public`).
     pub target_schema: String,
-    /// Keep the case of SQLite names (default: lowercase them, so they need no quotes).
+    /// Keep the case of SQLite names (default: lowercase them, so they need no quotes, unless
+    /// an ORM wrote the source: ORMs quote every name, so its names keep their case).
     pub keep_case: bool,
+    /// Which ORM wrote the source (`auto`: found from its bookkeeping tables). Its names keep
+    /// their case and its fields get the types it creates on PostgreSQL
+    /// ([`crate::transfer::orm::full_mode_type`]).
+    #[serde(skip_serializing_if = "OrmChoice::is_detect")]
+    pub orm: OrmChoice,
     /// What to do with a foreign key whose child rows reference missing parents.
     pub on_orphans: OrphanPolicy,
     /// Type, policy and name choices per declared type and per column.
@@ -30,6 +37,7 @@ impl Default for PlanOptions {
         PlanOptions {
             target_schema: "public".into(),
             keep_case: false,
+            orm: OrmChoice::Detect,
             on_orphans: OrphanPolicy::default(),
             overrides: Overrides::default(),
             tables: Vec::new(),

@@ -9,19 +9,26 @@ use std::collections::HashMap;
 
 use crate::transfer::error::Result;
 use crate::transfer::model::PgType;
+use crate::transfer::orm::{self, Orm};
 use crate::transfer::plan::cast::Decision;
 use crate::transfer::plan::ddl::{Namespace, ScopeColumn};
 use crate::transfer::plan::document::{
     item, ObjectKind, ObjectPlan, Plan, ReviewItem, Severity, TablePlan,
 };
 use crate::transfer::plan::facts::{Facts, KeyProbe};
+use crate::transfer::plan::naming;
 use crate::transfer::plan::options::PlanOptions;
 use crate::transfer::plan::statement::Definition;
 
 /// Plans the PostgreSQL schema of the source the `facts` describe.
 pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     let mut orphans = std::mem::take(&mut facts.orphans);
-    let mut planner = Planner::new(options, &facts);
+    let (options, detected) = naming::with_orm(options, &facts);
+    let options = &options;
+    let mut planner = Planner::new(options, &facts, detected.orm);
+    if detected.orm.is_some() || !options.orm.is_detect() {
+        planner.note(orm::NOTE_OBJECT.into(), detected.note, None);
+    }
     planner.note_selection();
     let mut views = unplannable_objects(&facts);
     planner.plan_tables()?;
@@ -29,6 +36,7 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     planner.plan_foreign_keys(&mut orphans)?;
     views.extend(planner.plan_views());
     planner.note_triggers();
+    planner.note_lowercased();
     let tables: Vec<TablePlan> = std::mem::take(&mut planner.planned)
         .into_iter()
         .map(|p| p.plan)
@@ -47,7 +55,8 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
 
 /// The unique keys whose collisions the plan of `facts` checks (see [`crate::transfer::plan::probe`]).
 pub(crate) fn keys_to_probe(facts: &Facts, options: &PlanOptions) -> Result<Vec<KeyProbe>> {
-    let mut planner = Planner::new(options, facts);
+    let (options, detected) = naming::with_orm(options, facts);
+    let mut planner = Planner::new(&options, facts, detected.orm);
     planner.plan_tables()?;
     Ok(planner.keys_to_probe())
 }
@@ -75,13 +84,19 @@ pub(crate) struct Planner<'a> {
     /// The PostgreSQL names of the views, claimed right after the tables'.
     pub view_targets: Vec<String>,
     pub decisions: Vec<Decision>,
+    /// The ORM that wrote the source, whose field types the columns take where unambiguous.
+    pub orm: Option<Orm>,
+    /// Mixed-case names lowercased (no ORM, no `keep_case`), listed in one review item.
+    pub lowercased: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
-    fn new(options: &'a PlanOptions, facts: &'a Facts) -> Self {
+    fn new(options: &'a PlanOptions, facts: &'a Facts, orm: Option<Orm>) -> Self {
         Planner {
             options,
             facts,
+            orm,
+            lowercased: Vec::new(),
             review: Vec::new(),
             relations: Namespace::default(),
             planned: Vec::new(),

@@ -57,6 +57,9 @@ cast_rules! {
     TextInvalidBytes = "text.invalid_bytes",
         when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy",
         target: "bytea (flagged)";
+    OrmConvention = "orm.convention",
+        when: "full mode with an ORM found or named (`--orm`): the declared type is one that ORM gives a single field, and every value fits the type it creates on PostgreSQL (Django `char(32)` UUIDs, `char(39)` IP addresses, `datetime`; SQLAlchemy `CHAR(32)`, `DATETIME`, `JSON`; Rails `datetime`, `json`)",
+        target: "the ORM's type (uuid, inet, boolean, timestamptz for Django, timestamp for SQLAlchemy and Rails, json, ...)";
     EmptyDeclared = "empty.declared",
         when: "the column holds no value: the declared type alone decides (as in the rules below)",
         target: "from the declared type, else text";
