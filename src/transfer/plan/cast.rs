@@ -178,8 +178,9 @@ pub fn decide(facts: &ColumnFacts<'_>, overrides: &Overrides) -> Result<Choice, 
 }
 
 /// The choice of an ORM's own type ([`crate::transfer::orm::full_mode_type`]) for a column
-/// that `decided` chose by the data, or `None` when the plan file set the type, the column
-/// holds text PostgreSQL cannot store, or the data already chose the ORM's type.
+/// that `decided` chose by the data (even when the data chose the same type: the ORM is the
+/// stronger reason, and stays so when the general rules change), or `None` when the plan file
+/// set the type or the column holds text PostgreSQL cannot store.
 pub(crate) fn orm_convention(
     facts: &ColumnFacts<'_>,
     overrides: &Overrides,
@@ -192,7 +193,7 @@ pub(crate) fn orm_convention(
         CastRule::OverrideColumn | CastRule::OverrideType | CastRule::TextInvalidBytes
     );
     let bad_text = facts.profile.texts_with_nul + facts.profile.texts_not_utf8;
-    if set_by_hand || bad_text > 0 || decided.pg_type == pg_type {
+    if set_by_hand || bad_text > 0 {
         return None;
     }
     let found = Found::new(pg_type, CastRule::OrmConvention, reason);
