@@ -293,10 +293,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub data_only: bool,
 
-    /// With --data-only: the ORM that wrote the source (django, sqlalchemy, rails, diesel,
-    /// prisma), or `none`; found from its bookkeeping tables when not given. Its SQLite storage
-    /// conventions decide how values become the types it created on PostgreSQL.
-    #[arg(long, value_name = "NAME", value_parser = parse_orm, requires = "data_only")]
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`, as
+    /// given to `migrate`; found from its bookkeeping tables when not given.
+    #[arg(long, value_name = "NAME", value_parser = parse_orm)]
     pub orm: Option<dbshift::transfer::orm::OrmChoice>,
 
     /// Reject files of the transfer: rows listed there are expected to be absent.

@@ -1,28 +1,11 @@
 //! PostgreSQL names for SQLite objects: one namespace for relations and constraints, names
 //! dbshift makes up (`t_pkey`, `t_a_key`), and a review note for every name that is not simply
 //! the source name. Names keep their case when asked, or when an ORM wrote the source (ORMs
-//! quote every name, so the application asks for `"LegacyCode"`); otherwise every mixed-case
-//! name that is lowercased is listed.
+//! quote every name, so the application asks for `"LegacyCode"`: `PlanOptions::with_orm`);
+//! otherwise every mixed-case name that is lowercased is listed.
 
-use crate::transfer::orm::{self, Detected};
 use crate::transfer::plan::ddl;
-use crate::transfer::plan::facts::Facts;
-use crate::transfer::plan::options::PlanOptions;
 use crate::transfer::plan::planner::Planner;
-
-/// The ORM in effect for the source `facts` describe (every table counts, left out or not),
-/// and the options it implies: with an ORM, names keep their case.
-pub(crate) fn with_orm(options: &PlanOptions, facts: &Facts) -> (PlanOptions, Detected) {
-    let tables: Vec<String> = (facts.schema.tables.iter())
-        .chain(&facts.left_out)
-        .chain(&facts.unplannable)
-        .map(|t| t.name.clone())
-        .collect();
-    let detected = orm::resolve(options.orm, &tables);
-    let mut options = options.clone();
-    options.keep_case |= detected.orm.is_some();
-    (options, detected)
-}
 
 impl Planner<'_> {
     /// Claims the PostgreSQL name of the relation `source` (a `what`: table, view).

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::transfer::error::{Error, Result};
-use crate::transfer::orm::OrmChoice;
+use crate::transfer::orm::{self, Detected, OrmChoice};
 use crate::transfer::plan::cast::Overrides;
 use crate::transfer::plan::catalog::{Schema, Table};
+use crate::transfer::plan::facts::Facts;
 
 /// What the plan is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,21 @@ impl Default for PlanOptions {
 }
 
 impl PlanOptions {
+    /// The ORM in effect for the source `facts` describe (every table counts, left out or
+    /// not), and the options it implies: ORMs quote every name, so with one the names keep
+    /// their case.
+    pub(crate) fn with_orm(&self, facts: &Facts) -> (PlanOptions, Detected) {
+        let tables: Vec<String> = (facts.schema.tables.iter())
+            .chain(&facts.left_out)
+            .chain(&facts.unplannable)
+            .map(|t| t.name.clone())
+            .collect();
+        let detected = orm::resolve(self.orm, &tables);
+        let mut options = self.clone();
+        options.keep_case |= detected.orm.is_some();
+        (options, detected)
+    }
+
     /// Refuses options no plan can be made with, before the source is opened.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.target_schema.is_empty() || self.target_schema.contains('\0') {

@@ -16,14 +16,13 @@ use crate::transfer::plan::document::{
     item, ObjectKind, ObjectPlan, Plan, ReviewItem, Severity, TablePlan,
 };
 use crate::transfer::plan::facts::{Facts, KeyProbe};
-use crate::transfer::plan::naming;
 use crate::transfer::plan::options::PlanOptions;
 use crate::transfer::plan::statement::Definition;
 
 /// Plans the PostgreSQL schema of the source the `facts` describe.
 pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     let mut orphans = std::mem::take(&mut facts.orphans);
-    let (options, detected) = naming::with_orm(options, &facts);
+    let (options, detected) = options.with_orm(&facts);
     let options = &options;
     let mut planner = Planner::new(options, &facts, detected.orm);
     if detected.orm.is_some() || !options.orm.is_detect() {
@@ -55,7 +54,7 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
 
 /// The unique keys whose collisions the plan of `facts` checks (see [`crate::transfer::plan::probe`]).
 pub(crate) fn keys_to_probe(facts: &Facts, options: &PlanOptions) -> Result<Vec<KeyProbe>> {
-    let (options, detected) = naming::with_orm(options, facts);
+    let (options, detected) = options.with_orm(facts);
     let mut planner = Planner::new(&options, facts, detected.orm);
     planner.plan_tables()?;
     Ok(planner.keys_to_probe())
