@@ -62,8 +62,8 @@ impl Planner<'_> {
     }
 
     /// Gives the column the type the source's ORM creates on PostgreSQL, where its SQLite
-    /// declaration is that ORM's for one field only and every value fits; notes a declaration
-    /// the ORM uses for two fields, whose type the data cannot tell.
+    /// declaration is that ORM's for one field only and every value fits; warns about a
+    /// declaration the ORM uses for two fields, whose type the data cannot tell.
     fn orm_type(&mut self, facts: &ColumnFacts<'_>, choice: &mut cast::Choice) {
         let Some(orm) = self.orm else { return };
         let p = facts.profile;
@@ -83,15 +83,15 @@ impl Planner<'_> {
         let convention = orm::full_mode_type(orm, facts.declared, &stored).and_then(|t| {
             cast::orm_convention(facts, &self.options.overrides, choice, t.pg_type, t.reason)
         });
-        match convention {
-            Some(orm_choice) => *choice = orm_choice,
-            None if choice.conversion.is_none() => {
-                if let Some(why) = orm::ambiguous_declaration(orm, facts.declared) {
-                    let object = format!("column `{}.{}`", facts.table, facts.column);
-                    self.warn(object, why.to_string(), None);
-                }
+        if let Some(orm_choice) = convention {
+            *choice = orm_choice;
+        }
+        // A plan-file conversion (microseconds to interval, ...) has already decided.
+        if choice.conversion.is_none() {
+            if let Some(why) = orm::ambiguous_declaration(orm, facts.declared) {
+                let object = format!("column `{}.{}`", facts.table, facts.column);
+                self.warn(object, why.to_string(), None);
             }
-            None => {}
         }
     }
 
