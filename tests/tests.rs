@@ -29,6 +29,8 @@ mod load;
 #[cfg(feature = "postgres")]
 mod load_situations;
 #[cfg(feature = "postgres")]
+mod majors;
+#[cfg(feature = "postgres")]
 mod meaning;
 mod migrations;
 mod missions;
