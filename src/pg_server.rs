@@ -25,11 +25,14 @@ pub struct TempServer {
     run_as: Option<String>,
 }
 
-/// Finds the directory holding `initdb` and `pg_ctl`: `PG_BIN_DIR`, then `PATH`, then the
-/// newest `/usr/lib/postgresql/*/bin`.
+/// Finds the directory holding `initdb` and `pg_ctl`: `PG_BIN_DIR` when set (and then only
+/// there: a run against another major, `scripts/pg-majors.sh`, must never fall back to the
+/// installed one unnoticed), else `PATH`, else the newest `/usr/lib/postgresql/*/bin`.
 pub fn find_bin_dir() -> Result<PathBuf> {
     find_bin_dir_in(&Places {
-        pg_bin_dir: std::env::var_os("PG_BIN_DIR").map(PathBuf::from),
+        pg_bin_dir: std::env::var_os("PG_BIN_DIR")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from),
         path: std::env::var_os("PATH"),
         versions_root: PathBuf::from("/usr/lib/postgresql"),
     })
@@ -45,8 +48,14 @@ struct Places {
 
 fn find_bin_dir_in(places: &Places) -> Result<PathBuf> {
     let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(dir) = places.pg_bin_dir.as_ref().filter(|dir| has_tools(dir)) {
-        return Ok(dir.clone());
+    if let Some(dir) = &places.pg_bin_dir {
+        if has_tools(dir) {
+            return Ok(dir.clone());
+        }
+        return Err(server_error(format!(
+            "`PG_BIN_DIR` is `{}`, which holds no `initdb` and `pg_ctl`",
+            dir.display()
+        )));
     }
     if let Some(path) = &places.path {
         if let Some(dir) = std::env::split_paths(path).find(|d| has_tools(d)) {
@@ -404,7 +413,7 @@ mod tests {
     fn without_the_server_binaries_the_error_says_how_to_install_them() {
         let empty = tempfile::tempdir().unwrap();
         let err = find_bin_dir_in(&Places {
-            pg_bin_dir: Some(empty.path().join("nothing")),
+            pg_bin_dir: None,
             path: Some(empty.path().as_os_str().to_owned()),
             versions_root: empty.path().join("postgresql"),
         })
@@ -416,6 +425,24 @@ mod tests {
             "{message}"
         );
         assert!(message.contains(INSTALL_HINT), "{message}");
+    }
+
+    #[test]
+    fn a_pg_bin_dir_without_the_tools_is_an_error_not_a_fall_back() {
+        let root = tempfile::tempdir().unwrap();
+        let on_path = root.path().join("on-path");
+        tools_in(&on_path);
+        let err = find_bin_dir_in(&Places {
+            pg_bin_dir: Some(root.path().join("missing")),
+            path: Some(on_path.as_os_str().to_owned()),
+            versions_root: root.path().join("postgresql"),
+        })
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("`PG_BIN_DIR` is") && message.contains("missing"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -443,7 +470,7 @@ mod tests {
             on_path
         );
         assert_eq!(
-            find_bin_dir_in(&places(Some(root.path().join("x")), None)).unwrap(),
+            find_bin_dir_in(&places(None, None)).unwrap(),
             versions.join("16/bin")
         );
     }

@@ -339,6 +339,9 @@ fn a_wrong_password_is_refused() {
     let url = with(&target.url, |u| {
         u.set_password(Some("not-the-password-4711")).unwrap();
     });
+    if !crate::support::checks_passwords() {
+        return skipped("the server does not check passwords (trust authentication)");
+    }
     let line = migrate_refused(&source.path, &url, &[], &["password authentication failed"]);
     assert!(!line.contains("not-the-password-4711"), "{line}");
 }

@@ -266,20 +266,83 @@ const COVERED_ELSEWHERE: &[(&str, &str)] = &[(
     "mixed.dominant",
     "meaning::values_of_different_storage_classes_never_arrive_equal",
 )];
+/// Columns of a source Django made (it has `django_migrations`): declarations Django writes for
+/// one field only become the type Django creates on PostgreSQL.
+const DJANGO_CASES: &[Case] = &[
+    case(
+        "ident",
+        "char(32)",
+        [
+            "'0123456789abcdef0123456789abcdef'",
+            "'ffffffffffffffffffffffffffffffff'",
+            "NULL",
+        ],
+        "orm.convention",
+        [
+            Some("01234567-89ab-cdef-0123-456789abcdef"),
+            Some("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+            None,
+        ],
+    ),
+    case(
+        "ip",
+        "char(39)",
+        ["'192.168.0.1'", "'2001:db8::1'", "NULL"],
+        "orm.convention",
+        [Some("192.168.0.1"), Some("2001:db8::1"), None],
+    ),
+    case(
+        "moment",
+        "datetime",
+        [
+            "'2024-03-31 00:59:59.999999'",
+            "'1970-01-01 00:00:00'",
+            "NULL",
+        ],
+        "orm.convention",
+        [
+            Some("2024-03-31 00:59:59.999999+00"),
+            Some("1970-01-01 00:00:00+00"),
+            None,
+        ],
+    ),
+    // One value that is not a UUID: the plan's own rules keep every value.
+    case(
+        "not_uuid",
+        "char(32)",
+        ["'0123456789abcdef0123456789abcdef'", "'n/a'", "NULL"],
+        "text.declared",
+        [Some("0123456789abcdef0123456789abcdef"), Some("n/a"), None],
+    ),
+];
 
 #[test]
 fn each_cast_rule_chooses_its_type_and_the_values_arrive_as_written_here() {
+    check_cases(CASES, "");
+}
+
+#[test]
+fn an_orms_declarations_become_the_type_it_creates() {
+    check_cases(
+        DJANGO_CASES,
+        "CREATE TABLE django_migrations (id INTEGER PRIMARY KEY, app TEXT, name TEXT, applied DATETIME);",
+    );
+}
+
+/// Plans and migrates a table `r` of `cases` (after `setup`), checking each column's rule and
+/// what `psql` prints for its values.
+fn check_cases(cases: &[Case], setup: &str) {
     let source = sqlite_db();
-    let columns: Vec<String> = CASES
+    let columns: Vec<String> = cases
         .iter()
         .map(|c| format!("{} {}", c.column, c.declared))
         .collect();
     let mut sql = format!(
-        "CREATE TABLE r (id INTEGER PRIMARY KEY, {});",
+        "{setup}CREATE TABLE r (id INTEGER PRIMARY KEY, {});",
         columns.join(", ")
     );
     for row in 0..3 {
-        let values: Vec<&str> = CASES.iter().map(|c| c.values[row]).collect();
+        let values: Vec<&str> = cases.iter().map(|c| c.values[row]).collect();
         sql.push_str(&format!(
             "INSERT INTO r VALUES ({}, {});",
             row + 1,
@@ -313,7 +376,7 @@ fn each_cast_rule_chooses_its_type_and_the_values_arrive_as_written_here() {
             .unwrap()
             .to_string()
     };
-    let wrong: Vec<String> = CASES
+    let wrong: Vec<String> = cases
         .iter()
         .filter(|c| rule_of(c.column) != c.rule)
         .map(|c| format!("{}: {} instead of {}", c.column, rule_of(c.column), c.rule))
@@ -333,7 +396,7 @@ fn each_cast_rule_chooses_its_type_and_the_values_arrive_as_written_here() {
         String::from_utf8_lossy(&output.stderr)
     );
     let mut differences = Vec::new();
-    for case in CASES {
+    for case in cases {
         let rows = pg_rows(
             &target.url,
             &format!("SELECT {} FROM r ORDER BY id", case.column),
@@ -357,6 +420,7 @@ fn the_cases_cover_every_rule_but_the_overrides() {
     let guide = include_str!("../docs/postgres_migration.md");
     let covered: std::collections::BTreeSet<&str> = CASES
         .iter()
+        .chain(DJANGO_CASES)
         .map(|c| c.rule)
         .chain(COVERED_ELSEWHERE.iter().map(|(rule, _)| *rule))
         .collect();

@@ -73,7 +73,11 @@ fn migrate_chinook_reports_json_and_verify_agrees() {
     assert_eq!(report["tables"].as_array().unwrap().len(), 11);
     assert_eq!(report["verification"]["ok"], true);
     assert_eq!(report["totals"]["rows_rejected"], 0);
-    assert!(report["target"].as_str().unwrap().contains("***"));
+    // The password is masked (a URL without one has nothing to mask: `no_password` recorded
+    // that check as skipped).
+    if crate::support::password().is_some() {
+        assert!(report["target"].as_str().unwrap().contains("***"));
+    }
 
     let output = dbshift(dir.path())
         .arg("verify")

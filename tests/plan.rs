@@ -515,6 +515,15 @@ INSERT INTO docs (title, body) VALUES ('hello', 'the quick brown fox'), ('bye', 
 ANALYZE;
 "#;
 
+/// A default as the newer majors print it back (15 and 18 do; 13 prints `X AT TIME ZONE 'UTC'` as the
+/// function it calls); `scripts/pg-majors.sh 13` runs these tests there.
+fn as_newer_majors_print(default: &str) -> String {
+    default.replace(
+        "timezone('UTC'::text, CURRENT_TIMESTAMP)",
+        "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC'::text)",
+    )
+}
+
 #[test]
 fn hostile_sqlite_plans_and_applies() {
     let dir = tempfile::tempdir().unwrap();
@@ -599,7 +608,7 @@ fn hostile_sqlite_plans_and_applies() {
     );
     let stamp = pg.default_of("select", "stamp").unwrap();
     assert_eq!(
-        stamp,
+        as_newer_majors_print(&stamp),
         "to_char((CURRENT_TIMESTAMP AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD HH24:MI:SS'::text)"
     );
     // A wall-clock column: SQLite's CURRENT_TIMESTAMP writes UTC wall-clock text.
@@ -624,8 +633,8 @@ fn hostile_sqlite_plans_and_applies() {
         .ends_with("::time without time zone"));
     assert_eq!(pg.default_of("events", "at"), None);
     assert_eq!(
-        pg.default_of("events", "day").as_deref(),
-        Some("((CURRENT_TIMESTAMP AT TIME ZONE 'UTC'::text))::date")
+        as_newer_majors_print(&pg.default_of("events", "day").unwrap()),
+        "((CURRENT_TIMESTAMP AT TIME ZONE 'UTC'::text))::date"
     );
     assert_eq!(pg.default_of("select", "token"), None);
     assert!(review_about(&plan, "column `events.at`")

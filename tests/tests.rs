@@ -29,6 +29,8 @@ mod load;
 #[cfg(feature = "postgres")]
 mod load_situations;
 #[cfg(feature = "postgres")]
+mod majors;
+#[cfg(feature = "postgres")]
 mod meaning;
 mod migrations;
 mod missions;
@@ -38,6 +40,8 @@ mod orm_beds;
 mod orm_diesel;
 #[cfg(feature = "postgres")]
 mod orm_full;
+#[cfg(feature = "postgres")]
+mod orm_full_types;
 #[cfg(feature = "postgres")]
 mod plan;
 mod registry;

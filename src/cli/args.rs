@@ -157,6 +157,12 @@ pub struct PlanArgs {
     #[arg(long)]
     pub keep_case: bool,
 
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`;
+    /// found from its bookkeeping tables when not given. With one, names keep their case and
+    /// its fields get the types it would create on PostgreSQL.
+    #[arg(long, value_name = "NAME", value_parser = parse_orm)]
+    pub orm: Option<dbshift::transfer::orm::OrmChoice>,
+
     /// Foreign keys whose child rows have no parent: add them NOT VALID (report the orphans),
     /// or fail.
     #[arg(long, value_enum, default_value_t = OrphanArg::NotValid)]
@@ -273,10 +279,11 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub keep_case: bool,
 
-    /// With --data-only: the ORM that wrote the source (django, sqlalchemy, rails, diesel,
-    /// prisma), or `none`; found from its bookkeeping tables when not given. Its SQLite storage
-    /// conventions decide how values become the types it created on PostgreSQL.
-    #[arg(long, value_name = "NAME", value_parser = parse_orm, requires = "data_only")]
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`;
+    /// found from its bookkeeping tables when not given. With --data-only its SQLite storage
+    /// conventions decide how values become the types it created on PostgreSQL; in full mode
+    /// names keep their case and its fields get the types it would create.
+    #[arg(long, value_name = "NAME", value_parser = parse_orm)]
     pub orm: Option<dbshift::transfer::orm::OrmChoice>,
 
     /// Which tables.
@@ -302,10 +309,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub data_only: bool,
 
-    /// With --data-only: the ORM that wrote the source (django, sqlalchemy, rails, diesel,
-    /// prisma), or `none`; found from its bookkeeping tables when not given. Its SQLite storage
-    /// conventions decide how values become the types it created on PostgreSQL.
-    #[arg(long, value_name = "NAME", value_parser = parse_orm, requires = "data_only")]
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`, as
+    /// given to `migrate`; found from its bookkeeping tables when not given.
+    #[arg(long, value_name = "NAME", value_parser = parse_orm)]
     pub orm: Option<dbshift::transfer::orm::OrmChoice>,
 
     /// Reject files of the transfer: rows listed there are expected to be absent.

@@ -12,6 +12,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<Outcome> {
         args.plan.as_deref(),
         &args.select,
         args.keep_case,
+        args.orm,
         Some(args.on_orphans),
     )?;
     let plan = dbshift::transfer::plan(&source, &options)?;

@@ -40,6 +40,7 @@ pub fn plan_options(
     plan_file: Option<&Path>,
     select: &SelectArgs,
     keep_case: bool,
+    orm: Option<OrmChoice>,
     on_orphans: Option<OrphanArg>,
 ) -> anyhow::Result<PlanOptions> {
     let mut options = match plan_file {
@@ -58,6 +59,9 @@ pub fn plan_options(
     options.keep_case |= keep_case;
     if select.source_timezone.is_some() {
         options.source_timezone = select.source_timezone;
+    }
+    if let Some(orm) = orm {
+        options.orm = orm;
     }
     match on_orphans {
         Some(OrphanArg::Fail) => options.on_orphans = OrphanPolicy::Fail,
@@ -141,7 +145,7 @@ pub fn build_work(
         }
         None => dbshift::transfer::plan(
             &options.source,
-            &plan_options(None, select, keep_case, None)?,
+            &plan_options(None, select, keep_case, orm, None)?,
         )?,
     };
     let work = plan_work(&plan, &options.source)?;

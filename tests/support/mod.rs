@@ -327,6 +327,23 @@ pub fn password() -> Option<String> {
     }
 }
 
+/// Whether the test server refuses a wrong password: the throwaway server does; an external
+/// `DATABASE_URL` server may trust every local connection, and then a wrong password connects.
+#[cfg(feature = "postgres")]
+pub fn checks_passwords() -> bool {
+    static CHECKS: OnceLock<bool> = OnceLock::new();
+    *CHECKS.get_or_init(|| match server() {
+        Server::Temp(_) => true,
+        Server::External(base) => {
+            use diesel::Connection;
+            let mut wrong = base.clone();
+            wrong.set_path("postgres");
+            let _ = wrong.set_password(Some("surely-not-the-password-4711"));
+            diesel::PgConnection::establish(wrong.as_str()).is_err()
+        }
+    })
+}
+
 /// Records that the running test could not make a check on this server, and why (an external
 /// `DATABASE_URL` without a password, or one that may not check passwords). `.ci/run` counts
 /// the tests that did in its closing line, so a skipped check is never counted as a pass.

@@ -271,11 +271,19 @@ impl RejectSink {
             if !(name.ends_with(".rejects.jsonl") || name.ends_with(".rejects.jsonl.partial")) {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            let file = PathBuf::from(name.trim_end_matches(".partial"));
+            // Another table's copy may commit, renaming its partial file into place, between
+            // the listing and the read: then the rows are in the final file.
+            let text = match std::fs::read_to_string(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && path != file => {
+                    std::fs::read_to_string(&file)
+                }
+                read => read,
+            }
+            .map_err(|source| Error::Io {
                 context: format!("cannot read `{}`", path.display()),
                 source,
             })?;
-            let file = PathBuf::from(name.trim_end_matches(".partial"));
             for reject in text
                 .lines()
                 .filter_map(|l| serde_json::from_str::<Reject>(l).ok())

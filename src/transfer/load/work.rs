@@ -157,6 +157,11 @@ pub fn plan_work(plan: &Plan, source_path: &Path) -> Result<Work> {
         .filter(|item| item.severity >= Severity::Warning)
         .map(|item| format!("{}: {}", item.object, item.message))
         .collect();
+    // Which ORM's conventions the plan applied, as the data-only report says it.
+    work.notes = (plan.review.iter())
+        .filter(|item| item.object == crate::transfer::orm::NOTE_OBJECT)
+        .map(|item| item.message.clone())
+        .collect();
     work.views = plan
         .views
         .iter()

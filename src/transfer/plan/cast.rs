@@ -220,6 +220,30 @@ fn hold_infinities(mut choice: Choice, p: &ColumnProfile) -> Choice {
     choice
 }
 
+/// The choice of an ORM's own type ([`crate::transfer::orm::full_mode_type`]) for a column
+/// that `decided` chose by the data (even when the data chose the same type: the ORM is the
+/// stronger reason, and stays so when the general rules change), or `None` when the plan file
+/// set the type or the column holds text PostgreSQL cannot store.
+pub(crate) fn orm_convention(
+    facts: &ColumnFacts<'_>,
+    overrides: &Overrides,
+    decided: &Choice,
+    pg_type: PgType,
+    reason: String,
+) -> Option<Choice> {
+    let set_by_hand = matches!(
+        decided.decision.rule,
+        CastRule::OverrideColumn | CastRule::OverrideType | CastRule::TextInvalidBytes
+    );
+    let bad_text = facts.profile.texts_with_nul + facts.profile.texts_not_utf8;
+    if set_by_hand || bad_text > 0 {
+        return None;
+    }
+    let found = Found::new(pg_type, CastRule::OrmConvention, reason);
+    let column_override = overrides.column(facts.table, facts.column);
+    Some(Choice::new(facts, found, column_override).finish(0))
+}
+
 /// The type a column override sets, either by name or through the type its conversion makes;
 /// `None` when the override sets neither.
 fn column_override_choice(

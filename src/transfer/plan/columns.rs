@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::transfer::error::{Error, Result};
 use crate::transfer::model::PgType;
+use crate::transfer::orm;
 use crate::transfer::plan::cast::{self, ColumnFacts};
 use crate::transfer::plan::catalog::{Column, Table};
 use crate::transfer::plan::ddl::Namespace;
@@ -47,6 +48,7 @@ impl Planner<'_> {
             };
             let mut choice =
                 cast::decide(&facts, &self.options.overrides).map_err(Error::Invalid)?;
+            self.orm_type(&facts, &mut choice);
             if full_text {
                 keep_full_text_as_text(&mut choice);
             }
@@ -108,6 +110,40 @@ impl Planner<'_> {
                 (names.join(", "), *collisions)
             })
         })
+    }
+
+    /// Gives the column the type the source's ORM creates on PostgreSQL, where its SQLite
+    /// declaration is that ORM's for one field only and every value fits; warns about a
+    /// declaration the ORM uses for two fields, whose type the data cannot tell.
+    fn orm_type(&mut self, facts: &ColumnFacts<'_>, choice: &mut cast::Choice) {
+        let Some(orm) = self.orm else { return };
+        let p = facts.profile;
+        let stored = orm::Stored {
+            non_null: p.non_null(),
+            integers: p.integers,
+            zero_one: p.zero_one,
+            int_range: p.int_min.zip(p.int_max),
+            texts: p.texts,
+            hex_uuids: p.hex_uuids,
+            ip_addresses: p.ip_addresses,
+            text_timestamps: p.text_timestamps,
+            text_dates: p.text_dates,
+            text_with_offset: p.text_with_offset,
+            json_texts: p.json_documents + p.json_scalars,
+        };
+        let convention = orm::full_mode_type(orm, facts.declared, &stored).and_then(|t| {
+            cast::orm_convention(facts, &self.options.overrides, choice, t.pg_type, t.reason)
+        });
+        if let Some(orm_choice) = convention {
+            *choice = orm_choice;
+        }
+        // A plan-file conversion (microseconds to interval, ...) has already decided.
+        if choice.conversion.is_none() {
+            if let Some(why) = orm::ambiguous_declaration(orm, facts.declared) {
+                let object = format!("column `{}.{}`", facts.table, facts.column);
+                self.warn(object, why.to_string(), None);
+            }
+        }
     }
 
     /// Notes a flagged type decision, and a NOCASE column that PostgreSQL compares by case.

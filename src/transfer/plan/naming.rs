@@ -7,6 +7,9 @@
 //! then the ones it changes, which take a numbered variant when their lowercase name is taken.
 //! A numbered variant is never another object's exact name, since those were claimed first.
 //! Columns never take a PostgreSQL system column's name (`ctid`, `xmin`, ...).
+//! Names keep their case when asked, or when an ORM wrote the source (ORMs quote every name,
+//! so the application asks for `"LegacyCode"`: `PlanOptions::with_orm`); otherwise every
+//! mixed-case name that is lowercased is listed.
 
 use crate::transfer::plan::ddl::{self, Namespace};
 use crate::transfer::plan::planner::Planner;
@@ -103,6 +106,9 @@ impl Planner<'_> {
         } else {
             source.to_lowercase()
         };
+        if plain != source && claimed == plain {
+            self.lowercased.push(format!("{object} -> `{claimed}`"));
+        }
         if claimed != plain {
             let why = rename_reason(source, wanted, claimed, self.options.keep_case);
             self.note(
@@ -264,6 +270,26 @@ fn renamed(source: &str, target: &str, given: Option<&str>, keep_case: bool) -> 
             .text()
             .to_string(),
     )
+}
+
+impl Planner<'_> {
+    /// One warning listing every mixed-case name that was lowercased: an application that
+    /// quotes it (`"UserId"`) will not find it.
+    pub(crate) fn note_lowercased(&mut self) {
+        if self.lowercased.is_empty() {
+            return;
+        }
+        let names = std::mem::take(&mut self.lowercased);
+        self.warn(
+            "names".into(),
+            format!(
+                "{} mixed-case name(s) lowercased, so queries that quote them (as ORMs do) will not find them; `--keep-case` (or `--orm NAME` for an ORM's source) keeps them: {}",
+                names.len(),
+                names.join(", ")
+            ),
+            None,
+        );
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::transfer::error::{Error, Result};
+use crate::transfer::orm::{self, Detected, OrmChoice};
 use crate::transfer::plan::cast::Overrides;
 use crate::transfer::plan::catalog::{Schema, Table};
+use crate::transfer::plan::facts::Facts;
 
 /// What the plan is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,8 +15,14 @@ use crate::transfer::plan::catalog::{Schema, Table};
 pub struct PlanOptions {
     /// The PostgreSQL schema the tables go into (`public`).
     pub target_schema: String,
-    /// Keep the case of SQLite names (default: lowercase them, so they need no quotes).
+    /// Keep the case of SQLite names (default: lowercase them, so they need no quotes, unless
+    /// an ORM wrote the source: ORMs quote every name, so its names keep their case).
     pub keep_case: bool,
+    /// Which ORM wrote the source (`auto`: found from its bookkeeping tables). Its names keep
+    /// their case and its fields get the types it creates on PostgreSQL
+    /// ([`crate::transfer::orm::full_mode_type`]).
+    #[serde(skip_serializing_if = "OrmChoice::is_detect")]
+    pub orm: OrmChoice,
     /// What to do with a foreign key whose child rows reference missing parents.
     pub on_orphans: OrphanPolicy,
     /// Type, policy and name choices per declared type and per column.
@@ -35,6 +43,7 @@ impl Default for PlanOptions {
         PlanOptions {
             target_schema: "public".into(),
             keep_case: false,
+            orm: OrmChoice::Detect,
             on_orphans: OrphanPolicy::default(),
             overrides: Overrides::default(),
             tables: Vec::new(),
@@ -45,6 +54,21 @@ impl Default for PlanOptions {
 }
 
 impl PlanOptions {
+    /// The ORM in effect for the source `facts` describe (every table counts, left out or
+    /// not), and the options it implies: ORMs quote every name, so with one the names keep
+    /// their case.
+    pub(crate) fn with_orm(&self, facts: &Facts) -> (PlanOptions, Detected) {
+        let tables: Vec<String> = (facts.schema.tables.iter())
+            .chain(&facts.left_out)
+            .chain(&facts.unplannable)
+            .map(|t| t.name.clone())
+            .collect();
+        let detected = orm::resolve(self.orm, &tables);
+        let mut options = self.clone();
+        options.keep_case |= detected.orm.is_some();
+        (options, detected)
+    }
+
     /// Refuses options no plan can be made with, before the source is opened.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.target_schema.is_empty() || self.target_schema.contains('\0') {

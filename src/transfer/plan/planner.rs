@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::transfer::error::Result;
 use crate::transfer::model::PgType;
+use crate::transfer::orm::{self, Orm};
 use crate::transfer::plan::cast::Decision;
 use crate::transfer::plan::ddl::{Namespace, ScopeColumn};
 use crate::transfer::plan::document::{
@@ -21,7 +22,12 @@ use crate::transfer::plan::statement::Definition;
 /// Plans the PostgreSQL schema of the source the `facts` describe.
 pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     let mut orphans = std::mem::take(&mut facts.orphans);
-    let mut planner = Planner::new(options, &facts);
+    let (options, detected) = options.with_orm(&facts);
+    let options = &options;
+    let mut planner = Planner::new(options, &facts, detected.orm);
+    if detected.orm.is_some() || !options.orm.is_detect() {
+        planner.note(orm::NOTE_OBJECT.into(), detected.note, None);
+    }
     planner.note_selection();
     let mut views = unplannable_objects(&facts);
     views.retain(|v| {
@@ -38,6 +44,7 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
     views.extend(planner.plan_content_views());
     let triggers = planner.plan_triggers(&views);
     views.extend(triggers);
+    planner.note_lowercased();
     let tables: Vec<TablePlan> = std::mem::take(&mut planner.planned)
         .into_iter()
         .map(|p| p.plan)
@@ -56,7 +63,8 @@ pub(crate) fn plan(mut facts: Facts, options: &PlanOptions) -> Result<Plan> {
 
 /// The unique keys whose collisions the plan of `facts` checks (see [`crate::transfer::plan::probe`]).
 pub(crate) fn keys_to_probe(facts: &Facts, options: &PlanOptions) -> Result<Vec<KeyProbe>> {
-    let mut planner = Planner::new(options, facts);
+    let (options, detected) = options.with_orm(facts);
+    let mut planner = Planner::new(&options, facts, detected.orm);
     planner.plan_tables()?;
     Ok(planner.keys_to_probe())
 }
@@ -86,13 +94,19 @@ pub(crate) struct Planner<'a> {
     pub decisions: Vec<Decision>,
     /// External-content full-text tables carried on their content tables.
     pub content_indexes: Vec<CarriedContent>,
+    /// The ORM that wrote the source, whose field types the columns take where unambiguous.
+    pub orm: Option<Orm>,
+    /// Mixed-case names lowercased (no ORM, no `keep_case`), listed in one review item.
+    pub lowercased: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
-    fn new(options: &'a PlanOptions, facts: &'a Facts) -> Self {
+    fn new(options: &'a PlanOptions, facts: &'a Facts, orm: Option<Orm>) -> Self {
         Planner {
             options,
             facts,
+            orm,
+            lowercased: Vec::new(),
             review: Vec::new(),
             relations: Namespace::default(),
             planned: Vec::new(),

@@ -95,6 +95,12 @@ pub struct ColumnProfile {
     pub json_lone_surrogates: u64,
     /// Texts that are lowercase hyphenated UUIDs.
     pub uuids: u64,
+    /// Texts of 32 lowercase hex digits: UUIDs as Django and SQLAlchemy store them on SQLite.
+    #[serde(default)]
+    pub hex_uuids: u64,
+    /// Texts that are an IPv4 or IPv6 address (no prefix length), as Django stores them.
+    #[serde(default)]
+    pub ip_addresses: u64,
     /// Texts holding a NUL byte.
     pub texts_with_nul: u64,
     /// Texts that are not valid UTF-8.
@@ -520,6 +526,8 @@ fn merge_column(a: &mut ColumnProfile, b: ColumnProfile) {
     a.json_scalars += b.json_scalars;
     a.json_lone_surrogates += b.json_lone_surrogates;
     a.uuids += b.uuids;
+    a.hex_uuids += b.hex_uuids;
+    a.ip_addresses += b.ip_addresses;
     a.texts_with_nul += b.texts_with_nul;
     a.texts_not_utf8 += b.texts_not_utf8;
     a.max_text_bytes = a.max_text_bytes.max(b.max_text_bytes);
@@ -702,6 +710,13 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
     }
     if is_uuid(bytes) {
         p.uuids += 1;
+    }
+    if bytes.len() == 32 && bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        p.hex_uuids += 1;
+    }
+    // The longest IPv6 text (`ffff:...:255.255.255.255`) is 45 bytes.
+    if bytes.len() <= 45 && text.parse::<std::net::IpAddr>().is_ok() {
+        p.ip_addresses += 1;
     }
 }
 

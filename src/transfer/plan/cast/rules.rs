@@ -60,6 +60,9 @@ cast_rules! {
     TextInvalidBytes = "text.invalid_bytes",
         when: "a text value holds a NUL byte or is not valid UTF-8, and no override sets a value policy",
         target: "bytea (flagged)";
+    OrmConvention = "orm.convention",
+        when: "full mode with an ORM found or named (`--orm`): the declared type is one that ORM gives a single field, and every value fits the type it creates on PostgreSQL (Django `char(32)` UUIDs, `char(39)` IP addresses, `datetime`; SQLAlchemy `CHAR(32)`, `DATETIME`, `JSON`; Rails `datetime`, `json`)",
+        target: "the ORM's type (uuid, inet, boolean, timestamptz for Django, timestamp for SQLAlchemy and Rails, json, ...)";
     MixedDominant = "mixed.dominant",
         when: "values of different storage classes would become equal once converted to one type (`42`, `'42'` and `x'3432'`)",
         target: "the type of the class most values are in (numbers: bigint or numeric; text; bytea); values of the other classes are rejected (flagged, with the count)";
