@@ -821,6 +821,9 @@ fn diff(
 }
 
 #[cfg(test)]
+mod mutants_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
