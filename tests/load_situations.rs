@@ -69,6 +69,13 @@ fn if_exists_drop_refuses_when_a_user_view_or_foreign_key_depends_on_the_tables(
     target.exec("DROP VIEW longest; DROP VIEW long_tracks; DROP TABLE playlist_notes");
     exits(&drop(dir.path()), 0);
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM track"), "3503");
+    assert_same_rows(
+        "track",
+        Path::new(&chinook()),
+        "SELECT TrackId, Name, Milliseconds, printf('%.2f', UnitPrice) FROM Track ORDER BY 1",
+        &target.url,
+        "SELECT trackid, name, milliseconds, unitprice FROM track ORDER BY 1",
+    );
 }
 
 /// A source shaped like a Django app's: an `AUTOINCREMENT` parent whose counter is ahead of its
