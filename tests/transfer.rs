@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::support::independent::{assert_same_rows, pg_rows, scalar, sqlite_rows};
+use crate::support::independent::{assert_same_rows, pg_rows, sqlite_rows};
 use crate::support::{pg_db, sqlite_db};
 use dbshift::transfer::load::progress::Progress;
 use dbshift::transfer::load::run::{data_only_work, run, IfExists, Mode, Options, Work};
