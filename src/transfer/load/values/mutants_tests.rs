@@ -564,6 +564,21 @@ fn explicit_conversions_scale_and_check_their_range() {
         with(Src::Float(1e300), PgType::Timestamptz, UnixSeconds).unwrap_err(),
         "instant out of range"
     );
+    // 9e18 microseconds (year 287,000, inside PostgreSQL's range) is the last that converts.
+    assert_eq!(
+        with(
+            Src::Int(9_000_000_000_000),
+            PgType::Timestamptz,
+            UnixSeconds
+        ),
+        Ok(Cell::Micros(9_000_000_000_000_000_000))
+    );
+    assert!(with(
+        Src::Int(9_000_000_000_001),
+        PgType::Timestamptz,
+        UnixSeconds
+    )
+    .is_err());
     // The first instant PostgreSQL holds (4714-11-24 BC) and the one before it.
     let first = -210_866_803_200_000_000i64;
     assert_eq!(check_pg_range(first), Ok(()));
@@ -610,6 +625,13 @@ fn datetimes_since_1970_become_the_interval_they_count() {
 #[test]
 fn texts_too_short_or_too_long_are_no_date_and_reasons_are_shortened() {
     assert_eq!(parse_datetime("2024"), None);
+    // Under eight characters is never a date, even where chrono would read one.
+    for short in ["1-1-1", "99-1-1", "24-1-1"] {
+        assert_eq!(parse_datetime(short), None, "{short}");
+    }
+    // Over 64 characters neither, even an RFC 2822 date with a comment after it.
+    let long = format!("Mon, 1 Jan 2024 00:00:00 +0000 ({})", "x".repeat(40));
+    assert_eq!(parse_datetime(&long), None);
     assert_eq!(
         parse_datetime(&format!("2024-01-01 {}", " ".repeat(60))),
         Some(utc(2024, 1, 1, 0, 0, 0))
