@@ -141,6 +141,11 @@ fn policies_repair_only_nullable_or_text_like_columns_and_say_why() {
     column.policy = ValuePolicy::Replace;
     column.conversion = Some(Conversion::UnixSeconds);
     assert!(matches!(convert(t("soon"), &column), Outcome::Reject(_)));
+    // Replace repairs text columns only: a numeric column keeps the row out, although the
+    // repaired text would read as a number.
+    column.conversion = None;
+    column.pg_type = PgType::Numeric(None);
+    assert!(matches!(convert(t("1\0"), &column), Outcome::Reject(_)));
     assert!(Problem::Nul.is_encoding() && Problem::InvalidUtf8.is_encoding());
     assert!(!other("x").is_encoding());
     assert_eq!(Problem::InvalidUtf8.to_string(), "text is not valid UTF-8");
@@ -514,6 +519,18 @@ fn explicit_conversions_scale_and_check_their_range() {
             micros: 1_000_000
         })
     );
+    // 9e18 microseconds is the longest duration taken.
+    assert_eq!(
+        with(
+            Src::Int(9_000_000_000_000),
+            PgType::Interval,
+            SecondsToInterval
+        ),
+        Ok(Cell::Interval {
+            days: 104_166_666,
+            micros: 57_600_000_000
+        })
+    );
     assert_eq!(
         with(Src::Float(1e13), PgType::Interval, SecondsToInterval).unwrap_err(),
         "duration out of range for interval"
@@ -625,6 +642,8 @@ fn datetimes_since_1970_become_the_interval_they_count() {
 #[test]
 fn texts_too_short_or_too_long_are_no_date_and_reasons_are_shortened() {
     assert_eq!(parse_datetime("2024"), None);
+    // Eight characters is long enough.
+    assert_eq!(parse_datetime("2024-1-1"), Some(utc(2024, 1, 1, 0, 0, 0)));
     // Under eight characters is never a date, even where chrono would read one.
     for short in ["1-1-1", "99-1-1", "24-1-1"] {
         assert_eq!(parse_datetime(short), None, "{short}");
