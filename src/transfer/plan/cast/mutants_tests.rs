@@ -71,3 +71,14 @@ fn a_widened_timestamp_counts_the_values_that_are_not_timestamps() {
         choice.decision.reason
     );
 }
+
+#[test]
+fn a_widened_json_column_counts_the_texts_that_are_not_json() {
+    let mut p = profile();
+    p.texts = 5;
+    p.json_documents = 2;
+    p.json_scalars = 1;
+    let choice = decide_for("doc", "JSON", &p);
+    assert!(choice.decision.widened, "{:?}", choice.decision);
+    assert_eq!(choice.decision.misfits, 2, "{:?}", choice.decision);
+}

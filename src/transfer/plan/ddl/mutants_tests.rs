@@ -94,6 +94,11 @@ fn substr_keeps_a_literal_length_and_coalesce_sees_each_arguments_type() {
     let sql = translate("substr(code, 2, 3)", &scope).unwrap();
     assert!(sql.ends_with(", 3)"), "{sql}");
     assert!(translate("substr(code, 2, -1)", &scope).is_err());
+    // Without a length from a start that is not negative, PostgreSQL's own rule is SQLite's.
+    assert_eq!(
+        translate("substr(code, 2)", &scope).unwrap(),
+        "substr(\"code\", 2)"
+    );
     // The second argument is the text column, not the first one again.
     assert!(translate("coalesce(n, code)", &scope).is_err());
     assert!(translate("coalesce(code, code)", &scope).is_ok());
