@@ -49,3 +49,11 @@ fn offsets_up_to_fifteen_hours_are_read_and_larger_ones_are_not() {
     assert_eq!(micros("2024-01-01T00:00:00+16:00"), None);
     assert_eq!(micros("2024-01-01T00:00:00+01:60"), None);
 }
+
+#[test]
+fn both_date_separators_must_be_hyphens_and_short_input_is_no_date() {
+    assert_eq!(micros("2024/01-01"), None);
+    assert_eq!(micros("2024-01/01"), None);
+    assert_eq!(micros("2024"), None);
+    assert_eq!(micros(""), None);
+}
