@@ -82,3 +82,27 @@ fn a_widened_json_column_counts_the_texts_that_are_not_json() {
     assert!(choice.decision.widened, "{:?}", choice.decision);
     assert_eq!(choice.decision.misfits, 2, "{:?}", choice.decision);
 }
+
+#[test]
+fn timestamp_texts_in_an_integer_column_keep_text() {
+    let mut p = profile();
+    p.texts = 2;
+    p.text_timestamps = 2;
+    let choice = decide_for("c", "INTEGER", &p);
+    assert_eq!(choice.pg_type, PgType::Text, "{:?}", choice.decision);
+}
+
+#[test]
+fn milliseconds_from_before_1970_are_still_milliseconds() {
+    let mut p = profile();
+    p.integers = 2;
+    p.int_min = Some(-2_000_000_000_000); // 1906-08-16 in milliseconds
+    p.int_max = Some(1_700_000_000_000);
+    let choice = decide_for("created_at", "INTEGER", &p);
+    assert_eq!(
+        (choice.pg_type, choice.conversion),
+        (PgType::Timestamptz, Some(Conversion::UnixMilliseconds)),
+        "{:?}",
+        choice.decision
+    );
+}
