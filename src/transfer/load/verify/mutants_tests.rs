@@ -262,3 +262,82 @@ fn the_binary_stream_reader_reads_rows_nulls_and_the_trailer() {
     let mut text: &[u8] = b"1\tab\n\\.\nxxxxxxxxxxxxxxxxxxxx";
     assert!(BinaryRows::new(&mut text).is_err());
 }
+
+#[test]
+fn a_table_is_ok_only_when_counts_checksums_and_differences_all_agree() {
+    let check = TableCheck {
+        table: "T".into(),
+        source_rows: 2,
+        target_rows: 2,
+        source_checksum: "ab".into(),
+        target_checksum: "ab".into(),
+        differences: Vec::new(),
+        seconds: 0.0,
+    };
+    assert!(check.ok());
+    assert!(!TableCheck {
+        target_rows: 3,
+        ..check.clone()
+    }
+    .ok());
+    assert!(!TableCheck {
+        target_checksum: "ac".into(),
+        ..check.clone()
+    }
+    .ok());
+    let difference = Difference {
+        table: "T".into(),
+        key: None,
+        column: None,
+        what: "x".into(),
+    };
+    assert!(!TableCheck {
+        differences: vec![difference],
+        ..check
+    }
+    .ok());
+}
+
+#[test]
+fn rows_are_keyed_by_the_copied_key_columns_or_compared_as_a_multiset() {
+    let mut table = map(&[
+        ("Id", PgType::BigInt),
+        ("A", PgType::Text),
+        ("B", PgType::Text),
+    ]);
+    assert_eq!(target_key_columns(&table, Some("Id")), Some(vec![0]));
+    assert_eq!(target_key_columns(&table, None), None);
+    table.key = SourceKey::PrimaryKey(vec!["B".into(), "A".into()]);
+    assert_eq!(target_key_columns(&table, None), Some(vec![2, 1]));
+    table.key = SourceKey::PrimaryKey(vec!["Gone".into()]);
+    assert_eq!(target_key_columns(&table, None), None, "a key not copied");
+    table.key = SourceKey::PrimaryKey(Vec::new());
+    assert_eq!(target_key_columns(&table, None), None, "a view");
+}
+
+#[test]
+fn only_rejected_rows_of_reject_files_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |action: &str, id: i64| {
+        format!(
+            "{{\"table\":\"T\",\"action\":\"{action}\",\"key\":{{\"rowid\":{id}}},\"column\":\"c\",\"reason\":\"r\",\"value\":null,\"row\":{{}}}}\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("T.rejects.jsonl"),
+        format!("{}{}\n", line("rejected", 1), line("repaired", 2)),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.txt"), line("rejected", 3)).unwrap();
+    let keys = rejected_keys(dir.path()).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys["T"],
+        std::collections::HashSet::from(["{\"rowid\":1}".to_string()])
+    );
+    assert!(rejected_keys(&dir.path().join("absent"))
+        .unwrap()
+        .is_empty());
+    std::fs::write(dir.path().join("U.rejects.jsonl"), "not json\n").unwrap();
+    assert!(rejected_keys(dir.path()).is_err());
+}
