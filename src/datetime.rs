@@ -524,3 +524,6 @@ mod tests {
         assert_eq!(parse_text("yesterday", TextForms::Found), None);
     }
 }
+
+#[cfg(test)]
+mod mutants_tests;

@@ -17,6 +17,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 
 use crate::cli_transfer::count;
 use crate::support::dbshift;
+use crate::support::independent::assert_same_rows;
 use crate::support::{pg_db, sqlite_db, SqliteDb};
 
 fn text(output: &Output) -> String {
@@ -225,6 +226,13 @@ fn a_source_locked_by_a_writer_is_waited_for_then_read() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM small"), 3);
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM t"), 2000);
+    // The committed rows, with their values, read by the shells.
+    for sql in [
+        "SELECT id, v FROM small ORDER BY id",
+        "SELECT id, v FROM t ORDER BY id",
+    ] {
+        assert_same_rows(sql, &source.path, sql, &target.url, sql);
+    }
 }
 
 /// A writer's lock held past the busy timeout (10 seconds) is an error naming the lock, and
@@ -290,6 +298,13 @@ fn a_wal_source_is_read_with_the_rows_still_in_its_wal() {
         1
     );
     assert_eq!(source_state(&source.path), before, "the source changed");
+    // Every value, the WAL's rows among them, as the sqlite3 shell reads the file.
+    for sql in [
+        "SELECT id, v FROM small ORDER BY id",
+        "SELECT id, v FROM t ORDER BY id",
+    ] {
+        assert_same_rows(sql, &source.path, sql, &target.url, sql);
+    }
     drop(writer);
 }
 

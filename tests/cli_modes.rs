@@ -1,7 +1,7 @@
 //! The command's modes and options that no other test runs, each checked on what it does to
 //! the target (read back with `psql`), not only on its exit code or report.
 
-use crate::support::independent::{pg_rows, scalar};
+use crate::support::independent::{assert_same_rows, pg_rows, scalar};
 use crate::support::{chinook, exits, pg_db, run, sqlite_db};
 
 #[test]
@@ -52,6 +52,13 @@ fn no_verify_copies_and_never_reports_verification_ok() {
     assert_eq!(
         scalar(&target.url, "SELECT count(*) FROM invoiceline"),
         "2240"
+    );
+    assert_same_rows(
+        "invoiceline",
+        std::path::Path::new(&chinook()),
+        "SELECT InvoiceLineId, InvoiceId, TrackId, printf('%.2f', UnitPrice), Quantity FROM InvoiceLine ORDER BY 1",
+        &target.url,
+        "SELECT invoicelineid, invoiceid, trackid, unitprice, quantity FROM invoiceline ORDER BY 1",
     );
     let output = run(
         dir.path(),
@@ -105,6 +112,13 @@ fn tables_exclude_and_schema_choose_what_goes_where() {
     assert_eq!(
         scalar(&target.url, "SELECT count(*) FROM music.album"),
         "347"
+    );
+    assert_same_rows(
+        "music.album",
+        std::path::Path::new(&chinook()),
+        "SELECT AlbumId, Title, ArtistId FROM Album ORDER BY 1",
+        &target.url,
+        "SELECT albumid, title, artistid FROM music.album ORDER BY 1",
     );
     // The foreign key between the two chosen tables is there; the ones to left-out tables are not.
     assert_eq!(
@@ -187,6 +201,13 @@ fn a_sqlite_url_is_a_source_too() {
     let output = run(dir.path(), &["migrate", "--quiet", &url, &target.url]);
     exits(&output, 0);
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM track"), "3503");
+    assert_same_rows(
+        "track",
+        std::path::Path::new(&chinook()),
+        "SELECT TrackId, Name, AlbumId, Composer, Milliseconds FROM Track ORDER BY 1",
+        &target.url,
+        "SELECT trackid, name, albumid, composer, milliseconds FROM track ORDER BY 1",
+    );
 }
 
 #[test]
@@ -300,6 +321,13 @@ fn if_exists_truncate_empties_the_tables_and_copies_again_with_data_only() {
     );
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM genre"), "25");
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM track"), "3503");
+    assert_same_rows(
+        "genre",
+        std::path::Path::new(&chinook()),
+        "SELECT GenreId, Name FROM Genre ORDER BY 1",
+        &target.url,
+        "SELECT genreid, name FROM genre ORDER BY 1",
+    );
 }
 
 #[test]

@@ -78,6 +78,15 @@ fn migrate_chinook_reports_json_and_verify_agrees() {
     if crate::support::password().is_some() {
         assert!(report["target"].as_str().unwrap().contains("***"));
     }
+    // The values, read by the shells: texts as they were, REAL prices as numeric(10, 2), the
+    // naive date texts as the same wall-clock timestamps.
+    assert_same_rows(
+        "invoice",
+        &source,
+        "SELECT InvoiceId, CustomerId, InvoiceDate, BillingCity, printf('%.2f', Total) FROM Invoice ORDER BY InvoiceId",
+        &target.url,
+        "SELECT invoiceid, customerid, invoicedate, billingcity, total FROM invoice ORDER BY invoiceid",
+    );
 
     let output = dbshift(dir.path())
         .arg("verify")
@@ -211,6 +220,13 @@ fn rejected_rows_are_in_the_report_the_reject_file_and_the_exit_code() {
         .unwrap()
         .contains("not an integer"));
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM t"), 2);
+    assert_same_rows(
+        "t",
+        &source.path,
+        "SELECT id, n FROM t WHERE id <> 2 ORDER BY id",
+        &target.url,
+        "SELECT id, n FROM t ORDER BY id",
+    );
 }
 
 #[test]
@@ -537,6 +553,13 @@ fn if_exists_drop_reruns_a_migration_and_truncate_needs_data_only() {
             3503,
             "{attempt}"
         );
+        assert_same_rows(
+            attempt,
+            &source,
+            "SELECT GenreId, Name FROM Genre ORDER BY GenreId",
+            &target.url,
+            "SELECT genreid, name FROM genre ORDER BY genreid",
+        );
         assert_eq!(
             count(&target.url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"),
             11,
@@ -627,6 +650,19 @@ fn data_only_takes_column_conversions_from_a_plan_file() {
         ),
         2
     );
+    // Every value, as written here: microseconds as the interval, seconds and milliseconds as
+    // the instant each stands for.
+    assert_eq!(
+        crate::support::independent::pg_rows(
+            &target.url,
+            "SELECT id, took, seen FROM runs ORDER BY id"
+        ),
+        [
+            ["1", "00:00:01.5", "2023-11-14 22:13:20+00"],
+            ["2", "1 day", "2023-11-14 22:13:20.123+00"],
+        ]
+        .map(|row| row.map(|cell| Some(cell.to_string())))
+    );
     // A setting for a column that does not exist is an error, not ignored.
     std::fs::write(
         dir.path().join("typo.toml"),
@@ -715,6 +751,14 @@ fn a_value_written_after_the_plan_that_breaks_its_type_is_rejected_not_lost() {
         "{reject}"
     );
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM docs"), 4);
+    // The other rows' JSON arrives as written (jsonb prints these texts unchanged).
+    assert_same_rows(
+        "docs",
+        &source.path,
+        "SELECT id, payload FROM docs WHERE id <> 4 ORDER BY id",
+        &target.url,
+        "SELECT id, payload FROM docs ORDER BY id",
+    );
 }
 
 /// Rows written to the source after the plan was saved carry the ids past the plan's restart
@@ -744,6 +788,13 @@ fn identities_move_past_ids_written_after_the_plan() {
     );
     exits(&output, 0);
     assert_eq!(count(&target.url, "SELECT count(*) AS n FROM notes"), 3);
+    assert_same_rows(
+        "notes",
+        &source.path,
+        "SELECT id, body FROM notes ORDER BY id",
+        &target.url,
+        "SELECT id, body FROM notes ORDER BY id",
+    );
     assert_eq!(
         count(
             &target.url,

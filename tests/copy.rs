@@ -104,6 +104,16 @@ fn copies_verifies_and_rejects_with_reasons() {
         "{reject}"
     );
     assert_eq!(reject["row"]["score"], "not a number");
+    // The values that arrived, read by the shells, with the mapping written here: booleans 0/1
+    // as f/t, blobs as bytea's hex, JSON by its member; the two NUL rows (5 and 7) are absent.
+    crate::support::independent::assert_same_rows(
+        "things",
+        &source.path,
+        "SELECT id, name, CASE flag WHEN 1 THEN 't' WHEN 0 THEN 'f' END, '\\x' || lower(hex(raw)), \
+         json_extract(doc, '$.i'), json_extract(doc, '$.tags[1]') FROM things WHERE id NOT IN (5, 7) ORDER BY id",
+        &target.url,
+        "SELECT id, name, flag, raw, doc ->> 'i', doc -> 'tags' ->> 1 FROM things ORDER BY id",
+    );
 
     let skip = rejected_keys(rejects.path()).unwrap();
     let check = verify_table(
@@ -202,6 +212,16 @@ fn server_refusals_are_isolated_to_the_rows_that_cause_them() {
             .get_result(&mut conn)
             .unwrap();
     assert_eq!(name, "a\\x00b\\x00");
+    // Every other row arrived with its values; row 7's name as escaped text.
+    crate::support::independent::assert_same_rows(
+        "things",
+        &source.path,
+        "SELECT id, CASE id WHEN 7 THEN 'a\\x00b\\x00' ELSE name END, \
+         CASE flag WHEN 1 THEN 't' WHEN 0 THEN 'f' END, '\\x' || lower(hex(raw)) FROM things \
+         WHERE id NOT IN (5, 3000, 6000, 9000) ORDER BY id",
+        &target.url,
+        "SELECT id, name, flag, raw FROM things ORDER BY id",
+    );
     let skip = rejected_keys(rejects.path()).unwrap();
     let check = verify_table(
         &mut conn,

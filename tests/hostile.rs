@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
+use crate::support::independent::pg_rows;
 use crate::support::{dbshift, pg_db, sqlite_db, PgDb, SqliteDb};
 use crate::transfer::options;
 use dbshift::transfer::load::run::{data_only_work, plan_work, run, ColumnSetting, Mode};
@@ -26,7 +27,7 @@ struct Migrated {
     report: Report,
     pg: Box<dyn Backend>,
     _rejects: tempfile::TempDir,
-    _target: PgDb,
+    target: PgDb,
 }
 
 fn migrate(source: &SqliteDb) -> Migrated {
@@ -51,7 +52,7 @@ fn migrate_with(source: &SqliteDb, plan_options: &PlanOptions) -> Migrated {
         report,
         pg,
         _rejects: rejects,
-        _target: target,
+        target,
     }
 }
 
@@ -108,18 +109,20 @@ impl Migrated {
             .clone()
     }
 
+    /// The single text value of a query on the target, as `psql` prints it: read by
+    /// PostgreSQL's own output, not through dbshift's reader. NULL is refused.
     fn text(&self, sql: &str) -> String {
-        match self.value(sql) {
-            Value::Text(text) => text,
-            other => panic!("{sql}: {other:?}"),
-        }
+        let rows = pg_rows(&self.target.url, sql);
+        assert_eq!(rows.len(), 1, "{sql}: one row");
+        assert_eq!(rows[0].len(), 1, "{sql}: one column");
+        rows[0][0].clone().unwrap_or_else(|| panic!("{sql}: NULL"))
     }
 
+    /// The single integer of a query on the target, as `psql` prints it.
     fn int(&self, sql: &str) -> i64 {
-        match self.value(sql) {
-            Value::Int(i) => i,
-            other => panic!("{sql}: {other:?}"),
-        }
+        let text = self.text(sql);
+        text.parse()
+            .unwrap_or_else(|e| panic!("{sql}: `{text}` is not an integer: {e}"))
     }
 
     /// The PostgreSQL type of `table.column` (names as PostgreSQL spells them).

@@ -3,7 +3,7 @@
 //! by other sessions, and reject directories that earlier runs left behind. Each situation is
 //! checked on what the target holds (read back with `psql`), not only on the exit code.
 
-use crate::support::independent::{pg_rows, scalar};
+use crate::support::independent::{assert_same_rows, pg_rows, scalar};
 use std::path::Path;
 
 use crate::support::{chinook, dbshift, exits, pg_db, run, sqlite_db};
@@ -69,6 +69,13 @@ fn if_exists_drop_refuses_when_a_user_view_or_foreign_key_depends_on_the_tables(
     target.exec("DROP VIEW longest; DROP VIEW long_tracks; DROP TABLE playlist_notes");
     exits(&drop(dir.path()), 0);
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM track"), "3503");
+    assert_same_rows(
+        "track",
+        Path::new(&chinook()),
+        "SELECT TrackId, Name, Milliseconds, printf('%.2f', UnitPrice) FROM Track ORDER BY 1",
+        &target.url,
+        "SELECT trackid, name, milliseconds, unitprice FROM track ORDER BY 1",
+    );
 }
 
 /// A source shaped like a Django app's: an `AUTOINCREMENT` parent whose counter is ahead of its
@@ -386,6 +393,13 @@ fn a_lock_held_by_another_session_is_shown_and_lock_wait_gives_up_in_one_line() 
     );
     assert_eq!(report["verification"]["ok"], true, "{report}");
     assert_eq!(scalar(&target.url, "SELECT count(*) FROM big"), "1000");
+    assert_same_rows(
+        "big",
+        &source.path,
+        "SELECT id, payload FROM big ORDER BY id",
+        &target.url,
+        "SELECT id, payload FROM big ORDER BY id",
+    );
 }
 
 #[test]
@@ -434,6 +448,16 @@ fn a_second_run_from_the_same_directory_never_counts_the_rejects_of_the_first() 
     assert_eq!(report["verification"]["ok"], true, "{report}");
     assert_eq!(report["totals"]["rows_written"], 500, "{report}");
     assert_eq!(scalar(&second.url, "SELECT count(*) FROM big"), "500");
+    let every = "SELECT id, payload FROM big ORDER BY id";
+    assert_same_rows("second", &source.path, every, &second.url, every);
+    // The first target holds every row its CHECK let in, with its value.
+    assert_same_rows(
+        "first",
+        &source.path,
+        "SELECT id, payload FROM big WHERE id % 7 <> 0 ORDER BY id",
+        &first.url,
+        every,
+    );
     // The first run's files carry its id and were moved aside, whole, into a directory
     // named after it.
     let manifest = manifest.unwrap();

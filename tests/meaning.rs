@@ -125,6 +125,8 @@ fn objects_the_plan_file_accepts_leave_verification_ok() {
         pg_rows(&target.url, "SELECT count(*) FROM t"),
         [[Some("2".to_string())]]
     );
+    let read = "SELECT id, n FROM t ORDER BY id";
+    assert_eq!(pg_rows(&target.url, read), sqlite_rows(&source.path, read));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod cli_modes;
 mod cli_transfer;
 #[cfg(feature = "postgres")]
 mod copy;
+mod data_io;
 mod dialect;
 #[cfg(feature = "postgres")]
 mod differential;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::support::independent::{assert_same_rows, pg_rows, sqlite_rows};
 use crate::support::{pg_db, sqlite_db};
 use dbshift::transfer::load::progress::Progress;
 use dbshift::transfer::load::run::{data_only_work, run, IfExists, Mode, Options, Work};
@@ -69,6 +70,85 @@ fn missions_source() -> crate::support::SqliteDb {
     db
 }
 
+/// The missions schema's tables as the two schemas imply they arrive, written here and read
+/// through the `sqlite3` shell and `psql` (never dbshift's reader, converter or `verify`):
+/// `BOOLEAN` 0/1 as `f`/`t`, naive texts as UTC instants to the microsecond, JSON texts as the
+/// same JSON value, enum texts as their labels. `skip` leaves out source rows the test expects
+/// to be rejected (an SQL condition on the source's `missions`).
+fn assert_missions_arrived(source: &std::path::Path, url: &str, skip: &str) {
+    // The source's fraction digits padded to six (`strftime`'s `%f` keeps only three).
+    let at = |column: &str| {
+        format!(
+            "strftime('%Y-%m-%d %H:%M:%S', {column}) || '.' || CASE WHEN instr({column}, '.') > 0 \
+             THEN substr(substr({column}, instr({column}, '.') + 1) || '000000', 1, 6) ELSE '000000' END"
+        )
+    };
+    let pg_at = |column: &str| format!("to_char({column}, 'YYYY-MM-DD HH24:MI:SS.US')");
+    let boolean = "CASE is_archived WHEN 1 THEN 't' WHEN 0 THEN 'f' END";
+    let tables = [
+        (
+            "missions",
+            format!(
+                "SELECT id, title, description, status, priority, {boolean}, progress, metadata, {}, {} \
+                 FROM missions WHERE NOT ({skip}) ORDER BY id",
+                at("created_at"),
+                at("updated_at")
+            ),
+            format!(
+                "SELECT id, title, description, status, priority, is_archived, progress, metadata, {}, {} \
+                 FROM missions ORDER BY id",
+                pg_at("created_at"),
+                pg_at("updated_at")
+            ),
+            Some(7),
+        ),
+        (
+            "mission_events",
+            format!(
+                "SELECT id, mission_id, kind, message, payload, {} FROM mission_events \
+                 WHERE mission_id NOT IN (SELECT id FROM missions WHERE {skip}) ORDER BY id",
+                at("created_at")
+            ),
+            format!(
+                "SELECT id, mission_id, kind, message, payload, {} FROM mission_events ORDER BY id",
+                pg_at("created_at")
+            ),
+            Some(4),
+        ),
+        (
+            "tags",
+            format!("SELECT id, name, color, {} FROM tags ORDER BY id", at("created_at")),
+            format!("SELECT id, name, color, {} FROM tags ORDER BY id", pg_at("created_at")),
+            None,
+        ),
+        (
+            "mission_tags",
+            "SELECT mission_id, tag_id FROM mission_tags ORDER BY 1, 2".to_string(),
+            "SELECT mission_id, tag_id FROM mission_tags ORDER BY 1, 2".to_string(),
+            None,
+        ),
+    ];
+    for (table, sqlite_sql, pg_sql, json) in tables {
+        let mut expected = sqlite_rows(source, &sqlite_sql);
+        let mut actual = pg_rows(url, &pg_sql);
+        assert!(!expected.is_empty(), "{table}: the source has rows");
+        // JSON is compared as a value: jsonb prints its own spacing and key order.
+        if let Some(column) = json {
+            for row in expected.iter_mut().chain(actual.iter_mut()) {
+                row[column] = row[column].as_deref().map(|text| {
+                    serde_json::from_str::<serde_json::Value>(text)
+                        .unwrap_or_else(|e| panic!("{table}: `{text}` is JSON: {e}"))
+                        .to_string()
+                });
+            }
+        }
+        assert_eq!(
+            actual, expected,
+            "{table}: every value, source against target"
+        );
+    }
+}
+
 #[test]
 fn data_only_fills_a_schema_made_by_the_postgres_migrations() {
     let source = missions_source();
@@ -82,6 +162,7 @@ fn data_only_fills_a_schema_made_by_the_postgres_migrations() {
     assert_eq!(report.totals.rows_written, 2 + 2 + 2 + 3, "{report}");
     assert_eq!(report.totals.rows_rejected, 0, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert_missions_arrived(&source.path, &target.url, "false");
 
     let row = pg
         .query_one(
@@ -137,6 +218,11 @@ fn data_only_refuses_a_non_empty_target_and_changes_nothing() {
     let work = app_work(&options);
     let err = run(&options, work).unwrap_err().to_string();
     assert!(err.contains("not empty") && err.contains("`tags`"), "{err}");
+    // The row that was there is still the only one, read by psql.
+    assert_eq!(
+        pg_rows(&target.url, "SELECT name FROM tags"),
+        [[Some("already here".to_string())]]
+    );
     assert_eq!(
         pg.query_one("SELECT count(*) AS n FROM missions", &[])
             .unwrap()
@@ -167,6 +253,8 @@ fn data_only_rejects_values_the_target_type_cannot_hold() {
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_rejected, 1, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    // Every other row arrived with its values; the rejected one is absent.
+    assert_missions_arrived(&source.path, &target.url, "status = 'in-progress'");
     let missions = report
         .tables
         .iter()
@@ -236,6 +324,7 @@ fn resume_finishes_a_transfer_that_stopped_without_duplicates() {
             .unwrap();
         assert_eq!(count, n, "{table}");
     }
+    assert_missions_arrived(&source.path, &target.url, "false");
 }
 
 #[test]
@@ -301,6 +390,13 @@ fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
     assert_eq!(report.totals.rows_written, 400_000);
     let count = server.psql("crash", "SELECT count(*) FROM big").unwrap();
     assert_eq!(count.trim(), "400000");
+    assert_same_rows(
+        "big",
+        &source.path,
+        "SELECT id, payload FROM big ORDER BY id",
+        &url,
+        "SELECT id, payload FROM big ORDER BY id",
+    );
 }
 
 fn full_options(source: &std::path::Path, target: &str, rejects: &std::path::Path) -> Options {
@@ -347,6 +443,14 @@ fn chinook_migrates_and_verifies() {
     )
     .unwrap();
     assert_eq!(tracks, expected[0].n);
+    // And the values, read by the shells (every column of every table: `independent.rs`).
+    assert_same_rows(
+        "track",
+        &source,
+        "SELECT TrackId, Name, Composer, Milliseconds, Bytes, printf('%.2f', UnitPrice) FROM Track ORDER BY TrackId",
+        &target.url,
+        "SELECT trackid, name, composer, milliseconds, bytes, unitprice FROM track ORDER BY trackid",
+    );
     // A new row takes an id after the copied ones.
     pg.execute("INSERT INTO genre (name) VALUES ($1)", &["Shoegaze".into()])
         .unwrap();
@@ -406,6 +510,7 @@ fn the_application_moves_to_postgres_and_reads_the_same_missions() {
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_rejected, 0, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert_missions_arrived(&source.path, &target.url, "false");
 
     // Same store, same code, other database: the same missions, events and tags.
     let after = snapshot(postgres.as_ref());
@@ -459,6 +564,14 @@ fn a_utf16_database_arrives_as_the_same_text() {
             "{encoding}"
         );
         assert_eq!(row.get::<String, _>("a").unwrap(), "ß", "{encoding}");
+        // The shell reads the UTF-16 file as text too: the same characters on both sides.
+        assert_same_rows(
+            encoding,
+            &source.path,
+            "SELECT id, name, doc ->> '$.a' FROM t ORDER BY id",
+            &target.url,
+            "SELECT id, name, doc ->> 'a' FROM t ORDER BY id",
+        );
     }
 }
 
@@ -484,6 +597,14 @@ fn a_table_shadowing_every_rowid_alias_is_copied_by_position() {
     .unwrap();
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
     assert_eq!(report.totals.rows_written, 45_000, "{report}");
+    // Every value, in the source's order (the shadowed rowid is the insertion order here).
+    assert_same_rows(
+        "t",
+        &source.path,
+        "SELECT \"rowid\", \"_rowid_\", oid, n FROM t ORDER BY substr(\"rowid\", 2) + 0",
+        &target.url,
+        "SELECT \"rowid\", \"_rowid_\", oid, n FROM t ORDER BY substr(\"rowid\", 2)::int",
+    );
 
     // Into a typed target the text value is rejected, keyed by its position.
     let target = pg_db();
@@ -502,6 +623,14 @@ fn a_table_shadowing_every_rowid_alias_is_copied_by_position() {
     let reject: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(reject["key"]["position"], 30000, "{reject}");
     assert_eq!(reject["row"]["rowid"], "r30000");
+    // The other rows arrived with their integers.
+    assert_same_rows(
+        "t into bigint",
+        &source.path,
+        "SELECT \"rowid\", n FROM t WHERE typeof(n) = 'integer' ORDER BY n",
+        &target.url,
+        "SELECT \"rowid\", n FROM t ORDER BY n",
+    );
 }
 
 /// A `WITHOUT ROWID` table with a second table option (`STRICT`) is paged by its primary key
@@ -526,4 +655,11 @@ fn data_only_pages_a_strict_without_rowid_table_by_its_key() {
     let report = run(&options, work).unwrap();
     assert_eq!(report.totals.rows_written, 30_000, "{report}");
     assert!(report.verification.as_ref().unwrap().ok, "{report}");
+    assert_same_rows(
+        "kv",
+        &source.path,
+        "SELECT k, v FROM kv ORDER BY k",
+        &target.url,
+        "SELECT k, v FROM kv ORDER BY k COLLATE \"C\"",
+    );
 }

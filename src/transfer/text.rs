@@ -22,3 +22,6 @@ pub fn float_text(x: f64) -> String {
 pub(crate) fn maybe_repaired(text: &str) -> bool {
     text.as_bytes().contains(&0xEF) && text.contains('\u{FFFD}')
 }
+
+#[cfg(test)]
+mod mutants_tests;

@@ -157,6 +157,9 @@ pub fn format_days(days: i32) -> String {
 }
 
 #[cfg(test)]
+mod mutants_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

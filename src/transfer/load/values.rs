@@ -747,6 +747,9 @@ fn describe(value: Src<'_>) -> String {
 }
 
 #[cfg(test)]
+mod mutants_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{DateTime, NaiveDate, NaiveDateTime};

@@ -844,6 +844,9 @@ fn diff(
 }
 
 #[cfg(test)]
+mod mutants_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -419,6 +419,9 @@ fn typical_examples(p: &ColumnProfile) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod mutants_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

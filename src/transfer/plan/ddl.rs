@@ -35,6 +35,9 @@ pub use statements::{
 };
 
 #[cfg(test)]
+mod mutants_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::transfer::model::{Conversion, PgType};
