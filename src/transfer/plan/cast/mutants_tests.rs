@@ -27,14 +27,24 @@ fn timestamp_texts_say_how_many_carry_an_offset() {
     let mut p = profile();
     p.texts = 3;
     p.text_timestamps = 3;
-    for (offsets, says) in [
-        (0, "none has a UTC offset"),
-        (3, "each has its UTC offset"),
-        (2, "2 have a UTC offset, the others are read as UTC"),
+    // Without any offset the texts are wall-clock times, kept as such (no zone guessed); with
+    // offsets they are instants, and the naive ones among them are read as UTC, flagged.
+    for (offsets, pg_type, says) in [
+        (
+            0,
+            PgType::Timestamp,
+            "without a UTC offset, kept as the same wall-clock time",
+        ),
+        (3, PgType::Timestamptz, "each has its UTC offset"),
+        (
+            2,
+            PgType::Timestamptz,
+            "2 have a UTC offset and 1 have none, read as UTC",
+        ),
     ] {
         p.text_with_offset = offsets;
         let choice = decide_for("at", "DATETIME", &p);
-        assert_eq!(choice.pg_type, PgType::Timestamptz);
+        assert_eq!(choice.pg_type, pg_type);
         assert!(
             choice.decision.reason.contains(says),
             "{}",
