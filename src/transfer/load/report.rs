@@ -27,7 +27,7 @@ pub struct TableReport {
     pub warnings: Vec<String>,
     /// Verification's two sums for this table, taken while it loaded: the source side from the
     /// rows as they were sent, the target side read back from PostgreSQL as soon as the table
-    /// and its indexes were committed (see [`crate::transfer::load::verify_all`]).
+    /// and its indexes were committed (the end of the run reads only the tables without them).
     #[serde(skip)]
     pub early_sums: Option<crate::transfer::load::verify::Sums>,
 }
