@@ -717,3 +717,53 @@ fn values_of_different_storage_classes_never_arrive_equal() {
         ]
     );
 }
+
+#[test]
+fn a_localtime_default_is_carried_once_the_sources_zone_is_given() {
+    // `datetime('now', 'localtime')` writes the wall clock of the machine that wrote the row.
+    // Without its zone the default is flagged (not carried, and the verdict says so); with
+    // `--source-timezone` the rows are read in that zone and the default is the same clock.
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE visit (id INTEGER PRIMARY KEY, at TEXT NOT NULL DEFAULT (datetime('now', 'localtime')));
+         INSERT INTO visit VALUES (1, '2024-07-01 12:00:00'), (2, '2024-01-15 08:30:00');
+         CREATE TABLE utc_visit (id INTEGER PRIMARY KEY, at TEXT NOT NULL DEFAULT (datetime('now')));
+         INSERT INTO utc_visit VALUES (1, '2024-07-01 10:00:00');",
+    );
+    let src = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let output = run(
+        dir.path(),
+        &[
+            "migrate",
+            "--source-timezone",
+            "Europe/Paris",
+            &src,
+            &target.url,
+        ],
+    );
+    exits(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("verification: ok"), "{text}");
+    assert_eq!(
+        pg_rows(
+            &target.url,
+            "SELECT id::text, (at AT TIME ZONE 'UTC')::text FROM visit ORDER BY id"
+        ),
+        vec![
+            vec![Some("1".into()), Some("2024-07-01 10:00:00".into())],
+            vec![Some("2".into()), Some("2024-01-15 07:30:00".into())],
+        ]
+    );
+    // The default is the one the UTC form gets: the same clock reading.
+    let default_of = |table: &str| {
+        pg_rows(
+            &target.url,
+            &format!("SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '{table}'::regclass AND a.attname = 'at'"),
+        )
+    };
+    let utc = default_of("utc_visit");
+    assert_eq!(utc.len(), 1, "the UTC form has a default: {utc:?}");
+    assert_eq!(default_of("visit"), utc);
+}

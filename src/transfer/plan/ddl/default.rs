@@ -109,6 +109,19 @@ fn render_now(form: Now, pg_type: &PgType, conversion: Option<Conversion>) -> Op
     })
 }
 
+/// `canonical` without its `,'localtime'` modifier (in any case).
+fn without_localtime(canonical: &str) -> String {
+    let lower = canonical.to_ascii_lowercase();
+    match lower.find(",'localtime'") {
+        Some(at) => format!(
+            "{}{}",
+            &canonical[..at],
+            &canonical[at + ",'localtime'".len()..]
+        ),
+        None => canonical.to_string(),
+    }
+}
+
 /// Translates a SQLite `DEFAULT` (its SQL text as `pragma table_info` reports it) for a column
 /// of `pg_type`, into what SQLite would have stored: a literal in the column's type, or the
 /// same clock reading in the column's form. Anything else is flagged, never copied as text.
@@ -123,8 +136,18 @@ pub fn translate_default(
     }
     let flag = |why: String| DefaultSql::Flagged(why);
     if canonical.to_ascii_lowercase().contains("'localtime'") {
+        // The local wall-clock time of the machine that wrote the row. Once the user said which
+        // zone that is (`--source-timezone`, so the column is read `naive_in_zone` into a
+        // timestamptz), such a text means the instant it was written: the same clock reading
+        // as the UTC form gives.
+        if let Some(Conversion::NaiveInZone(_)) = conversion {
+            let utc = without_localtime(&canonical);
+            if let Some(expr) = now_form(&utc).and_then(|form| render_now(form, pg_type, None)) {
+                return DefaultSql::Sql(expr);
+            }
+        }
         return flag(format!(
-            "`{sql}` is the local time of the machine that wrote the row; no default set"
+            "`{sql}` is the local time of the machine that wrote the row; no default set (give the zone it ran in with `--source-timezone` to keep it)"
         ));
     }
     if let Some(form) = now_form(&canonical) {
@@ -489,6 +512,20 @@ mod tests {
         assert!(matches!(
             translate_default("datetime('now', 'localtime')", &ts, None),
             Flagged(_)
+        ));
+        // With the source's zone known, the local wall clock is the instant it was written.
+        let paris = Some(Conversion::NaiveInZone(
+            "Europe/Paris"
+                .parse::<crate::transfer::model::SourceZone>()
+                .unwrap(),
+        ));
+        assert_eq!(
+            translate_default("datetime('now', 'localtime')", &PgType::Timestamptz, paris),
+            translate_default("datetime('now')", &PgType::Timestamptz, None)
+        );
+        assert!(matches!(
+            translate_default("datetime('now', 'localtime')", &PgType::Timestamptz, paris),
+            Sql(_)
         ));
         assert!(matches!(translate_default("'now'", &ts, None), Flagged(_)));
         assert_eq!(
