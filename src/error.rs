@@ -168,10 +168,11 @@ impl Error {
         self.kind() == Some(Kind::Unique)
     }
 
-    /// Whether a row broke a foreign key (PostgreSQL 23503, SQLite
+    /// Whether a row broke a foreign key (PostgreSQL 23503, or 23001 for an `ON DELETE/UPDATE
+    /// RESTRICT` key, which PostgreSQL 18 reports apart and older servers as 23503; SQLite
     /// `SQLITE_CONSTRAINT_FOREIGNKEY`).
     pub fn is_foreign_key_violation(&self) -> bool {
-        self.kind() == Some(Kind::ForeignKey)
+        matches!(self.kind(), Some(Kind::ForeignKey | Kind::Restrict))
     }
 
     /// Whether a `NOT NULL` column was given a null (PostgreSQL 23502, SQLite

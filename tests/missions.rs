@@ -63,7 +63,8 @@ both_backends! {
         let c = missions::create(&*db, &NewMission { status: Status::Active, ..NewMission::new("c") }).unwrap();
         // The change must happen at a later instant than the creation: wait for the clock to
         // move instead of sleeping a guessed time.
-        while chrono::Utc::now() <= a.updated_at {}
+        // SQLite keeps milliseconds: wait for the next one.
+        while chrono::Utc::now() <= a.updated_at + chrono::Duration::milliseconds(1) {}
         let changed = missions::change_status(&*db, a.id, Status::Active, Some("crew ready")).unwrap();
         assert_eq!(changed.status, Status::Active);
         assert!(changed.updated_at > a.updated_at, "{} > {}", changed.updated_at, a.updated_at);
