@@ -342,9 +342,13 @@ fn a_server_crash_mid_copy_gives_a_clear_error_and_resume_completes() {
              INSERT INTO big SELECT i, printf('%080d', i) FROM n;",
         )
         .unwrap();
+    // The throwaway server runs with synchronous_commit off, and the crash below is immediate:
+    // this commit must reach the WAL on disk, or recovery may lose the table itself.
     diesel::PgConnection::establish(&url)
         .unwrap()
-        .batch_execute("CREATE TABLE big (id bigint PRIMARY KEY, payload text)")
+        .batch_execute(
+            "SET synchronous_commit = on; CREATE TABLE big (id bigint PRIMARY KEY, payload text)",
+        )
         .unwrap();
     let rejects = tempfile::tempdir().unwrap();
     let mut options = options(&source.path, &url, Mode::DataOnly, rejects.path());
