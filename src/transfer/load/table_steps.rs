@@ -14,11 +14,13 @@ use crate::dialect::{quote_ident, quote_literal};
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::copy::{copy_table, RowHash, TableJob, TableStats};
 use crate::transfer::load::options::{Mode, Options};
+use crate::transfer::load::preflight::connect;
 use crate::transfer::load::report::TableReport;
 use crate::transfer::load::state::{self, mark_sql, Done};
 use crate::transfer::load::verify::Sums;
 use crate::transfer::load::verify::{foldable, row_hash, Side, TableToCheck};
 use crate::transfer::load::work::WorkTable;
+use crate::transfer::model::{PgType, SourceKey};
 use crate::transfer::pg::{query_text, refusal, server_message, under_savepoint, Refusal};
 
 /// Loads one table (unless recorded as done), then builds its keys and indexes (unless
@@ -72,8 +74,68 @@ fn read_back(
         rowid_column: table.rowid_column.as_deref(),
         skip: None,
     };
-    let target = check.checksum(conn, Side::Target)?;
+    let target = match split_key(options, table) {
+        Some(key) => read_back_halves(options, conn, &check, &key)?,
+        None => check.checksum(conn, Side::Target)?,
+    };
     Ok((Some(source), Some(target), started.elapsed().as_secs_f64()))
+}
+
+/// The rows above which a table's read-back is split in two halves by its key, read on two
+/// connections at once: the largest table's read-back is the end of the run, with the other
+/// core idle.
+const SPLIT_READ_BACK_ROWS: u64 = 100_000;
+
+/// The target's integer key column of `table`, quoted, when its read-back is worth splitting.
+fn split_key(options: &Options, table: &WorkTable) -> Option<String> {
+    if options.jobs < 2 || table.source_rows < SPLIT_READ_BACK_ROWS {
+        return None;
+    }
+    let source = match &table.map.key {
+        SourceKey::Rowid => table.rowid_column.clone()?,
+        SourceKey::PrimaryKey(columns) if columns.len() == 1 => columns[0].clone(),
+        SourceKey::PrimaryKey(_) => return None,
+    };
+    let column = table.map.columns.iter().find(|c| c.source == source)?;
+    let integer = matches!(
+        column.pg_type,
+        PgType::BigInt | PgType::Integer | PgType::SmallInt
+    );
+    integer.then(|| quote_ident(&column.target).ok()).flatten()
+}
+
+/// The target side of `check` read as two halves of `key`'s range, the upper half on a
+/// connection of its own; the two sums add up to the whole table's.
+fn read_back_halves(
+    options: &Options,
+    conn: &mut PgConnection,
+    check: &TableToCheck<'_>,
+    key: &str,
+) -> Result<(u64, u128)> {
+    let qualified = check.map.qualified_target();
+    let middle = query_text(
+        conn,
+        &format!("SELECT ((min({key}) + max({key})) / 2)::text AS value FROM {qualified}"),
+    )
+    .map_err(|e| options.target_error("reading a table's key range", e))?;
+    let Some(middle) = middle else {
+        return check.checksum(conn, Side::Target);
+    };
+    let (lower, upper) = std::thread::scope(|scope| {
+        let upper = scope.spawn(|| -> Result<(u64, u128)> {
+            let mut other = connect(&options.target)?;
+            options.prepare_session(&mut other)?;
+            check.target_checksum_where(&mut other, &format!("{key} > {middle}"))
+        });
+        let lower = check.target_checksum_where(conn, &format!("{key} <= {middle}"));
+        (lower, upper.join())
+    });
+    let upper = match upper {
+        Ok(result) => result?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let lower = lower?;
+    Ok((lower.0 + upper.0, lower.1.wrapping_add(upper.1)))
 }
 
 fn table_report(table: &WorkTable, (stats, copied_now): (TableStats, bool)) -> TableReport {

@@ -215,32 +215,41 @@ fn canonical_decimal(number: &str) -> String {
 
 /// JSON with sorted keys, numbers already made strings by [`numbers_as_strings`].
 fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical_json(value, &mut out);
+    out
+}
+
+/// [`canonical_json`] into one buffer: this runs for every JSON value a verified copy sends,
+/// so it allocates only for keys and scalars.
+fn write_canonical_json(value: &serde_json::Value, out: &mut String) {
     use serde_json::Value as J;
     match value {
         J::Object(map) => {
             let mut entries: Vec<(&String, &J)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            let body: Vec<String> = entries
-                .into_iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}:{}",
-                        serde_json::to_string(k).unwrap_or_default(),
-                        canonical_json(v)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", body.join(","))
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                write_canonical_json(v, out);
+            }
+            out.push('}');
         }
-        J::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(canonical_json)
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        other => other.to_string(),
+        J::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical_json(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -354,8 +363,20 @@ impl TableToCheck<'_> {
         let key_columns = target_key_columns(&map, self.rowid_column);
         match side {
             Side::Source => scan_source(conn, &this, &key_columns, &mut |_| {}),
-            Side::Target => scan_target(conn, &map, &key_columns, &mut |_| {}),
+            Side::Target => scan_target(conn, (&map, None), &key_columns, &mut |_| {}),
         }
+    }
+
+    /// Rows and the sum of row hashes of the target rows `filter` (an SQL condition over the
+    /// target's columns) selects: sums over disjoint filters add up to the whole table's.
+    pub fn target_checksum_where(
+        &self,
+        conn: &mut PgConnection,
+        filter: &str,
+    ) -> Result<(u64, u128)> {
+        let map = compared_columns(self.map);
+        let key_columns = target_key_columns(&map, self.rowid_column);
+        scan_target(conn, (&map, Some(filter)), &key_columns, &mut |_| {})
     }
 
     /// The check from both sides' checksums; when they differ, a second, keyed pass names the
@@ -582,7 +603,7 @@ fn normalise(
 
 fn scan_target(
     conn: &mut PgConnection,
-    map: &TableMap,
+    (map, filter): (&TableMap, Option<&str>),
     key_columns: &Option<Vec<usize>>,
     sink: &mut Sink<'_>,
 ) -> Result<(u64, u128)> {
@@ -599,13 +620,14 @@ fn scan_target(
         })
         .collect::<Result<_>>()?;
     let query = format!(
-        "SELECT {} FROM {}",
+        "SELECT {} FROM {}{}",
         if select.is_empty() {
             "NULL".to_string()
         } else {
             select.join(", ")
         },
-        map.qualified_target()
+        map.qualified_target(),
+        filter.map(|f| format!(" WHERE {f}")).unwrap_or_default()
     );
     let keep = key_columns.is_some();
     let result = copy_out(conn, &query, |stream| -> Result<(u64, u128)> {
@@ -777,7 +799,7 @@ fn diff(
         })?;
         let mut found: Vec<(Option<String>, Option<String>, String)> = Vec::new();
         let label = |row: &RowDigest| key_label(map, key_columns, &row.columns);
-        scan_target(conn, map, key_columns, &mut |row| {
+        scan_target(conn, (map, None), key_columns, &mut |row| {
             let key = row.key.clone().unwrap_or_default();
             match source.remove(&key) {
                 None => found.push((
@@ -815,7 +837,7 @@ fn diff(
         let mut extra = 0u64;
         scan_target(
             conn,
-            map,
+            (map, None),
             key_columns,
             &mut |row| match source.get_mut(&row.hash) {
                 Some(n) if *n > 0 => *n -= 1,
