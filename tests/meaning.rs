@@ -678,18 +678,7 @@ fn values_of_different_storage_classes_never_arrive_equal() {
             ],
         ]
     );
-    let rejects: Vec<serde_json::Value> = std::fs::read_dir(dir.path().join("dbshift-rejects"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".rejects.jsonl"))
-        .flat_map(|p| {
-            std::fs::read_to_string(p)
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let rejects = crate::load_situations::reject_lines(&dir.path().join("dbshift-rejects"));
     let mut rejected: Vec<String> = rejects
         .iter()
         .map(|r| format!("{} {}", r["key"], r["column"].as_str().unwrap()))
