@@ -72,16 +72,22 @@ pub(crate) fn fill(name: &str) -> Filled {
 }
 
 fn migrate(filled: &Filled, url: &str, extra: &[&str]) -> Output {
+    migrate_with(filled, url, &[&["--data-only"], extra].concat())
+}
+
+/// `dbshift migrate --quiet --format json ARGS SOURCE URL` from the bed's directory.
+pub(crate) fn migrate_with(filled: &Filled, url: &str, args: &[&str]) -> Output {
     dbshift(filled.dir.path())
-        .args(["migrate", "--data-only", "--quiet", "--format", "json"])
-        .args(extra)
+        .args(["migrate", "--quiet", "--format", "json"])
+        .args(args)
         .arg(&filled.sqlite)
         .arg(url)
         .output()
         .unwrap()
 }
 
-fn report(output: &Output) -> serde_json::Value {
+/// The JSON report of a run that exited 0 (its output shown when it did not).
+pub(crate) fn report(output: &Output) -> serde_json::Value {
     assert_eq!(
         output.status.code(),
         Some(0),

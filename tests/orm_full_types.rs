@@ -12,30 +12,15 @@
 
 use std::process::Output;
 
-use crate::orm_beds::{bed, django_supports_the_server, fill, python, succeeded, Filled};
+use crate::orm_beds::{
+    bed, django_supports_the_server, fill, migrate_with, python, report, succeeded,
+};
 use crate::support::independent::{assert_same_rows, pg_rows};
-use crate::support::{dbshift, pg_db};
-
-fn migrate_full(filled: &Filled, url: &str, extra: &[&str]) -> Output {
-    dbshift(filled.dir.path())
-        .args(["migrate", "--quiet", "--format", "json"])
-        .args(extra)
-        .arg(&filled.sqlite)
-        .arg(url)
-        .output()
-        .unwrap()
-}
+use crate::support::pg_db;
 
 /// The report of a run that lost, skipped and changed nothing.
 fn clean_report(output: &Output) -> serde_json::Value {
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = report(output);
     assert_eq!(report["totals"]["rows_rejected"], 0, "{report:#}");
     assert_eq!(report["totals"]["values_repaired"], 0, "{report:#}");
     assert_eq!(report["verification"]["ok"], true, "{report:#}");
@@ -69,7 +54,7 @@ fn has_all(types: &[String], wanted: &[&str]) {
 fn django_full_mode_keeps_every_value_the_quoted_case_and_djangos_types() {
     let filled = fill("django");
     let target = pg_db();
-    let report = clean_report(&migrate_full(&filled, &target.url, &[]));
+    let report = clean_report(&migrate_with(&filled, &target.url, &[]));
     let notes = report["notes"].to_string();
     assert!(
         notes.contains("ORM: django (found `django_migrations`)"),
@@ -142,7 +127,7 @@ fn django_full_mode_keeps_every_value_the_quoted_case_and_djangos_types() {
 fn without_an_orm_every_lowercased_mixed_case_name_is_listed() {
     let filled = fill("django");
     let target = pg_db();
-    let report = clean_report(&migrate_full(&filled, &target.url, &["--orm", "none"]));
+    let report = clean_report(&migrate_with(&filled, &target.url, &["--orm", "none"]));
     assert!(report["notes"].to_string().contains("ORM: none (as asked)"));
     let warnings = report["warnings"].to_string();
     assert!(
@@ -167,7 +152,7 @@ fn sqlalchemy_full_mode_keeps_every_value_the_quoted_case_and_its_types() {
     let filled = fill("sqlalchemy");
     let target = pg_db();
     // SQLAlchemy without Alembic leaves no bookkeeping table: the ORM is named.
-    let report = clean_report(&migrate_full(
+    let report = clean_report(&migrate_with(
         &filled,
         &target.url,
         &["--orm", "sqlalchemy"],
