@@ -1,7 +1,7 @@
 //! One table's two steps, on the worker that took it: its rows (created first in full mode,
 //! copied, recorded with their statistics), then its keys, indexes, identity restart and
-//! statistics, so they
-//! overlap with other tables still loading. A key or index PostgreSQL cannot build is left out
+//! statistics, so they overlap with other tables still loading; with verification on, its
+//! target side is read back right after. A key or index PostgreSQL cannot build is left out
 //! and reported; the data is whole without it.
 
 use crate::transfer::plan::Statement;
@@ -17,8 +17,7 @@ use crate::transfer::load::options::{Mode, Options};
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::report::TableReport;
 use crate::transfer::load::state::{self, mark_sql, Done};
-use crate::transfer::load::verify::Sums;
-use crate::transfer::load::verify::{foldable, row_hash, Side, TableToCheck};
+use crate::transfer::load::verify::{foldable, row_hash, Side, Sums, TableToCheck};
 use crate::transfer::load::work::WorkTable;
 use crate::transfer::model::{PgType, SourceKey};
 use crate::transfer::pg::{query_text, refusal, server_message, under_savepoint, Refusal};
