@@ -295,6 +295,7 @@ fn scope(query: bool) -> Scope {
         schema: "public".into(),
         keep_case: false,
         query,
+        wanted: Default::default(),
     }
 }
 
@@ -694,4 +695,268 @@ fn date_forms_sqlite_reads_otherwise_fail_loudly_in_postgresql() {
         .query(&format!("SELECT {pg_sql} FROM dates"), &[])
         .unwrap();
     assert_eq!(rows[0].values()[0], Value::Null);
+}
+
+/// JSON documents for `json_extract`: every JSON type at the same paths, a missing path, a
+/// document that is JSON `null`, an array, numbers written in several ways, non-ASCII text.
+const DOCUMENTS: &[Option<&str>] = &[
+    None,
+    Some(
+        r#"{"s":"abc","n":5,"r":2.5,"b":true,"z":null,"o":{"k":"v"},"l":["a","b"],"odd key":"x","big":12345678901234567890}"#,
+    ),
+    Some(r#"{"s":"ÉMILE","n":-3,"r":-0.5,"b":false,"l":[1,2,3],"o":{"k":"w","n":7}}"#),
+    Some(r#"{"s":"12","n":0,"r":100,"o":{"k":null}}"#),
+    Some(r#"{"n":"5","s":7,"r":"x","b":1}"#),
+    Some(r#"{}"#),
+    Some(r#"null"#),
+    Some(r#"[1,2]"#),
+    Some(r#"{"s":"a\"q\u00e9","n":9223372036854775807,"r":1.0}"#),
+    Some(r#"{"s":"","n":1.0,"r":3.0,"b":null}"#),
+    Some(r#"{"n":true,"s":"Mixed Case ünï","r":-0}"#),
+    Some(r#"{"s":"a%b","n":-9223372036854775808,"r":1e-3,"o":[]}"#),
+    Some(r#"{"n":2.0,"r":1e2,"s":"  padded "}"#),
+];
+
+/// `json_extract` where its place decides its type: compared with a literal, inside a text
+/// function, `||`, `LIKE`, `CAST`, `IS NULL`, `IN`. Each is run on both databases over the
+/// documents, with the PostgreSQL document as `text` (read as `json`) and as `jsonb` (what the
+/// plan makes of a JSON column).
+const JSON_AGREE: &[&str] = &[
+    "json_extract(j, '$.s') = 'abc'",
+    "json_extract(j, '$.s') = '7'",
+    "json_extract(j, '$.n') = '5'",
+    "json_extract(j, '$.s') > 'a'",
+    "json_extract(j, '$.n') > 1",
+    "json_extract(j, '$.n') = 5",
+    "-1 < json_extract(j, '$.n')",
+    "json_extract(j, '$.r') >= 2.5",
+    "json_extract(j, '$.b') = 1",
+    "lower(json_extract(j, '$.s'))",
+    "upper(json_extract(j, '$.s'))",
+    "length(json_extract(j, '$.s'))",
+    "substr(json_extract(j, '$.s'), 2)",
+    "replace(json_extract(j, '$.s'), 'a', 'Z')",
+    "json_extract(j, '$.s') || '!'",
+    "json_extract(j, '$.n') || ''",
+    "json_extract(j, '$.s') LIKE 'a%'",
+    "json_extract(j, '$.o.k') IS NULL",
+    "json_extract(j, '$.z') IS NOT NULL",
+    "json_extract(j, '$.l[1]') = 'b'",
+    "json_extract(j, '$.l[0]') = 1",
+    "json_extract(j, '$.\"odd key\"') = 'x'",
+    "json_extract(j, '$.s') IN ('abc', '12')",
+    "json_extract(j, '$.n') IN (5, -3)",
+    "CAST(json_extract(j, '$.n') AS INTEGER)",
+    "CAST(json_extract(j, '$.r') AS INTEGER)",
+    "CAST(json_extract(j, '$.r') AS REAL)",
+    "CAST(json_extract(j, '$.n') AS TEXT)",
+    "CAST(json_extract(j, '$.s') AS TEXT)",
+    "coalesce(CAST(json_extract(j, '$.b') AS INTEGER), -1)",
+];
+
+/// What PostgreSQL may refuse (loud) where SQLite gives a value: the row's JSON at the path
+/// is of a type the place cannot hold as SQLite would (a string compared with a number, a
+/// real's or an object's text), never a value computed otherwise.
+fn json_refusal_expected(sqlite: &dyn Backend, expression: &str, id: usize) -> bool {
+    let paths: Vec<&str> = expression
+        .split("'$")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('\'').unwrap_or(0)])
+        .collect();
+    paths.iter().any(|path| {
+        let sql = format!("SELECT json_type(j, '${path}') FROM docs WHERE id = {id}");
+        let kind = sqlite.query(&sql, &[]).unwrap()[0].values()[0].clone();
+        let compared_with_text = expression.contains("= '")
+            || expression.contains("> '")
+            || expression.contains("IN ('");
+        let wants_text = expression.contains("||")
+            || expression.contains("LIKE")
+            || expression.contains("AS TEXT")
+            || ["lower(", "upper(", "length(", "substr(", "replace("]
+                .iter()
+                .any(|f| expression.starts_with(f));
+        match kind {
+            Value::Text(kind) if compared_with_text => kind != "text",
+            Value::Text(kind) if wants_text => {
+                kind != "text" && kind != "integer" && kind != "true" && kind != "false"
+            }
+            Value::Text(kind) => kind == "text" || kind == "object" || kind == "array",
+            _ => false,
+        }
+    })
+}
+
+#[test]
+fn json_extract_agrees_where_its_place_decides_its_type() {
+    let sqlite = backend(Kind::Sqlite);
+    let postgres = backend(Kind::Postgres);
+    sqlite
+        .batch_execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, j TEXT)")
+        .unwrap();
+    postgres
+        .batch_execute("CREATE TABLE docs (id bigint PRIMARY KEY, j text); CREATE TABLE docs_b (id bigint PRIMARY KEY, j jsonb)")
+        .unwrap();
+    for (id, doc) in DOCUMENTS.iter().enumerate() {
+        let values = [
+            Value::Int(id as i64),
+            doc.map_or(Value::Null, |d| Value::Text(d.into())),
+        ];
+        sqlite
+            .execute("INSERT INTO docs VALUES ($1, $2)", &values)
+            .unwrap();
+        postgres
+            .execute("INSERT INTO docs VALUES ($1, $2)", &values)
+            .unwrap();
+        postgres
+            .execute("INSERT INTO docs_b VALUES ($1, CAST($2 AS jsonb))", &values)
+            .unwrap();
+    }
+    let mut differences = Vec::new();
+    let (mut compared, mut refused) = (0, 0);
+    for (pg_type, table) in [(PgType::Text, "docs"), (PgType::Jsonb, "docs_b")] {
+        let scope = Scope {
+            columns: vec![ScopeColumn {
+                source: "j".into(),
+                target: "j".into(),
+                pg_type: pg_type.clone(),
+                comparable: pg_type == PgType::Text,
+            }],
+            ..Scope::default()
+        };
+        for sqlite_sql in JSON_AGREE {
+            let pg_sql = match translate(sqlite_sql, &scope) {
+                Ok(sql) => sql,
+                Err(why) => {
+                    differences.push(format!("`{sqlite_sql}` was not translated: {why}"));
+                    continue;
+                }
+            };
+            for (id, document) in DOCUMENTS.iter().enumerate() {
+                let expected = evaluate_rows(
+                    &*sqlite,
+                    &format!("SELECT {sqlite_sql} FROM docs WHERE id = {id}"),
+                );
+                let got = match postgres.query(
+                    &format!("SELECT {pg_sql} FROM {table} WHERE id = {id}"),
+                    &[],
+                ) {
+                    Ok(rows) => read(&rows[0].values()[0]),
+                    Err(_) => Read::Error,
+                };
+                compared += 1;
+                // PostgreSQL's numeric comparison reads back as a boolean, its numbers as
+                // the kinds SQLite has.
+                if got == Read::Error && json_refusal_expected(&*sqlite, sqlite_sql, id) {
+                    refused += 1;
+                    continue;
+                }
+                if !same(&expected[0], &got) {
+                    differences.push(format!(
+                        "`{sqlite_sql}` as `{pg_sql}` on {table} {:?}: SQLite {:?}, PostgreSQL {got:?}",
+                        document, expected[0]
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "differential: json_extract in {} places over {} documents, {compared} values compared, {refused} refused by PostgreSQL where SQLite gives another type",
+        JSON_AGREE.len(),
+        DOCUMENTS.len()
+    );
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    // Where nothing decides the type, it is flagged: a bare value, arithmetic, other paths.
+    let scope = Scope {
+        columns: vec![ScopeColumn {
+            source: "j".into(),
+            target: "j".into(),
+            pg_type: PgType::Jsonb,
+            comparable: false,
+        }],
+        ..Scope::default()
+    };
+    for flagged in [
+        "json_extract(j, '$.a')",
+        "json_extract(j, '$.a') + 1",
+        "json_extract(j, '$.n') = json_extract(j, '$.n')",
+        "json_extract(j, '$.a', '$.b') = 1",
+        "json_extract(j, '$[#-1]') = 1",
+        "json_extract(j, t) = 1",
+    ] {
+        assert!(translate(flagged, &scope).is_err(), "{flagged}");
+    }
+}
+
+#[test]
+fn json_extract_in_generated_columns_checks_indexes_and_views_moves_with_its_values() {
+    use crate::support::independent::{assert_same_rows, pg_rows, sqlite_rows};
+    use crate::support::{exits, pg_db, run, sqlite_db};
+    let source = sqlite_db();
+    source.exec(
+        r#"CREATE TABLE events (id INTEGER PRIMARY KEY, data TEXT NOT NULL,
+             kind TEXT GENERATED ALWAYS AS (json_extract(data, '$.kind')) VIRTUAL,
+             amount INTEGER GENERATED ALWAYS AS (json_extract(data, '$.amount')) STORED,
+             ratio REAL GENERATED ALWAYS AS (json_extract(data, '$.m.ratio')) VIRTUAL,
+             CHECK (json_extract(data, '$.amount') >= 0));
+         CREATE INDEX events_kind ON events (json_extract(data, '$.kind'));
+         CREATE UNIQUE INDEX events_ref ON events (json_extract(data, '$.ref'));
+         CREATE VIEW large AS SELECT id, CAST(json_extract(data, '$.kind') AS TEXT) AS k
+             FROM events WHERE json_extract(data, '$.amount') > 10;
+         INSERT INTO events (id, data) VALUES
+             (1, '{"kind":"sale","amount":12,"m":{"ratio":0.25},"ref":"a-1"}'),
+             (2, '{"kind":"refund","amount":3,"m":{"ratio":2},"ref":"a-2"}'),
+             (3, '{"kind":"Sälé","amount":40,"m":{},"ref":7}'),
+             (4, '{"kind":true,"amount":0,"ref":"7"}'),
+             (5, '{"amount":2.0,"m":{"ratio":1e2}}'),
+             (6, '{"kind":"sale","amount":11,"m":{"ratio":-0.5},"ref":null}');"#,
+    );
+    let url = source.path.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let target = pg_db();
+    let output = run(dir.path(), &["migrate", &url, &target.url]);
+    exits(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("verification: ok"), "{text}");
+    // The ratios are binary fractions, exact in both; the shells print reals differently.
+    let (read, pg_read) = (
+        "SELECT id, kind, amount, CAST(ratio * 1000 AS INTEGER) FROM events ORDER BY id",
+        "SELECT id, kind, amount, CAST(ratio * 1000 AS bigint) FROM events ORDER BY id",
+    );
+    assert_same_rows("generated", &source.path, read, &target.url, pg_read);
+    let view = "SELECT id, k FROM large ORDER BY id";
+    assert_eq!(pg_rows(&target.url, view), sqlite_rows(&source.path, view));
+    // PostgreSQL computes the columns of new rows as SQLite does, and the CHECK and the unique
+    // index hold there too.
+    let insert = r#"INSERT INTO events (id, data) VALUES (7, '{"kind":"x","amount":99,"m":{"ratio":1.5},"ref":"a-3"}')"#;
+    target.exec(insert);
+    source.exec(insert);
+    assert_same_rows("new row", &source.path, read, &target.url, pg_read);
+    let indexes: Vec<String> = pg_rows(
+        &target.url,
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname",
+    )
+    .into_iter()
+    .map(|row| row[0].clone().unwrap_or_default())
+    .collect();
+    assert!(
+        indexes
+            .iter()
+            .any(|i| i.contains("UNIQUE") && i.contains("ref")),
+        "{indexes:?}"
+    );
+    assert!(
+        indexes
+            .iter()
+            .any(|i| i.contains("kind") && !i.contains("UNIQUE")),
+        "{indexes:?}"
+    );
+    for refused in [
+        r#"INSERT INTO events (id, data) VALUES (8, '{"amount":-1}')"#,
+        r#"INSERT INTO events (id, data) VALUES (9, '{"amount":1,"ref":"a-1"}')"#,
+    ] {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let mut pg = diesel::PgConnection::establish(&target.url).unwrap();
+        assert!(pg.batch_execute(refused).is_err(), "{refused}");
+    }
 }

@@ -5,7 +5,7 @@
 use crate::transfer::model::{ColumnMap, PgType, ValuePolicy};
 use crate::transfer::plan::catalog::{Column, Generated};
 use crate::transfer::plan::columns::{is_textlike, ColumnPlan};
-use crate::transfer::plan::ddl::{self, ColumnDef, DefaultSql, Scope};
+use crate::transfer::plan::ddl::{self, ColumnDef, DefaultSql, Scope, Wanted};
 use crate::transfer::plan::document::IdentityPlan;
 use crate::transfer::plan::planner::Planner;
 use crate::transfer::plan::profile::ColumnProfile;
@@ -67,7 +67,7 @@ impl Planner<'_> {
                 .column
                 .generated
                 .as_ref()
-                .and_then(|g| self.generated(g, t, &object));
+                .and_then(|g| self.generated(g, &c.choice.pg_type, t, &object));
             let map = ColumnMap {
                 source: c.column.name.clone(),
                 target: c.target.clone(),
@@ -136,8 +136,18 @@ impl Planner<'_> {
 
     /// The translated expression of a generated column, or `None` (with a warning): the
     /// column is then created plain and holds the values SQLite computed.
-    fn generated(&mut self, g: &Generated, t: &TableContext<'_>, object: &str) -> Option<String> {
-        match generated_expression(g, &t.scope, &t.columns) {
+    fn generated(
+        &mut self,
+        g: &Generated,
+        pg_type: &PgType,
+        t: &TableContext<'_>,
+        object: &str,
+    ) -> Option<String> {
+        let scope = Scope {
+            wanted: Wanted::column(pg_type),
+            ..t.scope.clone()
+        };
+        match generated_expression(g, &scope, &t.columns) {
             Ok(expr) => {
                 if !g.stored {
                     self.note(object.to_string(), "a VIRTUAL generated column becomes STORED (PostgreSQL 15 stores generated columns)".into(), None);

@@ -8,7 +8,9 @@
 //! One concern per file: `names` (PostgreSQL names), `scope` (what an expression may name),
 //! `vocabulary` (keywords and functions), `operand_types` (where PostgreSQL's types refuse what
 //! SQLite accepted), `expression` (the translator), `check` (conditions), `default`
-//! (`DEFAULT`s), `tokens` (literals, joining, canonical text) and `statements` (rendering).
+//! (`DEFAULT`s), `tokens` (literals, joining, canonical text) and `statements` (rendering);
+//! functions rewritten to keep SQLite's result in `functions`, with `dates`, `formatting` and
+//! `json` (`json_extract`, typed by its place).
 
 mod check;
 mod dates;
@@ -16,6 +18,7 @@ mod default;
 mod expression;
 mod formatting;
 mod functions;
+mod json;
 mod names;
 mod operand_types;
 mod scope;
@@ -28,7 +31,7 @@ pub use check::{check_implied_by_type, translate_condition};
 pub use default::{translate_default, DefaultSql};
 pub use expression::{columns_used, translate};
 pub use names::{pg_name, q, qualified, short_hash, Namespace, MAX_IDENTIFIER_BYTES};
-pub use scope::{Scope, ScopeColumn, ScopeRelation};
+pub use scope::{Scope, ScopeColumn, ScopeRelation, Wanted};
 pub use statements::{
     add_check, add_foreign_key, add_primary_key, add_unique, create_index, create_table,
     create_trigger, create_view, restart_identity, CheckDef, ColumnDef, ForeignKeyDef, TriggerDef,

@@ -135,7 +135,7 @@ fn index_parts(t: &TableContext<'_>, index: &SqliteIndex) -> Result<Parts, Strin
     };
     let mut problem = None;
     for part in &index.parts {
-        match render_part(t, part, &mut parts.plain_columns) {
+        match render_part(t, part, index.unique, &mut parts.plain_columns) {
             Ok(text) => parts.rendered.push(if part.descending {
                 format!("{text} DESC")
             } else {
@@ -166,6 +166,7 @@ fn index_parts(t: &TableContext<'_>, index: &SqliteIndex) -> Result<Parts, Strin
 fn render_part(
     t: &TableContext<'_>,
     part: &IndexPart,
+    unique: bool,
     plain_columns: &mut Vec<String>,
 ) -> Result<String, String> {
     match (&part.column, &part.expression) {
@@ -189,7 +190,15 @@ fn render_part(
             }
         }
         (None, Some(expression)) => {
-            immutable_expression(expression, &t.scope, &t.columns).map(|e| format!("({e})"))
+            let scope = ddl::Scope {
+                wanted: if unique {
+                    ddl::Wanted::UniqueKey
+                } else {
+                    ddl::Wanted::IndexKey
+                },
+                ..t.scope.clone()
+            };
+            immutable_expression(expression, &scope, &t.columns).map(|e| format!("({e})"))
         }
         (None, None) => Err("a key part SQLite does not describe (the rowid?)".into()),
     }

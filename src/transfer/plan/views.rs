@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::transfer::model::PgType;
 use crate::transfer::plan::catalog::View;
-use crate::transfer::plan::ddl::{self, qualified, Scope, ScopeColumn, ScopeRelation};
+use crate::transfer::plan::ddl::{self, qualified, Scope, ScopeColumn, ScopeRelation, Wanted};
 use crate::transfer::plan::document::{ObjectKind, ObjectPlan};
 use crate::transfer::plan::planner::Planner;
 use crate::transfer::plan::statement::Definition;
@@ -95,6 +95,7 @@ impl Planner<'_> {
             schema: self.options.target_schema.clone(),
             keep_case: self.options.keep_case,
             query: true,
+            wanted: Wanted::Any,
         }
     }
 

@@ -10,8 +10,9 @@ use crate::transfer::model::PgType;
 
 use super::dates;
 use super::formatting;
+use super::json;
 use super::operand_types::{family, Family};
-use super::scope::Scope;
+use super::scope::{Scope, Wanted};
 
 /// The tokens of one call: the source text, the function's position and its closing paren.
 pub(super) struct Call<'a, 't> {
@@ -51,6 +52,9 @@ pub(super) fn rewrite(call: &Call<'_, '_>, scope: &Scope) -> Option<Result<Strin
                 dates::date_function(&function, &arguments, &|t| sub(call, t, scope))
             }
         }
+        "json_extract" => json::json_extract(call.tokens, call.at, call.close, scope, &|t| {
+            sub(call, t, scope)
+        }),
         "printf" | "format" => {
             formatting::printf(&call.arguments(), scope, &|t| sub(call, t, scope))
         }
@@ -58,9 +62,28 @@ pub(super) fn rewrite(call: &Call<'_, '_>, scope: &Scope) -> Option<Result<Strin
     })
 }
 
-/// The source text of `tokens`, translated.
+/// The source text of `tokens`, translated. What the whole expression becomes is not the
+/// part's.
 fn sub(call: &Call<'_, '_>, tokens: &[Token<'_>], scope: &Scope) -> Result<String, String> {
-    (call.translate)(crate::sql::span(call.sql, tokens), scope)
+    sub_wanting(call, tokens, scope, Wanted::Any)
+}
+
+/// The source text of `tokens`, translated for a place that makes its value `wanted`.
+fn sub_wanting(
+    call: &Call<'_, '_>,
+    tokens: &[Token<'_>],
+    scope: &Scope,
+    wanted: Wanted,
+) -> Result<String, String> {
+    let sql = crate::sql::span(call.sql, tokens);
+    if scope.wanted == wanted {
+        return (call.translate)(sql, scope);
+    }
+    let scope = Scope {
+        wanted,
+        ..scope.clone()
+    };
+    (call.translate)(sql, &scope)
 }
 
 /// An integer literal, with its sign.
@@ -85,7 +108,7 @@ fn substr(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
         [text, start, length] => (*text, *start, Some(*length)),
         _ => return Err("`substr` takes two or three arguments".into()),
     };
-    let text_sql = sub(call, text, scope)?;
+    let text_sql = sub_wanting(call, text, scope, Wanted::Text)?;
     let length_sql = match length {
         None => String::new(),
         Some(length) => match integer_literal(length) {
@@ -127,7 +150,7 @@ fn ascii_case(call: &Call<'_, '_>, scope: &Scope, function: &str) -> Result<Stri
     let [argument] = call.arguments()[..] else {
         return Err(format!("`{function}` takes one argument"));
     };
-    let argument = sub(call, argument, scope)?;
+    let argument = sub_wanting(call, argument, scope, Wanted::Text)?;
     Ok(format!("{function}(({argument}) COLLATE \"C\")"))
 }
 
@@ -194,6 +217,20 @@ fn cast(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_uppercase();
+    if is_json_extract(operand) {
+        // The JSON's value read as the cast's type (`json`): SQLite truncates a real.
+        let as_ = |wanted| sub_wanting(call, operand, scope, wanted);
+        return match type_name.as_str() {
+            "INTEGER" | "INT" | "BIGINT" => {
+                Ok(format!("CAST(trunc({}) AS bigint)", as_(Wanted::Number)?))
+            }
+            "REAL" | "FLOAT" | "DOUBLE" => as_(Wanted::Real),
+            "TEXT" => as_(Wanted::Text),
+            _ => Err(format!(
+                "`CAST` to `{type_name}` has no PostgreSQL equivalent here"
+            )),
+        };
+    }
     let operand_sql = sub(call, operand, scope)?;
     let known = operand_family(operand, scope);
     let text = known == Some(Family::Text) || (known.is_none() && may_be_text(operand, scope));
@@ -230,6 +267,14 @@ fn cast(call: &Call<'_, '_>, scope: &Scope) -> Result<String, String> {
             "to `{type_name}` has no PostgreSQL equivalent here"
         )),
     }
+}
+
+/// Whether `tokens` are one `json_extract(..)` call.
+fn is_json_extract(tokens: &[Token<'_>]) -> bool {
+    tokens.len() > 2
+        && tokens[0].is_word("json_extract")
+        && tokens[1].is_punct("(")
+        && matching_paren(tokens, 1) == Some(tokens.len() - 1)
 }
 
 /// The parenthesis depth at `at`.

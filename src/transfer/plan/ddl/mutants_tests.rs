@@ -13,6 +13,7 @@ fn view_scope() -> Scope {
         }],
         schema: "public".into(),
         query: true,
+        wanted: Default::default(),
         ..Scope::default()
     }
 }

@@ -41,6 +41,44 @@ pub struct Scope {
     /// A view's query (unknown names are aliases) rather than a table's expression (unknown
     /// names are errors, and double-quoted ones are SQLite's string literals).
     pub query: bool,
+    /// What the whole expression's value becomes, where its place decides it.
+    pub wanted: Wanted,
+}
+
+/// What an expression's value becomes where its place decides it: the type of the generated
+/// column it computes, or an index key. `json_extract`, whose SQLite value takes the type of
+/// the JSON it finds, is translated for it; other expressions have one type anyway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Wanted {
+    /// Nothing decides.
+    #[default]
+    Any,
+    /// Text, converted as SQLite converts a value to text (`CAST`, text functions, `||`).
+    Text,
+    /// Text to compare with text: SQLite holds a number apart from any text.
+    TextCompared,
+    /// A number to compare (`numeric`).
+    Number,
+    /// A 64-bit integer.
+    Integer,
+    /// A double.
+    Real,
+    /// The key of a plain index (or `IS NULL`): any value that sorts and finds rows.
+    IndexKey,
+    /// The key of a unique index: values SQLite holds apart stay apart.
+    UniqueKey,
+}
+
+impl Wanted {
+    /// What a generated column of `pg_type` stores.
+    pub fn column(pg_type: &PgType) -> Wanted {
+        match pg_type {
+            PgType::Text | PgType::Varchar(_) | PgType::Char(_) | PgType::Citext => Wanted::Text,
+            PgType::SmallInt | PgType::Integer | PgType::BigInt => Wanted::Integer,
+            PgType::Real | PgType::Double => Wanted::Real,
+            _ => Wanted::Any,
+        }
+    }
 }
 
 impl Scope {

@@ -4,9 +4,48 @@
 
 use crate::sql::{matching_paren, Token, TokenKind};
 
+/// Whether the `CASE` at `at` is a value, not a truth value: the parenthesised group around it
+/// is compared (`(CASE .. END) >= 0`) or is a function's argument list.
+fn compared_value(tokens: &[Token<'_>], at: usize) -> bool {
+    let mut depth = 0usize;
+    let open = (0..at).rev().find(|&i| {
+        if tokens[i].is_punct(")") {
+            depth += 1;
+        } else if tokens[i].is_punct("(") {
+            if depth == 0 {
+                return true;
+            }
+            depth -= 1;
+        }
+        false
+    });
+    let Some(open) = open else {
+        return false;
+    };
+    let Some(close) = matching_paren(tokens, open) else {
+        return false;
+    };
+    let compares = |t: Option<&Token<'_>>| {
+        t.is_some_and(|t| {
+            (t.kind == TokenKind::Punct
+                && matches!(t.text, "=" | "<>" | "!=" | "<" | ">" | "<=" | ">="))
+                || t.is_word("IS")
+                || t.is_word("IN")
+                || t.is_word("BETWEEN")
+        })
+    };
+    let call = open.checked_sub(1).is_some_and(|i| {
+        tokens[i].kind == TokenKind::Word
+            && !tokens[i].is_word("AND")
+            && !tokens[i].is_word("OR")
+            && !tokens[i].is_word("NOT")
+    });
+    call || compares(tokens.get(close + 1)) || compares(open.checked_sub(1).map(|i| &tokens[i]))
+}
+
 /// Whether PostgreSQL tokens form a boolean expression (see `translate_condition`).
 pub(super) fn check_condition(tokens: &[Token<'_>]) -> Result<(), String> {
-    if tokens.iter().any(|t| t.is_word("CASE")) {
+    if (0..tokens.len()).any(|i| tokens[i].is_word("CASE") && !compared_value(tokens, i)) {
         return Err("CASE may mix SQLite's integer truth values with booleans".into());
     }
     // The AND of `x BETWEEN 1 AND 10` is not a logical AND.
