@@ -163,6 +163,25 @@ const CASES: &[Case] = &[
         ],
         reads: &[("SELECT id, name, source FROM people ORDER BY id", None)],
     },
+    Case {
+        // SQLite fires the triggers of one event newest first; PostgreSQL by name, which here
+        // would be a, b, c. The log's ids record the order.
+        name: "several triggers on one event fire in SQLite's order",
+        schema: "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);
+             CREATE TABLE log (id INTEGER PRIMARY KEY, w TEXT);
+             CREATE TRIGGER b_first AFTER INSERT ON t BEGIN INSERT INTO log (w) VALUES ('b' || NEW.x); END;
+             CREATE TRIGGER a_second AFTER INSERT ON t BEGIN INSERT INTO log (w) VALUES ('a' || NEW.x); END;
+             CREATE TRIGGER c_third AFTER INSERT ON t BEGIN INSERT INTO log (w) VALUES ('c' || NEW.x); END;
+             CREATE TRIGGER z_before BEFORE INSERT ON t BEGIN INSERT INTO log (w) VALUES ('z' || NEW.x); END;
+             CREATE TRIGGER y_update AFTER UPDATE ON t BEGIN INSERT INTO log (w) VALUES ('y' || NEW.x); END;
+             CREATE TRIGGER x_update AFTER UPDATE ON t BEGIN INSERT INTO log (w) VALUES ('x' || NEW.x); END;",
+        statements: &[
+            "INSERT INTO t (x) VALUES (1)",
+            "INSERT INTO t (x) VALUES (2)",
+            "UPDATE t SET x = x + 10",
+        ],
+        reads: &[("SELECT id, w FROM log ORDER BY id", None)],
+    },
 ];
 
 /// What a statement did: nothing to report, or the error's message.

@@ -494,6 +494,50 @@ fn relation_at(tokens: &[Token<'_>], at: usize) -> Result<(String, usize), Strin
     Ok((name, at + 1))
 }
 
+/// Each trigger's PostgreSQL name, and whether it was prefixed to keep SQLite's firing order.
+/// SQLite fires the triggers of one table, timing and event newest first (the last in
+/// `sqlite_master`); PostgreSQL fires them by name. Where the names alone would fire them in
+/// another order, each of that group gets a prefix with its place (`t01_`, `t02_`, ...).
+fn firing_names(triggers: &[Trigger], keep_case: bool) -> Vec<(String, bool)> {
+    let mut names: Vec<(String, bool)> = triggers
+        .iter()
+        .map(|t| (ddl::pg_name(&t.name, keep_case), false))
+        .collect();
+    let event_of = |t: &Trigger| {
+        parse(&t.sql)
+            .ok()
+            .map(|p| (p.table.to_ascii_lowercase(), p.timing, p.event))
+    };
+    let events: Vec<_> = triggers.iter().map(event_of).collect();
+    let mut done = vec![false; triggers.len()];
+    for first in 0..triggers.len() {
+        let Some(event) = &events[first] else {
+            continue;
+        };
+        if done[first] {
+            continue;
+        }
+        // SQLite's firing order: the newest first.
+        let group: Vec<usize> = (first..triggers.len())
+            .filter(|&i| events[i].as_ref() == Some(event))
+            .rev()
+            .collect();
+        for &i in &group {
+            done[i] = true;
+        }
+        let in_order = group
+            .windows(2)
+            .all(|pair| names[pair[0]].0.as_bytes() < names[pair[1]].0.as_bytes());
+        if !in_order {
+            for (place, &i) in group.iter().enumerate() {
+                let prefixed = format!("t{:02}_{}", place + 1, triggers[i].name);
+                names[i] = (ddl::pg_name(&prefixed, keep_case), true);
+            }
+        }
+    }
+    names
+}
+
 impl Planner<'_> {
     /// Plans every trigger: translated ones carry their function and trigger, the others are
     /// flagged with their SQL. `views` are the planned views (an `INSTEAD OF` trigger needs its
@@ -501,8 +545,15 @@ impl Planner<'_> {
     pub(crate) fn plan_triggers(&mut self, views: &[ObjectPlan]) -> Vec<ObjectPlan> {
         let facts = self.facts;
         let mut out = Vec::new();
-        for trigger in &facts.schema.triggers {
-            let name = ddl::pg_name(&trigger.name, self.options.keep_case);
+        let names = firing_names(&facts.schema.triggers, self.options.keep_case);
+        for (trigger, (name, reordered)) in facts.schema.triggers.iter().zip(names) {
+            if reordered {
+                self.note(
+                    format!("trigger `{}`", trigger.name),
+                    format!("named `{name}` in PostgreSQL: it fires the triggers of one table and event by name, SQLite the newest first, and this name keeps SQLite's order"),
+                    None,
+                );
+            }
             match self.translate_trigger(trigger, &name, views) {
                 Ok(None) => self.note(
                     format!("trigger `{}`", trigger.name),
