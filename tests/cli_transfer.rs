@@ -803,3 +803,70 @@ fn identities_move_past_ids_written_after_the_plan() {
         1001
     );
 }
+
+#[test]
+fn a_table_copied_in_parts_resumes_exactly_after_a_kill_at_any_point() {
+    // --split-rows 5000: `big` (30,000 rows) is copied in three parts on three connections,
+    // each committed on its own; killed at each point, the resumed run copies what is missing
+    // and nothing twice. The points `parts-created` and `copied:big:partN` exist only when the
+    // table is copied in parts: the first run dying there shows that it was.
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT NOT NULL, n INTEGER CHECK (n >= 0));
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+         INSERT INTO big SELECT i * 3, printf('%050d', i), i % 11 FROM n;
+         CREATE INDEX big_n ON big (n);",
+    );
+    for point in [
+        "parts-created:big",
+        "copying:big",
+        "copied:big:part1",
+        "copied:big:part3",
+        "indexing:big",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let target = pg_db();
+        let args = ["migrate", "--quiet", "--jobs", "3", "--split-rows", "5000"];
+        let output = dbshift(dir.path())
+            .args(args)
+            .arg(&source.path)
+            .arg(&target.url)
+            .env("DBSHIFT_FAULT", point)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            None,
+            "{point}: the process should have died: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut resume = args.to_vec();
+        resume.extend(["--resume", "--format", "json"]);
+        let output = run_on(dir.path(), &resume, &source.path, &target.url);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{point}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report = json(&output);
+        assert_eq!(report["verification"]["ok"], true, "{point}");
+        assert_eq!(
+            count(&target.url, "SELECT count(DISTINCT id) AS n FROM big"),
+            30_000,
+            "{point}"
+        );
+        assert_eq!(
+            count(&target.url, "SELECT count(*) AS n FROM big"),
+            30_000,
+            "{point}"
+        );
+        assert_same_rows(
+            &format!("{point}: big"),
+            &source.path,
+            "SELECT id, payload, n FROM big ORDER BY id",
+            &target.url,
+            "SELECT id, payload, n FROM big ORDER BY id",
+        );
+    }
+}

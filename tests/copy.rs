@@ -85,6 +85,7 @@ fn copies_verifies_and_rejects_with_reasons() {
         reject_dir: Some(rejects.path()),
         progress: &|_| {},
         checksum: None,
+        range: None,
     };
     let stats = copy_table(&mut conn, &job).unwrap();
     assert_eq!(stats.rows_read, 2004);
@@ -190,6 +191,7 @@ fn server_refusals_are_isolated_to_the_rows_that_cause_them() {
         reject_dir: Some(rejects.path()),
         progress: &|_| {},
         checksum: None,
+        range: None,
     };
     let stats = copy_table(&mut conn, &job).unwrap();
     assert!(stats.isolated);

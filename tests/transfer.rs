@@ -26,6 +26,7 @@ pub fn options(
         reject_dir: rejects.to_path_buf(),
         progress: Progress::quiet(),
         lock_wait: None,
+        split_rows: dbshift::transfer::load::run::SPLIT_ROWS,
     }
 }
 

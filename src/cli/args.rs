@@ -240,6 +240,11 @@ pub struct MigrateArgs {
     #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
 
+    /// A table with at least this many rows is copied in --jobs parallel streams, by ranges of
+    /// its rowid, each committed and resumed on its own (full mode; 0: never split a table).
+    #[arg(long, value_name = "ROWS", default_value_t = dbshift::transfer::load::run::SPLIT_ROWS)]
+    pub split_rows: u64,
+
     /// When the target already has the tables: fail (change nothing), truncate them, or drop
     /// and recreate them.
     #[arg(long, value_enum, default_value_t = IfExistsArg::Fail)]

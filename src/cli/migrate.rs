@@ -60,6 +60,7 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             super::progress::auto()
         },
         lock_wait: args.lock_wait,
+        split_rows: args.split_rows,
     };
     let (work, plan) = build_work(
         mode,

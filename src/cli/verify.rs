@@ -25,6 +25,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
         reject_dir: args.reject_dir.clone(),
         progress: Progress::quiet(),
         lock_wait: None,
+        split_rows: 0,
     };
     let (work, _) = build_work(
         mode,

@@ -29,7 +29,7 @@ use crate::transfer::load::encode::{
     binary_field, binary_row_start, text_field, BINARY_HEADER, BINARY_TRAILER,
 };
 use crate::transfer::load::orphans::Parents;
-use crate::transfer::load::pages::{Page, RowRef, TableReader};
+use crate::transfer::load::pages::{KeyRange, Page, RowRef, TableReader};
 use crate::transfer::load::rejects::{object, value_json, Reject, RejectSink};
 use crate::transfer::load::values::{convert, Cell, Outcome};
 use crate::transfer::model::{PgType, TableMap};
@@ -162,6 +162,20 @@ pub struct TableJob<'a> {
     /// Sum the rows sent with this hash (verification's, so that it need not read the source
     /// again; see [`TableStats::source_sums`]).
     pub checksum: Option<RowHash>,
+    /// Copy only this part of the table's key (a table copied in parallel streams); its
+    /// rejects go to a file of the part's own.
+    pub range: Option<KeyRange>,
+}
+
+impl TableJob<'_> {
+    /// A reader over the job's table, or its part.
+    fn reader(&self) -> Result<TableReader> {
+        let mut reader = TableReader::new(self.source_path, self.map, self.source_columns)?;
+        if let Some(range) = self.range {
+            reader.within(range)?;
+        }
+        Ok(reader)
+    }
 }
 
 /// The hash of one converted row, given a scratch buffer to reuse.
@@ -231,6 +245,9 @@ impl From<DieselError> for Attempt {
 pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableStats> {
     let started = Instant::now();
     let mut sink = RejectSink::new(job.reject_dir, &job.map.source);
+    if let Some(range) = job.range {
+        sink = sink.part(range.part);
+    }
     let target = copy_target(job.map)?;
     let fast = attempt(conn, job, &target, &mut sink, false);
     let (counters, isolated) = match fast {
@@ -531,7 +548,7 @@ fn copy_streaming(
 /// in a page handed back through `recycled` when there is one, until the table ends, a read
 /// fails, or the receiver is gone (the COPY ended early).
 fn read_pages(job: &TableJob<'_>, sender: &SyncSender<Result<Page>>, recycled: &Receiver<Page>) {
-    let mut reader = match TableReader::new(job.source_path, job.map, job.source_columns) {
+    let mut reader = match job.reader() {
         Ok(reader) => reader,
         Err(e) => {
             let _ = sender.send(Err(e));
@@ -562,8 +579,7 @@ fn copy_isolating(
 ) -> std::result::Result<Counters, Attempt> {
     let binary = job.map.binary_copy();
     let counters = Counters::default();
-    let mut reader =
-        TableReader::new(job.source_path, job.map, job.source_columns).map_err(Attempt::Other)?;
+    let mut reader = job.reader().map_err(Attempt::Other)?;
     let mut page = Page::default();
     let mut orphans: Vec<(usize, Vec<u8>)> = Vec::new();
     let mut orphan_rejects: Vec<Reject> = Vec::new();

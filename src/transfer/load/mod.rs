@@ -20,6 +20,7 @@ pub(crate) mod lock_watch;
 pub(crate) mod options;
 pub(crate) mod orphans;
 pub mod pages;
+pub(crate) mod parts;
 pub(crate) mod preflight;
 pub mod progress;
 pub mod rejects;

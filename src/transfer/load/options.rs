@@ -71,7 +71,13 @@ pub struct Options {
     /// How long a statement waits for a lock another session holds before the transfer gives
     /// up (`lock_timeout`); `None` waits as long as it takes, and the wait is shown meanwhile.
     pub lock_wait: Option<std::time::Duration>,
+    /// Tables with at least this many rows are copied in `jobs` parallel streams, by ranges of
+    /// their rowid (full mode); 0 never splits a table.
+    pub split_rows: u64,
 }
+
+/// The default of [`Options::split_rows`].
+pub const SPLIT_ROWS: u64 = 200_000;
 
 impl Options {
     /// Sets what a bulk load needs on one of the transfer's sessions

@@ -329,6 +329,20 @@ pub struct TableReader {
     utf8: bool,
     /// Rows read so far (the OFFSET of a table paged by position).
     position: i64,
+    /// Read only keys in this range ([`TableReader::within`]).
+    range: Option<KeyRange>,
+}
+
+/// A range of a table's integer key: the keys above `after` (all when `None`) up to and
+/// including `through` (all when `None`). One part of a table copied in parallel streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyRange {
+    /// The part's number, from 1.
+    pub part: usize,
+    /// The largest key of the part before, if any.
+    pub after: Option<i64>,
+    /// The largest key of this part; `None` for the last part.
+    pub through: Option<i64>,
 }
 
 /// The names of a row's key, as reject files and verification record it: the primary key
@@ -406,7 +420,21 @@ impl TableReader {
             done: false,
             utf8,
             position: 0,
+            range: None,
         })
+    }
+
+    /// Reads only the keys of `range`. The table must be read by one integer key (the rowid
+    /// or its alias).
+    pub fn within(&mut self, range: KeyRange) -> Result<()> {
+        if self.key_exprs.len() != 1 {
+            return Err(Error::Invalid(format!(
+                "table `{}` has no single integer key to read in parts",
+                self.table
+            )));
+        }
+        self.range = Some(range);
+        Ok(())
     }
 
     /// Fills `page` (emptied first) with the next rows; `false` at the end of the table.
@@ -420,6 +448,16 @@ impl TableReader {
         let order = self.key_exprs.join(", ");
         let mut sql = self.select.clone();
         let mut query_binds: Vec<&SrcValue> = Vec::new();
+        let mut conditions: Vec<String> = Vec::new();
+        if let Some(range) = self.range {
+            let key = &self.key_exprs[0];
+            if let (Some(after), None) = (range.after, &self.last_key) {
+                conditions.push(format!("{key} > {after}"));
+            }
+            if let Some(through) = range.through {
+                conditions.push(format!("{key} <= {through}"));
+            }
+        }
         if let (false, Some(last)) = (positional, &self.last_key) {
             let placeholders: Vec<String> = last
                 .iter()
@@ -430,14 +468,15 @@ impl TableReader {
                 })
                 .collect();
             if self.key_exprs.len() == 1 {
-                sql.push_str(&format!(
-                    " WHERE {} > {}",
-                    self.key_exprs[0], placeholders[0]
-                ));
+                conditions.push(format!("{} > {}", self.key_exprs[0], placeholders[0]));
             } else {
-                sql.push_str(&format!(" WHERE ({order}) > ({})", placeholders.join(", ")));
+                conditions.push(format!("({order}) > ({})", placeholders.join(", ")));
             }
             query_binds.extend(last.iter());
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
         }
         if positional {
             // A table scan returns rows in rowid order, and the read transaction keeps the

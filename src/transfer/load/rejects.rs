@@ -204,6 +204,8 @@ pub struct RejectSink {
     table: String,
     writer: Option<BufWriter<File>>,
     count: u64,
+    /// The part of a table copied in parallel streams, whose rejects have a file of their own.
+    part: Option<usize>,
 }
 
 impl RejectSink {
@@ -216,7 +218,15 @@ impl RejectSink {
             table: table.to_string(),
             writer: None,
             count: 0,
+            part: None,
         }
+    }
+
+    /// The sink of one part of the table (a table copied in parallel streams): its own file,
+    /// `<table>.part<N>.rejects.jsonl`, merged into the table's by [`merge_parts`].
+    pub fn part(mut self, part: usize) -> Self {
+        self.part = Some(part);
+        self
     }
 
     /// Rejected rows so far.
@@ -236,10 +246,48 @@ impl RejectSink {
                 }
             })
             .collect();
+        let part = self.part.map(|p| format!(".part{p}")).unwrap_or_default();
         format!(
-            "{safe}-{:08x}",
+            "{safe}-{:08x}{part}",
             xxhash_rust::xxh3::xxh3_64(self.table.as_bytes()) as u32
         )
+    }
+
+    /// Appends the reject files of the table's `parts` (in order) to the table's own file and
+    /// removes them; the table's file, if any row was rejected. Parts whose file is gone (merged
+    /// by an earlier attempt that stopped before recording it) are skipped.
+    pub fn merge_parts(&self, parts: usize) -> Result<Option<PathBuf>> {
+        let Some(whole) = self.final_path() else {
+            return Ok(None);
+        };
+        let io = |what: String| {
+            move |source| Error::Io {
+                context: what,
+                source,
+            }
+        };
+        for part in 1..=parts {
+            let Some(file) = RejectSink::new(self.dir.as_deref(), &self.table)
+                .part(part)
+                .final_path()
+            else {
+                continue;
+            };
+            let Ok(text) = std::fs::read(&file) else {
+                continue;
+            };
+            let mut out = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&whole)
+                .map_err(io(format!("cannot open `{}`", whole.display())))?;
+            out.write_all(&text)
+                .and_then(|()| out.sync_all())
+                .map_err(io(format!("cannot write `{}`", whole.display())))?;
+            std::fs::remove_file(&file)
+                .map_err(io(format!("cannot remove `{}`", file.display())))?;
+        }
+        Ok(whole.exists().then_some(whole))
     }
 
     fn partial_path(&self, dir: &Path) -> PathBuf {

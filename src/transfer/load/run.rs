@@ -25,7 +25,7 @@ use crate::transfer::load::state::{self, run_step, Done};
 pub use crate::transfer::load::data_only::{
     data_only_work, data_only_work_with_orm, ColumnSetting,
 };
-pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options};
+pub use crate::transfer::load::options::{default_reject_dir, IfExists, Mode, Options, SPLIT_ROWS};
 pub use crate::transfer::load::preflight::{check_reachable, preflight};
 
 /// Verifies every table of `work` against the source, and puts what the plan did not carry

@@ -14,6 +14,7 @@ use crate::dialect::{quote_ident, quote_literal};
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::copy::{copy_table, RowHash, TableJob, TableStats};
 use crate::transfer::load::options::{Mode, Options};
+use crate::transfer::load::parts;
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::report::TableReport;
 use crate::transfer::load::state::{self, mark_sql, Done};
@@ -39,7 +40,7 @@ pub(crate) fn load_table(
                 .unwrap_or_default(),
             false,
         ),
-        None => (copy_rows(options, conn, table, &copy_id)?, true),
+        None => (copy_rows(options, conn, table, &copy_id, done)?, true),
     };
     let mut report = table_report(table, stats);
     let index_id = format!("index:{}", table.map.source);
@@ -159,6 +160,7 @@ fn copy_rows(
     conn: &mut PgConnection,
     table: &WorkTable,
     copy_id: &str,
+    done: &Done,
 ) -> Result<TableStats> {
     let qualified = table.map.qualified_target();
     let exists = query_text(
@@ -208,6 +210,18 @@ fn copy_rows(
             Ok(TableStats::default())
         })
         .map_err(|e| options.target_error(&format!("creating table `{}`", table.map.target), e))?
+    } else if let Some(key) = parts::split_key(options, table) {
+        let stats = parts::InParts {
+            options,
+            table,
+            done,
+            key,
+            before,
+            checksum: (options.verify && foldable(&table.map)).then_some(row_hash as RowHash),
+        }
+        .copy(conn)?;
+        state::mark_done(options, conn, copy_id)?;
+        stats
     } else {
         let job = TableJob {
             source_path: &options.source,
@@ -221,6 +235,7 @@ fn copy_rows(
             // Verification's source side summed as the rows stream, so it needs no second
             // read of the source.
             checksum: (options.verify && foldable(&table.map)).then_some(row_hash as RowHash),
+            range: None,
         };
         copy_table(conn, &job)?
     };
