@@ -27,35 +27,41 @@ fn sums(verification: &serde_json::Value) -> Vec<(String, u64, String, String)> 
 
 #[test]
 fn the_sums_taken_during_the_copy_are_those_a_separate_verify_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = pg_db();
-    let chinook = chinook();
-    let migrated = run(
-        dir.path(),
-        &[
-            "migrate",
-            "--quiet",
-            "--format",
-            "json",
-            &chinook,
-            &target.url,
-        ],
-    );
-    exits(&migrated, 0);
-    let report: serde_json::Value = serde_json::from_slice(&migrated.stdout).unwrap();
-    let verified = run(
-        dir.path(),
-        &["verify", "--format", "json", &chinook, &target.url],
-    );
-    exits(&verified, 0);
-    let separate: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
-    let during = sums(&report["verification"]);
-    assert_eq!(during.len(), 11, "{during:?}");
-    assert_eq!(during, sums(&separate));
-    // Not vacuous: the checksums are of the rows, not constants.
-    assert!(during.iter().all(|(_, rows, source, target)| *rows > 0
-        && source == target
-        && source != "0".repeat(32).as_str()));
+    // Also with the tables of more than 100 rows copied in parts, each part summed as it is
+    // sent and read back as it commits.
+    for split in ["0", "100"] {
+        let dir = tempfile::tempdir().unwrap();
+        let target = pg_db();
+        let chinook = chinook();
+        let migrated = run(
+            dir.path(),
+            &[
+                "migrate",
+                "--quiet",
+                "--format",
+                "json",
+                "--split-rows",
+                split,
+                &chinook,
+                &target.url,
+            ],
+        );
+        exits(&migrated, 0);
+        let report: serde_json::Value = serde_json::from_slice(&migrated.stdout).unwrap();
+        let verified = run(
+            dir.path(),
+            &["verify", "--format", "json", &chinook, &target.url],
+        );
+        exits(&verified, 0);
+        let separate: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+        let during = sums(&report["verification"]);
+        assert_eq!(during.len(), 11, "{during:?}");
+        assert_eq!(during, sums(&separate), "--split-rows {split}");
+        // Not vacuous: the checksums are of the rows, not constants.
+        assert!(during.iter().all(|(_, rows, source, target)| *rows > 0
+            && source == target
+            && source != "0".repeat(32).as_str()));
+    }
 }
 
 #[test]
@@ -122,15 +128,16 @@ fn a_large_tables_read_back_in_two_halves_still_names_a_changed_row_in_either() 
 #[test]
 fn a_table_copied_in_parts_still_has_a_changed_a_missing_and_an_extra_row_named() {
     // The table is created in a step of its own before its parts are copied; stopped right
-    // there, a trigger is added that changes one row, drops another and adds one on the way
-    // in, and the resumed run's verification (summed during the parts' copies, read back after)
-    // must name all three.
+    // there, a trigger is added that changes one row, drops another and adds two on the way
+    // in (one inside a part that may already have been read back), and the resumed run's
+    // verification (summed during the parts' copies, each part read back as it commits) must
+    // name all four.
     let dir = tempfile::tempdir().unwrap();
     let source = sqlite_db();
     source.exec(
         "CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
-         INSERT INTO big SELECT i, 'row ' || i FROM n;",
+         INSERT INTO big SELECT i * 2, 'row ' || i FROM n;",
     );
     let src = source.path.display().to_string();
     let target = pg_db();
@@ -150,10 +157,11 @@ fn a_table_copied_in_parts_still_has_a_changed_a_missing_and_an_extra_row_named(
     target.exec(
         "CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
-             IF NEW.id = 3 THEN NEW.payload := 'changed'; END IF;
-             IF NEW.id = 15000 THEN RETURN NULL; END IF;
-             IF NEW.id = 19999 THEN
-                 INSERT INTO big VALUES (50000, 'extra');
+             IF NEW.id = 4 THEN NEW.payload := 'changed'; END IF;
+             IF NEW.id = 30000 THEN RETURN NULL; END IF;
+             IF NEW.id = 39998 THEN
+                 -- One above every key, one inside the first part's range.
+                 INSERT INTO big VALUES (50001, 'extra'), (3, 'extra');
              END IF;
              RETURN NEW;
          END $$;
@@ -164,7 +172,7 @@ fn a_table_copied_in_parts_still_has_a_changed_a_missing_and_an_extra_row_named(
     let output = run(dir.path(), &resume);
     exits(&output, 1);
     let text = String::from_utf8_lossy(&output.stdout);
-    for id in ["id=3", "id=15000", "id=50000"] {
+    for id in ["id=4", "id=30000", "id=50001", "id=3"] {
         assert!(text.contains(id), "row {id} is named: {text}");
     }
     assert!(!text.contains("verification: ok"), "{text}");

@@ -208,6 +208,10 @@ pub struct TableStats {
     /// COPY (not after the server refused some: those rows are absent from the target).
     #[serde(skip)]
     pub source_sums: Option<(u64, u128)>,
+    /// The same sums read back from PostgreSQL when the copy already did (a table copied in
+    /// parts reads each part back right after it commits).
+    #[serde(skip)]
+    pub target_sums: Option<(u64, u128)>,
 }
 
 /// Counters shared by the attempt's closures.
@@ -283,6 +287,7 @@ pub fn copy_table(conn: &mut PgConnection, job: &TableJob<'_>) -> Result<TableSt
         warnings: counters.warnings.take(),
         source_sums: (job.checksum.is_some() && !isolated)
             .then(|| (counters.written.get(), counters.sum.get())),
+        target_sums: None,
     })
 }
 

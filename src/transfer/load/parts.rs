@@ -23,6 +23,7 @@ use crate::transfer::load::pages::{self, KeyRange};
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::rejects::RejectSink;
 use crate::transfer::load::state::{self, mark_sql, Done};
+use crate::transfer::load::verify::TableToCheck;
 use crate::transfer::load::work::WorkTable;
 use crate::transfer::model::SourceKey;
 use crate::transfer::plan::Statement;
@@ -110,7 +111,26 @@ impl InParts<'_> {
         }
         let sink = RejectSink::new(Some(&self.options.reject_dir), &self.table.map.source);
         let reject_file = sink.merge_parts(created.ranges.len())?;
-        Ok(whole(created.stats, parts, reject_file, started))
+        let mut stats = whole(created.stats, parts, reject_file, started);
+        if let Some((rows, _)) = stats.target_sums {
+            // A row that arrived in a part already read back (written by something else than
+            // the copy) would escape the parts' sums: the whole table's count must agree, or
+            // the table is read back whole.
+            if self.target_rows(conn)? != rows {
+                stats.target_sums = None;
+            }
+        }
+        Ok(stats)
+    }
+
+    fn target_rows(&self, conn: &mut PgConnection) -> Result<u64> {
+        let qualified = self.table.map.qualified_target();
+        let count = crate::transfer::pg::query_text(
+            conn,
+            &format!("SELECT count(*)::text AS value FROM {qualified}"),
+        )
+        .map_err(|e| self.options.target_error("counting a table's rows", e))?;
+        Ok(count.and_then(|c| c.parse().ok()).unwrap_or(u64::MAX))
     }
 
     fn connection(&self) -> Result<PgConnection> {
@@ -207,11 +227,50 @@ impl InParts<'_> {
             self.options.progress.rows(label, total);
         };
         let after = [mark_sql(&id)];
-        let stats = copy_table(conn, &self.job(&[], &after, range, &progress))?;
+        let mut stats = copy_table(conn, &self.job(&[], &after, range, &progress))?;
         crate::transfer::fault_point(&format!("copied:{}:part{}", label, range.part));
         let detail = serde_json::to_string(&stats).expect("stats serialize");
         state::record_detail(self.options, conn, &id, &detail)?;
+        if stats.source_sums.is_some() {
+            stats.target_sums = self.read_back(conn, range)?;
+        }
         Ok(stats)
+    }
+
+    /// Verification's target side of one committed part, read back on its own connection while
+    /// other parts still load; `None` when the target has no column holding the key.
+    fn read_back(&self, conn: &mut PgConnection, range: KeyRange) -> Result<Option<(u64, u128)>> {
+        let rowid = self.table.rowid_column.as_deref();
+        let Some(column) = self
+            .table
+            .map
+            .columns
+            .iter()
+            .find(|c| Some(c.source.as_str()) == rowid)
+        else {
+            return Ok(None);
+        };
+        let key = quote_ident(&column.target).map_err(Error::Invalid)?;
+        let mut filter = Vec::new();
+        if let Some(after) = range.after {
+            filter.push(format!("{key} > {after}"));
+        }
+        if let Some(through) = range.through {
+            filter.push(format!("{key} <= {through}"));
+        }
+        if filter.is_empty() {
+            filter.push("true".into());
+        }
+        let check = TableToCheck {
+            source_path: &self.options.source,
+            map: &self.table.map,
+            source_columns: &self.table.source_columns,
+            rowid_column: rowid,
+            skip: None,
+        };
+        check
+            .target_checksum_where(conn, &filter.join(" AND "))
+            .map(Some)
     }
 
     fn job<'j>(
@@ -265,12 +324,15 @@ fn whole(
     reject_file: Option<std::path::PathBuf>,
     started: Instant,
 ) -> TableStats {
-    let sums = parts
-        .iter()
-        .map(|p| p.source_sums)
-        .try_fold((0u64, 0u128), |(n, sum), part| {
-            part.map(|(pn, psum)| (n + pn, sum.wrapping_add(psum)))
-        });
+    let add = |side: fn(&TableStats) -> Option<(u64, u128)>| {
+        parts
+            .iter()
+            .map(side)
+            .try_fold((0u64, 0u128), |(n, sum), part| {
+                part.map(|(pn, psum)| (n + pn, sum.wrapping_add(psum)))
+            })
+    };
+    let (source_sums, target_sums) = (add(|p| p.source_sums), add(|p| p.target_sums));
     TableStats {
         rows_read: parts.iter().map(|p| p.rows_read).sum(),
         rows_written: parts.iter().map(|p| p.rows_written).sum(),
@@ -285,7 +347,8 @@ fn whole(
             .into_iter()
             .chain(parts.into_iter().flat_map(|p| p.warnings))
             .collect(),
-        source_sums: sums,
+        source_sums,
+        target_sums: source_sums.and(target_sums),
     }
 }
 

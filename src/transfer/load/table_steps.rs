@@ -50,7 +50,11 @@ pub(crate) fn load_table(
             .extend(build_indexes(options, conn, table, &index_id)?);
     }
     if let Some(source) = report.stats.source_sums {
-        report.early_sums = Some(read_back(options, conn, table, source)?);
+        report.early_sums = Some(match report.stats.target_sums {
+            // Read back part by part as the parts committed (`parts.rs`).
+            Some(target) => (Some(source), Some(target), 0.0),
+            None => read_back(options, conn, table, source)?,
+        });
     }
     Ok(report)
 }
