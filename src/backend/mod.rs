@@ -14,13 +14,14 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
-/// Implements [`Executor`] for a Diesel connection whose backend module defines `$bind` (its
-/// form of a parameter, with `all(&[Value])`) and a [`dynamic::Bind`] impl for it. Written once
-/// here so both built-in backends run statements the same way.
+/// Implements [`Executor`] for a Diesel connection whose backend module implements
+/// [`dynamic::Bind`] for [`Value`]. Written once here so both built-in backends run statements
+/// the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
-        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`. `keyed`:
+    ($conn:ty, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
+        /// Looks `sql` up ([`statement_cache::statement`](crate::backend::statement_cache)) and
+        /// hands Diesel's query for it to `run`, with its slot set on this thread. `keyed`:
         /// whether Diesel will ask the query for its id (see `statement_cache.rs`): it does for
         /// a query it loads, which it takes by value, but not for a statement it executes,
         /// which it takes by reference (`&T`'s id in Diesel ignores `T::query_id`), so there a
@@ -30,20 +31,18 @@ macro_rules! dynamic_executor {
             params: &[Value],
             keyed: bool,
             run: impl FnOnce(
-                $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
+                $crate::backend::dynamic::DynQuery<'_, Value>,
             ) -> diesel::QueryResult<R>,
         ) -> Result<R> {
-            let parts = $crate::sql::cached_parts(sql, params.len())
-                .map_err(|e| $crate::backend::statement_error(sql, e))?;
-            let binds = $bind::all(params);
-            let slot = keyed
-                .then(|| $crate::backend::statement_cache::slot(sql, $signature(params)))
-                .flatten();
-            let _slot = $crate::backend::statement_cache::enter(slot);
+            let signature = if keyed { $signature(params) } else { None };
+            let statement =
+                $crate::backend::statement_cache::statement(sql, params.len(), signature)
+                    .map_err(|e| $crate::backend::statement_error(sql, e))?;
+            let _slot = $crate::backend::statement_cache::enter(statement.slot);
             run($crate::backend::dynamic::DynQuery {
                 sql,
-                parts: &parts,
-                binds: &binds,
+                parts: &statement.parts,
+                binds: params,
             })
             .map_err(|e| Error::database(e, Some($driver)))
         }
@@ -61,24 +60,44 @@ macro_rules! dynamic_executor {
                 })
             }
 
+            fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+                // Read like `query`, without collecting: a point read makes no vector of rows.
+                run_dynamic(sql, params, true, |query| {
+                    let mut rows = diesel::RunQueryDsl::load_iter::<
+                        Row,
+                        diesel::connection::DefaultLoadingMode,
+                    >(query, self)?;
+                    let Some(first) = rows.next().transpose()? else {
+                        return Ok((None, 0));
+                    };
+                    let mut count = 1;
+                    for row in rows {
+                        row?;
+                        count += 1;
+                    }
+                    Ok((Some(first), count))
+                })
+            }
+
             fn query_each(
                 &mut self,
                 sql: &str,
                 params: &[Value],
                 each: &mut dyn FnMut(Row) -> Result<()>,
             ) -> Result<()> {
-                let parts = $crate::sql::cached_parts(sql, params.len())
-                    .map_err(|e| $crate::backend::statement_error(sql, e))?;
-                let binds = $bind::all(params);
+                let statement = $crate::backend::statement_cache::statement(
+                    sql,
+                    params.len(),
+                    $signature(params),
+                )
+                .map_err(|e| $crate::backend::statement_error(sql, e))?;
                 let query = $crate::backend::dynamic::DynQuery {
                     sql,
-                    parts: &parts,
-                    binds: &binds,
+                    parts: &statement.parts,
+                    binds: params,
                 };
                 let database = |e| Error::database(e, Some($driver));
-                let slot = $crate::backend::statement_cache::enter(
-                    $crate::backend::statement_cache::slot(sql, $signature(params)),
-                );
+                let slot = $crate::backend::statement_cache::enter(statement.slot);
                 let rows = diesel::RunQueryDsl::load_iter::<Row, $streaming>(query, self)
                     .map_err(database)?;
                 // Prepared by now: statements that `each` runs set their own slots.
@@ -140,6 +159,15 @@ pub trait Executor {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize>;
     /// Runs a query with `$N` parameters and returns every row.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs a query with `$N` parameters and returns its first row (if any) and how many rows
+    /// it returned; what [`query_one`](trait.Executor.html#method.query_one) and
+    /// [`query_opt`](trait.Executor.html#method.query_opt) check. The default takes them
+    /// from [`Executor::query`]; the built-in backends read the rows without collecting them.
+    fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        let rows = self.query(sql, params)?;
+        let count = rows.len();
+        Ok((rows.into_iter().next(), count))
+    }
     /// Runs a query with `$N` parameters and calls `each` with its rows in order, holding one
     /// at a time, so a result of any size reads in constant memory; an error from `each` stops
     /// the query and is returned. The built-in backends stream (SQLite steps its statement,
@@ -202,6 +230,10 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         (**self).query(sql, params)
     }
 
+    fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        (**self).query_first(sql, params)
+    }
+
     fn query_each(
         &mut self,
         sql: &str,
@@ -251,6 +283,10 @@ impl Executor for &(dyn Backend + '_) {
         Backend::query(*self, sql, params)
     }
 
+    fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        Backend::query_first(*self, sql, params)
+    }
+
     fn query_each(
         &mut self,
         sql: &str,
@@ -297,6 +333,15 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
 
     /// Runs one query on a pooled connection and returns every row.
     fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+
+    /// Runs one query on a pooled connection and returns its first row (if any) and how many
+    /// rows it returned (see [`Executor::query_first`]). The default takes them from
+    /// [`Backend::query`].
+    fn query_first(&self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        let rows = self.query(sql, params)?;
+        let count = rows.len();
+        Ok((rows.into_iter().next(), count))
+    }
 
     /// Runs several `;`-separated statements without parameters on one pooled connection.
     fn batch_execute(&self, sql: &str) -> Result<()>;
@@ -426,12 +471,12 @@ impl dyn Backend + '_ {
 
     /// Runs a query that must return exactly one row.
     pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
-        exactly_one(self.query(sql, params)?)
+        exactly_one(self.query_first(sql, params)?)
     }
 
     /// Runs a query that returns at most one row.
     pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        at_most_one(self.query(sql, params)?)
+        at_most_one(self.query_first(sql, params)?)
     }
 }
 
@@ -464,28 +509,27 @@ impl dyn Executor + '_ {
 
     /// Runs a query that must return exactly one row, on this connection.
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
-        exactly_one(self.query(sql, params)?)
+        exactly_one(self.query_first(sql, params)?)
     }
 
     /// Runs a query that returns at most one row, on this connection.
     pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        at_most_one(self.query(sql, params)?)
+        at_most_one(self.query_first(sql, params)?)
     }
 }
 
-fn exactly_one(mut rows: Vec<Row>) -> Result<Row> {
-    match rows.len() {
-        1 => Ok(rows.remove(0)),
-        n => Err(Error::Statement(format!(
+fn exactly_one((first, count): (Option<Row>, usize)) -> Result<Row> {
+    match (first, count) {
+        (Some(row), 1) => Ok(row),
+        (_, n) => Err(Error::Statement(format!(
             "expected exactly one row, got {n}"
         ))),
     }
 }
 
-fn at_most_one(mut rows: Vec<Row>) -> Result<Option<Row>> {
-    match rows.len() {
-        0 => Ok(None),
-        1 => Ok(Some(rows.remove(0))),
+fn at_most_one((first, count): (Option<Row>, usize)) -> Result<Option<Row>> {
+    match count {
+        0 | 1 => Ok(first),
         n => Err(Error::Statement(format!(
             "expected at most one row, got {n}"
         ))),
