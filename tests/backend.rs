@@ -555,3 +555,43 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    fn every_executed_statement_keeps_its_own_prepared_form_on_every_connection(kind) {
+        // Statements Diesel executes are keyed by a slot type each, for the first 64 of the
+        // process, and by their text after that: more distinct statements than that, from
+        // threads over a pool of two connections, each write what their own text says.
+        let (config, _guard) = config(kind);
+        let db = Registry::with_defaults().connect(&config.with_max_connections(2)).unwrap();
+        db.batch_execute("CREATE TABLE e (t BIGINT, k BIGINT, v BIGINT, PRIMARY KEY (t, k))").unwrap();
+        let threads: Vec<_> = (0..3i64)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for round in 0..2i64 {
+                        for k in 0..80i64 {
+                            // A different order per thread and round (3 and 7 are prime to 80).
+                            let k = (k * [1, 3, 7][t as usize] + round) % 80;
+                            if round == 0 {
+                                let sql = format!("INSERT INTO e (t, k, v) VALUES ($1, {k}, $2 + {k})");
+                                assert_eq!(db.execute(&sql, &[Value::Int(t), Value::Int(1000 * t)]).unwrap(), 1);
+                            } else {
+                                let sql = format!("UPDATE e SET v = v * 2 WHERE t = $1 AND k = {k}");
+                                assert_eq!(db.execute(&sql, &[Value::Int(t)]).unwrap(), 1, "{sql}");
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let rows = db.query("SELECT t, k, v FROM e ORDER BY t, k", &[]).unwrap();
+        assert_eq!(rows.len(), 240);
+        for row in rows {
+            let (t, k) = (row.get::<i64, _>("t").unwrap(), row.get::<i64, _>("k").unwrap());
+            assert_eq!(row.get::<i64, _>("v").unwrap(), 2 * (1000 * t + k), "t {t} k {k}");
+        }
+    }
+}

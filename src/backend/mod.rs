@@ -20,49 +20,81 @@ use crate::value::{Row, Value};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
     ($conn:ty, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
-        /// Looks `sql` up ([`statement_cache::statement`](crate::backend::statement_cache)) and
-        /// hands Diesel's query for it to `run`, with its slot set on this thread. `keyed`:
-        /// whether Diesel will ask the query for its id (see `statement_cache.rs`): it does for
-        /// a query it loads, which it takes by value, but not for a statement it executes,
-        /// which it takes by reference (`&T`'s id in Diesel ignores `T::query_id`), so there a
-        /// slot would be looked up for nothing.
+        /// Looks `sql` up ([`statement_cache::statement`](crate::backend::statement_cache))
+        /// and hands Diesel's query for it and its slot to `run`. A query Diesel loads finds
+        /// its slot set on this thread; one it executes is keyed by the slot's type instead
+        /// (see `statement_cache.rs`), so `executed` asks for a slot of that kind.
         fn run_dynamic<R>(
             sql: &str,
             params: &[Value],
-            keyed: bool,
+            executed: bool,
             run: impl FnOnce(
                 $crate::backend::dynamic::DynQuery<'_, Value>,
+                Option<u16>,
             ) -> diesel::QueryResult<R>,
         ) -> Result<R> {
-            let signature = if keyed { $signature(params) } else { None };
-            let statement =
-                $crate::backend::statement_cache::statement(sql, params.len(), signature)
-                    .map_err(|e| $crate::backend::statement_error(sql, e))?;
-            let _slot = $crate::backend::statement_cache::enter(statement.slot);
-            run($crate::backend::dynamic::DynQuery {
+            use $crate::backend::statement_cache;
+            let signature = $signature(params).map(|signature| {
+                if executed {
+                    signature | statement_cache::EXECUTED
+                } else {
+                    signature
+                }
+            });
+            let statement = statement_cache::statement(sql, params.len(), signature)
+                .map_err(|e| $crate::backend::statement_error(sql, e))?;
+            let _slot = statement_cache::enter(if executed { None } else { statement.slot });
+            let query = $crate::backend::dynamic::DynQuery {
                 sql,
                 parts: &statement.parts,
                 binds: params,
-            })
-            .map_err(|e| Error::database(e, Some($driver)))
+            };
+            run(query, statement.slot).map_err(|e| Error::database(e, Some($driver)))
+        }
+
+        /// Executes `query` keyed by its executed slot's type, or by its text without one.
+        fn execute_in_slot(
+            query: $crate::backend::dynamic::DynQuery<'_, Value>,
+            slot: Option<u16>,
+            conn: &mut $conn,
+        ) -> diesel::QueryResult<usize> {
+            fn run<K: 'static>(
+                query: $crate::backend::dynamic::DynQuery<'_, Value>,
+                conn: &mut $conn,
+            ) -> diesel::QueryResult<usize> {
+                diesel::RunQueryDsl::execute(
+                    $crate::backend::dynamic::Executed::<Value, K>::new(query),
+                    conn,
+                )
+            }
+            type Run = for<'q, 'c> fn(
+                $crate::backend::dynamic::DynQuery<'q, Value>,
+                &'c mut $conn,
+            ) -> diesel::QueryResult<usize>;
+            static BY_SLOT: [Run; $crate::backend::statement_cache::EXECUTED_SLOTS] =
+                $crate::backend::dynamic::executed_by_slot!(run);
+            match slot {
+                Some(slot) => BY_SLOT[usize::from(slot)](query, conn),
+                None => diesel::RunQueryDsl::execute(query, conn),
+            }
         }
 
         impl $crate::backend::Executor for $conn {
             fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-                run_dynamic(sql, params, false, |query| {
-                    diesel::RunQueryDsl::execute(query, self)
+                run_dynamic(sql, params, true, |query, slot| {
+                    execute_in_slot(query, slot, self)
                 })
             }
 
             fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-                run_dynamic(sql, params, true, |query| {
+                run_dynamic(sql, params, false, |query, _| {
                     diesel::RunQueryDsl::load(query, self)
                 })
             }
 
             fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
                 // Read like `query`, without collecting: a point read makes no vector of rows.
-                run_dynamic(sql, params, true, |query| {
+                run_dynamic(sql, params, false, |query, _| {
                     let mut rows = diesel::RunQueryDsl::load_iter::<
                         Row,
                         diesel::connection::DefaultLoadingMode,
@@ -833,6 +865,46 @@ pub(crate) mod dynamic {
     impl<B> Query for DynQuery<'_, B> {
         type SqlType = Untyped;
     }
+
+    /// A [`DynQuery`] that Diesel executes, keyed by the slot type `K`
+    /// ([`super::statement_cache::ExecutedSlot`]). Diesel takes an executed statement by
+    /// reference and asks the reference for its id, which comes from the referent's type
+    /// alone: so the type itself carries the slot, and each slot's copy of the execute path is
+    /// compiled ([`executed_by_slot!`]).
+    pub(crate) struct Executed<'a, B, K>(pub(crate) DynQuery<'a, B>, std::marker::PhantomData<K>);
+
+    impl<'a, B, K> Executed<'a, B, K> {
+        pub(crate) fn new(query: DynQuery<'a, B>) -> Self {
+            Executed(query, std::marker::PhantomData)
+        }
+    }
+
+    impl<B, K: 'static> QueryId for Executed<'_, B, K> {
+        type QueryId = K;
+        const HAS_STATIC_QUERY_ID: bool = true;
+    }
+
+    impl<DB: DieselBackend, B: Bind<DB>, K> QueryFragment<DB> for Executed<'_, B, K> {
+        fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            self.0.walk_ast(out)
+        }
+    }
+
+    impl<B, K, Conn> RunQueryDsl<Conn> for Executed<'_, B, K> {}
+
+    /// `[run::<ExecutedSlot<0>>, run::<ExecutedSlot<1>>, ...]`, one function per executed
+    /// slot ([`super::statement_cache::EXECUTED_SLOTS`] of them).
+    macro_rules! executed_by_slot {
+        ($run:ident) => {
+            $crate::backend::dynamic::executed_by_slot!($run; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22
+                23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49
+                50 51 52 53 54 55 56 57 58 59 60 61 62 63)
+        };
+        ($run:ident; $($n:literal)*) => {
+            [$($run::<$crate::backend::statement_cache::ExecutedSlot<$n>>),*]
+        };
+    }
+    pub(crate) use executed_by_slot;
 
     impl<B, Conn> RunQueryDsl<Conn> for DynQuery<'_, B> {}
 

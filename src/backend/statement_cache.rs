@@ -61,11 +61,30 @@ static TYPE_IDS: LazyLock<[[TypeId; 32]; 32]> = LazyLock::new(
     || slot_table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31),
 );
 
-/// Statement text and parameter signature -> slot, for the whole process. Never changes an
-/// entry once made.
-type Assigned = HashMap<(Box<str>, u64), u16>;
+/// Statement text and parameter signature -> slot, for the whole process, and how many slots
+/// of each kind are given. Never changes an entry once made.
+#[derive(Default)]
+struct Assigned {
+    slots: HashMap<(Box<str>, u64), u16>,
+    loaded: usize,
+    executed: usize,
+}
 
 static ASSIGNED: LazyLock<Mutex<Assigned>> = LazyLock::new(Default::default);
+
+/// Marks the signature of a statement Diesel executes: its slot is one of
+/// [`EXECUTED_SLOTS`], a [`ExecutedSlot`] type (signatures use at most 60 bits).
+pub(crate) const EXECUTED: u64 = 1 << 63;
+
+/// How many statements that Diesel executes get a slot. Each is a copy of Diesel's execute
+/// path compiled for its [`ExecutedSlot`] type, per backend, so there are fewer of these than
+/// of the slots of loaded statements, which cost nothing in code.
+pub(crate) const EXECUTED_SLOTS: usize = 64;
+
+/// The key type of an executed statement's slot `N`: Diesel takes such a statement by
+/// reference, and a reference's id comes from its referent's type alone, so the slot must be
+/// a type when the code is compiled ([`crate::backend::dynamic::Executed`]).
+pub(crate) struct ExecutedSlot<const N: u16>;
 
 /// Builds [`TextHasher`]s, for maps keyed by statement text.
 type TextHashBuilder = std::hash::BuildHasherDefault<TextHasher>;
@@ -265,20 +284,27 @@ pub(crate) fn sqlite_signature(_params: &[Value]) -> Option<u64> {
 }
 
 /// The slot of `sql` with parameters of `signature` in the process-wide table, given now if it
-/// has none and one is left.
+/// has none and one of its kind ([`EXECUTED`] or not) is left.
 fn assign(sql: &str, signature: u64) -> Option<u16> {
     let mut assigned = ASSIGNED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let next = assigned.len();
-    match assigned.get(&(sql.into(), signature)) {
-        Some(slot) => Some(*slot),
-        None if next < SLOTS => {
-            assigned.insert((sql.into(), signature), next as u16);
-            Some(next as u16)
-        }
-        None => None,
+    if let Some(slot) = assigned.slots.get(&(sql.into(), signature)) {
+        return Some(*slot);
     }
+    let slot = if signature & EXECUTED != 0 {
+        (assigned.executed < EXECUTED_SLOTS).then(|| {
+            assigned.executed += 1;
+            assigned.executed - 1
+        })?
+    } else {
+        (assigned.loaded < SLOTS).then(|| {
+            assigned.loaded += 1;
+            assigned.loaded - 1
+        })?
+    };
+    assigned.slots.insert((sql.into(), signature), slot as u16);
+    Some(slot as u16)
 }
 
 /// Sets the slot of the statement this thread is about to hand Diesel, until the guard drops.
@@ -391,6 +417,25 @@ mod tests {
                 .slot,
             first.slot
         );
+    }
+
+    #[test]
+    fn executed_statements_take_slots_of_their_own_kind() {
+        let sql = "UPDATE t SET v = $1 -- executed slots test";
+        let executed = statement(sql, 1, Some(EXECUTED | 3)).unwrap().slot.unwrap();
+        assert!(usize::from(executed) < EXECUTED_SLOTS);
+        assert_eq!(
+            statement(sql, 1, Some(EXECUTED | 3)).unwrap().slot,
+            Some(executed)
+        );
+        let there = std::thread::spawn(move || statement(sql, 1, Some(EXECUTED | 3)).unwrap().slot);
+        assert_eq!(there.join().unwrap(), Some(executed));
+        // Loaded, the same text is another statement with a slot of the other kind.
+        assert!(statement(sql, 1, Some(3)).unwrap().slot.is_some());
+        let assigned = ASSIGNED.lock().unwrap();
+        assert_eq!(assigned.slots[&(sql.into(), EXECUTED | 3)], executed);
+        assert!(assigned.slots.contains_key(&(sql.into(), 3)));
+        assert!(assigned.executed <= EXECUTED_SLOTS && assigned.loaded <= SLOTS);
     }
 
     #[test]
