@@ -834,16 +834,18 @@ pub(crate) mod dynamic {
 
     use crate::sql::Part;
 
-    /// A backend's form of one parameter, pushed where its `$N` stands.
+    /// How a parameter is pushed where its `$N` stands; each backend implements it for
+    /// [`crate::Value`], so the values bind themselves.
     pub(crate) trait Bind<DB: DieselBackend> {
         /// Pushes this value as a bind parameter of its SQL type.
         fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
     }
 
-    /// A statement cut at its placeholders ([`crate::sql::cached_parts`]) with the binds in
+    /// A statement cut at its placeholders ([`crate::sql::parts`]) with the binds in
     /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement, so running
     /// a statement again does not prepare it again: keyed by the statement's slot when it has
-    /// one ([`super::statement_cache`]), else by its SQL text.
+    /// one ([`super::statement_cache`]; [`Executed`] when Diesel executes it), else by its SQL
+    /// text.
     pub(crate) struct DynQuery<'a, B> {
         pub(crate) sql: &'a str,
         pub(crate) parts: &'a [Part],

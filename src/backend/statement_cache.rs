@@ -14,18 +14,23 @@
 //! ([`enter`]), and [`crate::backend::dynamic::DynQuery`]'s `QueryId::query_id` hands Diesel
 //! that slot's `TypeId` instead of asking for the text.
 //!
-//! Diesel asks for the id only of a query it loads (`query`, `query_each`): a statement it
+//! Diesel asks for that id only of a query it loads (`query`, `query_each`): a statement it
 //! executes (`execute`) it takes by reference, and a reference's id in Diesel 2.3 comes from
-//! the referent's `HAS_STATIC_QUERY_ID` alone, never from its `query_id`. So statements run with
-//! `execute` stay keyed by their text and get no slot.
+//! the referent's type alone (`HAS_STATIC_QUERY_ID`, `QueryId`), never from its `query_id`. So
+//! an executed statement's slot is a type, [`ExecutedSlot`], that the query is wrapped in
+//! ([`crate::backend::dynamic::Executed`]); each of the [`EXECUTED_SLOTS`] is a copy of
+//! Diesel's execute path compiled for its type, chosen from a table by the slot's number.
 //!
 //! A slot is given to one statement for the life of the process, by a process-wide table, so
 //! it means the same statement on every connection of every pool, whichever thread runs it
-//! (a pooled connection moves between threads). The first [`SLOTS`] statements take them;
-//! later ones, and statements with more than [`MAX_TYPED_PARAMS`] parameters on PostgreSQL,
-//! go on being keyed by their text, as before. Each thread remembers, by text, the cut and the
-//! slots it has looked up ([`statement`]), so the table's lock is taken once per statement and
-//! thread, and lexing a statement (about a tenth of a SQLite point read) once per thread.
+//! (a pooled connection moves between threads). The first [`SLOTS`] loaded statements and the
+//! first [`EXECUTED_SLOTS`] executed ones take them; later ones, and statements with more than
+//! [`MAX_TYPED_PARAMS`] parameters on PostgreSQL, go on being keyed by their text.
+//!
+//! Each thread remembers, by text, the cut and the slots it has looked up ([`statement`]), so
+//! the table's lock is taken once per statement and thread, and lexing a statement (about a
+//! tenth of a SQLite point read) once per thread. A small table by the address the text was
+//! passed at answers a statement passed again from the same string without hashing its text.
 
 use std::any::TypeId;
 use std::cell::{Cell, RefCell};
