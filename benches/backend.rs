@@ -4,7 +4,9 @@
 //! Run with `cargo bench --bench backend`. PostgreSQL is a throwaway server started from the
 //! installed binaries, or `DATABASE_URL` when set (the bench creates and drops its own table
 //! there). Prints a table; asserts nothing about time. The two ways of each case run in
-//! alternating rounds, so drift in the machine's speed hits both alike.
+//! alternating rounds, short ones (a few milliseconds on SQLite), so drift in the machine's
+//! speed hits both alike: with five long rounds, a slow spell of a shared machine that fell
+//! on one way's rounds moved the comparison by tens of percent from run to run.
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +26,7 @@ diesel::table! {
 }
 
 const ROWS: i64 = 10_000;
-const ROUNDS: usize = 5;
+const ROUNDS: i64 = 40;
 
 /// Latencies of one way of doing one case, over all rounds.
 #[derive(Default)]
@@ -142,12 +144,8 @@ fn create_table(db: &dyn Backend) {
     .unwrap();
 }
 
-fn run(
-    backend: &'static str,
-    db: &dyn Backend,
-    typed: &dyn Typed,
-    ops_per_round: i64,
-) -> Vec<Case> {
+fn run(backend: &'static str, db: &dyn Backend, typed: &dyn Typed, ops: i64) -> Vec<Case> {
+    let ops_per_round = ops / ROUNDS;
     create_table(db);
     let mut read = Case {
         backend,
@@ -174,7 +172,7 @@ fn run(
             [false, true]
         };
         for dynamic in order {
-            for n in 0..ops_per_round {
+            for n in round * ops_per_round..(round + 1) * ops_per_round {
                 if dynamic {
                     read.dynamic.time(|| {
                         std::hint::black_box(dynamic_read(db, id(n)));
@@ -185,7 +183,7 @@ fn run(
                     });
                 }
             }
-            for n in 0..ops_per_round / 2 {
+            for n in round * ops_per_round / 2..(round + 1) * ops_per_round / 2 {
                 let name = format!("new {round} {n}");
                 if dynamic {
                     insert.dynamic.time(|| dynamic_insert(db, &name, n as f64));
@@ -299,7 +297,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = SqliteBackend::connect(&DbConfig::sqlite(dir.path().join("bench.db")))
         .expect("open SQLite");
-    cases.extend(run("sqlite", &sqlite, sqlite.pool(), 20_000));
+    cases.extend(run("sqlite", &sqlite, sqlite.pool(), 100_000));
 
     let server;
     let url = match std::env::var("DATABASE_URL") {
@@ -314,7 +312,7 @@ fn main() {
     };
     let postgres =
         PostgresBackend::connect(&DbConfig::from_url(url)).expect("connect to PostgreSQL");
-    cases.extend(run("postgres", &postgres, postgres.pool(), 4_000));
+    cases.extend(run("postgres", &postgres, postgres.pool(), 20_000));
 
     print(&cases);
 }

@@ -190,7 +190,7 @@ pub fn segments(sql: &str, given: usize) -> Result<Vec<Segment<'_>>, String> {
 }
 
 /// A part of a statement cut at its placeholders, by byte range of the statement's text, so
-/// the cut can be kept apart from the text (see [`cached_parts`]).
+/// the cut can be kept apart from the text (see [`parts`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
     /// This range of the text, sent as is.
@@ -199,54 +199,12 @@ pub enum Part {
     Param(usize),
 }
 
-/// The most statements [`cached_parts`] keeps per thread before it starts over.
-const CACHED_STATEMENTS: usize = 1024;
-
-/// Cut statements by text, with the parameter count they were checked against.
-type Cuts = std::collections::HashMap<Box<str>, (std::rc::Rc<[Part]>, usize), TextHashBuilder>;
-
-/// Builds [`TextHasher`]s, for maps keyed by statement text.
-pub(crate) type TextHashBuilder = std::hash::BuildHasherDefault<TextHasher>;
-
-thread_local! {
-    static CUTS: std::cell::RefCell<Cuts> = std::cell::RefCell::new(Cuts::default());
-}
-
-/// FxHash (rustc's hasher), eight bytes a step. The keys are the application's own SQL, so
-/// resisting crafted collisions matters less than hashing a statement in a few dozen
-/// instructions instead of SipHash's few hundred.
-#[derive(Default)]
-pub(crate) struct TextHasher(u64);
-
-impl std::hash::Hasher for TextHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// [`segments`], remembered per thread by SQL text: backends send the same statements again and
-/// again, and lexing one cost a point read about a tenth of its time. Checks the placeholders
-/// against `given` the same way; an error is not remembered. The cache holds at most
-/// 1,024 texts per thread and starts over when full, so SQL built with literals
-/// in it cannot grow it without bound.
-pub fn cached_parts(sql: &str, given: usize) -> Result<std::rc::Rc<[Part]>, String> {
-    if let Some(parts) = CUTS.with(|cuts| match cuts.borrow().get(sql) {
-        Some((parts, checked)) if *checked == given => Some(parts.clone()),
-        _ => None,
-    }) {
-        return Ok(parts);
-    }
+/// [`segments`] by byte range instead of by slice, so a backend can keep the cut of a
+/// statement it sends again and again (it does, per thread and text, in
+/// `backend::statement_cache`) and apply it to the text it is given next time.
+pub fn parts(sql: &str, given: usize) -> Result<Vec<Part>, String> {
     let base = sql.as_ptr() as usize;
-    let parts: std::rc::Rc<[Part]> = segments(sql, given)?
+    Ok(segments(sql, given)?
         .into_iter()
         .map(|segment| match segment {
             Segment::Sql(text) => {
@@ -255,15 +213,7 @@ pub fn cached_parts(sql: &str, given: usize) -> Result<std::rc::Rc<[Part]>, Stri
             }
             Segment::Param(n) => Part::Param(n),
         })
-        .collect();
-    CUTS.with(|cuts| {
-        let mut cuts = cuts.borrow_mut();
-        if cuts.len() >= CACHED_STATEMENTS {
-            cuts.clear();
-        }
-        cuts.insert(sql.into(), (parts.clone(), given));
-    });
-    Ok(parts)
+        .collect())
 }
 
 /// Checks that `sql` uses placeholders `$1..$N` with N equal to the number of parameters given.
@@ -573,22 +523,18 @@ mod tests {
     }
 
     #[test]
-    fn cached_parts_cut_like_segments_and_check_every_time() {
+    fn parts_cut_like_segments_and_check_the_count() {
         let sql = "SELECT $2, '$1' || $1";
-        for _ in 0..2 {
-            let parts = cached_parts(sql, 2).unwrap();
-            let text = |p: &Part| match p {
-                Part::Sql(range) => sql[range.clone()].to_string(),
-                Part::Param(n) => format!("<{n}>"),
-            };
-            assert_eq!(
-                parts.iter().map(text).collect::<String>(),
-                "SELECT <2>, '$1' || <1>"
-            );
-        }
-        assert!(cached_parts(sql, 1).unwrap_err().contains("`$2`"));
-        assert!(cached_parts(sql, 3).unwrap_err().contains("`$3`"));
-        assert!(cached_parts(sql, 2).is_ok());
+        let text = |p: &Part| match p {
+            Part::Sql(range) => sql[range.clone()].to_string(),
+            Part::Param(n) => format!("<{n}>"),
+        };
+        assert_eq!(
+            parts(sql, 2).unwrap().iter().map(text).collect::<String>(),
+            "SELECT <2>, '$1' || <1>"
+        );
+        assert!(parts(sql, 1).unwrap_err().contains("`$2`"));
+        assert!(parts(sql, 3).unwrap_err().contains("`$3`"));
     }
 
     #[test]

@@ -14,50 +14,100 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
-/// Implements [`Executor`] for a Diesel connection whose backend module defines `$bind` (its
-/// form of a parameter, with `all(&[Value])`) and a [`dynamic::Bind`] impl for it. Written once
-/// here so both built-in backends run statements the same way.
+/// Implements [`Executor`] for a Diesel connection whose backend module implements
+/// [`dynamic::Bind`] for [`Value`]. Written once here so both built-in backends run statements
+/// the same way.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! dynamic_executor {
-    ($conn:ty, $bind:ident, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
-        /// Cuts `sql`, converts `params` and hands Diesel's query for them to `run`. `keyed`:
-        /// whether Diesel will ask the query for its id (see `statement_cache.rs`): it does for
-        /// a query it loads, which it takes by value, but not for a statement it executes,
-        /// which it takes by reference (`&T`'s id in Diesel ignores `T::query_id`), so there a
-        /// slot would be looked up for nothing.
+    ($conn:ty, $dialect:expr, $driver:expr, $streaming:ty, $signature:path) => {
+        /// Looks `sql` up ([`statement_cache::statement`](crate::backend::statement_cache))
+        /// and hands Diesel's query for it and its slot to `run`. A query Diesel loads finds
+        /// its slot set on this thread; one it executes is keyed by the slot's type instead
+        /// (see `statement_cache.rs`), so `executed` asks for a slot of that kind.
         fn run_dynamic<R>(
             sql: &str,
             params: &[Value],
-            keyed: bool,
+            executed: bool,
             run: impl FnOnce(
-                $crate::backend::dynamic::DynQuery<'_, $bind<'_>>,
+                $crate::backend::dynamic::DynQuery<'_, Value>,
+                Option<u16>,
             ) -> diesel::QueryResult<R>,
         ) -> Result<R> {
-            let parts = $crate::sql::cached_parts(sql, params.len())
+            use $crate::backend::statement_cache;
+            let signature = $signature(params).map(|signature| {
+                if executed {
+                    signature | statement_cache::EXECUTED
+                } else {
+                    signature
+                }
+            });
+            let statement = statement_cache::statement(sql, params.len(), signature)
                 .map_err(|e| $crate::backend::statement_error(sql, e))?;
-            let binds = $bind::all(params);
-            let slot = keyed
-                .then(|| $crate::backend::statement_cache::slot(sql, $signature(params)))
-                .flatten();
-            let _slot = $crate::backend::statement_cache::enter(slot);
-            run($crate::backend::dynamic::DynQuery {
+            let _slot = statement_cache::enter(if executed { None } else { statement.slot });
+            let query = $crate::backend::dynamic::DynQuery {
                 sql,
-                parts: &parts,
-                binds: &binds,
-            })
-            .map_err(|e| Error::database(e, Some($driver)))
+                parts: &statement.parts,
+                binds: params,
+            };
+            run(query, statement.slot).map_err(|e| Error::database(e, Some($driver)))
+        }
+
+        /// Executes `query` keyed by its executed slot's type, or by its text without one.
+        fn execute_in_slot(
+            query: $crate::backend::dynamic::DynQuery<'_, Value>,
+            slot: Option<u16>,
+            conn: &mut $conn,
+        ) -> diesel::QueryResult<usize> {
+            fn run<K: 'static>(
+                query: $crate::backend::dynamic::DynQuery<'_, Value>,
+                conn: &mut $conn,
+            ) -> diesel::QueryResult<usize> {
+                diesel::RunQueryDsl::execute(
+                    $crate::backend::dynamic::Executed::<Value, K>::new(query),
+                    conn,
+                )
+            }
+            type Run = for<'q, 'c> fn(
+                $crate::backend::dynamic::DynQuery<'q, Value>,
+                &'c mut $conn,
+            ) -> diesel::QueryResult<usize>;
+            static BY_SLOT: [Run; $crate::backend::statement_cache::EXECUTED_SLOTS] =
+                $crate::backend::dynamic::executed_by_slot!(run);
+            match slot {
+                Some(slot) => BY_SLOT[usize::from(slot)](query, conn),
+                None => diesel::RunQueryDsl::execute(query, conn),
+            }
         }
 
         impl $crate::backend::Executor for $conn {
             fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-                run_dynamic(sql, params, false, |query| {
-                    diesel::RunQueryDsl::execute(query, self)
+                run_dynamic(sql, params, true, |query, slot| {
+                    execute_in_slot(query, slot, self)
                 })
             }
 
             fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-                run_dynamic(sql, params, true, |query| {
+                run_dynamic(sql, params, false, |query, _| {
                     diesel::RunQueryDsl::load(query, self)
+                })
+            }
+
+            fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+                // Read like `query`, without collecting: a point read makes no vector of rows.
+                run_dynamic(sql, params, false, |query, _| {
+                    let mut rows = diesel::RunQueryDsl::load_iter::<
+                        Row,
+                        diesel::connection::DefaultLoadingMode,
+                    >(query, self)?;
+                    let Some(first) = rows.next().transpose()? else {
+                        return Ok((None, 0));
+                    };
+                    let mut count = 1;
+                    for row in rows {
+                        row?;
+                        count += 1;
+                    }
+                    Ok((Some(first), count))
                 })
             }
 
@@ -67,18 +117,19 @@ macro_rules! dynamic_executor {
                 params: &[Value],
                 each: &mut dyn FnMut(Row) -> Result<()>,
             ) -> Result<()> {
-                let parts = $crate::sql::cached_parts(sql, params.len())
-                    .map_err(|e| $crate::backend::statement_error(sql, e))?;
-                let binds = $bind::all(params);
+                let statement = $crate::backend::statement_cache::statement(
+                    sql,
+                    params.len(),
+                    $signature(params),
+                )
+                .map_err(|e| $crate::backend::statement_error(sql, e))?;
                 let query = $crate::backend::dynamic::DynQuery {
                     sql,
-                    parts: &parts,
-                    binds: &binds,
+                    parts: &statement.parts,
+                    binds: params,
                 };
                 let database = |e| Error::database(e, Some($driver));
-                let slot = $crate::backend::statement_cache::enter(
-                    $crate::backend::statement_cache::slot(sql, $signature(params)),
-                );
+                let slot = $crate::backend::statement_cache::enter(statement.slot);
                 let rows = diesel::RunQueryDsl::load_iter::<Row, $streaming>(query, self)
                     .map_err(database)?;
                 // Prepared by now: statements that `each` runs set their own slots.
@@ -140,6 +191,15 @@ pub trait Executor {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<usize>;
     /// Runs a query with `$N` parameters and returns every row.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs a query with `$N` parameters and returns its first row (if any) and how many rows
+    /// it returned; what [`query_one`](trait.Executor.html#method.query_one) and
+    /// [`query_opt`](trait.Executor.html#method.query_opt) check. The default takes them
+    /// from [`Executor::query`]; the built-in backends read the rows without collecting them.
+    fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        let rows = self.query(sql, params)?;
+        let count = rows.len();
+        Ok((rows.into_iter().next(), count))
+    }
     /// Runs a query with `$N` parameters and calls `each` with its rows in order, holding one
     /// at a time, so a result of any size reads in constant memory; an error from `each` stops
     /// the query and is returned. The built-in backends stream (SQLite steps its statement,
@@ -202,6 +262,10 @@ impl<E: Executor + ?Sized> Executor for &mut E {
         (**self).query(sql, params)
     }
 
+    fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        (**self).query_first(sql, params)
+    }
+
     fn query_each(
         &mut self,
         sql: &str,
@@ -251,6 +315,10 @@ impl Executor for &(dyn Backend + '_) {
         Backend::query(*self, sql, params)
     }
 
+    fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        Backend::query_first(*self, sql, params)
+    }
+
     fn query_each(
         &mut self,
         sql: &str,
@@ -297,6 +365,15 @@ pub trait Backend: DynClone + Send + Sync + fmt::Debug {
 
     /// Runs one query on a pooled connection and returns every row.
     fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+
+    /// Runs one query on a pooled connection and returns its first row (if any) and how many
+    /// rows it returned (see [`Executor::query_first`]). The default takes them from
+    /// [`Backend::query`].
+    fn query_first(&self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        let rows = self.query(sql, params)?;
+        let count = rows.len();
+        Ok((rows.into_iter().next(), count))
+    }
 
     /// Runs several `;`-separated statements without parameters on one pooled connection.
     fn batch_execute(&self, sql: &str) -> Result<()>;
@@ -426,12 +503,12 @@ impl dyn Backend + '_ {
 
     /// Runs a query that must return exactly one row.
     pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
-        exactly_one(self.query(sql, params)?)
+        exactly_one(self.query_first(sql, params)?)
     }
 
     /// Runs a query that returns at most one row.
     pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        at_most_one(self.query(sql, params)?)
+        at_most_one(self.query_first(sql, params)?)
     }
 }
 
@@ -464,28 +541,27 @@ impl dyn Executor + '_ {
 
     /// Runs a query that must return exactly one row, on this connection.
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
-        exactly_one(self.query(sql, params)?)
+        exactly_one(self.query_first(sql, params)?)
     }
 
     /// Runs a query that returns at most one row, on this connection.
     pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        at_most_one(self.query(sql, params)?)
+        at_most_one(self.query_first(sql, params)?)
     }
 }
 
-fn exactly_one(mut rows: Vec<Row>) -> Result<Row> {
-    match rows.len() {
-        1 => Ok(rows.remove(0)),
-        n => Err(Error::Statement(format!(
+fn exactly_one((first, count): (Option<Row>, usize)) -> Result<Row> {
+    match (first, count) {
+        (Some(row), 1) => Ok(row),
+        (_, n) => Err(Error::Statement(format!(
             "expected exactly one row, got {n}"
         ))),
     }
 }
 
-fn at_most_one(mut rows: Vec<Row>) -> Result<Option<Row>> {
-    match rows.len() {
-        0 => Ok(None),
-        1 => Ok(Some(rows.remove(0))),
+fn at_most_one((first, count): (Option<Row>, usize)) -> Result<Option<Row>> {
+    match count {
+        0 | 1 => Ok(first),
         n => Err(Error::Statement(format!(
             "expected at most one row, got {n}"
         ))),
@@ -758,16 +834,18 @@ pub(crate) mod dynamic {
 
     use crate::sql::Part;
 
-    /// A backend's form of one parameter, pushed where its `$N` stands.
+    /// How a parameter is pushed where its `$N` stands; each backend implements it for
+    /// [`crate::Value`], so the values bind themselves.
     pub(crate) trait Bind<DB: DieselBackend> {
         /// Pushes this value as a bind parameter of its SQL type.
         fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>;
     }
 
-    /// A statement cut at its placeholders ([`crate::sql::cached_parts`]) with the binds in
+    /// A statement cut at its placeholders ([`crate::sql::parts`]) with the binds in
     /// parameter order. Unlike `sql_query`, Diesel caches its prepared statement, so running
     /// a statement again does not prepare it again: keyed by the statement's slot when it has
-    /// one ([`super::statement_cache`]), else by its SQL text.
+    /// one ([`super::statement_cache`]; [`Executed`] when Diesel executes it), else by its SQL
+    /// text.
     pub(crate) struct DynQuery<'a, B> {
         pub(crate) sql: &'a str,
         pub(crate) parts: &'a [Part],
@@ -789,6 +867,46 @@ pub(crate) mod dynamic {
     impl<B> Query for DynQuery<'_, B> {
         type SqlType = Untyped;
     }
+
+    /// A [`DynQuery`] that Diesel executes, keyed by the slot type `K`
+    /// ([`super::statement_cache::ExecutedSlot`]). Diesel takes an executed statement by
+    /// reference and asks the reference for its id, which comes from the referent's type
+    /// alone: so the type itself carries the slot, and each slot's copy of the execute path is
+    /// compiled ([`executed_by_slot!`]).
+    pub(crate) struct Executed<'a, B, K>(pub(crate) DynQuery<'a, B>, std::marker::PhantomData<K>);
+
+    impl<'a, B, K> Executed<'a, B, K> {
+        pub(crate) fn new(query: DynQuery<'a, B>) -> Self {
+            Executed(query, std::marker::PhantomData)
+        }
+    }
+
+    impl<B, K: 'static> QueryId for Executed<'_, B, K> {
+        type QueryId = K;
+        const HAS_STATIC_QUERY_ID: bool = true;
+    }
+
+    impl<DB: DieselBackend, B: Bind<DB>, K> QueryFragment<DB> for Executed<'_, B, K> {
+        fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+            self.0.walk_ast(out)
+        }
+    }
+
+    impl<B, K, Conn> RunQueryDsl<Conn> for Executed<'_, B, K> {}
+
+    /// `[run::<ExecutedSlot<0>>, run::<ExecutedSlot<1>>, ...]`, one function per executed
+    /// slot ([`super::statement_cache::EXECUTED_SLOTS`] of them).
+    macro_rules! executed_by_slot {
+        ($run:ident) => {
+            $crate::backend::dynamic::executed_by_slot!($run; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22
+                23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49
+                50 51 52 53 54 55 56 57 58 59 60 61 62 63)
+        };
+        ($run:ident; $($n:literal)*) => {
+            [$($run::<$crate::backend::statement_cache::ExecutedSlot<$n>>),*]
+        };
+    }
+    pub(crate) use executed_by_slot;
 
     impl<B, Conn> RunQueryDsl<Conn> for DynQuery<'_, B> {}
 

@@ -12,12 +12,11 @@ use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::{self, FromSql};
-use diesel::pg::data_types::PgTimestamp;
 use diesel::pg::{Pg, PgConnection, PgValue};
 use diesel::query_builder::AstPass;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{BigInt, Binary, Bool, Double, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Binary, Bool, Double, Nullable, Text};
 use diesel::{Connection, QueryResult};
 use diesel_dynamic_schema::dynamic_value::Any as AnySql;
 
@@ -213,6 +212,10 @@ impl Backend for PostgresBackend {
         Executor::query(&mut *self.conn()?, sql, params)
     }
 
+    fn query_first(&self, sql: &str, params: &[Value]) -> Result<(Option<Row>, usize)> {
+        Executor::query_first(&mut *self.conn()?, sql, params)
+    }
+
     fn batch_execute(&self, sql: &str) -> Result<()> {
         Executor::batch_execute(&mut *self.conn()?, sql)
     }
@@ -284,7 +287,6 @@ impl Backend for PostgresBackend {
 
 dynamic_executor!(
     PgConnection,
-    PgBind,
     Dialect::Postgres,
     crate::error::Driver::Postgres,
     diesel::pg::PgRowByRowLoadingMode,
@@ -307,65 +309,48 @@ impl ToSql<Unspecified, Pg> for UntypedNull {
     }
 }
 
-/// JSON text bound as `jsonb` (binary format: version byte 1, then the text).
-#[derive(Debug)]
-struct JsonbText(String);
+/// `timestamptz`, bound from a [`Value::Timestamp`]'s instant. Private, as is
+/// [`JsonbDocument`], so the conversions below serve only the binds of this module.
+#[derive(Debug, Clone, Copy, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+struct Instant;
 
-impl ToSql<Jsonb, Pg> for JsonbText {
+impl ToSql<Instant, Pg> for chrono::DateTime<chrono::Utc> {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(&[1])?;
-        out.write_all(self.0.as_bytes())?;
+        let micros = self.timestamp_micros() - PG_EPOCH_OFFSET_MICROS;
+        out.write_all(&micros.to_be_bytes())?;
         Ok(IsNull::No)
     }
 }
 
-enum PgBind<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(&'a str),
-    Bytes(&'a [u8]),
-    Timestamp(PgTimestamp),
-    Json(JsonbText),
-    Uuid(uuid::Uuid),
-}
+/// `jsonb`, bound from a [`Value::Json`] document (binary format: version byte 1, then the
+/// text, written straight into the bind buffer).
+#[derive(Debug, Clone, Copy, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[diesel(postgres_type(oid = 3802, array_oid = 3807))]
+struct JsonbDocument;
 
-impl<'a> PgBind<'a> {
-    fn all(params: &'a [Value]) -> Vec<PgBind<'a>> {
-        params
-            .iter()
-            .map(|value| match value {
-                Value::Null => PgBind::Null,
-                Value::Bool(b) => PgBind::Bool(*b),
-                Value::Int(i) => PgBind::Int(*i),
-                Value::Float(x) => PgBind::Float(*x),
-                Value::Text(s) => PgBind::Text(s),
-                Value::Bytes(b) => PgBind::Bytes(b),
-                Value::Timestamp(t) => {
-                    PgBind::Timestamp(PgTimestamp(t.timestamp_micros() - PG_EPOCH_OFFSET_MICROS))
-                }
-                Value::Json(j) => PgBind::Json(JsonbText(j.to_string())),
-                Value::Uuid(u) => PgBind::Uuid(*u),
-            })
-            .collect()
+impl ToSql<JsonbDocument, Pg> for serde_json::Value {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(&[1])?;
+        serde_json::to_writer(&mut *out, self)?;
+        Ok(IsNull::No)
     }
 }
 
-impl<'a> Bind<Pg> for PgBind<'a> {
+/// A parameter is bound typed by its variant, straight from the value: nothing is converted or
+/// collected before the statement runs.
+impl Bind<Pg> for Value {
     fn push<'b>(&'b self, out: &mut AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         match self {
-            PgBind::Null => {
-                out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None)
-            }
-            PgBind::Bool(b) => out.push_bind_param::<Bool, bool>(b),
-            PgBind::Int(i) => out.push_bind_param::<BigInt, i64>(i),
-            PgBind::Float(x) => out.push_bind_param::<Double, f64>(x),
-            PgBind::Text(s) => out.push_bind_param::<Text, str>(s),
-            PgBind::Bytes(b) => out.push_bind_param::<Binary, [u8]>(b),
-            PgBind::Timestamp(t) => out.push_bind_param::<Timestamptz, PgTimestamp>(t),
-            PgBind::Json(j) => out.push_bind_param::<Jsonb, JsonbText>(j),
-            PgBind::Uuid(u) => out.push_bind_param::<diesel::sql_types::Uuid, uuid::Uuid>(u),
+            Value::Null => out.push_bind_param::<Nullable<Unspecified>, Option<UntypedNull>>(&None),
+            Value::Bool(b) => out.push_bind_param::<Bool, bool>(b),
+            Value::Int(i) => out.push_bind_param::<BigInt, i64>(i),
+            Value::Float(x) => out.push_bind_param::<Double, f64>(x),
+            Value::Text(s) => out.push_bind_param::<Text, str>(s),
+            Value::Bytes(b) => out.push_bind_param::<Binary, [u8]>(b),
+            Value::Timestamp(t) => out.push_bind_param::<Instant, _>(t),
+            Value::Json(j) => out.push_bind_param::<JsonbDocument, _>(j),
+            Value::Uuid(u) => out.push_bind_param::<diesel::sql_types::Uuid, uuid::Uuid>(u),
         }
     }
 }
