@@ -127,130 +127,23 @@ pub fn rejected_keys(dir: &Path) -> Result<SkipKeys> {
 fn canonical(cell: &Cell<'_>, out: &mut Vec<u8>) {
     match cell {
         Cell::Jsonb(text) => {
-            binary_field(out, &Cell::Text(Cow::Owned(canonical_jsonb(text))));
+            // A text field of the canonical form, written in place: its length goes first.
+            let at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            json::write_canonical_jsonb(text, out);
+            let len = (out.len() - at - 4) as i32;
+            out[at..at + 4].copy_from_slice(&len.to_be_bytes());
         }
         other => binary_field(out, other),
     }
 }
 
-/// JSON as `jsonb` compares it: keys sorted (the last of duplicate keys wins), numbers by
-/// decimal value. Numbers are compared as exact decimals, not as `f64`: `jsonb` keeps them as
-/// `numeric`, so `1.0e400` arrives (printed as 1 and 400 zeros) and 20-digit integers keep
-/// every digit. Text that does not parse is compared as it is.
+/// The canonical form of a JSON text, as a string (for tests).
+#[cfg(test)]
 fn canonical_jsonb(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(&numbers_as_strings(text))
-        .map(|v| canonical_json(&v))
-        .unwrap_or_else(|_| text.to_string())
-}
-
-/// Replaces every JSON number outside strings by a string holding its [`canonical_decimal`],
-/// prefixed with U+0000 so it cannot equal a real string: `jsonb` cannot store U+0000 in text.
-fn numbers_as_strings(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut chars = text.char_indices().peekable();
-    let mut in_string = false;
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                '\\' => {
-                    if let Some((_, escaped)) = chars.next() {
-                        out.push(escaped);
-                    }
-                }
-                '"' => in_string = false,
-                _ => {}
-            }
-        } else if c == '-' || c.is_ascii_digit() {
-            let mut end = i + c.len_utf8();
-            while let Some(&(j, d)) = chars.peek() {
-                if d.is_ascii_digit() || matches!(d, '.' | 'e' | 'E' | '+' | '-') {
-                    end = j + 1;
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            out.push_str("\"\\u0000");
-            out.push_str(&canonical_decimal(&text[i..end]));
-            out.push('"');
-        } else {
-            in_string = c == '"';
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A JSON number as `[-]digits e exponent` with no leading or trailing zeros (`0` for zero of
-/// either sign), so numbers equal in value have equal text. Not a number: returned as it is.
-fn canonical_decimal(number: &str) -> String {
-    let (negative, unsigned) = match number.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, number),
-    };
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(at) => match unsigned[at + 1..].parse::<i64>() {
-            Ok(exponent) => (&unsigned[..at], exponent),
-            Err(_) => return number.to_string(),
-        },
-        None => (unsigned, 0),
-    };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if !(int_part.bytes().all(|b| b.is_ascii_digit())
-        && frac_part.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return number.to_string();
-    }
-    let all = format!("{int_part}{frac_part}");
-    let significant = all.trim_start_matches('0');
-    let digits = significant.trim_end_matches('0');
-    if digits.is_empty() {
-        return "0".into();
-    }
-    let trailing = (significant.len() - digits.len()) as i64;
-    let exponent = exponent - frac_part.len() as i64 + trailing;
-    format!("{}{digits}e{exponent}", if negative { "-" } else { "" })
-}
-
-/// JSON with sorted keys, numbers already made strings by [`numbers_as_strings`].
-fn canonical_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_canonical_json(value, &mut out);
-    out
-}
-
-/// [`canonical_json`] into one buffer: this runs for every JSON value a verified copy sends,
-/// so it allocates only for keys and scalars.
-fn write_canonical_json(value: &serde_json::Value, out: &mut String) {
-    use serde_json::Value as J;
-    match value {
-        J::Object(map) => {
-            let mut entries: Vec<(&String, &J)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
-                out.push(':');
-                write_canonical_json(v, out);
-            }
-            out.push('}');
-        }
-        J::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical_json(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
+    let mut out = Vec::new();
+    json::write_canonical_jsonb(text, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether values of this type are compared in the server's text form.
@@ -864,6 +757,10 @@ fn diff(
     }
     Ok(differences)
 }
+
+mod json;
+#[cfg(test)]
+use json::canonical_decimal;
 
 #[cfg(test)]
 mod mutants_tests;

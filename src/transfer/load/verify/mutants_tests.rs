@@ -163,8 +163,7 @@ fn keys_are_labelled_as_the_user_wrote_them() {
     let all = Some((0..6).collect::<Vec<_>>());
     assert_eq!(
         key_label(&table, &all, &columns).unwrap(),
-        "Id=1000, Code='it''s', Day=2024-02-29, Amount='1.50', Doc='{\"a\":\"\\u0000 2e0\",\"b\":\"\\u0000 1e0\"}', Gone=NULL"
-            .replace("\\u0000 ", "\\u0000")
+        "Id=1000, Code='it''s', Day=2024-02-29, Amount='1.50', Doc='{\"a\":#2e0,\"b\":#1e0}', Gone=NULL"
     );
     assert_eq!(key_label(&table, &None, &columns), None);
     // A position past the row is shown as unknown, not as another column's value.
@@ -208,8 +207,8 @@ fn decimals_and_json_numbers_compare_by_value() {
         assert_eq!(canonical_decimal(not_a_number), not_a_number);
     }
     assert_eq!(
-        numbers_as_strings("[1, \"a\\\"2\", -3.0]"),
-        "[\"\\u00001e0\", \"a\\\"2\", \"\\u0000-3e0\"]"
+        canonical_jsonb("[1, \"a\\\"2\", -3.0]"),
+        "[#1e0,\"a\\\"2\",#-3e0]"
     );
     assert_eq!(canonical_jsonb("not json"), "not json");
     assert!(server_normalised(&PgType::Numeric(None)));
