@@ -242,8 +242,10 @@ pub struct MigrateArgs {
 
     /// A table with at least this many rows is copied in --jobs parallel streams, by ranges of
     /// its rowid, each committed and resumed on its own (full mode; 0: never split a table).
-    #[arg(long, value_name = "ROWS", default_value_t = dbshift::transfer::load::run::SPLIT_ROWS)]
-    pub split_rows: u64,
+    /// Default: 200000 with --jobs 3 or more; off with fewer, where the load already keeps two
+    /// cores busy and the parts would only give up COPY FREEZE.
+    #[arg(long, value_name = "ROWS")]
+    pub split_rows: Option<u64>,
 
     /// When the target already has the tables: fail (change nothing), truncate them, or drop
     /// and recreate them.

@@ -70,7 +70,7 @@ pub fn run(global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<Outcome> {
         reject_dir: std::path::PathBuf::from("dbshift-rejects"),
         progress: super::progress::auto(),
         lock_wait: None,
-        split_rows: dbshift::transfer::load::run::SPLIT_ROWS,
+        split_rows: 0,
     };
     let select = SelectArgs {
         tables: Vec::new(),

@@ -60,7 +60,11 @@ pub fn run(global: &GlobalArgs, args: &MigrateArgs) -> anyhow::Result<Outcome> {
             super::progress::auto()
         },
         lock_wait: args.lock_wait,
-        split_rows: args.split_rows,
+        split_rows: args.split_rows.unwrap_or(if args.jobs >= 3 {
+            dbshift::transfer::load::run::SPLIT_ROWS
+        } else {
+            0
+        }),
     };
     let (work, plan) = build_work(
         mode,
