@@ -223,7 +223,7 @@ impl RejectSink {
     }
 
     /// The sink of one part of the table (a table copied in parallel streams): its own file,
-    /// `<table>.part<N>.rejects.jsonl`, merged into the table's by [`merge_parts`].
+    /// `<table>.part<N>.rejects.jsonl`, merged into the table's by [`RejectSink::merge_parts`].
     pub fn part(mut self, part: usize) -> Self {
         self.part = Some(part);
         self
