@@ -29,13 +29,16 @@ use crate::transfer::model::SourceKey;
 use crate::transfer::plan::Statement;
 
 /// The key a table is cut by: its rowid (or the column aliasing it), when the table is large
-/// enough to be copied in parts and the transfer creates it.
-pub(crate) fn split_key(options: &Options, table: &WorkTable) -> Option<String> {
-    if options.mode != Mode::Full
-        || options.jobs < 2
-        || options.split_rows == 0
-        || table.source_rows < options.split_rows
-    {
+/// enough to be copied in parts and the transfer creates it, or when an earlier attempt of this
+/// transfer began copying it in parts (a resumed run goes on with those parts, whatever its
+/// own `--jobs` and `--split-rows`).
+pub(crate) fn split_key(options: &Options, table: &WorkTable, done: &Done) -> Option<String> {
+    let begun = done.contains_key(&format!("create:{}", table.map.source));
+    let wanted = options.mode == Mode::Full
+        && options.jobs >= 2
+        && options.split_rows > 0
+        && table.source_rows >= options.split_rows;
+    if !begun && !wanted {
         return None;
     }
     match &table.map.key {
@@ -79,7 +82,7 @@ impl InParts<'_> {
         let stop = AtomicBool::new(false);
         let read: Vec<AtomicU64> = created.ranges.iter().map(|_| AtomicU64::new(0)).collect();
         let results: Mutex<Vec<(usize, Result<TableStats>)>> = Mutex::new(Vec::new());
-        let streams = self.options.jobs.min(created.ranges.len());
+        let streams = self.options.jobs.clamp(1, created.ranges.len());
         let work = |conn: &mut PgConnection| loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
             if i >= created.ranges.len() || stop.load(Ordering::SeqCst) {

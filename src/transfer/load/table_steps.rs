@@ -214,7 +214,7 @@ fn copy_rows(
             Ok(TableStats::default())
         })
         .map_err(|e| options.target_error(&format!("creating table `{}`", table.map.target), e))?
-    } else if let Some(key) = parts::split_key(options, table) {
+    } else if let Some(key) = parts::split_key(options, table, done) {
         let stats = parts::InParts {
             options,
             table,
