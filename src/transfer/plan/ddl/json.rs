@@ -17,22 +17,8 @@ use crate::sql::{split_top_level, unquote, Token, TokenKind};
 use crate::transfer::model::PgType;
 
 use super::names::q;
-use super::operand_types::{comparison, family, Family};
+use super::operand_types::{comparison, family, Family, TEXT_FUNCTIONS};
 use super::scope::{Scope, Wanted};
-
-/// Text functions whose argument SQLite reads as text.
-const TEXT_FUNCTIONS: &[&str] = &[
-    "lower",
-    "upper",
-    "length",
-    "trim",
-    "ltrim",
-    "rtrim",
-    "substr",
-    "substring",
-    "replace",
-    "instr",
-];
 
 /// The PostgreSQL text of `json_extract(arguments)` at `at` in `tokens` (the call's closing
 /// paren at `close`); `sub` translates an argument that is not a plain column.

@@ -10,6 +10,20 @@ use crate::transfer::plan::profile::timestamp_shape;
 use super::scope::{Scope, ScopeColumn};
 use super::vocabulary::KEYWORDS;
 
+/// SQLite functions that read their (first) argument as text, whatever it holds.
+pub(super) const TEXT_FUNCTIONS: &[&str] = &[
+    "lower",
+    "upper",
+    "length",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "substr",
+    "substring",
+    "replace",
+    "instr",
+];
+
 /// SQLite's string functions take any value and read it as text, and `abs` reads text as a
 /// number; PostgreSQL's take text only (`length` also bytes) and numbers only, and would refuse
 /// the expression when it is created. A column of another type as the first argument is not
@@ -19,18 +33,6 @@ pub(super) fn text_function_argument(
     args: &[Token<'_>],
     scope: &Scope,
 ) -> Result<(), String> {
-    const TEXT_FUNCTIONS: &[&str] = &[
-        "lower",
-        "upper",
-        "length",
-        "trim",
-        "ltrim",
-        "rtrim",
-        "substr",
-        "substring",
-        "replace",
-        "instr",
-    ];
     let numeric_function = function == "abs";
     if !TEXT_FUNCTIONS.contains(&function) && !numeric_function {
         return Ok(());
