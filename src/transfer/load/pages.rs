@@ -345,6 +345,21 @@ pub struct KeyRange {
     pub through: Option<i64>,
 }
 
+impl KeyRange {
+    /// The SQL conditions on `key` that keep the range's rows; `from_start` includes the lower
+    /// bound (a reader past its first page has a tighter one of its own).
+    pub fn bounds(&self, key: &str, from_start: bool) -> Vec<String> {
+        let mut bounds = Vec::new();
+        if let (Some(after), true) = (self.after, from_start) {
+            bounds.push(format!("{key} > {after}"));
+        }
+        if let Some(through) = self.through {
+            bounds.push(format!("{key} <= {through}"));
+        }
+        bounds
+    }
+}
+
 /// The names of a row's key, as reject files and verification record it: the primary key
 /// columns, `rowid`, or `position` (the row's 1-based place in a table whose real columns
 /// shadow all of `rowid`, `_rowid_` and `oid`).
@@ -448,16 +463,10 @@ impl TableReader {
         let order = self.key_exprs.join(", ");
         let mut sql = self.select.clone();
         let mut query_binds: Vec<&SrcValue> = Vec::new();
-        let mut conditions: Vec<String> = Vec::new();
-        if let Some(range) = self.range {
-            let key = &self.key_exprs[0];
-            if let (Some(after), None) = (range.after, &self.last_key) {
-                conditions.push(format!("{key} > {after}"));
-            }
-            if let Some(through) = range.through {
-                conditions.push(format!("{key} <= {through}"));
-            }
-        }
+        let mut conditions = self
+            .range
+            .map(|range| range.bounds(&self.key_exprs[0], self.last_key.is_none()))
+            .unwrap_or_default();
         if let (false, Some(last)) = (positional, &self.last_key) {
             let placeholders: Vec<String> = last
                 .iter()

@@ -23,7 +23,6 @@ use crate::transfer::load::pages::{self, KeyRange};
 use crate::transfer::load::preflight::connect;
 use crate::transfer::load::rejects::RejectSink;
 use crate::transfer::load::state::{self, mark_sql, Done};
-use crate::transfer::load::verify::TableToCheck;
 use crate::transfer::load::work::WorkTable;
 use crate::transfer::model::SourceKey;
 use crate::transfer::plan::Statement;
@@ -254,24 +253,12 @@ impl InParts<'_> {
             return Ok(None);
         };
         let key = quote_ident(&column.target).map_err(Error::Invalid)?;
-        let mut filter = Vec::new();
-        if let Some(after) = range.after {
-            filter.push(format!("{key} > {after}"));
-        }
-        if let Some(through) = range.through {
-            filter.push(format!("{key} <= {through}"));
-        }
+        let mut filter = range.bounds(&key, true);
         if filter.is_empty() {
             filter.push("true".into());
         }
-        let check = TableToCheck {
-            source_path: &self.options.source,
-            map: &self.table.map,
-            source_columns: &self.table.source_columns,
-            rowid_column: rowid,
-            skip: None,
-        };
-        check
+        self.table
+            .check(&self.options.source, None)
             .target_checksum_where(conn, &filter.join(" AND "))
             .map(Some)
     }

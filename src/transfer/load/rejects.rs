@@ -234,7 +234,8 @@ impl RejectSink {
         self.count
     }
 
-    fn file_stem(&self) -> String {
+    /// The name of the table's reject file (of `part` of it, when given) before its suffix.
+    fn file_stem(&self, part: Option<usize>) -> String {
         let safe: String = self
             .table
             .chars()
@@ -246,7 +247,7 @@ impl RejectSink {
                 }
             })
             .collect();
-        let part = self.part.map(|p| format!(".part{p}")).unwrap_or_default();
+        let part = part.map(|p| format!(".part{p}")).unwrap_or_default();
         format!(
             "{safe}-{:08x}{part}",
             xxhash_rust::xxh3::xxh3_64(self.table.as_bytes()) as u32
@@ -257,7 +258,7 @@ impl RejectSink {
     /// removes them; the table's file, if any row was rejected. Parts whose file is gone (merged
     /// by an earlier attempt that stopped before recording it) are skipped.
     pub fn merge_parts(&self, parts: usize) -> Result<Option<PathBuf>> {
-        let Some(whole) = self.final_path() else {
+        let Some(whole) = self.path_of(None) else {
             return Ok(None);
         };
         let io = |what: String| {
@@ -267,10 +268,7 @@ impl RejectSink {
             }
         };
         for part in 1..=parts {
-            let Some(file) = RejectSink::new(self.dir.as_deref(), &self.table)
-                .part(part)
-                .final_path()
-            else {
+            let Some(file) = self.path_of(Some(part)) else {
                 continue;
             };
             let Ok(text) = std::fs::read(&file) else {
@@ -291,14 +289,22 @@ impl RejectSink {
     }
 
     fn partial_path(&self, dir: &Path) -> PathBuf {
-        dir.join(format!("{}.rejects.jsonl.partial", self.file_stem()))
+        dir.join(format!(
+            "{}.rejects.jsonl.partial",
+            self.file_stem(self.part)
+        ))
     }
 
     /// The final path of this table's reject file.
     pub fn final_path(&self) -> Option<PathBuf> {
+        self.path_of(self.part)
+    }
+
+    /// The final path of the reject file of the table, or of one part of it.
+    fn path_of(&self, part: Option<usize>) -> Option<PathBuf> {
         self.dir
             .as_ref()
-            .map(|dir| dir.join(format!("{}.rejects.jsonl", self.file_stem())))
+            .map(|dir| dir.join(format!("{}.rejects.jsonl", self.file_stem(part))))
     }
 
     /// The rows of `table` rejected by this run, by the text of their `columns` (names and the

@@ -71,13 +71,7 @@ fn read_back(
         .progress
         .message(&format!("verifying {}", table.map.source));
     let started = Instant::now();
-    let check = TableToCheck {
-        source_path: &options.source,
-        map: &table.map,
-        source_columns: &table.source_columns,
-        rowid_column: table.rowid_column.as_deref(),
-        skip: None,
-    };
+    let check = table.check(&options.source, None);
     let target = match split_key(options, table) {
         Some(key) => read_back_halves(options, conn, &check, &key)?,
         None => check.checksum(conn, Side::Target)?,

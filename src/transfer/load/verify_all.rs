@@ -82,13 +82,7 @@ pub fn verify_work(
     let checks: Vec<TableToCheck<'_>> = work
         .tables
         .iter()
-        .map(|t| TableToCheck {
-            source_path: &options.source,
-            map: &t.map,
-            source_columns: &t.source_columns,
-            rowid_column: t.rowid_column.as_deref(),
-            skip: skip.get(&t.map.source),
-        })
+        .map(|t| t.check(&options.source, skip.get(&t.map.source)))
         .collect();
     // Each table's two sides are separate tasks, largest tables first, so the largest table's
     // source and target are read at the same time on two connections.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::report::NotCarried;
 use crate::transfer::load::source_catalog::SourceCatalog;
+use crate::transfer::load::verify::TableToCheck;
 use crate::transfer::model::TableMap;
 use crate::transfer::plan::{ObjectKind, Plan, Severity};
 
@@ -41,6 +42,23 @@ pub struct WorkTable {
     pub quiet_triggers: Vec<String>,
     /// Rows in the source (for progress).
     pub source_rows: u64,
+}
+
+impl WorkTable {
+    /// The table as verification checks it, with the keys of rows rejected on purpose.
+    pub(crate) fn check<'a>(
+        &'a self,
+        source: &'a Path,
+        skip: Option<&'a std::collections::HashSet<String>>,
+    ) -> TableToCheck<'a> {
+        TableToCheck {
+            source_path: source,
+            map: &self.map,
+            source_columns: &self.source_columns,
+            rowid_column: self.rowid_column.as_deref(),
+            skip,
+        }
+    }
 }
 
 /// What a [`Step`] does, which decides how its failure is taken.

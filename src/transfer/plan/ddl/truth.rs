@@ -4,6 +4,8 @@
 
 use crate::sql::{matching_paren, Token, TokenKind};
 
+use super::operand_types::comparison;
+
 /// Whether the `CASE` at `at` is a value, not a truth value: the parenthesised group around it
 /// is compared (`(CASE .. END) >= 0`) or is a function's argument list.
 fn compared_value(tokens: &[Token<'_>], at: usize) -> bool {
@@ -26,13 +28,8 @@ fn compared_value(tokens: &[Token<'_>], at: usize) -> bool {
         return false;
     };
     let compares = |t: Option<&Token<'_>>| {
-        t.is_some_and(|t| {
-            (t.kind == TokenKind::Punct
-                && matches!(t.text, "=" | "<>" | "!=" | "<" | ">" | "<=" | ">="))
-                || t.is_word("IS")
-                || t.is_word("IN")
-                || t.is_word("BETWEEN")
-        })
+        comparison(t)
+            || t.is_some_and(|t| t.is_word("IS") || t.is_word("IN") || t.is_word("BETWEEN"))
     };
     let call = open.checked_sub(1).is_some_and(|i| {
         tokens[i].kind == TokenKind::Word
