@@ -885,3 +885,64 @@ fn a_table_copied_in_parts_resumes_exactly_after_a_kill_at_any_point() {
         );
     }
 }
+
+#[test]
+fn the_rejects_of_a_table_copied_in_parts_end_in_the_tables_one_file() {
+    // Planned on clean data, then three rows in three parts get text where the plan chose an
+    // integer: each part rejects its row into a file of its own, merged at the end.
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE big (id INTEGER PRIMARY KEY, n INTEGER);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9000)
+         INSERT INTO big SELECT i, i FROM n;",
+    );
+    let output = dbshift(dir.path())
+        .args(["plan", "--out", "plan.toml"])
+        .arg(&source.path)
+        .output()
+        .unwrap();
+    exits(&output, 0);
+    source.exec("UPDATE big SET n = 'x' || id WHERE id IN (10, 4500, 8999);");
+    let target = pg_db();
+    let output = run_on(
+        dir.path(),
+        &[
+            "migrate",
+            "--plan",
+            "plan.toml",
+            "--quiet",
+            "--format",
+            "json",
+            "--jobs",
+            "3",
+            "--split-rows",
+            "1000",
+        ],
+        &source.path,
+        &target.url,
+    );
+    let report = json(&output);
+    assert_eq!(report["tables"][0]["rows_rejected"], 3, "{report}");
+    let file = dir
+        .path()
+        .join(report["tables"][0]["reject_file"].as_str().unwrap());
+    let mut keys: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["key"].to_string())
+        .collect();
+    keys.sort();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    for id in ["10", "4500", "8999"] {
+        assert!(keys.iter().any(|k| k.contains(id)), "{id} in {keys:?}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(count(&target.url, "SELECT count(*) AS n FROM big"), 8997);
+}
