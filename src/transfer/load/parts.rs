@@ -20,7 +20,7 @@ use crate::transfer::error::{Error, Result};
 use crate::transfer::load::copy::{copy_table, RowHash, TableJob, TableStats};
 use crate::transfer::load::options::{Mode, Options};
 use crate::transfer::load::pages::{self, KeyRange};
-use crate::transfer::load::preflight::connect;
+use crate::transfer::load::preflight::{connect, prepare_loading};
 use crate::transfer::load::rejects::RejectSink;
 use crate::transfer::load::state::{self, mark_sql, Done};
 use crate::transfer::load::work::WorkTable;
@@ -137,7 +137,8 @@ impl InParts<'_> {
 
     fn connection(&self) -> Result<PgConnection> {
         let mut conn = connect(&self.options.target)?;
-        self.options.prepare_session(&mut conn)?;
+        // Set up as the scheduler's connections are: the parts load rows too.
+        prepare_loading(self.options, &mut conn)?;
         Ok(conn)
     }
 

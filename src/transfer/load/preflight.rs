@@ -32,6 +32,15 @@ pub(crate) fn connect(config: &DbConfig) -> Result<PgConnection> {
     )?)
 }
 
+/// Sets up a connection that loads rows: lz4 for TOASTed values (large text, JSON, blobs),
+/// which compresses several times faster than the default pglz and is read back transparently
+/// (servers built without it keep their default), and the transfer's session settings.
+pub(crate) fn prepare_loading(options: &Options, conn: &mut PgConnection) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    let _ = conn.batch_execute("SET default_toast_compression = 'lz4'");
+    options.prepare_session(conn).map(|_| ())
+}
+
 /// Checks, without changing anything, that `run` would accept this target: it is reachable,
 /// no unfinished transfer is recorded there (unless resuming), and the tables are absent or
 /// empty as [`Options::if_exists`] requires.

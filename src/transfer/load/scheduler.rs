@@ -5,11 +5,10 @@
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex};
 
-use diesel::connection::SimpleConnection;
-
 use crate::backend::PostgresBackend;
 use crate::transfer::error::{Error, Result};
 use crate::transfer::load::options::Options;
+use crate::transfer::load::preflight::prepare_loading;
 use crate::transfer::load::report::TableReport;
 use crate::transfer::load::state::Done;
 use crate::transfer::load::table_steps::load_table;
@@ -124,11 +123,7 @@ pub(crate) fn copy_tables(options: &Options, work: &Work, done: &Done) -> Result
                 while let Some(index) = scheduler.next() {
                     let table = &work.tables[index];
                     let result = pool.conn().map_err(Error::from).and_then(|mut conn| {
-                        // lz4 compresses TOASTed values (large text, JSON, blobs) several times
-                        // faster than the default pglz and is read back transparently; servers
-                        // built without it keep their default.
-                        let _ = conn.batch_execute("SET default_toast_compression = 'lz4'");
-                        options.prepare_session(&mut conn)?;
+                        prepare_loading(options, &mut conn)?;
                         load_table(options, &mut conn, table, done)
                     });
                     scheduler.finished(index, result, &reports);
