@@ -44,10 +44,22 @@ fn args() -> Args {
     args
 }
 
-/// Wall seconds and peak RSS (KiB, the largest of the process tree's processes) of a command.
+/// What one run of a tool took.
+struct Measured {
+    /// Wall seconds.
+    seconds: f64,
+    /// Peak RSS in KiB: the largest of the process tree's processes.
+    max_rss: u64,
+    /// User and system CPU seconds of the tool and the processes it waited for.
+    cpu: f64,
+    /// Whether it exited with status 0.
+    ok: bool,
+}
+
+/// Runs a command and measures it.
 // The child is reaped by wait4 (which also reports its peak RSS), not by Child::wait.
 #[allow(clippy::zombie_processes)]
-fn measure(command: &mut Command) -> (f64, u64, bool) {
+fn measure(command: &mut Command) -> Measured {
     // stderr goes to a file: a pipe read only after exit would block a chatty child.
     let log = tempfile::NamedTempFile::new().expect("temp file");
     let started = Instant::now();
@@ -77,7 +89,52 @@ fn measure(command: &mut Command) -> (f64, u64, bool) {
         eprintln!("{text}");
     }
     drop(child);
-    (seconds, usage.ru_maxrss as u64, ok)
+    let time = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Measured {
+        seconds,
+        max_rss: usage.ru_maxrss as u64,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
+        ok,
+    }
+}
+
+/// CPU seconds the server has spent: the postmaster's own and that of its children that have
+/// exited (the backends of a tool's connections, autovacuum and parallel workers). Its
+/// long-lived helpers (checkpointer, WAL writer) are left out. `None` off Linux.
+fn server_cpu(postmaster: Option<u32>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", postmaster?)).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces:
+    // utime, stime, cutime and cstime are the 14th to 17th fields of the line.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // SAFETY: sysconf only reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let sum: f64 = fields
+        .get(11..15)?
+        .iter()
+        .map(|f| f.parse::<f64>().unwrap_or(0.0))
+        .sum();
+    Some(sum / ticks)
+}
+
+/// One tool's runs.
+struct Row {
+    name: &'static str,
+    times: Vec<f64>,
+    rss: u64,
+    client_cpu: Vec<f64>,
+    server_cpu: Vec<f64>,
+}
+
+impl Row {
+    fn new(name: &'static str) -> Self {
+        Row {
+            name,
+            times: Vec::new(),
+            rss: 0,
+            client_cpu: Vec::new(),
+            server_cpu: Vec::new(),
+        }
+    }
 }
 
 /// The password of the benchmark's server, kept out of printed commands.
@@ -183,25 +240,27 @@ fn main() {
         .is_ok_and(|o| o.status.success());
 
     // The first row is the one the ratios divide by.
-    let mut results: Vec<(&str, Vec<f64>, u64)> = vec![
-        (NO_VERIFY, vec![], 0),
-        (VERIFIED, vec![], 0),
-        ("sqlite3|psql (typed)", vec![], 0),
+    let mut results: Vec<Row> = vec![
+        Row::new(NO_VERIFY),
+        Row::new(VERIFIED),
+        Row::new("sqlite3|psql (typed)"),
     ];
     if args.baseline.is_some() {
-        results.insert(1, ("dbshift (baseline)", vec![], 0));
+        results.insert(1, Row::new("dbshift (baseline)"));
     }
     if have_pgloader {
-        results.push(("pgloader", vec![], 0));
+        results.push(Row::new("pgloader"));
     }
     if have_duckdb {
-        results.push((DUCKDB, vec![], 0));
-        results.push((DUCKDB_KEYS, vec![], 0));
+        results.push(Row::new(DUCKDB));
+        results.push(Row::new(DUCKDB_KEYS));
     } else {
         eprintln!("duckdb is not installed (pip install duckdb==1.4.4 duckdb-ext-sqlite duckdb-ext-postgres): its rows are left out");
     }
+    let postmaster = server.postmaster_pid();
     for run in 0..args.runs {
-        for (name, times, rss) in results.iter_mut() {
+        for row in results.iter_mut() {
+            let name: &str = row.name;
             let database = format!(
                 "bench_{}_{run}",
                 name.chars()
@@ -210,9 +269,10 @@ fn main() {
             );
             let url = server.create_database(&database).expect("create database");
             server.psql("postgres", "CHECKPOINT").expect("checkpoint");
-            let (seconds, max_rss, ok) = match *name {
+            let server_before = server_cpu(postmaster);
+            let measured = match name {
                 NO_VERIFY | "dbshift (baseline)" => measure(
-                    Command::new(match *name {
+                    Command::new(match name {
                         NO_VERIFY => Path::new(dbshift),
                         _ => args.baseline.as_deref().expect("--baseline"),
                     })
@@ -236,7 +296,7 @@ fn main() {
                             server.port()
                         ))
                         .env("PGPASSWORD", server.password());
-                    if *name == DUCKDB_KEYS {
+                    if name == DUCKDB_KEYS {
                         command.arg(shared.join("bench/sql/typed-post.sql"));
                     }
                     measure(&mut command)
@@ -252,12 +312,23 @@ fn main() {
                         .arg(pipeline_script(&db, &server, &database, &shared)),
                 ),
             };
+            let server_spent = server_cpu(postmaster)
+                .zip(server_before)
+                .map(|(after, before)| after - before);
+            let Measured {
+                seconds,
+                max_rss,
+                cpu,
+                ok,
+            } = measured;
             // dbshift must succeed; a reference tool that fails (pgloader's default 1 GiB heap
             // is exhausted at scale 3) is reported as failed, not timed.
             assert!(ok || !name.starts_with("dbshift"), "{name} failed");
             if ok {
-                times.push(seconds);
-                *rss = (*rss).max(max_rss);
+                row.times.push(seconds);
+                row.rss = row.rss.max(max_rss);
+                row.client_cpu.push(cpu);
+                row.server_cpu.extend(server_spent);
             }
             // Each load leaves work for autovacuum (pgloader's tables are neither frozen nor
             // analyzed); dropping the database keeps it from running into the next tool's time.
@@ -271,43 +342,68 @@ fn main() {
             }
         }
     }
-    let dbshift_time = median(&mut results[0].1.clone());
+    let dbshift_time = median(&mut results[0].times.clone());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "\nscale {} ({rows} rows, {:.0} MiB), {} runs, median wall time:",
+        "\nscale {} ({rows} rows, {:.0} MiB), {} runs, median wall time, {cores} cores:",
         args.scale,
         size as f64 / 1048576.0,
         args.runs
     );
     println!(
-        "{:<24} {:>9} {:>12} {:>13} {:>17}",
-        "tool", "seconds", "rows/s", "peak RSS MiB", "time / dbshift"
+        "{:<24} {:>9} {:>12} {:>13} {:>17} {:>11} {:>11} {:>11}",
+        "tool",
+        "seconds",
+        "rows/s",
+        "peak RSS MiB",
+        "time / dbshift",
+        "client CPU",
+        "server CPU",
+        "CPU/cores"
     );
-    for (name, times, rss) in &results {
-        if times.len() < args.runs {
+    for row in &results {
+        let name = row.name;
+        if row.times.len() < args.runs {
             println!(
                 "{name:<24} failed in {} of {} runs (its error is printed above)",
-                args.runs - times.len(),
+                args.runs - row.times.len(),
                 args.runs
             );
-            if times.is_empty() {
+            if row.times.is_empty() {
                 continue;
             }
         }
-        let t = median(&mut times.clone());
+        let t = median(&mut row.times.clone());
+        let client = median(&mut row.client_cpu.clone());
+        // The server's CPU is what its exited processes spent: shown when it was read.
+        let (server, floor) = match row.server_cpu.is_empty() {
+            true => ("-".to_string(), "-".to_string()),
+            false => {
+                let server = median(&mut row.server_cpu.clone());
+                (
+                    format!("{server:.2}"),
+                    format!("{:.2}", (client + server) / cores as f64),
+                )
+            }
+        };
         println!(
-            "{name:<24} {t:>9.2} {:>12.0} {:>13.1} {:>16.2}x",
+            "{name:<24} {t:>9.2} {:>12.0} {:>13.1} {:>16.2}x {client:>11.2} {server:>11} {floor:>11}",
             rows as f64 / t,
-            *rss as f64 / 1024.0,
+            row.rss as f64 / 1024.0,
             t / dbshift_time
         );
     }
-    let verified = results.iter().find(|(name, ..)| *name == VERIFIED);
-    if let Some((_, times, _)) = verified.filter(|(_, times, _)| !times.is_empty()) {
+    let verified = results.iter().find(|row| row.name == VERIFIED);
+    if let Some(row) = verified.filter(|row| !row.times.is_empty()) {
         println!(
             "verified / --no-verify: {:.2}x",
-            median(&mut times.clone()) / dbshift_time
+            median(&mut row.times.clone()) / dbshift_time
         );
     }
+    println!(
+        "CPU/cores: the tool's and the server's CPU seconds over the {cores} cores, the least \
+         wall time that work could take here however it were scheduled"
+    );
 }
 
 /// `dbshift migrate --no-verify`: the copy alone, the row the ratios divide by.

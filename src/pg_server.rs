@@ -255,6 +255,19 @@ impl TempServer {
         self.dir.join("data")
     }
 
+    /// The postmaster's process id (the first line of `postmaster.pid`), while it runs. The
+    /// benchmark reads the server's CPU time from it: the CPU of the backends that served a
+    /// tool, once they exit, is counted into their parent's.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data_dir().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     fn command(&self, program: &Path) -> Command {
         let mut command = match &self.run_as {
             Some(user) => {
