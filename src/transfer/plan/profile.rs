@@ -714,8 +714,15 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
     if bytes.len() == 32 && bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         p.hex_uuids += 1;
     }
-    // The longest IPv6 text (`ffff:...:255.255.255.255`) is 45 bytes.
-    if bytes.len() <= 45 && text.parse::<std::net::IpAddr>().is_ok() {
+    // The longest IPv6 text (`ffff:...:255.255.255.255`) is 45 bytes. The parser takes only
+    // hex digits, `:` and `.`: any other byte settles it without running the parser, which
+    // was a twentieth of the profile's time on texts that are plainly not addresses.
+    if bytes.len() <= 45
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+        && text.parse::<std::net::IpAddr>().is_ok()
+    {
         p.ip_addresses += 1;
     }
 }
