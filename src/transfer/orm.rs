@@ -480,6 +480,9 @@ mod tests {
         );
         assert_eq!(detect(&names(&["_prisma_migrations"])), Some(Orm::Prisma));
         assert_eq!(detect(&names(&["users"])), None);
+        // Peewee keeps no bookkeeping table: it is never found, only named.
+        assert_eq!(detect(&[]), None);
+        assert_eq!("peewee".parse(), Ok(OrmChoice::Named(Orm::Peewee)));
     }
 
     #[test]
@@ -547,6 +550,22 @@ mod tests {
             None
         );
         assert_eq!(convention(Some(Orm::Diesel), "time", &PgType::Time), None);
+        // Peewee's FloatField (REAL, `real` on PostgreSQL) and DateTimeField (DATETIME,
+        // `timestamp`); its DoubleField is `double precision` and needs nothing.
+        assert_eq!(
+            convention(Some(Orm::Peewee), "REAL", &PgType::Real),
+            Some(Conversion::Float4Text)
+        );
+        assert_eq!(convention(Some(Orm::Peewee), "REAL", &PgType::Double), None);
+        assert_eq!(
+            convention(Some(Orm::Peewee), "DATETIME", &PgType::Timestamp),
+            Some(Conversion::NaiveOnly)
+        );
+        assert_eq!(
+            convention(Some(Orm::Peewee), "DATETIME", &PgType::Timestamptz),
+            None
+        );
+        assert_eq!(convention(None, "REAL", &PgType::Real), None);
         assert_eq!(convention(None, "time", &PgType::Time), None);
         assert!(ambiguous_choices(&PgType::Interval).is_some());
         assert!(ambiguous_choices(&PgType::Text).is_none());
