@@ -31,7 +31,7 @@ pub(crate) fn python(script: &Path, args: &[&str]) -> Output {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         !stderr.contains("ModuleNotFoundError"),
-        "the ORM test beds need Python packages: pip install 'Django>=5.2,<6' 'SQLAlchemy>=2' 'psycopg[binary]>=3.1' (bash .ci/run installs them)\n{stderr}"
+        "the ORM test beds need Python packages: pip install 'Django>=5.2,<6' 'SQLAlchemy>=2' 'psycopg[binary]>=3.1' 'peewee>=4,<5' psycopg2-binary (bash .ci/run installs them)\n{stderr}"
     );
     output
 }
@@ -385,5 +385,105 @@ fn rails_times_of_day_are_not_dropped_without_the_orm() {
         text.lines()
             .all(|l| l.contains(r#""column":"clock","reason":"not a time of day""#)),
         "{text}"
+    );
+}
+
+// --- Peewee ---------------------------------------------------------------------------------
+
+/// How many values the Peewee bed wrote that PostgreSQL cannot hold as Peewee created the
+/// columns there (the bed's own list, from its `expected.json`).
+fn peewee_unfaithful(filled: &Filled) -> usize {
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&filled.expected).unwrap()).unwrap();
+    expected["unfaithful"].as_array().expect("a list").len()
+}
+
+#[test]
+fn peewee_reads_back_every_object_after_a_data_only_copy() {
+    let filled = fill("peewee");
+    let target = pg_db();
+    succeeded(
+        "peewee: creating the schema on PostgreSQL",
+        &python(&bed("peewee"), &["schema", &target.url]),
+    );
+    let output = migrate(&filled, &target.url, &["--orm", "peewee"]);
+    // Rows were rejected: the run says so with exit code 1 and still reports in JSON.
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Peewee checks the reject files itself: exactly its unfaithful values, by key and column.
+    let rejects = filled.dir.path().join("dbshift-rejects");
+    let check = python(
+        &bed("peewee"),
+        &[
+            "check",
+            &target.url,
+            filled.expected.to_str().unwrap(),
+            rejects.to_str().unwrap(),
+        ],
+    );
+    let stdout = succeeded("peewee: reading back through the ORM", &check);
+    assert!(stdout.contains("0 differences"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unfaithful = peewee_unfaithful(&filled);
+    assert!(unfaithful > 0);
+    assert_eq!(
+        report["totals"]["rows_rejected"], unfaithful as u64,
+        "{report:#}"
+    );
+    assert_eq!(report["totals"]["values_repaired"], 0, "{report:#}");
+    let notes = notes(&report);
+    assert!(notes.contains("ORM: peewee (as asked)"), "{notes}");
+    for column in [
+        "`item.approx` (REAL on SQLite) into real: peewee convention `float4_text`",
+        "`item.moment` (DATETIME on SQLite) into timestamp: peewee convention `naive_only`",
+    ] {
+        assert!(notes.contains(column), "{notes}");
+    }
+}
+
+#[test]
+fn peewee_floats_and_aware_datetimes_need_the_orm_named() {
+    // Peewee keeps no bookkeeping table: without `--orm peewee` no convention applies.
+    let filled = fill("peewee");
+    let target = pg_db();
+    succeeded(
+        "peewee: creating the schema on PostgreSQL",
+        &python(&bed("peewee"), &["schema", &target.url]),
+    );
+    let output = migrate(&filled, &target.url, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        notes(&report).contains("ORM: none found"),
+        "{}",
+        notes(&report)
+    );
+    let rejects = filled.dir.path().join("dbshift-rejects");
+    let check = python(
+        &bed("peewee"),
+        &[
+            "check",
+            &target.url,
+            filled.expected.to_str().unwrap(),
+            rejects.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(check.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    // 0.1 is no float4 exactly, yet Peewee reads it back as 0.1: the item is lost for nothing.
+    assert!(
+        stdout.contains(r#"rejected but faithful: ('item', '{"id": 1}', 'approx', 'rejected')"#),
+        "{stdout}"
+    );
+    // The aware date/time arrives moved to UTC and without its offset instead of rejected.
+    assert!(
+        stdout
+            .contains(r#"not in the reject files: ('oddity', '{"id": 6}', 'moment', 'rejected')"#),
+        "{stdout}"
     );
 }

@@ -157,9 +157,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub keep_case: bool,
 
-    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`;
-    /// found from its bookkeeping tables when not given. With one, names keep their case and
-    /// its fields get the types it would create on PostgreSQL.
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma, peewee), or
+    /// `none`; found from its bookkeeping tables when not given (Peewee keeps none: name it).
+    /// With one, names keep their case and its fields get the types it would create on
+    /// PostgreSQL.
     #[arg(long, value_name = "NAME", value_parser = parse_orm)]
     pub orm: Option<dbshift::transfer::orm::OrmChoice>,
 
@@ -286,8 +287,9 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub keep_case: bool,
 
-    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`;
-    /// found from its bookkeeping tables when not given. With --data-only its SQLite storage
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma, peewee), or
+    /// `none`; found from its bookkeeping tables when not given (Peewee keeps none: name it).
+    /// With --data-only its SQLite storage
     /// conventions decide how values become the types it created on PostgreSQL; in full mode
     /// names keep their case and its fields get the types it would create.
     #[arg(long, value_name = "NAME", value_parser = parse_orm)]
@@ -316,8 +318,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub data_only: bool,
 
-    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma), or `none`, as
-    /// given to `migrate`; found from its bookkeeping tables when not given.
+    /// The ORM that wrote the source (django, sqlalchemy, rails, diesel, prisma, peewee), or
+    /// `none`, as given to `migrate`; found from its bookkeeping tables when not given.
     #[arg(long, value_name = "NAME", value_parser = parse_orm)]
     pub orm: Option<dbshift::transfer::orm::OrmChoice>,
 

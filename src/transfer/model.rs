@@ -289,6 +289,15 @@ pub enum Conversion {
     /// A REAL into `numeric(p, s)` as ActiveRecord reads it on SQLite: rounded to the scale
     /// through at most 16 significant digits.
     ActiveModelDecimal,
+    /// A REAL into `real` as a client that reads a `real` as text gets it back (psycopg, so
+    /// Peewee's FloatField): kept when the 4-byte float's shortest text reads as the same
+    /// double, refused otherwise.
+    #[serde(rename = "float4_text")]
+    Float4Text,
+    /// Date/time text without an offset into a `timestamp`, its wall-clock time unchanged;
+    /// text with `Z` or an offset is refused, not moved to UTC: the column keeps no offset, and
+    /// an ORM that reads the text as written (Peewee) read it back with its offset.
+    NaiveOnly,
     /// Text without an offset, read as a wall-clock time in this zone, into a `timestamptz`
     /// (text with `Z` or an offset keeps its own).
     NaiveInZone(SourceZone),
@@ -314,6 +323,8 @@ impl Conversion {
             Conversion::JulianDay => "julian_day",
             Conversion::TimeOn2000 => "time_on_2000_01_01",
             Conversion::ActiveModelDecimal => "active_model_decimal",
+            Conversion::Float4Text => "float4_text",
+            Conversion::NaiveOnly => "naive_only",
             Conversion::NaiveInZone(_) => "naive_in_zone",
             Conversion::NumbersOnly => "numbers_only",
             Conversion::TextOnly => "text_only",

@@ -28,16 +28,19 @@ pub enum Orm {
     Diesel,
     /// Prisma (`_prisma_migrations`).
     Prisma,
+    /// Peewee: it keeps no bookkeeping table, so it is only ever named by the caller.
+    Peewee,
 }
 
 impl Orm {
     /// Every ORM, in the order detection tries them.
-    pub const ALL: [Orm; 5] = [
+    pub const ALL: [Orm; 6] = [
         Orm::Django,
         Orm::Rails,
         Orm::Sqlalchemy,
         Orm::Diesel,
         Orm::Prisma,
+        Orm::Peewee,
     ];
 
     /// The name the caller gives and reports show.
@@ -48,10 +51,12 @@ impl Orm {
             Orm::Sqlalchemy => "sqlalchemy",
             Orm::Diesel => "diesel",
             Orm::Prisma => "prisma",
+            Orm::Peewee => "peewee",
         }
     }
 
-    /// The tables that show this ORM made the database (all of them must be present).
+    /// The tables that show this ORM made the database (all of them must be present); none
+    /// for an ORM that keeps no such table, which detection then never finds.
     fn bookkeeping(self) -> &'static [&'static str] {
         match self {
             Orm::Django => &["django_migrations"],
@@ -59,6 +64,8 @@ impl Orm {
             Orm::Sqlalchemy => &["alembic_version"],
             Orm::Diesel => &["__diesel_schema_migrations"],
             Orm::Prisma => &["_prisma_migrations"],
+            // peewee.py creates only the models' tables; playhouse/migrate.py records nothing.
+            Orm::Peewee => &[],
         }
     }
 }
@@ -186,9 +193,10 @@ pub fn resolve(choice: OrmChoice, tables: &[String]) -> Detected {
 /// ignoring ASCII case.
 pub fn detect(tables: &[String]) -> Option<Orm> {
     let has = |name: &str| tables.iter().any(|t| t.eq_ignore_ascii_case(name));
-    Orm::ALL
-        .into_iter()
-        .find(|orm| orm.bookkeeping().iter().all(|t| has(t)))
+    Orm::ALL.into_iter().find(|orm| {
+        let tables = orm.bookkeeping();
+        !tables.is_empty() && tables.iter().all(|t| has(t))
+    })
 }
 
 /// The conversion `orm` implies for a column it declared as `declared` on SQLite and created
@@ -212,6 +220,7 @@ pub fn convention(orm: Option<Orm>, declared: &str, target: &PgType) -> Option<C
             Some(Conversion::DatetimeSinceEpochToInterval)
         }
         (Orm::Rails, _) => rails_convention(&declared, target),
+        (Orm::Peewee, _) => peewee_convention(&declared, target),
         // Diesel needs none: it writes each SQLite value in its type's own encoding (Bool as
         // 1/0, Timestamp, Date and Time as ISO text, `diesel/src/sqlite/types/`), which the
         // general conversions read; tests/orm_diesel.rs keeps it so.
@@ -239,6 +248,29 @@ fn rails_convention(declared: &str, target: &PgType) -> Option<Conversion> {
         PgType::Numeric(_) if declared.starts_with("decimal") => {
             Some(Conversion::ActiveModelDecimal)
         }
+        _ => None,
+    }
+}
+
+/// Peewee's storage on SQLite that its PostgreSQL schema does not share (peewee.py, Peewee 4).
+/// The rest of what Peewee writes on SQLite already reads back as the type it creates on
+/// PostgreSQL: `BooleanField` 0/1, `UUIDField` 32 hex digits (`db_value` is `value.hex`),
+/// `DateField` and `TimeField` as `str()` of the value (the `sqlite3.register_adapter` calls at
+/// the top of peewee.py), `DecimalField` as REAL or INTEGER under NUMERIC affinity, read back by
+/// `python_value` as `Decimal(str(value))`, the shortest decimal of the double, which is what
+/// the general conversion sends (and a value with more places than the scale is rejected).
+fn peewee_convention(declared: &str, target: &PgType) -> Option<Conversion> {
+    match target {
+        // `FIELD.FLOAT` is 'REAL' and `PostgresqlDatabase.field_types` does not change it, so a
+        // `FloatField` is a double on SQLite and a 4-byte `real` on PostgreSQL (`DoubleField`
+        // is 'DOUBLE PRECISION' there). `FloatField.adapt` is `float(value)` of what psycopg2
+        // gives, which parses PostgreSQL's shortest text of the float4.
+        PgType::Real if declared == "real" => Some(Conversion::Float4Text),
+        // `DateTimeField` is 'DATETIME' on SQLite and 'TIMESTAMP' (without time zone) on
+        // PostgreSQL; an aware datetime goes to SQLite as `isoformat(' ')`, with its offset,
+        // and `DateTimeField.adapt` (`format_date_time`, `datetime.fromisoformat`) reads it
+        // back aware, which no `timestamp` can give back.
+        PgType::Timestamp if declared == "datetime" => Some(Conversion::NaiveOnly),
         _ => None,
     }
 }
@@ -448,6 +480,9 @@ mod tests {
         );
         assert_eq!(detect(&names(&["_prisma_migrations"])), Some(Orm::Prisma));
         assert_eq!(detect(&names(&["users"])), None);
+        // Peewee keeps no bookkeeping table: it is never found, only named.
+        assert_eq!(detect(&[]), None);
+        assert_eq!("peewee".parse(), Ok(OrmChoice::Named(Orm::Peewee)));
     }
 
     #[test]
@@ -515,6 +550,22 @@ mod tests {
             None
         );
         assert_eq!(convention(Some(Orm::Diesel), "time", &PgType::Time), None);
+        // Peewee's FloatField (REAL, `real` on PostgreSQL) and DateTimeField (DATETIME,
+        // `timestamp`); its DoubleField is `double precision` and needs nothing.
+        assert_eq!(
+            convention(Some(Orm::Peewee), "REAL", &PgType::Real),
+            Some(Conversion::Float4Text)
+        );
+        assert_eq!(convention(Some(Orm::Peewee), "REAL", &PgType::Double), None);
+        assert_eq!(
+            convention(Some(Orm::Peewee), "DATETIME", &PgType::Timestamp),
+            Some(Conversion::NaiveOnly)
+        );
+        assert_eq!(
+            convention(Some(Orm::Peewee), "DATETIME", &PgType::Timestamptz),
+            None
+        );
+        assert_eq!(convention(None, "REAL", &PgType::Real), None);
         assert_eq!(convention(None, "time", &PgType::Time), None);
         assert!(ambiguous_choices(&PgType::Interval).is_some());
         assert!(ambiguous_choices(&PgType::Text).is_none());

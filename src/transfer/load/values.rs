@@ -1134,4 +1134,62 @@ mod tests {
             Outcome::Reject(r) if r.contains("2000-01-01")
         ));
     }
+
+    /// Peewee's FloatField: a double into `real` is kept when psycopg, reading the float4's
+    /// shortest text, gets the same double back; not merely when the float4 is exact.
+    #[test]
+    fn float4_text_keeps_what_a_text_reader_gets_back() {
+        let mut column = col(PgType::Real);
+        column.conversion = Some(Conversion::Float4Text);
+        for kept in [0.1, -2.5, 2.5e38, 1e-45, 16_777_216.0, 0.0, f64::INFINITY] {
+            assert_eq!(
+                exact_with(&SrcValue::Float(kept), &column),
+                Cell::F32(kept as f32),
+                "{kept}"
+            );
+        }
+        assert_eq!(exact_with(&SrcValue::Float(-0.0), &column), Cell::F32(-0.0));
+        assert_eq!(exact_with(&SrcValue::Int(3), &column), Cell::F32(3.0));
+        for (refused, why) in [
+            (1.0 / 3.0, "as 3.3333334e-1"),
+            (16_777_217.0, "as 1.6777216e7"),
+            (3.4028234663852886e38, "as 3.4028235e38"),
+            (1e300, "out of range"),
+        ] {
+            assert!(
+                matches!(convert(&SrcValue::Float(refused), &column), Outcome::Reject(r) if r.contains(why)),
+                "{refused}"
+            );
+        }
+    }
+
+    /// Peewee's DateTimeField: naive text keeps its wall-clock time in `timestamp`; text with
+    /// an offset is refused rather than moved to UTC.
+    #[test]
+    fn naive_only_refuses_offsets() {
+        let mut column = col(PgType::Timestamp);
+        column.conversion = Some(Conversion::NaiveOnly);
+        assert_eq!(
+            exact_with(&text("1970-01-01 00:00:01.5"), &column),
+            Cell::Micros(1_500_000)
+        );
+        assert_eq!(
+            exact_with(&text("1970-01-02"), &column),
+            Cell::Micros(DAY_MICROS)
+        );
+        for refused in ["2024-07-01 12:00:00+02:00", "2024-07-01T12:00:00Z"] {
+            assert!(
+                matches!(convert(&text(refused), &column), Outcome::Reject(r) if r.contains("offset")),
+                "{refused}"
+            );
+        }
+        assert!(matches!(
+            convert(&text("not a date"), &column),
+            Outcome::Reject(r) if r.contains("date/time")
+        ));
+        assert!(matches!(
+            convert(&SrcValue::Int(5), &column),
+            Outcome::Reject(r) if r.contains("not date/time text")
+        ));
+    }
 }

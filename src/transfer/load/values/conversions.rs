@@ -37,6 +37,8 @@ pub(super) fn convert_with<'a>(
         Conversion::DatetimeSinceEpochToInterval => return since_epoch_interval(value, pg_type),
         Conversion::TimeOn2000 => return time_on_2000(value, pg_type),
         Conversion::ActiveModelDecimal => return active_model_decimal(value, pg_type),
+        Conversion::Float4Text => return float4_text(value, pg_type),
+        Conversion::NaiveOnly => return naive_only(value, pg_type),
         // Applied by `to_cell` before it gets here; the kept values convert as the type says.
         Conversion::NumbersOnly | Conversion::TextOnly | Conversion::BlobsOnly => {
             return to_cell(value, pg_type, None, true)
@@ -75,6 +77,8 @@ pub(super) fn convert_with<'a>(
         Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
         Conversion::TimeOn2000 => time_on_2000(value, pg_type),
         Conversion::ActiveModelDecimal => active_model_decimal(value, pg_type),
+        Conversion::Float4Text => float4_text(value, pg_type),
+        Conversion::NaiveOnly => naive_only(value, pg_type),
         Conversion::NaiveInZone(zone) => in_zone(value, zone),
         Conversion::NumbersOnly | Conversion::TextOnly | Conversion::BlobsOnly => {
             to_cell(value, pg_type, None, true)
@@ -185,4 +189,64 @@ fn active_model_decimal<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>
         _ => to_numeric_text(value, *precision)?,
     };
     Ok(Cell::Text(Cow::Owned(text)))
+}
+
+/// A number into `real` when a client reading the `real` as text gets the same double back:
+/// PostgreSQL (12 and later, `extra_float_digits` 1) prints a `real` as the shortest text that
+/// reads back as the same 4-byte float, and psycopg reads that text with Python's `float()`.
+/// 0.1 survives (its float prints `0.1`); 1/3 does not (`0.33333334`), nor does the largest
+/// float, exact as it is (`3.4028235e+38`).
+fn float4_text<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
+    if *pg_type != PgType::Real {
+        return Err(other(format!(
+            "`float4_text` makes a real, not {}",
+            pg_type.sql()
+        )));
+    }
+    let x = to_f64(value)?;
+    let narrow = x as f32;
+    if x.is_finite() && !narrow.is_finite() {
+        return Err(other(format!(
+            "{} is out of range for real (4-byte float)",
+            float_text(x)
+        )));
+    }
+    // Rust prints an f32 as the shortest text that reads back as it, as PostgreSQL does.
+    let printed = narrow.to_string();
+    let same = x.is_nan()
+        || !x.is_finite()
+        || printed
+            .parse::<f64>()
+            .is_ok_and(|y| y.to_bits() == x.to_bits());
+    if same {
+        Ok(Cell::F32(narrow))
+    } else {
+        Err(other(format!(
+            "{} reads back from real (4-byte float) as {narrow:e}",
+            float_text(x)
+        )))
+    }
+}
+
+/// Date/time text without an offset into `timestamp`, as the general conversion reads it;
+/// text with `Z` or an offset is refused rather than moved to UTC, and so is a number (no
+/// date/time an ORM wrote as text).
+fn naive_only<'a>(value: Src<'a>, pg_type: &PgType) -> Result<Cell<'a>, Problem> {
+    match value {
+        Src::Text(b) => {
+            let text = pg_text(b)?;
+            if crate::datetime::naive_micros(text).is_none() && to_micros(value).is_ok() {
+                return Err(other(format!(
+                    "`{}` has an offset, which {} does not keep",
+                    shorten(text),
+                    pg_type.sql()
+                )));
+            }
+            to_cell(value, pg_type, None, true)
+        }
+        _ => Err(other(format!(
+            "a {} is not date/time text",
+            value.storage_class()
+        ))),
+    }
 }
