@@ -637,6 +637,81 @@ fn data_only_naive_text_into_timestamptz_is_refused_unless_the_zone_is_given() {
 }
 
 #[test]
+fn data_only_offset_text_into_timestamp_is_refused_unless_the_column_says_utc() {
+    // The mirror of the test above: `12:00+02:00` into a `timestamp` can only become a naive
+    // `10:00` (UTC) or be refused; which one the application reads back right only it knows.
+    // A zero offset and `Z` keep their wall-clock time and pass.
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE e (id INTEGER PRIMARY KEY, at DATETIME, utc DATETIME);
+         INSERT INTO e VALUES (1, '2024-01-15 12:00:00', '2024-01-15T12:00:00Z'),
+                              (2, '2024-07-15 12:00:00+02:00', '2024-07-15 12:00:00+00:00');",
+    );
+    let target = pg_db();
+    target.exec("CREATE TABLE e (id bigint PRIMARY KEY, at timestamp, utc timestamp)");
+    let dir = tempfile::tempdir().unwrap();
+    let url = source.path.display().to_string();
+    let output = run(
+        dir.path(),
+        &["migrate", "--data-only", "--quiet", &url, &target.url],
+    );
+    exits(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("column `e.at` holds date/time texts with a UTC offset")
+            && stderr.contains("offsets_to_utc")
+            && stderr.contains("naive_only"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("e.utc"), "{stderr}");
+    assert_eq!(
+        pg_rows(&target.url, "SELECT count(*) FROM e"),
+        [[Some("0".to_string())]]
+    );
+    let text = |s: &str| Some(s.to_string());
+    for (conversion, expected) in [
+        (
+            "offsets_to_utc",
+            vec![
+                vec![text("1"), text("2024-01-15 12:00:00")],
+                vec![text("2"), text("2024-07-15 10:00:00")],
+            ],
+        ),
+        // The row with the offset is rejected and listed; the naive one arrives unchanged.
+        (
+            "naive_only",
+            vec![vec![text("1"), text("2024-01-15 12:00:00")]],
+        ),
+    ] {
+        target.exec("TRUNCATE e");
+        let plan = dir.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            format!("[columns.\"e.at\"]\nconversion = \"{conversion}\"\n"),
+        )
+        .unwrap();
+        let output = run(
+            dir.path(),
+            &[
+                "migrate",
+                "--data-only",
+                "--quiet",
+                "--plan",
+                plan.to_str().unwrap(),
+                &url,
+                &target.url,
+            ],
+        );
+        exits(&output, if conversion == "naive_only" { 1 } else { 0 });
+        assert_eq!(
+            pg_rows(&target.url, "SELECT id, at FROM e ORDER BY id"),
+            expected,
+            "{conversion}"
+        );
+    }
+}
+#[test]
 fn data_only_does_not_fire_the_applications_triggers_again_and_leaves_them_enabled() {
     // The source already holds the audit rows its application's trigger wrote; copying the
     // orders must not write them a second time, and the trigger must work afterwards.

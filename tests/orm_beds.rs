@@ -455,8 +455,48 @@ fn peewee_floats_and_aware_datetimes_need_the_orm_named() {
         "peewee: creating the schema on PostgreSQL",
         &python(&bed("peewee"), &["schema", &target.url]),
     );
+    // Aware date/times into a `timestamp`: moving them to UTC would give Peewee back naive
+    // times, so nothing is written until each such column is given a conversion (or the ORM).
     let output = migrate(&filled, &target.url, &[]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("holds date/time texts with a UTC offset for timestamp")
+            && stderr.contains("--orm NAME"),
+        "{stderr}"
+    );
+    assert_eq!(
+        crate::support::independent::pg_rows(&target.url, "SELECT count(*) FROM item"),
+        [[Some("0".to_string())]],
+        "written before refusing"
+    );
+    // Given `naive_only` column by column, as the error asks, the copy runs; only the floats
+    // still show what not naming the ORM costs.
+    let plan = filled.dir.path().join("offsets.toml");
+    let mut settings = String::new();
+    let mut output = output;
+    loop {
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let Some(column) = stderr
+            .split_once("column `")
+            .and_then(|(_, rest)| rest.split_once("` holds date/time texts with a UTC offset"))
+            .map(|(column, _)| column.to_string())
+        else {
+            break;
+        };
+        assert!(!settings.contains(&column), "{stderr}");
+        settings.push_str(&format!(
+            "[columns.\"{column}\"]\nconversion = \"naive_only\"\n"
+        ));
+        std::fs::write(&plan, &settings).unwrap();
+        output = migrate(&filled, &target.url, &["--plan", plan.to_str().unwrap()]);
+    }
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(
         notes(&report).contains("ORM: none found"),
@@ -480,10 +520,11 @@ fn peewee_floats_and_aware_datetimes_need_the_orm_named() {
         stdout.contains(r#"rejected but faithful: ('item', '{"id": 1}', 'approx', 'rejected')"#),
         "{stdout}"
     );
-    // The aware date/time arrives moved to UTC and without its offset instead of rejected.
+    // The aware date/time is rejected and listed, as the bed expects, not moved to UTC.
     assert!(
-        stdout
-            .contains(r#"not in the reject files: ('oddity', '{"id": 6}', 'moment', 'rejected')"#),
+        !stdout.lines().any(|line| line.contains("'moment'")
+            && (line.contains("not in the reject files")
+                || line.contains("rejected but faithful"))),
         "{stdout}"
     );
 }

@@ -34,6 +34,10 @@ pub fn with_flags(error: &Error) -> Option<String> {
             "{}: give --source-timezone ZONE, or --plan FILE with `[columns.\"{column}\"] conversion = {{ naive_in_zone = \"ZONE\" }}`, or --orm NAME",
             one_line(chain(error))
         ),
+        Error::OffsetTimes { column, .. } => format!(
+            "{}: give --plan FILE with `[columns.\"{column}\"] conversion = \"offsets_to_utc\"` (stored as UTC wall-clock time) or `\"naive_only\"` (those rows rejected), or --orm NAME",
+            one_line(chain(error))
+        ),
         Error::TruncateNeedsDataOnly => "--if-exists truncate keeps the existing tables and needs --data-only; to replace them in a full migration use --if-exists drop".to_string(),
         _ => return None,
     };

@@ -138,6 +138,16 @@ pub enum Error {
         /// The target type, as written in DDL.
         pg_type: String,
     },
+    /// A column holds date/time texts with a UTC offset other than zero for a `timestamp`,
+    /// which keeps no offset, and neither a per-column conversion nor an ORM's convention says
+    /// whether the application reads its naive times as UTC.
+    #[error("column `{column}` holds date/time texts with a UTC offset for {pg_type}, which keeps none, and nothing says the application reads that column's times as UTC")]
+    OffsetTimes {
+        /// `table.column` in the source.
+        column: String,
+        /// The target type, as written in DDL.
+        pg_type: String,
+    },
     /// An option or argument is unusable.
     #[error("{0}")]
     Invalid(String),

@@ -298,6 +298,11 @@ pub enum Conversion {
     /// text with `Z` or an offset is refused, not moved to UTC: the column keeps no offset, and
     /// an ORM that reads the text as written (Peewee) read it back with its offset.
     NaiveOnly,
+    /// Date/time text into a `timestamp`, text with `Z` or an offset moved to UTC (its
+    /// wall-clock time in UTC, the offset dropped): for a column whose application reads its
+    /// naive times as UTC. Named by the caller; without it such text is refused before anything
+    /// is written ([`crate::transfer::Error::OffsetTimes`]).
+    OffsetsToUtc,
     /// Text without an offset, read as a wall-clock time in this zone, into a `timestamptz`
     /// (text with `Z` or an offset keeps its own).
     NaiveInZone(SourceZone),
@@ -325,6 +330,7 @@ impl Conversion {
             Conversion::ActiveModelDecimal => "active_model_decimal",
             Conversion::Float4Text => "float4_text",
             Conversion::NaiveOnly => "naive_only",
+            Conversion::OffsetsToUtc => "offsets_to_utc",
             Conversion::NaiveInZone(_) => "naive_in_zone",
             Conversion::NumbersOnly => "numbers_only",
             Conversion::TextOnly => "text_only",

@@ -326,6 +326,17 @@ fn orm_conversion(
             }),
         };
     }
+    if orm.is_none()
+        && *pg_type == PgType::Timestamp
+        && source.holds_offset_times(table, &column.name)?
+    {
+        // The mirror of the above: moving `12:00+02:00` to a naive `10:00` assumes the
+        // application reads the column as UTC, which only its ORM or the caller can say.
+        return Err(Error::OffsetTimes {
+            column: format!("{table}.{}", column.name),
+            pg_type: pg_type.sql(),
+        });
+    }
     let Some(choices) = orm::ambiguous_choices(pg_type) else {
         return Ok(None);
     };

@@ -120,6 +120,18 @@ impl<'p> SourceCatalog<'p> {
         .map(|n| n > 0)
     }
 
+    /// Whether `column` of `table` holds date/time text with a UTC offset other than zero
+    /// (`YYYY-MM-DD`, then `+` or `-` after the date, not `+00`, `+0000` or `+00:00` at the
+    /// end): text whose wall-clock time changes when it is moved to UTC.
+    pub(crate) fn holds_offset_times(&mut self, table: &str, column: &str) -> Result<bool> {
+        let c = quote_ident(column).map_err(Error::Invalid)?;
+        self.count(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE typeof({c}) = 'text' AND {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND substr({c}, 11) GLOB '*[+-]*' AND {c} NOT GLOB '*[+-]00' AND {c} NOT GLOB '*[+-]0000' AND {c} NOT GLOB '*[+-]00:00') AS n",
+            quote_ident(table).map_err(Error::Invalid)?,
+        ))
+        .map(|n| n > 0)
+    }
+
     /// How many rows `table` holds.
     pub(crate) fn rows(&mut self, table: &str) -> Result<u64> {
         let n = self.count(&format!(

@@ -271,7 +271,7 @@ fn column_override_choice(
         ) => Some(PgType::Interval),
         Some(Conversion::TimeOn2000) => Some(PgType::Time),
         Some(Conversion::Float4Text) => Some(PgType::Real),
-        Some(Conversion::NaiveOnly) => Some(PgType::Timestamp),
+        Some(Conversion::NaiveOnly | Conversion::OffsetsToUtc) => Some(PgType::Timestamp),
         // Rounds to the column's own precision and scale: it implies no type.
         Some(Conversion::ActiveModelDecimal) => None,
         // Keeps one storage class; the type stays the one chosen for it.

@@ -40,9 +40,11 @@ pub(super) fn convert_with<'a>(
         Conversion::Float4Text => return float4_text(value, pg_type),
         Conversion::NaiveOnly => return naive_only(value, pg_type),
         // Applied by `to_cell` before it gets here; the kept values convert as the type says.
-        Conversion::NumbersOnly | Conversion::TextOnly | Conversion::BlobsOnly => {
-            return to_cell(value, pg_type, None, true)
-        }
+        // Moving an offset to UTC is what the type's own conversion does.
+        Conversion::NumbersOnly
+        | Conversion::TextOnly
+        | Conversion::BlobsOnly
+        | Conversion::OffsetsToUtc => return to_cell(value, pg_type, None, true),
         _ => {}
     }
     if let Conversion::NaiveInZone(zone) = conversion {
@@ -80,9 +82,10 @@ pub(super) fn convert_with<'a>(
         Conversion::Float4Text => float4_text(value, pg_type),
         Conversion::NaiveOnly => naive_only(value, pg_type),
         Conversion::NaiveInZone(zone) => in_zone(value, zone),
-        Conversion::NumbersOnly | Conversion::TextOnly | Conversion::BlobsOnly => {
-            to_cell(value, pg_type, None, true)
-        }
+        Conversion::NumbersOnly
+        | Conversion::TextOnly
+        | Conversion::BlobsOnly
+        | Conversion::OffsetsToUtc => to_cell(value, pg_type, None, true),
         Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
             let micros = match conversion {
                 Conversion::UnixSeconds => number * 1e6,
