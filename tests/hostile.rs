@@ -510,6 +510,36 @@ fn json_and_non_json_in_one_column_arrive() {
 }
 
 #[test]
+fn json_that_jsonb_would_fold_arrives_as_written_in_json() {
+    // jsonb keeps the last of a key written twice (SQLite's json_extract reads the first) and
+    // 0 for -0, and verification compares documents as jsonb does: such a column became jsonb
+    // and "verification: ok" while the first value and the sign were gone.
+    let source = source(
+        r#"CREATE TABLE docs (id INTEGER PRIMARY KEY, twice JSON, zero JSON, plain JSON);
+         INSERT INTO docs VALUES
+             (1, '{"a": 1, "a": 2}', '{"v": -0.0}', '{"a": 1}'),
+             (2, '{"b": {"c": 1}}', '[0, -0]', '[1, 2]');"#,
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.column_type("docs", "twice"), "json");
+    assert_eq!(migrated.column_type("docs", "zero"), "json");
+    assert_eq!(migrated.column_type("docs", "plain"), "jsonb");
+    for (column, id, text) in [
+        ("twice", 1, r#"{"a": 1, "a": 2}"#),
+        ("twice", 2, r#"{"b": {"c": 1}}"#),
+        ("zero", 1, r#"{"v": -0.0}"#),
+        ("zero", 2, "[0, -0]"),
+    ] {
+        assert_eq!(
+            migrated.text(&format!(
+                "SELECT {column}::text AS v FROM docs WHERE id = {id}"
+            )),
+            text
+        );
+    }
+}
+
+#[test]
 fn wide_empty_and_long_tables_arrive() {
     let columns: Vec<String> = (0..200).map(|i| format!("c{i} INTEGER")).collect();
     let values: Vec<String> = (0..200).map(|i| format!("{i} * n")).collect();

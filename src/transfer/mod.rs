@@ -6,6 +6,7 @@
 //! makes the target hold it: it creates, copies, verifies and reports.
 
 pub mod error;
+pub(crate) mod jsonb;
 pub mod load;
 pub mod model;
 pub mod orm;

@@ -758,7 +758,7 @@ fn diff(
     Ok(differences)
 }
 
-mod json;
+use crate::transfer::jsonb as json;
 #[cfg(test)]
 use json::canonical_decimal;
 

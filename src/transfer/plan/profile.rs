@@ -93,6 +93,10 @@ pub struct ColumnProfile {
     /// PostgreSQL's `json` keeps and `jsonb` refuses.
     #[serde(default)]
     pub json_lone_surrogates: u64,
+    /// Of the JSON texts, those `jsonb` would keep with less than they say: a key written
+    /// twice in one object, or a negative zero: such a column becomes `json`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub json_jsonb_altered: u64,
     /// Texts that are lowercase hyphenated UUIDs.
     pub uuids: u64,
     /// Texts of 32 lowercase hex digits: UUIDs as Django and SQLAlchemy store them on SQLite.
@@ -525,6 +529,7 @@ fn merge_column(a: &mut ColumnProfile, b: ColumnProfile) {
     a.json_documents += b.json_documents;
     a.json_scalars += b.json_scalars;
     a.json_lone_surrogates += b.json_lone_surrogates;
+    a.json_jsonb_altered += b.json_jsonb_altered;
     a.uuids += b.uuids;
     a.hex_uuids += b.hex_uuids;
     a.ip_addresses += b.ip_addresses;
@@ -699,6 +704,9 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
     let shape = json_shape(text);
     if shape.is_some() && has_lone_surrogate(text) {
         p.json_lone_surrogates += 1;
+    }
+    if shape.is_some() && crate::transfer::jsonb::jsonb_alters(text) {
+        p.json_jsonb_altered += 1;
     }
     match shape {
         Some(JsonShape::Document) => p.json_documents += 1,

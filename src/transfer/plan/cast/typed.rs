@@ -295,15 +295,25 @@ impl Column<'_> {
         Step::Next
     }
 
-    /// `jsonb`, or `json` when a document holds a lone surrogate escape: `jsonb` refuses it,
-    /// `json` keeps the text as it is.
+    /// `jsonb`, or `json` when a document holds a lone surrogate escape (`jsonb` refuses it)
+    /// or something `jsonb` would fold away (a key written twice, a negative zero): `json`
+    /// keeps the text as it is.
     fn json_found(&self, rule: CastRule, reason: String) -> Found {
         let lone = self.p.json_lone_surrogates;
-        if lone == 0 {
+        let altered = self.p.json_jsonb_altered;
+        if lone == 0 && altered == 0 {
             return Found::new(PgType::Jsonb, rule, reason);
         }
-        let reason = format!("{reason}; json, not jsonb, since {lone} value(s) hold a lone UTF-16 surrogate escape (`\\ud800`) that jsonb refuses");
-        Found::new(PgType::Json, rule, reason)
+        let why = if lone > 0 {
+            format!("{lone} value(s) hold a lone UTF-16 surrogate escape (`\\ud800`) that jsonb refuses")
+        } else {
+            format!("{altered} value(s) hold a key written twice in one object or a negative zero, which jsonb would not keep (it keeps the last of the keys, where SQLite's json_extract reads the first, and 0 for -0)")
+        };
+        Found::new(
+            PgType::Json,
+            rule,
+            format!("{reason}; json, not jsonb, since {why}"),
+        )
     }
 
     fn uuid(&self) -> Step {

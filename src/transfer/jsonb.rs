@@ -4,6 +4,10 @@
 //! Verification hashes this form of every JSON value on both sides, so it is one pass over the
 //! bytes with no tree of values: objects are sorted in place in the output buffer.
 //!
+//! The planner's profile asks [`jsonb_alters`] which documents `jsonb` would not keep as they
+//! mean: those are the ones this form folds together with another (a key written twice, a
+//! negative zero), and their column becomes `json`, which keeps the text as written.
+//!
 //! The form (never parsed back): a number is `#` and its [`canonical_decimal`]; a string is
 //! `"`, its text with `"`, `\` and control characters escaped, `"`; `true`, `false`, `null`;
 //! arrays and objects as in JSON without spaces. Text that is not JSON is compared as it is.
@@ -12,10 +16,36 @@ use std::ops::Range;
 
 /// The canonical form of `text` appended to `out`; the text itself when it is not JSON.
 pub(crate) fn write_canonical_jsonb(text: &str, out: &mut Vec<u8>) {
+    write_canonical(text, out);
+}
+
+/// Whether `text` is JSON that `jsonb` stores with less than it says: an object with a key
+/// written twice (`jsonb` keeps the last, SQLite's `json_extract` reads the first, and the
+/// other value is gone) or a negative zero (`-0`, `-0.0`: `jsonb` keeps `0`, a client reading
+/// the text gets a zero of the other sign). Text that is not JSON: `false`.
+pub(crate) fn jsonb_alters(text: &str) -> bool {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| {
+        let mut out = scratch.borrow_mut();
+        out.clear();
+        let altered = write_canonical(text, &mut out);
+        if out.capacity() > 1 << 20 {
+            *out = Vec::new();
+        }
+        altered
+    })
+}
+
+/// Appends the canonical form (or the text, when it is not JSON); whether that form dropped
+/// something the text says (see [`jsonb_alters`]).
+fn write_canonical(text: &str, out: &mut Vec<u8>) -> bool {
     let start = out.len();
     let mut parser = Parser {
         bytes: text.as_bytes(),
         at: 0,
+        altered: false,
     };
     let parsed = parser.value(out, 0).and_then(|()| {
         parser.skip_space();
@@ -24,7 +54,9 @@ pub(crate) fn write_canonical_jsonb(text: &str, out: &mut Vec<u8>) {
     if parsed.is_none() {
         out.truncate(start);
         out.extend_from_slice(text.as_bytes());
+        return false;
     }
+    parser.altered
 }
 
 /// Deeper documents are compared as text (serde_json, which this replaces, stopped at 128).
@@ -33,6 +65,8 @@ const MAX_DEPTH: usize = 128;
 struct Parser<'t> {
     bytes: &'t [u8],
     at: usize,
+    /// A duplicate key or a negative zero was folded away.
+    altered: bool,
 }
 
 impl Parser<'_> {
@@ -138,6 +172,7 @@ impl Parser<'_> {
         let mut previous: Option<&Range<usize>> = None;
         for (key, value) in &members {
             if previous.is_some_and(|p| out[p.clone()] == out[key.clone()]) {
+                self.altered = true;
                 continue;
             }
             if previous.is_some() {
@@ -233,6 +268,11 @@ impl Parser<'_> {
         let number = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
         if !is_json_number(number) {
             return None;
+        }
+        // `-0`, `-0.0`, `-0e5`: every digit of the mantissa a zero.
+        if let Some(unsigned) = number.strip_prefix('-') {
+            let mantissa = unsigned.split(['e', 'E']).next().unwrap_or(unsigned);
+            self.altered |= mantissa.bytes().all(|b| b == b'0' || b == b'.');
         }
         out.push(b'#');
         write_canonical_decimal(number, out);
@@ -413,5 +453,31 @@ mod tests {
         assert_eq!(canonical_decimal("0.001"), "1e-3");
         assert_eq!(canonical_decimal("100"), "1e2");
         assert_eq!(canonical("[1, -3.0]"), "[#1e0,#-3e0]");
+    }
+
+    #[test]
+    fn what_jsonb_would_fold_away_is_told_apart() {
+        for altered in [
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": 1, "\u0061": 1}"#,
+            r#"[{"x": {"k": [], "k": null}}]"#,
+            "[-0]",
+            r#"{"v": -0.0}"#,
+            "[-0e5, 1]",
+            "-0",
+        ] {
+            assert!(jsonb_alters(altered), "{altered}");
+        }
+        for kept in [
+            r#"{"a": 1, "b": {"a": 2}}"#,
+            r#"[{"a": 1}, {"a": 2}]"#,
+            "[-0.5, 0, 0.0, -1e-3, 10]",
+            r#"{"-0": "-0"}"#,
+            "{a: 1}",
+            "not json",
+            "",
+        ] {
+            assert!(!jsonb_alters(kept), "{kept}");
+        }
     }
 }
