@@ -95,13 +95,13 @@ cast_rules! {
         target: "time";
     JsonDeclared = "json.declared",
         when: "declared JSON/JSONB; every value is JSON (scalars too)",
-        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses, or a key written twice in one object or a negative zero, which jsonb would fold away)";
     JsonChecked = "json.checked",
         when: "a CHECK calls json_valid() on the column; every value is JSON (scalars too)",
-        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses, or a key written twice in one object or a negative zero, which jsonb would fold away)";
     JsonName = "json.name",
         when: "named like a document (json, data, metadata, payload, config, settings, ...); every value is a JSON object or array",
-        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses)";
+        target: "jsonb (json when a value holds a lone surrogate escape `\\ud800`, which jsonb refuses, or a key written twice in one object or a negative zero, which jsonb would fold away)";
     UuidDeclared = "uuid.declared",
         when: "declared UUID/GUID; every value is a lowercase hyphenated UUID text",
         target: "uuid";
