@@ -995,14 +995,14 @@ fn a_table_wider_than_postgresql_allows_is_refused_by_the_plan() {
 
 /// An id at the top of the 64-bit range leaves no id to hand out: the identity is left
 /// exhausted (a clear error on the next insert) instead of failing the migration or handing out
-/// an id that exists. An `INTEGER PRIMARY KEY DESC`, which SQLite does not make a rowid alias,
-/// still restarts past its largest value.
+/// an id that exists. A rowid alias declared descending (`PRIMARY KEY (x DESC)`) still restarts
+/// past its largest value.
 #[test]
 fn identities_at_the_top_of_the_range_are_left_exhausted() {
     let source = source(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
          INSERT INTO t VALUES (9223372036854775807, 'max'), (-9223372036854775808, 'min');
-         CREATE TABLE d (x INTEGER PRIMARY KEY DESC, y TEXT);
+         CREATE TABLE d (x INTEGER, y TEXT, PRIMARY KEY (x DESC));
          INSERT INTO d VALUES (5, 'a'), (3, 'b');",
     );
     let migrated = migrate_clean(&source);
@@ -1016,6 +1016,41 @@ fn identities_at_the_top_of_the_range_are_left_exhausted() {
     assert_eq!(
         migrated.int("WITH i AS (INSERT INTO d (y) VALUES ('c') RETURNING x) SELECT x AS v FROM i"),
         6
+    );
+}
+
+/// A column declared `INTEGER PRIMARY KEY DESC` is not the rowid (a quirk SQLite keeps): it may
+/// hold NULL and text, and its values are not the rowids. Its rows arrive, none rejected for a
+/// NULL key, and a table of them large enough to be copied in parts is cut by its real rowid.
+#[test]
+fn an_integer_primary_key_desc_column_is_not_the_rowid() {
+    let source = source(
+        "CREATE TABLE d (id INTEGER PRIMARY KEY DESC, v TEXT);
+         INSERT INTO d (rowid, id, v) VALUES (1, 10, 'a'), (2, NULL, 'b'), (3, NULL, 'c');
+         CREATE TABLE f (id INTEGER PRIMARY KEY DESC, v TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO f (rowid, id, v) SELECT i, 1000000 - i, 'v' || i FROM n;
+         INSERT INTO f (id, v) VALUES ('key', 'text');",
+    );
+    let target = pg_db();
+    let rejects = tempfile::tempdir().unwrap();
+    let plan = dbshift::transfer::plan(&source.path, &PlanOptions::default()).unwrap();
+    let work = plan_work(&plan, &source.path).unwrap();
+    let mut run_options = options(&source.path, &target.url, Mode::Full, rejects.path());
+    run_options.split_rows = 1000;
+    let report = run(&run_options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_rejected, 0, "{report}");
+    let count = |sql: &str| pg_rows(&target.url, sql)[0][0].clone().unwrap();
+    assert_eq!(count("SELECT count(*) FROM d WHERE id IS NULL"), "2");
+    assert_eq!(
+        count("SELECT string_agg(v, ',' ORDER BY v) FROM d"),
+        "a,b,c"
+    );
+    assert_eq!(count("SELECT count(*) FROM f"), "3001");
+    assert_eq!(
+        count("SELECT count(*) FROM f WHERE CASE WHEN id = 'key' THEN v = 'text' ELSE v = 'v' || (1000000 - id::bigint) END"),
+        "3001"
     );
 }
 
