@@ -1054,6 +1054,64 @@ fn an_integer_primary_key_desc_column_is_not_the_rowid() {
     );
 }
 
+/// Date/time texts written finer than PostgreSQL's microseconds (.NET writes seven digits) are
+/// rejected with their reason instead of arriving rounded, where verification, rounding the
+/// source the same way, would have called them equal; trailing zeros past the sixth digit are
+/// no finer and arrive.
+#[test]
+fn data_only_times_finer_than_microseconds_are_rejected_not_rounded() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at, atz, tod);
+         INSERT INTO t VALUES
+             (1, '2024-01-01 10:00:00.1234560', '2024-01-01 10:00:00.5000000Z', '10:00:00.1000000'),
+             (2, '2024-01-01 10:00:00.9999996', NULL, NULL),
+             (3, NULL, '2024-01-01 10:00:00.1234567Z', NULL),
+             (4, NULL, NULL, '10:00:00.1234567');",
+    );
+    let target = pg_db();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    pg.batch_execute(
+        "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp, atz timestamptz, tod time);",
+    )
+    .unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_written, 1, "{report}");
+    assert_eq!(report.totals.rows_rejected, 3, "{report}");
+    let row = pg_rows(
+        &target.url,
+        "SELECT at::text, (atz AT TIME ZONE 'UTC')::text, tod::text FROM t WHERE id = 1",
+    );
+    assert_eq!(
+        row[0],
+        [
+            Some("2024-01-01 10:00:00.123456".to_string()),
+            Some("2024-01-01 10:00:00.5".to_string()),
+            Some("10:00:00.1".to_string())
+        ]
+    );
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let rejected: Vec<serde_json::Value> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (id, column) in [(2, "at"), (3, "atz"), (4, "tod")] {
+        let record = rejected
+            .iter()
+            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
+            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {rejected:?}"));
+        assert_eq!(record["column"], column, "{record}");
+        let reason = record["reason"].as_str().unwrap();
+        assert!(reason.contains("finer than"), "{reason}");
+    }
+}
+
 /// Text too long for a btree entry: the index (here a primary key, so also the foreign key
 /// that needs it) cannot be built in PostgreSQL. Every row still arrives and verifies; the
 /// report names what was not created and how to make it by hand, and the transfer finishes.
