@@ -1112,6 +1112,61 @@ fn data_only_times_finer_than_microseconds_are_rejected_not_rounded() {
     }
 }
 
+/// Data-only into columns of types the copier sends as text: arrays of types with arguments
+/// (once taken for their element type, so `{ab}` was sent to a `varchar(3)[]` as binary text
+/// and the transfer failed), a bit string and a range. Values the server accepts arrive; one it
+/// refuses (too long, wrong length, reversed bounds) rejects its row, and the transfer finishes.
+#[test]
+fn data_only_arrays_bit_strings_and_ranges_arrive_or_are_rejected() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, names, amounts, flags, span);
+         INSERT INTO t VALUES
+             (1, '{ab,c}', '{1.5,-2.25}', '101', '[1,5]'),
+             (2, '{abcd}', NULL, NULL, NULL),
+             (3, NULL, NULL, '1', NULL),
+             (4, NULL, NULL, NULL, '[5,1]');",
+    );
+    let target = pg_db();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    pg.batch_execute(
+        "CREATE TABLE t (id bigint PRIMARY KEY, names varchar(3)[], amounts numeric(4,2)[],
+             flags bit(3), span int4range);",
+    )
+    .unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_written, 1, "{report}");
+    assert_eq!(report.totals.rows_rejected, 3, "{report}");
+    let row = pg_rows(
+        &target.url,
+        "SELECT names::text, amounts::text, flags::text, span::text FROM t WHERE id = 1",
+    );
+    assert_eq!(
+        row[0],
+        ["{ab,c}", "{1.50,-2.25}", "101", "[1,6)"].map(|v| Some(v.to_string()))
+    );
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let rejected = std::fs::read_to_string(file).unwrap();
+    for (id, words) in [
+        (2, "too long"),
+        (3, "does not match type"),
+        (4, "lower bound"),
+    ] {
+        let record: serde_json::Value = rejected
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
+            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {rejected}"));
+        let reason = record["reason"].as_str().unwrap();
+        assert!(reason.contains(words), "row {id}: {reason}");
+    }
+}
+
 /// Text too long for a btree entry: the index (here a primary key, so also the foreign key
 /// that needs it) cannot be built in PostgreSQL. Every row still arrives and verifies; the
 /// report names what was not created and how to make it by hand, and the transfer finishes.

@@ -52,6 +52,10 @@ const DATA_MESSAGES: &[&str] = &[
     "cannot be represented",
     "unsupported jsonb",
     "not a valid",
+    // 22026, a bit string of the wrong length for bit(n); 22000, a range whose bounds are
+    // reversed.
+    "does not match type",
+    "lower bound must be less than or equal to",
 ];
 
 /// The message PostgreSQL gives SQLSTATE 42830 for a foreign key without a unique parent key.
@@ -442,6 +446,17 @@ mod tests {
                     "there is no unique constraint matching given keys for referenced table \"p\"",
                 ),
                 Refusal::NoUniqueKeyForForeignKey,
+            ),
+            (
+                server(unknown, "bit string length 1 does not match type bit(3)"),
+                Refusal::Data,
+            ),
+            (
+                server(
+                    unknown,
+                    "range lower bound must be less than or equal to range upper bound",
+                ),
+                Refusal::Data,
             ),
             (
                 server(unknown, "function length(integer) does not exist"),
