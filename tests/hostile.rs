@@ -1167,6 +1167,29 @@ fn data_only_arrays_bit_strings_and_ranges_arrive_or_are_rejected() {
     }
 }
 
+/// A source table named like the sequence PostgreSQL makes for another table's identity
+/// (`t_id_seq` beside `t (id INTEGER PRIMARY KEY)`) keeps its name and its rows: the identity's
+/// sequence is named in the DDL instead of taking the name when `t` is created first.
+#[test]
+fn a_table_named_like_an_identity_sequence_arrives() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO t (id, v) SELECT i, 'v' || i FROM n;
+         CREATE TABLE t_id_seq (x INTEGER);
+         INSERT INTO t_id_seq VALUES (7), (8);",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM t"), 2000);
+    assert_eq!(migrated.int("SELECT sum(x) AS v FROM t_id_seq"), 15);
+    assert_eq!(
+        migrated.int(
+            "WITH i AS (INSERT INTO t (v) VALUES ('next') RETURNING id) SELECT id AS v FROM i"
+        ),
+        2001
+    );
+}
+
 /// Text too long for a btree entry: the index (here a primary key, so also the foreign key
 /// that needs it) cannot be built in PostgreSQL. Every row still arrives and verifies; the
 /// report names what was not created and how to make it by hand, and the transfer finishes.
