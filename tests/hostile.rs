@@ -1190,6 +1190,42 @@ fn a_table_named_like_an_identity_sequence_arrives() {
     );
 }
 
+/// A JSON document nested deeper than PostgreSQL's parser reaches ("stack depth limit
+/// exceeded") rejects its row with the server's message; the other documents arrive and the
+/// transfer finishes, where that one value used to stop it.
+#[test]
+fn a_json_document_too_deep_for_postgresql_rejects_its_row() {
+    let source = source(
+        "CREATE TABLE d (id INTEGER PRIMARY KEY, doc JSON);
+         INSERT INTO d VALUES (1, '{\"a\": [1, 2]}'), (3, '[]');
+         INSERT INTO d VALUES (2, replace(hex(zeroblob(200000)), '00', '[')
+             || replace(hex(zeroblob(200000)), '00', ']'));",
+    );
+    let migrated = migrate(&source);
+    let report = &migrated.report;
+    assert_eq!(report.totals.rows_written, 2, "{report}");
+    assert_eq!(report.totals.rows_rejected, 1, "{report}");
+    assert_eq!(
+        migrated.text("SELECT string_agg(id::text || doc::text, ' ' ORDER BY id) FROM d"),
+        "1{\"a\": [1, 2]} 3[]"
+    );
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let record: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        record["key"]["id"] == 2 || record["key"]["rowid"] == 2,
+        "{record}"
+    );
+    let reason = record["reason"].as_str().unwrap();
+    assert!(reason.contains("stack depth"), "{reason}");
+}
+
 /// Text too long for a btree entry: the index (here a primary key, so also the foreign key
 /// that needs it) cannot be built in PostgreSQL. Every row still arrives and verifies; the
 /// report names what was not created and how to make it by hand, and the transfer finishes.

@@ -56,6 +56,8 @@ const DATA_MESSAGES: &[&str] = &[
     // reversed.
     "does not match type",
     "lower bound must be less than or equal to",
+    // 54001, a JSON document nested deeper than the server's parser reaches.
+    "stack depth limit exceeded",
 ];
 
 /// The message PostgreSQL gives SQLSTATE 42830 for a foreign key without a unique parent key.
@@ -458,6 +460,7 @@ mod tests {
                 ),
                 Refusal::Data,
             ),
+            (server(unknown, "stack depth limit exceeded"), Refusal::Data),
             (
                 server(unknown, "function length(integer) does not exist"),
                 Refusal::Other,
