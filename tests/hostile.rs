@@ -1025,14 +1025,14 @@ fn a_table_wider_than_postgresql_allows_is_refused_by_the_plan() {
 
 /// An id at the top of the 64-bit range leaves no id to hand out: the identity is left
 /// exhausted (a clear error on the next insert) instead of failing the migration or handing out
-/// an id that exists. An `INTEGER PRIMARY KEY DESC`, which SQLite does not make a rowid alias,
-/// still restarts past its largest value.
+/// an id that exists. A rowid alias declared descending (`PRIMARY KEY (x DESC)`) still restarts
+/// past its largest value.
 #[test]
 fn identities_at_the_top_of_the_range_are_left_exhausted() {
     let source = source(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
          INSERT INTO t VALUES (9223372036854775807, 'max'), (-9223372036854775808, 'min');
-         CREATE TABLE d (x INTEGER PRIMARY KEY DESC, y TEXT);
+         CREATE TABLE d (x INTEGER, y TEXT, PRIMARY KEY (x DESC));
          INSERT INTO d VALUES (5, 'a'), (3, 'b');",
     );
     let migrated = migrate_clean(&source);
@@ -1047,6 +1047,213 @@ fn identities_at_the_top_of_the_range_are_left_exhausted() {
         migrated.int("WITH i AS (INSERT INTO d (y) VALUES ('c') RETURNING x) SELECT x AS v FROM i"),
         6
     );
+}
+
+/// A column declared `INTEGER PRIMARY KEY DESC` is not the rowid (a quirk SQLite keeps): it may
+/// hold NULL and text, and its values are not the rowids. Its rows arrive, none rejected for a
+/// NULL key, and a table of them large enough to be copied in parts is cut by its real rowid.
+#[test]
+fn an_integer_primary_key_desc_column_is_not_the_rowid() {
+    let source = source(
+        "CREATE TABLE d (id INTEGER PRIMARY KEY DESC, v TEXT);
+         INSERT INTO d (rowid, id, v) VALUES (1, 10, 'a'), (2, NULL, 'b'), (3, NULL, 'c');
+         CREATE TABLE f (id INTEGER PRIMARY KEY DESC, v TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO f (rowid, id, v) SELECT i, 1000000 - i, 'v' || i FROM n;
+         INSERT INTO f (id, v) VALUES ('key', 'text');",
+    );
+    let target = pg_db();
+    let rejects = tempfile::tempdir().unwrap();
+    let plan = dbshift::transfer::plan(&source.path, &PlanOptions::default()).unwrap();
+    let work = plan_work(&plan, &source.path).unwrap();
+    let mut run_options = options(&source.path, &target.url, Mode::Full, rejects.path());
+    run_options.split_rows = 1000;
+    let report = run(&run_options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_rejected, 0, "{report}");
+    let count = |sql: &str| pg_rows(&target.url, sql)[0][0].clone().unwrap();
+    assert_eq!(count("SELECT count(*) FROM d WHERE id IS NULL"), "2");
+    assert_eq!(
+        count("SELECT string_agg(v, ',' ORDER BY v) FROM d"),
+        "a,b,c"
+    );
+    assert_eq!(count("SELECT count(*) FROM f"), "3001");
+    assert_eq!(
+        count("SELECT count(*) FROM f WHERE CASE WHEN id = 'key' THEN v = 'text' ELSE v = 'v' || (1000000 - id::bigint) END"),
+        "3001"
+    );
+}
+
+/// Date/time texts written finer than PostgreSQL's microseconds (.NET writes seven digits) are
+/// rejected with their reason instead of arriving rounded, where verification, rounding the
+/// source the same way, would have called them equal; trailing zeros past the sixth digit are
+/// no finer and arrive.
+#[test]
+fn data_only_times_finer_than_microseconds_are_rejected_not_rounded() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, at, atz, tod);
+         INSERT INTO t VALUES
+             (1, '2024-01-01 10:00:00.1234560', '2024-01-01 10:00:00.5000000Z', '10:00:00.1000000'),
+             (2, '2024-01-01 10:00:00.9999996', NULL, NULL),
+             (3, NULL, '2024-01-01 10:00:00.1234567Z', NULL),
+             (4, NULL, NULL, '10:00:00.1234567');",
+    );
+    let target = pg_db();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    pg.batch_execute(
+        "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp, atz timestamptz, tod time);",
+    )
+    .unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_written, 1, "{report}");
+    assert_eq!(report.totals.rows_rejected, 3, "{report}");
+    let row = pg_rows(
+        &target.url,
+        "SELECT at::text, (atz AT TIME ZONE 'UTC')::text, tod::text FROM t WHERE id = 1",
+    );
+    assert_eq!(
+        row[0],
+        [
+            Some("2024-01-01 10:00:00.123456".to_string()),
+            Some("2024-01-01 10:00:00.5".to_string()),
+            Some("10:00:00.1".to_string())
+        ]
+    );
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let rejected: Vec<serde_json::Value> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (id, column) in [(2, "at"), (3, "atz"), (4, "tod")] {
+        let record = rejected
+            .iter()
+            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
+            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {rejected:?}"));
+        assert_eq!(record["column"], column, "{record}");
+        let reason = record["reason"].as_str().unwrap();
+        assert!(reason.contains("finer than"), "{reason}");
+    }
+}
+
+/// Data-only into columns of types the copier sends as text: arrays of types with arguments
+/// (once taken for their element type, so `{ab}` was sent to a `varchar(3)[]` as binary text
+/// and the transfer failed), a bit string and a range. Values the server accepts arrive; one it
+/// refuses (too long, wrong length, reversed bounds) rejects its row, and the transfer finishes.
+#[test]
+fn data_only_arrays_bit_strings_and_ranges_arrive_or_are_rejected() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, names, amounts, flags, span);
+         INSERT INTO t VALUES
+             (1, '{ab,c}', '{1.5,-2.25}', '101', '[1,5]'),
+             (2, '{abcd}', NULL, NULL, NULL),
+             (3, NULL, NULL, '1', NULL),
+             (4, NULL, NULL, NULL, '[5,1]');",
+    );
+    let target = pg_db();
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
+    pg.batch_execute(
+        "CREATE TABLE t (id bigint PRIMARY KEY, names varchar(3)[], amounts numeric(4,2)[],
+             flags bit(3), span int4range);",
+    )
+    .unwrap();
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
+    let report = run(&options, work).unwrap();
+    balanced(&report);
+    assert_eq!(report.totals.rows_written, 1, "{report}");
+    assert_eq!(report.totals.rows_rejected, 3, "{report}");
+    let row = pg_rows(
+        &target.url,
+        "SELECT names::text, amounts::text, flags::text, span::text FROM t WHERE id = 1",
+    );
+    assert_eq!(
+        row[0],
+        ["{ab,c}", "{1.50,-2.25}", "101", "[1,6)"].map(|v| Some(v.to_string()))
+    );
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let rejected = std::fs::read_to_string(file).unwrap();
+    for (id, words) in [
+        (2, "too long"),
+        (3, "does not match type"),
+        (4, "lower bound"),
+    ] {
+        let record: serde_json::Value = rejected
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
+            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {rejected}"));
+        let reason = record["reason"].as_str().unwrap();
+        assert!(reason.contains(words), "row {id}: {reason}");
+    }
+}
+
+/// A source table named like the sequence PostgreSQL makes for another table's identity
+/// (`t_id_seq` beside `t (id INTEGER PRIMARY KEY)`) keeps its name and its rows: the identity's
+/// sequence is named in the DDL instead of taking the name when `t` is created first.
+#[test]
+fn a_table_named_like_an_identity_sequence_arrives() {
+    let source = source(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO t (id, v) SELECT i, 'v' || i FROM n;
+         CREATE TABLE t_id_seq (x INTEGER);
+         INSERT INTO t_id_seq VALUES (7), (8);",
+    );
+    let migrated = migrate_clean(&source);
+    assert_eq!(migrated.int("SELECT count(*) AS v FROM t"), 2000);
+    assert_eq!(migrated.int("SELECT sum(x) AS v FROM t_id_seq"), 15);
+    assert_eq!(
+        migrated.int(
+            "WITH i AS (INSERT INTO t (v) VALUES ('next') RETURNING id) SELECT id AS v FROM i"
+        ),
+        2001
+    );
+}
+
+/// A JSON document nested deeper than PostgreSQL's parser reaches ("stack depth limit
+/// exceeded") rejects its row with the server's message; the other documents arrive and the
+/// transfer finishes, where that one value used to stop it.
+#[test]
+fn a_json_document_too_deep_for_postgresql_rejects_its_row() {
+    let source = source(
+        "CREATE TABLE d (id INTEGER PRIMARY KEY, doc JSON);
+         INSERT INTO d VALUES (1, '{\"a\": [1, 2]}'), (3, '[]');
+         INSERT INTO d VALUES (2, replace(hex(zeroblob(200000)), '00', '[')
+             || replace(hex(zeroblob(200000)), '00', ']'));",
+    );
+    let migrated = migrate(&source);
+    let report = &migrated.report;
+    assert_eq!(report.totals.rows_written, 2, "{report}");
+    assert_eq!(report.totals.rows_rejected, 1, "{report}");
+    assert_eq!(
+        migrated.text("SELECT string_agg(id::text || doc::text, ' ' ORDER BY id) FROM d"),
+        "1{\"a\": [1, 2]} 3[]"
+    );
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let record: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        record["key"]["id"] == 2 || record["key"]["rowid"] == 2,
+        "{record}"
+    );
+    let reason = record["reason"].as_str().unwrap();
+    assert!(reason.contains("stack depth"), "{reason}");
 }
 
 /// Text too long for a btree entry: the index (here a primary key, so also the foreign key

@@ -123,7 +123,12 @@ pub fn parse_pg_type(text: &str) -> Result<PgType, String> {
             .join(" ")
             .to_ascii_lowercase(),
     );
-    let base = t.split('(').next().unwrap_or("").trim().to_string();
+    // An array of a type with arguments (`character varying(3)[]`, `numeric(5,2)[]`) is an
+    // array, not its element type: only the name before `[]` starts like the element's.
+    let base = match t.ends_with(']') {
+        true => t.clone(),
+        false => t.split('(').next().unwrap_or("").trim().to_string(),
+    };
     Ok(match base.as_str() {
         "boolean" | "bool" => PgType::Boolean,
         "smallint" | "int2" => PgType::SmallInt,

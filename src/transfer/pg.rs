@@ -52,6 +52,12 @@ const DATA_MESSAGES: &[&str] = &[
     "cannot be represented",
     "unsupported jsonb",
     "not a valid",
+    // 22026, a bit string of the wrong length for bit(n); 22000, a range whose bounds are
+    // reversed.
+    "does not match type",
+    "lower bound must be less than or equal to",
+    // 54001, a JSON document nested deeper than the server's parser reaches.
+    "stack depth limit exceeded",
 ];
 
 /// The message PostgreSQL gives SQLSTATE 42830 for a foreign key without a unique parent key.
@@ -443,6 +449,18 @@ mod tests {
                 ),
                 Refusal::NoUniqueKeyForForeignKey,
             ),
+            (
+                server(unknown, "bit string length 1 does not match type bit(3)"),
+                Refusal::Data,
+            ),
+            (
+                server(
+                    unknown,
+                    "range lower bound must be less than or equal to range upper bound",
+                ),
+                Refusal::Data,
+            ),
+            (server(unknown, "stack depth limit exceeded"), Refusal::Data),
             (
                 server(unknown, "function length(integer) does not exist"),
                 Refusal::Other,

@@ -47,7 +47,8 @@ pub(crate) fn source_error(
 }
 
 /// The column of `table` that aliases its rowid (a single-column `INTEGER PRIMARY KEY` of a
-/// rowid table), if any.
+/// rowid table, unless SQLite gave the key an index of its own, as it does for a column declared
+/// `INTEGER PRIMARY KEY DESC`), if any.
 pub fn rowid_alias_column(
     conn: &mut SqliteConnection,
     table: &str,
@@ -72,6 +73,18 @@ pub fn rowid_alias_column(
         return Ok(None);
     };
     if !key.declared.eq_ignore_ascii_case("INTEGER") {
+        return Ok(None);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let key_indexes: Vec<Count> = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM pragma_index_list({quoted}) WHERE origin = 'pk'"
+    ))
+    .load(conn)?;
+    if key_indexes.first().is_some_and(|c| c.n > 0) {
         return Ok(None);
     }
     let without_rowid = without_rowid(conn, table)?;

@@ -219,6 +219,18 @@ mod tests {
             pg_type_of("integer[]", "b", None),
             PgType::Other("integer[]".into())
         );
+        for array in [
+            "character varying(3)[]",
+            "numeric(5,2)[]",
+            "character(2)[]",
+            "timestamp(0) without time zone[]",
+        ] {
+            assert_eq!(
+                pg_type_of(array, "b", None),
+                PgType::Other(array.into()),
+                "{array}"
+            );
+        }
         assert!(
             matches!(pg_type_of("mission_status", "e", Some(vec!["draft".into()])), PgType::Enum { labels, .. } if labels == ["draft"])
         );

@@ -399,9 +399,13 @@ fn to_limited_text<'a>(
 
 fn to_time_of_day(value: Src<'_>) -> Result<Cell<'_>, Problem> {
     match value {
-        Src::Text(b) => parse_time_of_day(pg_text(b)?)
-            .map(Cell::TimeOfDay)
-            .ok_or_else(|| other("not a time of day")),
+        Src::Text(b) => {
+            let text = pg_text(b)?;
+            check_micro_precision(text)?;
+            parse_time_of_day(text)
+                .map(Cell::TimeOfDay)
+                .ok_or_else(|| other("not a time of day"))
+        }
         _ => Err(other(format!(
             "a {} is not a time of day",
             value.storage_class()
@@ -586,10 +590,37 @@ fn check_pg_range(micros: i64) -> Result<(), Problem> {
     }
 }
 
+/// Refuses a date/time text whose fraction of a second goes beyond microseconds (a digit
+/// other than 0 after the sixth): PostgreSQL keeps microseconds, so the value would arrive
+/// rounded and read back as another time.
+fn check_micro_precision(text: &str) -> Result<(), Problem> {
+    let b = text.as_bytes();
+    let finer = b.windows(4).enumerate().any(|(i, w)| {
+        w[0] == b':'
+            && w[1].is_ascii_digit()
+            && w[2].is_ascii_digit()
+            && w[3] == b'.'
+            && b[i + 4..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .skip(6)
+                .any(|&c| c != b'0')
+    });
+    if finer {
+        Err(other(format!(
+            "`{}` has a fraction of a second finer than PostgreSQL's microseconds",
+            shorten(text)
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 fn to_micros(value: Src<'_>) -> Result<i64, Problem> {
     match value {
         Src::Text(b) => {
             let text = pg_text(b)?;
+            check_micro_precision(text)?;
             let micros = parse_datetime(text)
                 .ok_or_else(|| other(format!("`{}` is not a date/time", shorten(text))))?;
             check_pg_range(micros)?;
@@ -616,7 +647,11 @@ fn to_micros(value: Src<'_>) -> Result<i64, Problem> {
 /// offset, and a number, are read as without a zone).
 fn in_zone(value: Src<'_>, zone: crate::transfer::model::SourceZone) -> Result<Cell<'_>, Problem> {
     let naive = match value {
-        Src::Text(b) => crate::datetime::naive_micros(pg_text(b)?),
+        Src::Text(b) => {
+            let text = pg_text(b)?;
+            check_micro_precision(text)?;
+            crate::datetime::naive_micros(text)
+        }
         _ => None,
     };
     let micros = match naive {
@@ -873,6 +908,28 @@ mod tests {
         assert_eq!(
             convert(&SrcValue::Float(2_440_587.5), &column),
             Outcome::Exact(Cell::Micros(0))
+        );
+    }
+
+    #[test]
+    fn fractions_finer_than_microseconds_are_refused_not_rounded() {
+        for (text, pg_type) in [
+            ("2024-01-01 10:00:00.1234567", PgType::Timestamp),
+            ("2024-01-01T10:00:00.9999996Z", PgType::Timestamptz),
+            ("10:00:00.1234567", PgType::Time),
+        ] {
+            assert!(
+                rejected(&self::text(text), pg_type.clone()).contains("finer than"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            exact(&text("10:00:00.1234560"), PgType::Time),
+            Cell::TimeOfDay(36_000_123_456)
+        );
+        assert_eq!(
+            exact(&text("1970-01-01 00:00:01.5000000"), PgType::Timestamp),
+            Cell::Micros(1_500_000)
         );
     }
 

@@ -217,6 +217,16 @@ fn read_table(source: &mut Source, name: &str, sql: &str) -> Result<Table> {
         return Ok(table);
     }
     table.indexes = read_indexes(source, name)?;
+    // SQLite indexes a rowid table's primary key only when the key is not the rowid: a column
+    // declared `INTEGER PRIMARY KEY DESC` (a quirk SQLite keeps for compatibility) is an
+    // ordinary column, which may hold NULL, text, or values other than the rowid.
+    if table
+        .indexes
+        .iter()
+        .any(|i| i.origin == IndexOrigin::PrimaryKey)
+    {
+        table.rowid_alias = None;
+    }
     table.foreign_keys = read_foreign_keys(source, name, &parsed)?;
     Ok(table)
 }

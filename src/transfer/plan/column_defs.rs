@@ -32,6 +32,7 @@ impl Planner<'_> {
                 not_null: true,
                 default: None,
                 identity: false,
+                sequence: None,
                 generated: None,
             });
             maps.push(ColumnMap {
@@ -56,8 +57,10 @@ impl Planner<'_> {
                     c.choice.pg_type,
                     PgType::SmallInt | PgType::Integer | PgType::BigInt
                 );
+            let mut sequence = None;
             if is_identity {
                 identity = Some(identity_plan(t, c, profile));
+                sequence = self.identity_sequence(&t.target, &c.target);
             }
             let default = match is_identity {
                 false => self.default(c, &object),
@@ -88,10 +91,20 @@ impl Planner<'_> {
                 not_null,
                 default,
                 identity: is_identity,
+                sequence,
                 generated,
             });
         }
         (defs, (maps, computed), identity)
+    }
+
+    /// Claims the name of an identity's sequence: PostgreSQL names it `<table>_<column>_seq`
+    /// when the table is created, and a table of that name created after it (the source's own
+    /// `t_id_seq`) would then fail. The name is given in the DDL only when it is not that one.
+    fn identity_sequence(&mut self, table: &str, column: &str) -> Option<String> {
+        let natural = format!("{table}_{column}_seq");
+        let claimed = self.derived_name(natural.clone());
+        (claimed != natural).then_some(claimed)
     }
 
     /// NOT NULL as declared (or implied by a key), dropped when rows hold NULL anyway.

@@ -283,6 +283,7 @@ mod tests {
                 not_null: true,
                 default: None,
                 identity: true,
+                sequence: None,
                 generated: None,
             },
             ColumnDef {
@@ -291,6 +292,7 @@ mod tests {
                 not_null: true,
                 default: Some("'x'".into()),
                 identity: false,
+                sequence: None,
                 generated: None,
             },
             ColumnDef {
@@ -299,6 +301,7 @@ mod tests {
                 not_null: false,
                 default: None,
                 identity: false,
+                sequence: None,
                 generated: Some("\"id\" * 2".into()),
             },
         ];

@@ -42,6 +42,7 @@ impl Planner<'_> {
             not_null: false,
             default: None,
             identity: false,
+            sequence: None,
             generated: Some(format!("to_tsvector('{config}'::regconfig, {document})")),
         });
         let pkey = self.derived_name(format!("{}_pkey", t.target));
@@ -265,6 +266,7 @@ impl Planner<'_> {
                 not_null: false,
                 default: None,
                 identity: false,
+                sequence: None,
                 generated: Some(format!(
                     "to_tsvector('{}'::regconfig, {})",
                     index.config,

@@ -1,6 +1,6 @@
 //! PostgreSQL names for SQLite objects: one namespace for relations and constraints, names
-//! dbshift makes up (`t_pkey`, `t_a_key`), and a review note for every name that is not simply
-//! the source name.
+//! dbshift makes up (`t_pkey`, `t_a_key`, and the identity sequences PostgreSQL would name
+//! `t_id_seq`), and a review note for every name that is not simply the source name.
 //!
 //! Names are claimed in an order that keeps every name that can stay: first the names
 //! lowercasing leaves as they are (`äb` stays `äb` even when `Äb` comes first in the catalog),
