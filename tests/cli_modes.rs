@@ -79,6 +79,41 @@ fn no_verify_copies_and_never_reports_verification_ok() {
 }
 
 #[test]
+fn rejected_rows_never_let_migrate_or_verify_say_ok() {
+    // The copy matches what was sent, but a row the target refused is not in it: neither
+    // command may call that "ok", and both exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let source = sqlite_db();
+    source.exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, c TEXT);
+         INSERT INTO t VALUES (1, 'ok'), (2, 'too long');",
+    );
+    let target = pg_db();
+    target.exec("CREATE TABLE t (id bigint PRIMARY KEY, c varchar(3))");
+    let url = source.path.display().to_string();
+    let output = run(
+        dir.path(),
+        &["migrate", "--data-only", "--quiet", &url, &target.url],
+    );
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("verification: ok"), "{text}");
+    assert!(
+        text.contains("verification: the target matches what was copied, but not all the source: 1 row(s) rejected"),
+        "{text}"
+    );
+    let output = run(dir.path(), &["verify", "--data-only", &url, &target.url]);
+    exits(&output, 1);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("verification: ok"), "{text}");
+    assert!(
+        text.contains("but for 1 rejected row(s) the reject files list"),
+        "{text}"
+    );
+    assert_eq!(scalar(&target.url, "SELECT count(*) FROM t"), "1");
+}
+
+#[test]
 fn tables_exclude_and_schema_choose_what_goes_where() {
     let dir = tempfile::tempdir().unwrap();
     let target = pg_db();

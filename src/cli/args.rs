@@ -99,8 +99,9 @@ pub enum Command {
     Migrate(MigrateArgs),
 
     /// Compare a SQLite database with the PostgreSQL copy of it: row counts and content
-    /// checksums per table; differences name the table, key and column. Exit code 1 when they
-    /// differ.
+    /// checksums per table; differences name the table, key and column. Rows the reject
+    /// directory lists as rejected are left out of the comparison and counted. Exit code 1 when
+    /// they differ or rows were rejected.
     #[cfg(transfer)]
     Verify(VerifyArgs),
 

@@ -272,6 +272,20 @@ impl fmt::Display for Report {
         }
         match &self.verification {
             None => writeln!(f, "verification: skipped")?,
+            // "ok" only when nothing was left behind: with rows rejected or values repaired,
+            // the copy matches what was sent, which is not all the source held.
+            Some(v) if v.ok && self.has_rejects() => {
+                writeln!(
+                    f,
+                    "verification: the target matches what was copied, but not all the source: {} row(s) rejected, {} value(s) repaired, listed in {} ({} tables, {:.2}s)",
+                    tot.rows_rejected,
+                    tot.values_repaired,
+                    self.reject_dir.as_deref().unwrap_or("the reject files"),
+                    v.tables.len(),
+                    v.seconds
+                )?;
+                write_not_carried(f, v)?;
+            }
             Some(v) if v.ok => {
                 writeln!(
                     f,

@@ -76,6 +76,10 @@ pub struct TableCheck {
     pub differences: Vec<Difference>,
     /// Seconds spent.
     pub seconds: f64,
+    /// Source rows left out of the comparison because the reject files list them as
+    /// rejected: the target matching says nothing of them.
+    #[serde(default)]
+    pub rejected_rows: u64,
 }
 
 impl TableCheck {
@@ -293,6 +297,7 @@ impl TableToCheck<'_> {
             target_checksum: format!("{target_sum:032x}"),
             differences: Vec::new(),
             seconds: 0.0,
+            rejected_rows: self.skip.map_or(0, |keys| keys.len() as u64),
         };
         if source_count != target_count || source_sum != target_sum {
             check.differences = diff(conn, &this, &key_columns)?;

@@ -272,6 +272,7 @@ fn a_table_is_ok_only_when_counts_checksums_and_differences_all_agree() {
         target_checksum: "ab".into(),
         differences: Vec::new(),
         seconds: 0.0,
+        rejected_rows: 0,
     };
     assert!(check.ok());
     assert!(!TableCheck {
