@@ -38,6 +38,84 @@ pub(crate) fn jsonb_alters(text: &str) -> bool {
     })
 }
 
+/// [`jsonb_alters`] for a text already known to be JSON (the profile has validated it), in one
+/// pass that writes nothing: keys are compared as written, and only a document with an escape
+/// in a key (`"a"` and `"\u0061"` are one key) is given to the full canonical form. On the
+/// benchmark's 850,000 documents the canonical form cost planning a third more CPU.
+pub(crate) fn jsonb_alters_valid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Keys of the open objects, as byte ranges, and where each open object's keys start
+    // (`None` for an array).
+    let mut keys: Vec<Range<usize>> = Vec::new();
+    let mut frames: Vec<Option<usize>> = Vec::new();
+    let mut expect_key = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                let start = at + 1;
+                let mut end = start;
+                let mut escaped = false;
+                loop {
+                    let Some(offset) = memchr::memchr2(b'"', b'\\', &bytes[end..]) else {
+                        return false;
+                    };
+                    end += offset;
+                    if bytes[end] == b'"' {
+                        break;
+                    }
+                    escaped = true;
+                    end += 2;
+                }
+                if expect_key {
+                    if escaped {
+                        return jsonb_alters(text);
+                    }
+                    let first = frames.last().copied().flatten().unwrap_or(keys.len());
+                    let key = &bytes[start..end];
+                    if keys[first..].iter().any(|k| &bytes[k.clone()] == key) {
+                        return true;
+                    }
+                    keys.push(start..end);
+                    expect_key = false;
+                }
+                at = end + 1;
+                continue;
+            }
+            b'{' => {
+                frames.push(Some(keys.len()));
+                expect_key = true;
+            }
+            b'[' => frames.push(None),
+            b'}' => {
+                if let Some(Some(first)) = frames.pop() {
+                    keys.truncate(first);
+                }
+            }
+            b']' => {
+                frames.pop();
+            }
+            b',' => expect_key = matches!(frames.last(), Some(Some(_))),
+            b'-' => {
+                // A negative zero: every digit before the exponent is a zero.
+                let rest = &bytes[at + 1..];
+                let mantissa = rest
+                    .iter()
+                    .position(|b| !matches!(b, b'0'..=b'9' | b'.'))
+                    .map_or(rest, |end| &rest[..end]);
+                if mantissa.iter().all(|&b| b == b'0' || b == b'.') {
+                    return true;
+                }
+                at += 1 + mantissa.len();
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    false
+}
+
 /// Appends the canonical form (or the text, when it is not JSON); whether that form dropped
 /// something the text says (see [`jsonb_alters`]).
 fn write_canonical(text: &str, out: &mut Vec<u8>) -> bool {
@@ -456,6 +534,37 @@ mod tests {
     }
 
     #[test]
+    fn the_one_pass_check_agrees_with_the_canonical_form() {
+        let documents = [
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": 1, "\u0061": 1}"#,
+            r#"{"a\"b": 1, "a\"b": 2}"#,
+            r#"{"a\\": 1, "b": "x\"y", "c": [1, {"a": 1, "b": {"a": 2}}]}"#,
+            r#"[{"x": {"k": [], "k": null}}]"#,
+            r#"{"k": [{"k": 1}, {"k": 2}], "j": {"k": 3}}"#,
+            r#"{"": 1, " ": 2, "": 3}"#,
+            "[-0]",
+            r#"{"v": -0.0}"#,
+            "[-0e5, 1]",
+            "[-0.000E-7]",
+            "-0",
+            "[-0.5, 0, 0.0, -1e-3, 10, -10, -0.01]",
+            r#"{"-0": "-0", "n": -1}"#,
+            r#"{"a": {"b": 1}, "b": {"a": 1}}"#,
+            r#"[[], {}, [{}], {"a": []}]"#,
+            r#""a string, -0""#,
+            "  { \"a\" : 1 ,\n \"b\" : 2 }  ",
+        ];
+        for document in documents {
+            assert_eq!(
+                jsonb_alters_valid(document),
+                jsonb_alters(document),
+                "{document}"
+            );
+        }
+    }
+
+    #[test]
     fn what_jsonb_would_fold_away_is_told_apart() {
         for altered in [
             r#"{"a": 1, "a": 2}"#,
@@ -478,6 +587,46 @@ mod tests {
             "",
         ] {
             assert!(!jsonb_alters(kept), "{kept}");
+        }
+    }
+
+    /// JSON text built from a small alphabet of keys and numbers, so that keys repeat and
+    /// zeros of both signs turn up, spaced and escaped in several ways.
+    fn document() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop::sample::select(vec![
+            r#""a""#,
+            r#""b""#,
+            r#""\u0061""#,
+            r#""a\"""#,
+            r#""""#,
+            r#""-0""#,
+        ]);
+        let number = prop::sample::select(vec![
+            "0", "-0", "-0.0", "-0e3", "0.0", "-1", "-0.5", "10", "-0.0001", "1E2",
+        ]);
+        let leaf = prop_oneof![
+            number.prop_map(str::to_string),
+            Just("true".to_string()),
+            Just(r#""x,-0\"}""#.to_string()),
+        ];
+        leaf.prop_recursive(4, 24, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[{}]", items.join(", "))),
+                prop::collection::vec((key.clone(), inner), 0..4).prop_map(|members| {
+                    let members: Vec<String> =
+                        members.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                    format!("{{ {} }}", members.join(",\n"))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_check_agrees_with_the_canonical_form_on_any_document(text in document()) {
+            proptest::prop_assert_eq!(jsonb_alters_valid(&text), jsonb_alters(&text), "{}", text);
         }
     }
 }

@@ -705,7 +705,7 @@ fn observe_text(p: &mut ColumnProfile, text: &str) {
     if shape.is_some() && has_lone_surrogate(text) {
         p.json_lone_surrogates += 1;
     }
-    if shape.is_some() && crate::transfer::jsonb::jsonb_alters(text) {
+    if shape.is_some() && crate::transfer::jsonb::jsonb_alters_valid(text) {
         p.json_jsonb_altered += 1;
     }
     match shape {
