@@ -270,6 +270,14 @@ impl fmt::Display for Report {
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;
         }
+        self.write_verification(f)
+    }
+}
+
+impl Report {
+    /// The verification lines of the text report: "ok" only when every row arrived.
+    fn write_verification(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tot = &self.totals;
         match &self.verification {
             None => writeln!(f, "verification: skipped")?,
             // "ok" only when nothing was left behind: with rows rejected or values repaired,
