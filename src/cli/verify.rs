@@ -37,7 +37,7 @@ pub fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<Outcome> {
     )?;
     let verification = dbshift::transfer::load::run::verify_work(&options, &work)?;
     // Rows the reject files list are not in the target: exit 1, as `migrate` does for them.
-    let ok = verification.ok && verification.tables.iter().all(|t| t.rejected_rows == 0);
+    let ok = verification.ok && verification.rejected_rows() == 0;
     print(global.format, &VerifyReport(verification))?;
     Ok(if ok {
         Outcome::Success
@@ -77,8 +77,7 @@ impl std::fmt::Display for VerifyReport {
         dbshift::transfer::load::report::write_not_carried(f, v)?;
         // "ok" only when the target holds the whole source: rows the reject files list were
         // left out of the comparison, and the verdict says so.
-        let rejected: u64 = v.tables.iter().map(|t| t.rejected_rows).sum();
-        let verdict = match (v.ok, rejected) {
+        let verdict = match (v.ok, v.rejected_rows()) {
             (true, 0) => "ok".to_string(),
             (true, n) => format!(
                 "the target matches the source but for {n} rejected row(s) the reject files list"

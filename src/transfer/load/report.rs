@@ -46,6 +46,12 @@ pub struct Verification {
 }
 
 impl Verification {
+    /// Source rows left out of the comparison because the reject files list them: the verdict
+    /// says "ok" only when there are none.
+    pub fn rejected_rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rejected_rows).sum()
+    }
+
     /// Adds objects that were not carried to the verdict: it stays ok only when each was
     /// accepted, so "ok" never hides a skipped table or a dropped view, trigger or CHECK.
     pub fn account(&mut self, items: impl IntoIterator<Item = NotCarried>) {

@@ -112,22 +112,33 @@ impl<'p> SourceCatalog<'p> {
     /// then no `Z`, ` UTC` or `+`/`-` after the date): a wall-clock time whose zone the file does
     /// not say.
     pub(crate) fn holds_naive_times(&mut self, table: &str, column: &str) -> Result<bool> {
-        let c = quote_ident(column).map_err(Error::Invalid)?;
-        self.count(&format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE typeof({c}) = 'text' AND {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND substr({c}, 11) NOT GLOB '*[+-]*' AND {c} NOT GLOB '*[Zz]' AND {c} NOT LIKE '% UTC') AS n",
-            quote_ident(table).map_err(Error::Invalid)?,
-        ))
-        .map(|n| n > 0)
+        self.holds_date_text(table, column, |c| {
+            format!("substr({c}, 11) NOT GLOB '*[+-]*' AND {c} NOT GLOB '*[Zz]' AND {c} NOT LIKE '% UTC'")
+        })
     }
 
     /// Whether `column` of `table` holds date/time text with a UTC offset other than zero
-    /// (`YYYY-MM-DD`, then `+` or `-` after the date, not `+00`, `+0000` or `+00:00` at the
-    /// end): text whose wall-clock time changes when it is moved to UTC.
+    /// (`+` or `-` after the date, not `+00`, `+0000` or `+00:00` at the end): text whose
+    /// wall-clock time changes when it is moved to UTC.
     pub(crate) fn holds_offset_times(&mut self, table: &str, column: &str) -> Result<bool> {
+        self.holds_date_text(table, column, |c| {
+            format!("substr({c}, 11) GLOB '*[+-]*' AND {c} NOT GLOB '*[+-]00' AND {c} NOT GLOB '*[+-]0000' AND {c} NOT GLOB '*[+-]00:00'")
+        })
+    }
+
+    /// Whether a text of `column` starts with a `YYYY-MM-DD` date and meets `condition` (SQL
+    /// over the quoted column name).
+    fn holds_date_text(
+        &mut self,
+        table: &str,
+        column: &str,
+        condition: impl Fn(&str) -> String,
+    ) -> Result<bool> {
         let c = quote_ident(column).map_err(Error::Invalid)?;
         self.count(&format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE typeof({c}) = 'text' AND {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND substr({c}, 11) GLOB '*[+-]*' AND {c} NOT GLOB '*[+-]00' AND {c} NOT GLOB '*[+-]0000' AND {c} NOT GLOB '*[+-]00:00') AS n",
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE typeof({c}) = 'text' AND {c} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND {}) AS n",
             quote_ident(table).map_err(Error::Invalid)?,
+            condition(&c),
         ))
         .map(|n| n > 0)
     }
