@@ -723,7 +723,9 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
              (14, 1, 1, NULL, NULL, NULL, 'HAPPY', 'mood is not a label'),
              (15, 1, 1, NULL, NULL, NULL, NULL, CAST(x'6100' AS TEXT)),
              (16, 1, 1, NULL, NULL, NULL, NULL, CAST(x'ff' AS TEXT)),
-             (17, NULL, NULL, NULL, NULL, NULL, NULL, NULL);",
+             (17, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+             (18, 1, 1, '{\"k\": 1, \"k\": 2}', NULL, NULL, NULL, 'doc repeats a key'),
+             (19, 1, 1, '[-0.0]', NULL, NULL, NULL, 'doc holds a negative zero');",
     );
     let target = pg_db();
     let pg = Registry::with_defaults()
@@ -747,9 +749,9 @@ conversion = { naive_in_zone = "UTC" }"#,
     let work = data_only_work(&options, "public", &[], &[], &settings).unwrap();
     let report = run(&options, work).unwrap();
     balanced(&report);
-    assert_eq!(report.totals.rows_read, 17, "{report}");
+    assert_eq!(report.totals.rows_read, 19, "{report}");
     assert_eq!(report.totals.rows_written, 2, "{report}");
-    assert_eq!(report.totals.rows_rejected, 15, "{report}");
+    assert_eq!(report.totals.rows_rejected, 17, "{report}");
     assert_eq!(
         pg.query_one(
             "SELECT string_agg(id::text, ',' ORDER BY id) AS v FROM typed",
@@ -797,6 +799,9 @@ conversion = { naive_in_zone = "UTC" }"#,
         (7, "flag", "boolean"),
         (8, "doc", "JSON"),
         (9, "doc", "JSON"),
+        // jsonb would keep the last of the keys (SQLite's json_extract reads the first) and 0.
+        (18, "doc", "twice"),
+        (19, "doc", "negative zero"),
         (10, "at", "`yesterday` is not a date/time"),
         (11, "at", "`2024-02-30 00:00:00` is not a date/time"),
         (12, "ref", "UUID"),

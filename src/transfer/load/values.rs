@@ -747,6 +747,13 @@ fn check_json(text: &str, jsonb: bool) -> Result<(), Problem> {
             "JSON text holds a lone UTF-16 surrogate escape, which jsonb cannot store (json can)",
         ));
     }
+    // What a full transfer's plan avoids by choosing json; into an existing jsonb column the
+    // value would lose the first of the keys or the sign, so it is refused and listed.
+    if jsonb && crate::transfer::jsonb::jsonb_alters_valid(text) {
+        return Err(other(
+            "JSON text holds a key written twice in one object or a negative zero, which jsonb would not keep as written (json can)",
+        ));
+    }
     Ok(())
 }
 
@@ -1039,6 +1046,10 @@ mod tests {
         );
         assert!(rejected(&text("{a:1}"), PgType::Jsonb).contains("JSON"));
         assert!(rejected(&text("\"\\u0000\""), PgType::Jsonb).contains("u0000"));
+        assert!(rejected(&text(r#"{"a": 1, "a": 2}"#), PgType::Jsonb).contains("twice"));
+        assert!(rejected(&text("[-0.0]"), PgType::Jsonb).contains("negative zero"));
+        // json keeps the text as written.
+        exact(&text(r#"{"a": 1, "a": 2}"#), PgType::Json);
         assert_eq!(
             exact(&SrcValue::Int(5), PgType::Jsonb),
             Cell::Jsonb("5".into())
