@@ -267,6 +267,12 @@ mod postgres {
             None => crate::support::skipped("no password in DATABASE_URL"),
         }
         assert!(json["round_trip_ms"].as_f64().unwrap() > 0.0);
+        // `--json` is short for `--format json`, anywhere on the line; both at once is a usage
+        // error.
+        let short = stdout_json(&run(&["ping", "--json"]));
+        assert_eq!(short["backend"].as_str(), Some("postgres"));
+        let both = run(&["ping", "--json", "--format", "text"]);
+        assert_eq!(both.status.code(), Some(2), "{both:?}");
 
         let output = run(&["migrations", "run"]);
         assert!(

@@ -43,6 +43,10 @@ pub struct GlobalArgs {
     /// How results are printed on stdout.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Short for `--format json`.
+    #[arg(long, global = true, conflicts_with = "format")]
+    pub json: bool,
 }
 
 /// How a command prints its result on stdout.

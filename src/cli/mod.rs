@@ -43,7 +43,12 @@ pub enum Outcome {
 /// 2 error. An error is printed as one `error: ...` line on stderr.
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+        Ok(mut cli) => {
+            if cli.global.json {
+                cli.global.format = Format::Json;
+            }
+            cli
+        }
         Err(e) => {
             // --help and --version are not errors; usage errors exit with 2 as clap does.
             if !e.use_stderr()
