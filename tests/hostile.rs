@@ -56,6 +56,34 @@ fn migrate_with(source: &SqliteDb, plan_options: &PlanOptions) -> Migrated {
     }
 }
 
+/// Copies `source` with `--data-only` into a fresh database that `ddl` made, with these
+/// per-column settings; every row read is written or rejected.
+fn data_only_into(
+    source: &SqliteDb,
+    ddl: &str,
+    settings: &HashMap<String, ColumnSetting>,
+) -> (Report, PgDb, tempfile::TempDir) {
+    let target = pg_db();
+    target.exec(ddl);
+    let rejects = tempfile::tempdir().unwrap();
+    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
+    let work = data_only_work(&options, "public", &[], &[], settings).unwrap();
+    let report = run(&options, work).unwrap();
+    balanced(&report);
+    (report, target, rejects)
+}
+
+/// The record of row `id` (its `id` or rowid key) in the reject file of the report's first
+/// table.
+fn rejected_row(report: &Report, id: i64) -> serde_json::Value {
+    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
+        .unwrap_or_else(|| panic!("row {id} is not in the reject file: {text}"))
+}
+
 /// Verification agrees on every table and every row read was written or rejected; its verdict
 /// is ok exactly when every object not carried was accepted.
 fn balanced(report: &Report) {
@@ -727,18 +755,6 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
              (18, 1, 1, '{\"k\": 1, \"k\": 2}', NULL, NULL, NULL, 'doc repeats a key'),
              (19, 1, 1, '[-0.0]', NULL, NULL, NULL, 'doc holds a negative zero');",
     );
-    let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.batch_execute(
-        "CREATE TYPE mood AS ENUM ('happy', 'sad');
-         CREATE TABLE typed (id bigint PRIMARY KEY, n integer, flag boolean, doc jsonb,
-             at timestamptz, ref uuid, mood mood, note text);",
-    )
-    .unwrap();
-    let rejects = tempfile::tempdir().unwrap();
-    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
     // The text instants are UTC, said per column (without it, wall-clock text going into a
     // timestamptz is refused: its zone is not written).
     let settings: HashMap<String, ColumnSetting> = toml::from_str(
@@ -746,9 +762,16 @@ fn data_only_junk_into_typed_columns_is_rejected_with_reasons() {
 conversion = { naive_in_zone = "UTC" }"#,
     )
     .unwrap();
-    let work = data_only_work(&options, "public", &[], &[], &settings).unwrap();
-    let report = run(&options, work).unwrap();
-    balanced(&report);
+    let (report, target, _rejects) = data_only_into(
+        &source,
+        "CREATE TYPE mood AS ENUM ('happy', 'sad');
+         CREATE TABLE typed (id bigint PRIMARY KEY, n integer, flag boolean, doc jsonb,
+             at timestamptz, ref uuid, mood mood, note text);",
+        &settings,
+    );
+    let pg = Registry::with_defaults()
+        .connect(&DbConfig::from_url(target.url.clone()))
+        .unwrap();
     assert_eq!(report.totals.rows_read, 19, "{report}");
     assert_eq!(report.totals.rows_written, 2, "{report}");
     assert_eq!(report.totals.rows_rejected, 17, "{report}");
@@ -777,17 +800,8 @@ conversion = { naive_in_zone = "UTC" }"#,
         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
     );
     assert_eq!(row.get::<String, _>("mood").unwrap(), "happy");
-    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let reason = |id: i64| -> String {
-        let record = lines
-            .iter()
-            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
-            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {lines:?}"));
+        let record = rejected_row(&report, id);
         format!("{} {}", record["column"], record["reason"])
     };
     for (id, column, words) in [
@@ -1103,19 +1117,11 @@ fn data_only_times_finer_than_microseconds_are_rejected_not_rounded() {
              (3, NULL, '2024-01-01 10:00:00.1234567Z', NULL),
              (4, NULL, NULL, '10:00:00.1234567');",
     );
-    let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.batch_execute(
+    let (report, target, _rejects) = data_only_into(
+        &source,
         "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp, atz timestamptz, tod time);",
-    )
-    .unwrap();
-    let rejects = tempfile::tempdir().unwrap();
-    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
-    let report = run(&options, work).unwrap();
-    balanced(&report);
+        &HashMap::new(),
+    );
     assert_eq!(report.totals.rows_written, 1, "{report}");
     assert_eq!(report.totals.rows_rejected, 3, "{report}");
     let row = pg_rows(
@@ -1130,17 +1136,8 @@ fn data_only_times_finer_than_microseconds_are_rejected_not_rounded() {
             Some("10:00:00.1".to_string())
         ]
     );
-    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
-    let rejected: Vec<serde_json::Value> = std::fs::read_to_string(file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     for (id, column) in [(2, "at"), (3, "atz"), (4, "tod")] {
-        let record = rejected
-            .iter()
-            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
-            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {rejected:?}"));
+        let record = rejected_row(&report, id);
         assert_eq!(record["column"], column, "{record}");
         let reason = record["reason"].as_str().unwrap();
         assert!(reason.contains("finer than"), "{reason}");
@@ -1161,20 +1158,12 @@ fn data_only_arrays_bit_strings_and_ranges_arrive_or_are_rejected() {
              (3, NULL, NULL, '1', NULL),
              (4, NULL, NULL, NULL, '[5,1]');",
     );
-    let target = pg_db();
-    let pg = Registry::with_defaults()
-        .connect(&DbConfig::from_url(target.url.clone()))
-        .unwrap();
-    pg.batch_execute(
+    let (report, target, _rejects) = data_only_into(
+        &source,
         "CREATE TABLE t (id bigint PRIMARY KEY, names varchar(3)[], amounts numeric(4,2)[],
              flags bit(3), span int4range);",
-    )
-    .unwrap();
-    let rejects = tempfile::tempdir().unwrap();
-    let options = options(&source.path, &target.url, Mode::DataOnly, rejects.path());
-    let work = data_only_work(&options, "public", &[], &[], &HashMap::new()).unwrap();
-    let report = run(&options, work).unwrap();
-    balanced(&report);
+        &HashMap::new(),
+    );
     assert_eq!(report.totals.rows_written, 1, "{report}");
     assert_eq!(report.totals.rows_rejected, 3, "{report}");
     let row = pg_rows(
@@ -1185,18 +1174,12 @@ fn data_only_arrays_bit_strings_and_ranges_arrive_or_are_rejected() {
         row[0],
         ["{ab,c}", "{1.50,-2.25}", "101", "[1,6)"].map(|v| Some(v.to_string()))
     );
-    let file = report.tables[0].stats.reject_file.as_ref().unwrap();
-    let rejected = std::fs::read_to_string(file).unwrap();
     for (id, words) in [
         (2, "too long"),
         (3, "does not match type"),
         (4, "lower bound"),
     ] {
-        let record: serde_json::Value = rejected
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .find(|r| r["key"]["id"] == id || r["key"]["rowid"] == id)
-            .unwrap_or_else(|| panic!("row {id} is not in the reject file: {rejected}"));
+        let record = rejected_row(&report, id);
         let reason = record["reason"].as_str().unwrap();
         assert!(reason.contains(words), "row {id}: {reason}");
     }
