@@ -125,14 +125,19 @@ fn python_line(code: &str) -> String {
     succeeded(code, &output).trim().to_string()
 }
 
+/// The Python bed `name` creates its ORM's schema in the database at `url`.
+fn bed_schema(name: &str, url: &str) {
+    succeeded(
+        &format!("{name}: creating the schema on PostgreSQL"),
+        &python(&bed(name), &["schema", url]),
+    );
+}
+
 /// The ORM's own schema on PostgreSQL, the copy, then the ORM's check of every object.
 fn round_trip(name: &str, extra: &[&str]) -> serde_json::Value {
     let filled = fill(name);
     let target = pg_db();
-    succeeded(
-        &format!("{name}: creating the schema on PostgreSQL"),
-        &python(&bed(name), &["schema", &target.url]),
-    );
+    bed_schema(name, &target.url);
     let report = report(&migrate(&filled, &target.url, extra));
     assert_eq!(report["totals"]["rows_rejected"], 0, "{report:#}");
     assert_eq!(report["totals"]["values_repaired"], 0, "{report:#}");
@@ -175,10 +180,7 @@ fn without_an_orm_a_number_into_an_interval_is_refused_and_nothing_changes() {
         return;
     }
     let filled = fill("django");
-    succeeded(
-        "django: creating the schema on PostgreSQL",
-        &python(&bed("django"), &["schema", &target.url]),
-    );
+    bed_schema("django", &target.url);
     let output = migrate(
         &filled,
         &target.url,
@@ -252,10 +254,7 @@ fn sqlalchemy_reads_back_every_object_after_a_data_only_copy() {
 fn sqlalchemy_intervals_are_not_guessed_without_the_orm() {
     let filled = fill("sqlalchemy");
     let target = pg_db();
-    succeeded(
-        "sqlalchemy: creating the schema on PostgreSQL",
-        &python(&bed("sqlalchemy"), &["schema", &target.url]),
-    );
+    bed_schema("sqlalchemy", &target.url);
     // Sent as they are, PostgreSQL would refuse every interval and lose the rows with them.
     let output = migrate(&filled, &target.url, &[]);
     assert_eq!(output.status.code(), Some(2));
@@ -402,10 +401,7 @@ fn peewee_unfaithful(filled: &Filled) -> usize {
 fn peewee_reads_back_every_object_after_a_data_only_copy() {
     let filled = fill("peewee");
     let target = pg_db();
-    succeeded(
-        "peewee: creating the schema on PostgreSQL",
-        &python(&bed("peewee"), &["schema", &target.url]),
-    );
+    bed_schema("peewee", &target.url);
     let output = migrate(&filled, &target.url, &["--orm", "peewee"]);
     // Rows were rejected: the run says so with exit code 1 and still reports in JSON.
     assert_eq!(
@@ -451,10 +447,7 @@ fn peewee_floats_and_aware_datetimes_need_the_orm_named() {
     // Peewee keeps no bookkeeping table: without `--orm peewee` no convention applies.
     let filled = fill("peewee");
     let target = pg_db();
-    succeeded(
-        "peewee: creating the schema on PostgreSQL",
-        &python(&bed("peewee"), &["schema", &target.url]),
-    );
+    bed_schema("peewee", &target.url);
     // Aware date/times into a `timestamp`: moving them to UTC would give Peewee back naive
     // times, so nothing is written until each such column is given a conversion (or the ORM).
     let output = migrate(&filled, &target.url, &[]);
