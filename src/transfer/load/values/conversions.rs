@@ -34,88 +34,83 @@ pub(super) fn convert_with<'a>(
     conversion: Conversion,
 ) -> Result<Cell<'a>, Problem> {
     match conversion {
-        Conversion::DatetimeSinceEpochToInterval => return since_epoch_interval(value, pg_type),
-        Conversion::TimeOn2000 => return time_on_2000(value, pg_type),
-        Conversion::ActiveModelDecimal => return active_model_decimal(value, pg_type),
-        Conversion::Float4Text => return float4_text(value, pg_type),
-        Conversion::NaiveOnly => return naive_only(value, pg_type),
-        // Applied by `to_cell` before it gets here; the kept values convert as the type says.
-        // Moving an offset to UTC is what the type's own conversion does.
-        Conversion::NumbersOnly
-        | Conversion::TextOnly
-        | Conversion::BlobsOnly
-        | Conversion::OffsetsToUtc => return to_cell(value, pg_type, None, true),
-        _ => {}
-    }
-    if let Conversion::NaiveInZone(zone) = conversion {
-        return in_zone(value, zone);
-    }
-    let number = match value {
-        Src::Int(i) => i as f64,
-        Src::Float(x) => x,
-        Src::Text(b) => pg_trim(pg_text(b)?)
-            .parse::<f64>()
-            .map_err(|_| other("not a number"))?,
-        Src::Blob(_) | Src::Null => return Err(other("a blob is not a number")),
-    };
-    let exact_int = |what: &str| -> Result<i64, Problem> {
-        match value {
-            Src::Int(i) => Ok(i),
-            _ if number.fract() == 0.0 && number.abs() < 9.0e15 => Ok(number as i64),
-            _ => Err(other(format!("{what} must be a whole number"))),
-        }
-    };
-    match conversion {
-        // Sent as days and microseconds, never as one number of microseconds or seconds in
-        // interval text: before PostgreSQL 15 each number there is a 32-bit integer.
-        Conversion::MicrosecondsToInterval => interval_cell(exact_int("microseconds")?),
-        Conversion::SecondsToInterval => {
-            let micros = (number * 1e6).round();
-            if !micros.is_finite() || micros.abs() > 9.0e18 {
-                return Err(other("duration out of range for interval"));
-            }
-            interval_cell(micros as i64)
-        }
         Conversion::DatetimeSinceEpochToInterval => since_epoch_interval(value, pg_type),
         Conversion::TimeOn2000 => time_on_2000(value, pg_type),
         Conversion::ActiveModelDecimal => active_model_decimal(value, pg_type),
         Conversion::Float4Text => float4_text(value, pg_type),
         Conversion::NaiveOnly => naive_only(value, pg_type),
         Conversion::NaiveInZone(zone) => in_zone(value, zone),
+        // Applied by `to_cell` before it gets here; the kept values convert as the type says.
+        // Moving an offset to UTC is what the type's own conversion does.
         Conversion::NumbersOnly
         | Conversion::TextOnly
         | Conversion::BlobsOnly
         | Conversion::OffsetsToUtc => to_cell(value, pg_type, None, true),
-        Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
-            let micros = match conversion {
-                Conversion::UnixSeconds => number * 1e6,
-                Conversion::UnixMilliseconds => number * 1e3,
-                // As SQLite reads a Julian day: to the nearest millisecond (an f64 near 2.46e6
-                // holds only about 50 microseconds, so finer digits are rounding noise), then
-                // from the Julian epoch.
-                _ => ((number * 86_400_000.0 + 0.5).floor() - 210_866_760_000_000.0) * 1e3,
-            };
-            if !micros.is_finite() || micros.abs() > 9.0e18 {
-                return Err(other("instant out of range"));
-            }
-            let micros = micros.round() as i64;
-            check_pg_range(micros)?;
-            match pg_type {
-                PgType::Date => {
-                    if micros.rem_euclid(86_400_000_000) != 0 {
-                        return Err(other(
-                            "instant is not at midnight, a date would drop the time",
-                        ));
-                    }
-                    Ok(Cell::Days(micros.div_euclid(86_400_000_000) as i32))
-                }
-                PgType::Timestamp | PgType::Timestamptz => Ok(Cell::Micros(micros)),
-                other_type => Err(other(format!(
-                    "an instant cannot go into {}",
-                    other_type.sql()
-                ))),
+        // Sent as days and microseconds, never as one number of microseconds or seconds in
+        // interval text: before PostgreSQL 15 each number there is a 32-bit integer.
+        Conversion::MicrosecondsToInterval => {
+            let number = number_of(value)?;
+            match value {
+                Src::Int(i) => interval_cell(i),
+                _ if number.fract() == 0.0 && number.abs() < 9.0e15 => interval_cell(number as i64),
+                _ => Err(other("microseconds must be a whole number")),
             }
         }
+        Conversion::SecondsToInterval => {
+            let micros = (number_of(value)? * 1e6).round();
+            if !micros.is_finite() || micros.abs() > 9.0e18 {
+                return Err(other("duration out of range for interval"));
+            }
+            interval_cell(micros as i64)
+        }
+        Conversion::UnixSeconds | Conversion::UnixMilliseconds | Conversion::JulianDay => {
+            instant(number_of(value)?, pg_type, conversion)
+        }
+    }
+}
+
+/// The number a unit conversion counts: an integer, a real, or text that reads as one.
+fn number_of(value: Src<'_>) -> Result<f64, Problem> {
+    Ok(match value {
+        Src::Int(i) => i as f64,
+        Src::Float(x) => x,
+        Src::Text(b) => pg_trim(pg_text(b)?)
+            .parse::<f64>()
+            .map_err(|_| other("not a number"))?,
+        Src::Blob(_) | Src::Null => return Err(other("a blob is not a number")),
+    })
+}
+
+/// The instant `number` stands for in the unit of `conversion` (Unix seconds or milliseconds,
+/// or a Julian day), as a `date`, `timestamp` or `timestamptz`.
+fn instant<'a>(number: f64, pg_type: &PgType, conversion: Conversion) -> Result<Cell<'a>, Problem> {
+    let micros = match conversion {
+        Conversion::UnixSeconds => number * 1e6,
+        Conversion::UnixMilliseconds => number * 1e3,
+        // As SQLite reads a Julian day: to the nearest millisecond (an f64 near 2.46e6
+        // holds only about 50 microseconds, so finer digits are rounding noise), then
+        // from the Julian epoch.
+        _ => ((number * 86_400_000.0 + 0.5).floor() - 210_866_760_000_000.0) * 1e3,
+    };
+    if !micros.is_finite() || micros.abs() > 9.0e18 {
+        return Err(other("instant out of range"));
+    }
+    let micros = micros.round() as i64;
+    check_pg_range(micros)?;
+    match pg_type {
+        PgType::Date => {
+            if micros.rem_euclid(86_400_000_000) != 0 {
+                return Err(other(
+                    "instant is not at midnight, a date would drop the time",
+                ));
+            }
+            Ok(Cell::Days(micros.div_euclid(86_400_000_000) as i32))
+        }
+        PgType::Timestamp | PgType::Timestamptz => Ok(Cell::Micros(micros)),
+        other_type => Err(other(format!(
+            "an instant cannot go into {}",
+            other_type.sql()
+        ))),
     }
 }
 
