@@ -565,6 +565,21 @@ fn json_that_jsonb_would_fold_arrives_as_written_in_json() {
             text
         );
     }
+    // The independent truths: PostgreSQL itself folds these documents as jsonb (so jsonb would
+    // have changed them), and SQLite's json_extract reads the first of a key written twice.
+    assert_eq!(
+        migrated.text(
+            "SELECT string_agg((twice::text::jsonb)::text || ' ' || (zero::text::jsonb)::text, '; ' ORDER BY id) AS v FROM docs"
+        ),
+        r#"{"a": 2} {"v": 0.0}; {"b": {"c": 1}} [0, 0]"#
+    );
+    assert_eq!(
+        sqlite_value(
+            &source,
+            "SELECT json_extract(twice, '$.a') AS v FROM docs WHERE id = 1"
+        ),
+        Value::Int(1)
+    );
 }
 
 #[test]
